@@ -1,0 +1,202 @@
+//! What a build produces: a WebAssembly file with its identity (package, target, kind) and its
+//! fingerprint (size, sha256), written atomically to a stable place.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::target::Target;
+
+/// What kind of artifact a module is (see DESIGN.md, "Kinds of artifact").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArtifactKind {
+    /// Has `_start`: a program to run.
+    Command,
+    /// Exports functions for a host or plugin system.
+    Library,
+}
+
+impl ArtifactKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ArtifactKind::Command => "command",
+            ArtifactKind::Library => "library",
+        }
+    }
+}
+
+/// The binary encoding a file holds, read from its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// A core WebAssembly module.
+    Module,
+    /// A component (component model).
+    Component,
+}
+
+impl Encoding {
+    /// Reads the header of `bytes`; anything that is not WebAssembly is an error for `path`.
+    pub fn of(bytes: &[u8], path: &Path) -> Result<Encoding> {
+        let mut parser = wasmparser::Parser::new(0);
+        match parser.parse(bytes, true) {
+            Ok(wasmparser::Chunk::Parsed {
+                payload: wasmparser::Payload::Version { encoding, .. },
+                ..
+            }) => Ok(match encoding {
+                wasmparser::Encoding::Module => Encoding::Module,
+                wasmparser::Encoding::Component => Encoding::Component,
+            }),
+            Ok(_) => unreachable_header(path),
+            Err(source) => Err(Error::NotWasm {
+                path: path.to_owned(),
+                source,
+            }),
+        }
+    }
+}
+
+fn unreachable_header(path: &Path) -> Result<Encoding> {
+    // `parse` on a complete buffer always yields the version header first; treat anything
+    // else as a malformed file rather than trusting it.
+    Err(Error::Io(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!("`{}` has no WebAssembly header", path.display()),
+    )))
+}
+
+/// One WebAssembly file produced by a build.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Artifact {
+    /// The package (crate, Go module, C project) it came from.
+    pub package: String,
+    /// The artifact's own name (binary or library name); the file is `<name>.wasm`.
+    pub name: String,
+    pub target: Target,
+    pub kind: ArtifactKind,
+    /// Core module or component, read from the bytes.
+    pub encoding: Encoding,
+    /// Build profile: `debug`, `release` or a custom profile's name.
+    pub profile: String,
+    /// Absolute path of the file.
+    pub path: PathBuf,
+    /// Size in bytes.
+    pub size: u64,
+    /// Lowercase hex SHA-256 of the file.
+    pub sha256: String,
+}
+
+/// Lowercase hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        hex.push_str(&format!("{byte:02x}"));
+    }
+    hex
+}
+
+/// Writes `bytes` to `dest` through a temporary file in the same folder and a rename, so a
+/// reader (or a crash) never sees half a file. Creates the folder when needed.
+pub fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = dest
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs_err::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".wasmforge-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| with_path(e, dir))?;
+    tmp.write_all(bytes).map_err(|e| with_path(e, tmp.path()))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| with_path(e, tmp.path()))?;
+    tmp.persist(dest).map_err(|e| with_path(e.error, dest))?;
+    Ok(())
+}
+
+fn with_path(err: std::io::Error, path: &Path) -> Error {
+    Error::Io(std::io::Error::new(
+        err.kind(),
+        format!("{err} (path: {})", path.display()),
+    ))
+}
+
+/// Copies a compiler's output to `dest` atomically and describes it.
+pub(crate) fn publish(
+    source: &Path,
+    dest: PathBuf,
+    package: &str,
+    name: &str,
+    target: Target,
+    kind: ArtifactKind,
+    profile: &str,
+) -> Result<Artifact> {
+    let bytes = fs_err::read(source)?;
+    let encoding = Encoding::of(&bytes, source)?;
+    // Skip the write when the published copy is already identical: keeps mtimes stable for
+    // tools watching the output and makes a no-op rebuild cheaper.
+    let same = fs_err::metadata(&dest).is_ok_and(|m| m.len() == bytes.len() as u64)
+        && std::fs::read(&dest).is_ok_and(|old| old == bytes);
+    if !same {
+        write_atomic(&dest, &bytes)?;
+    }
+    Ok(Artifact {
+        package: package.to_string(),
+        name: name.to_string(),
+        target,
+        kind,
+        encoding,
+        profile: profile.to_string(),
+        size: bytes.len() as u64,
+        sha256: sha256_hex(&bytes),
+        path: dest,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_of_empty_input() {
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn encoding_is_read_from_the_header() {
+        let module = b"\0asm\x01\0\0\0";
+        let component = b"\0asm\x0d\0\x01\0";
+        assert_eq!(
+            Encoding::of(module, Path::new("m")).ok(),
+            Some(Encoding::Module)
+        );
+        assert_eq!(
+            Encoding::of(component, Path::new("c")).ok(),
+            Some(Encoding::Component)
+        );
+        assert!(Encoding::of(b"MZ\x90\0 not wasm", Path::new("x")).is_err());
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let dest = dir.path().join("sub/out.wasm");
+        write_atomic(&dest, b"one").expect("first write");
+        write_atomic(&dest, b"two").expect("second write");
+        assert_eq!(std::fs::read(&dest).expect("read"), b"two");
+        let names: Vec<_> = std::fs::read_dir(dest.parent().expect("parent"))
+            .expect("list")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("out.wasm")]);
+    }
+}

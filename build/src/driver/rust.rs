@@ -1,0 +1,433 @@
+//! The Rust driver: `cargo build --target wasm32-*` with cargo's JSON messages.
+//!
+//! One `cargo metadata` call resolves the workspace (which packages, which targets, how many
+//! crates to compile); cargo's `compiler-artifact` messages then say exactly which files it
+//! wrote, so no output path is ever guessed.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use cargo_metadata::{CargoOpt, Message, Metadata, MetadataCommand, Package, PackageId};
+
+use super::{BuildOptions, BuildOutput, Profile};
+use crate::artifact::{self, ArtifactKind};
+use crate::error::{Error, Result};
+use crate::process::Tool;
+use crate::project::{Lang, Project};
+use crate::report::Reporter;
+use crate::target::Target;
+use crate::toolchain::rust::{self as rust_toolchain, RustupEnv};
+
+const CARGO_HINT: &str = "install Rust with rustup (https://rustup.rs), which provides cargo";
+
+/// One Wasm-capable target of a package that this build will produce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Planned {
+    package: String,
+    package_id: PackageId,
+    /// Cargo's target name (binary name, or library name).
+    target_name: String,
+    kind: ArtifactKind,
+}
+
+/// Builds a Rust project.
+pub fn build(
+    project: &Project,
+    options: &BuildOptions,
+    reporter: &dyn Reporter,
+) -> Result<BuildOutput> {
+    let triple = options.target.rust_triple();
+    let toolchain = rust_toolchain::resolve(&project.dir, &RustupEnv::from_process(), reporter)
+        .map_err(|e| match e {
+            Error::ToolchainNotInstalled {
+                toolchain,
+                source_desc,
+                ..
+            } => Error::ToolchainNotInstalled {
+                toolchain,
+                source_desc,
+                triple: triple.to_string(),
+            },
+            other => other,
+        })?;
+    // Fail before cargo runs: its own message for a missing target is a wall of
+    // "can't find crate for `core`" errors that never names the fix.
+    toolchain.require_target(triple)?;
+
+    let metadata = metadata(project, options, reporter)?;
+    let plan = plan(&metadata, project, options)?;
+
+    let mut cargo = Tool::new("cargo", CARGO_HINT);
+    cargo
+        .current_dir(&project.dir)
+        .args(cargo_args(project, options, &plan, &metadata));
+
+    let package_names: BTreeSet<&str> = plan.iter().map(|p| p.package.as_str()).collect();
+    let names: Vec<&str> = package_names.into_iter().collect();
+    reporter.status(
+        "Building",
+        &format!(
+            "{} ({triple}, {})",
+            names.join(", "),
+            options.profile.dir_name()
+        ),
+    );
+
+    let roots: Vec<&PackageId> = plan.iter().map(|p| &p.package_id).collect();
+    let total = count_units(&metadata, &roots);
+    let produced = run_cargo(&cargo, total, reporter)?;
+
+    let out_dir = PathBuf::from(metadata.target_directory.as_std_path())
+        .join("wasmforge")
+        .join(options.target.name())
+        .join(options.profile.dir_name());
+    let mut artifacts = Vec::new();
+    for planned in &plan {
+        let Some(source) = produced.get(&(
+            planned.package_id.clone(),
+            planned.target_name.clone(),
+            planned.kind,
+        )) else {
+            return Err(Error::NoArtifact {
+                what: format!("`{}` of package `{}`", planned.target_name, planned.package),
+            });
+        };
+        let stem = source
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let dest = out_dir.join(format!("{stem}.wasm"));
+        artifacts.push(artifact::publish(
+            source,
+            dest,
+            &planned.package,
+            &stem,
+            options.target,
+            planned.kind,
+            options.profile.dir_name(),
+        )?);
+    }
+    Ok(BuildOutput {
+        lang: Lang::Rust,
+        toolchain: toolchain.name,
+        artifacts,
+    })
+}
+
+fn metadata(
+    project: &Project,
+    options: &BuildOptions,
+    reporter: &dyn Reporter,
+) -> Result<Metadata> {
+    let mut cmd = MetadataCommand::new();
+    cmd.manifest_path(&project.manifest)
+        .current_dir(&project.dir);
+    if options.features.all_features {
+        cmd.features(CargoOpt::AllFeatures);
+    }
+    if options.features.no_default_features {
+        cmd.features(CargoOpt::NoDefaultFeatures);
+    }
+    if !options.features.features.is_empty() {
+        cmd.features(CargoOpt::SomeFeatures(options.features.features.clone()));
+    }
+    let mut other = vec![
+        "--filter-platform".to_string(),
+        options.target.rust_triple().to_string(),
+    ];
+    for (flag, on) in [
+        ("--locked", options.locked),
+        ("--frozen", options.frozen),
+        ("--offline", options.offline),
+    ] {
+        if on {
+            other.push(flag.to_string());
+        }
+    }
+    cmd.other_options(other);
+    reporter.command(&format!("{:?}", cmd.cargo_command()).replace('"', ""));
+    cmd.exec().map_err(|source| match source {
+        cargo_metadata::Error::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
+            Error::ToolNotFound {
+                tool: "cargo".into(),
+                install: CARGO_HINT.into(),
+            }
+        }
+        source => Error::CargoMetadata {
+            manifest: project.manifest.clone(),
+            source,
+        },
+    })
+}
+
+/// Which packages and targets this build produces, checked before cargo runs.
+fn plan(metadata: &Metadata, project: &Project, options: &BuildOptions) -> Result<Vec<Planned>> {
+    let members: Vec<&Package> = metadata.workspace_packages();
+    let selected: Vec<&Package> = if !options.packages.is_empty() {
+        let mut chosen = Vec::new();
+        for name in &options.packages {
+            let found = members
+                .iter()
+                .find(|p| p.name.as_str() == name)
+                .ok_or_else(|| Error::NotInWorkspace {
+                    what: "package",
+                    name: name.clone(),
+                    available: members.iter().map(|p| p.name.to_string()).collect(),
+                })?;
+            chosen.push(*found);
+        }
+        chosen
+    } else if let Some(root) = package_at(metadata, &project.manifest) {
+        vec![root]
+    } else if metadata.workspace_default_members.is_available() {
+        metadata.workspace_default_packages()
+    } else {
+        members.clone()
+    };
+
+    let mut plan = Vec::new();
+    for package in &selected {
+        for target in &package.targets {
+            let kind = if target.is_bin() {
+                ArtifactKind::Command
+            } else if target.is_cdylib() {
+                ArtifactKind::Library
+            } else {
+                continue;
+            };
+            if kind == ArtifactKind::Command
+                && !options.bins.is_empty()
+                && !options.bins.contains(&target.name)
+            {
+                continue;
+            }
+            if kind == ArtifactKind::Library && !options.bins.is_empty() {
+                continue;
+            }
+            plan.push(Planned {
+                package: package.name.to_string(),
+                package_id: package.id.clone(),
+                target_name: target.name.clone(),
+                kind,
+            });
+        }
+    }
+
+    for bin in &options.bins {
+        if !plan
+            .iter()
+            .any(|p| p.kind == ArtifactKind::Command && &p.target_name == bin)
+        {
+            let available = selected
+                .iter()
+                .flat_map(|p| {
+                    p.targets
+                        .iter()
+                        .filter(|t| t.is_bin())
+                        .map(|t| t.name.clone())
+                })
+                .collect();
+            return Err(Error::NotInWorkspace {
+                what: "binary",
+                name: bin.clone(),
+                available,
+            });
+        }
+    }
+    if plan.is_empty() {
+        return Err(Error::NoWasmTarget {
+            packages: selected.iter().map(|p| p.name.to_string()).collect(),
+        });
+    }
+    if options.target == Target::Wasip2 {
+        // A library component needs a WIT world to say what it exports; until wasmforge takes
+        // one, a cdylib built for wasip2 would come out as a component that exports nothing.
+        for package in &selected {
+            let has_bin = plan
+                .iter()
+                .any(|p| p.package_id == package.id && p.kind == ArtifactKind::Command);
+            if !has_bin {
+                return Err(Error::LibraryNotSupported {
+                    package: package.name.to_string(),
+                });
+            }
+        }
+        plan.retain(|p| p.kind == ArtifactKind::Command);
+    }
+    Ok(plan)
+}
+
+/// The workspace member whose manifest is `manifest`, when the user pointed at a package.
+fn package_at<'a>(metadata: &'a Metadata, manifest: &Path) -> Option<&'a Package> {
+    metadata
+        .workspace_packages()
+        .into_iter()
+        .find(|p| p.manifest_path.as_std_path() == manifest)
+}
+
+fn cargo_args(
+    project: &Project,
+    options: &BuildOptions,
+    plan: &[Planned],
+    metadata: &Metadata,
+) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "build".into(),
+        "--manifest-path".into(),
+        project.manifest.display().to_string(),
+        "--target".into(),
+        options.target.rust_triple().into(),
+        "--message-format=json-render-diagnostics".into(),
+        format!("--color={}", if options.color { "always" } else { "never" }),
+    ];
+    match &options.profile {
+        Profile::Dev => {}
+        Profile::Release => args.push("--release".into()),
+        Profile::Custom(name) => args.extend(["--profile".into(), name.clone()]),
+    }
+    if options.quiet {
+        args.push("--quiet".into());
+    }
+    // Select exactly what the plan holds, so cargo builds no test-only or non-Wasm targets.
+    let packages: BTreeSet<&str> = plan.iter().map(|p| p.package.as_str()).collect();
+    let whole_root =
+        package_at(metadata, &project.manifest).is_some() && options.packages.is_empty();
+    if !whole_root {
+        for package in &packages {
+            args.extend(["-p".into(), (*package).to_string()]);
+        }
+    }
+    let has_lib = plan.iter().any(|p| p.kind == ArtifactKind::Library);
+    for planned in plan.iter().filter(|p| p.kind == ArtifactKind::Command) {
+        args.extend(["--bin".into(), planned.target_name.clone()]);
+    }
+    if has_lib {
+        args.push("--lib".into());
+    }
+    let features = &options.features;
+    if !features.features.is_empty() {
+        args.extend(["--features".into(), features.features.join(",")]);
+    }
+    if features.all_features {
+        args.push("--all-features".into());
+    }
+    if features.no_default_features {
+        args.push("--no-default-features".into());
+    }
+    for (flag, on) in [
+        ("--locked", options.locked),
+        ("--frozen", options.frozen),
+        ("--offline", options.offline),
+    ] {
+        if on {
+            args.push(flag.into());
+        }
+    }
+    args.extend(options.extra_args.iter().cloned());
+    args
+}
+
+/// How many crates cargo compiles for `roots`: every package reachable through normal and build
+/// dependencies in the resolved graph (already filtered to the Wasm platform).
+fn count_units(metadata: &Metadata, roots: &[&PackageId]) -> u64 {
+    let Some(resolve) = &metadata.resolve else {
+        return roots.len() as u64;
+    };
+    let nodes: HashMap<&PackageId, &cargo_metadata::Node> =
+        resolve.nodes.iter().map(|n| (&n.id, n)).collect();
+    let mut seen: HashSet<&PackageId> = HashSet::new();
+    let mut stack: Vec<&PackageId> = roots.to_vec();
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        if let Some(node) = nodes.get(id) {
+            for dep in &node.deps {
+                let used = dep
+                    .dep_kinds
+                    .iter()
+                    .any(|k| k.kind != cargo_metadata::DependencyKind::Development);
+                if used {
+                    stack.push(&dep.pkg);
+                }
+            }
+        }
+    }
+    seen.len() as u64
+}
+
+type Produced = HashMap<(PackageId, String, ArtifactKind), PathBuf>;
+
+/// Runs cargo, forwarding its stderr to the reporter line by line and reading its JSON
+/// messages from stdout; returns the Wasm files it reported.
+fn run_cargo(cargo: &Tool, total: u64, reporter: &dyn Reporter) -> Result<Produced> {
+    let mut child = cargo
+        .command(reporter)?
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| Error::Spawn {
+            command: cargo.display(),
+            source,
+        })?;
+    let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        return Err(Error::Spawn {
+            command: cargo.display(),
+            source: std::io::Error::other("no pipes"),
+        });
+    };
+
+    reporter.progress_start(total);
+    let mut produced = Produced::new();
+    let mut counted: HashSet<PackageId> = HashSet::new();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                reporter.tool_output(&line);
+            }
+        });
+        for message in Message::parse_stream(BufReader::new(stdout)).map_while(Result::ok) {
+            let Message::CompilerArtifact(art) = message else {
+                continue;
+            };
+            if art.target.is_custom_build() {
+                continue;
+            }
+            if counted.insert(art.package_id.clone()) {
+                reporter.progress_step(&art.target.name);
+            }
+            let wasm = art.filenames.iter().find(|f| f.extension() == Some("wasm"));
+            let Some(wasm) = wasm else { continue };
+            if art.target.is_bin() {
+                let key = (
+                    art.package_id.clone(),
+                    art.target.name.clone(),
+                    ArtifactKind::Command,
+                );
+                produced.insert(key, wasm.clone().into_std_path_buf());
+            } else if art.target.is_cdylib() {
+                let key = (
+                    art.package_id.clone(),
+                    art.target.name.clone(),
+                    ArtifactKind::Library,
+                );
+                produced.insert(key, wasm.clone().into_std_path_buf());
+            }
+        }
+    });
+    let status = child.wait().map_err(|source| Error::Spawn {
+        command: cargo.display(),
+        source,
+    })?;
+    reporter.progress_finish();
+    if !status.success() {
+        return Err(Error::CompileFailed {
+            what: "the Rust project".into(),
+            status: status.to_string(),
+        });
+    }
+    Ok(produced)
+}

@@ -1,0 +1,167 @@
+//! Typed errors of the build library. Every variant names the thing that is wrong (a path, a
+//! tool, a toolchain, a package) and knows the hint that tells the user how to fix it.
+
+use std::path::PathBuf;
+
+/// Result alias for this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Whether an error is the user's invocation (exit 2) or the checked thing failing (exit 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Bad flag, bad value, a path that does not exist.
+    Usage,
+    /// The project, toolchain or compile failed.
+    Failure,
+}
+
+/// Errors from detecting, probing and building a project.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("path `{}` does not exist", path.display())]
+    PathNotFound { path: PathBuf },
+
+    #[error("`{}` is not a project wasmforge can build (no Cargo.toml found in it or its parents)", path.display())]
+    NotAProject { path: PathBuf },
+
+    #[error("unknown target `{given}`")]
+    UnknownTarget { given: String, hint: String },
+
+    #[error("{what} `{name}` is not in this workspace")]
+    NotInWorkspace {
+        what: &'static str,
+        name: String,
+        available: Vec<String>,
+    },
+
+    #[error("no WebAssembly-capable target in {}", describe_packages(packages))]
+    NoWasmTarget { packages: Vec<String> },
+
+    #[error(
+        "package `{package}` is a library (cdylib) only, and `--target wasip2` cannot build a library yet"
+    )]
+    LibraryNotSupported { package: String },
+
+    #[error("the Rust toolchain `{toolchain}` (from {source_desc}) is not installed")]
+    ToolchainNotInstalled {
+        toolchain: String,
+        source_desc: String,
+        triple: String,
+    },
+
+    #[error(
+        "the Rust target `{triple}` is not installed for toolchain `{toolchain}` (from {source_desc})"
+    )]
+    TargetNotInstalled {
+        toolchain: String,
+        source_desc: String,
+        triple: String,
+        rustup: bool,
+    },
+
+    #[error("`{tool}` was not found on PATH")]
+    ToolNotFound { tool: String, install: String },
+
+    #[error("could not run `{command}`")]
+    Spawn {
+        command: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("`{command}` failed ({status})")]
+    ToolFailed {
+        command: String,
+        status: String,
+        stderr: String,
+    },
+
+    #[error("could not read the Cargo project at `{}`", manifest.display())]
+    CargoMetadata {
+        manifest: PathBuf,
+        #[source]
+        source: cargo_metadata::Error,
+    },
+
+    #[error("compiling {what} failed ({status})")]
+    CompileFailed { what: String, status: String },
+
+    #[error("the compiler reported success but produced no WebAssembly file for {what}")]
+    NoArtifact { what: String },
+
+    #[error("`{}` is not a valid WebAssembly file", path.display())]
+    NotWasm {
+        path: PathBuf,
+        #[source]
+        source: wasmparser::BinaryReaderError,
+    },
+
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+fn describe_packages(packages: &[String]) -> String {
+    match packages {
+        [one] => format!("package `{one}`"),
+        many => format!(
+            "packages {}",
+            many.iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+impl Error {
+    /// Whether this is a usage error (exit 2) or a failure of the checked thing (exit 1).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::PathNotFound { .. }
+            | Error::UnknownTarget { .. }
+            | Error::NotInWorkspace { .. } => ErrorKind::Usage,
+            _ => ErrorKind::Failure,
+        }
+    }
+
+    /// What the user can do about it: usually the exact command that fixes it.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            Error::PathNotFound { .. } => "check the path, or run wasmforge inside the project folder".into(),
+            Error::NotAProject { .. } => {
+                "wasmforge builds Rust projects (a folder with Cargo.toml); create one with `cargo new hello`".into()
+            }
+            Error::UnknownTarget { hint, .. } => hint.clone(),
+            Error::NotInWorkspace { available, .. } if !available.is_empty() => {
+                format!("available: {}", available.join(", "))
+            }
+            Error::NotInWorkspace { .. } => return None,
+            Error::NoWasmTarget { .. } => "a WebAssembly artifact comes from a binary (src/main.rs or [[bin]]) or a \
+                 library with `crate-type = [\"cdylib\"]` under [lib] in Cargo.toml"
+                .into(),
+            Error::LibraryNotSupported { .. } => "build the library for a core-module target instead: \
+                 `wasmforge build --target wasip1` (or `--target unknown` for browsers and plugin hosts)"
+                .into(),
+            Error::ToolchainNotInstalled { toolchain, triple, .. } if triple.is_empty() => {
+                format!("rustup toolchain install {toolchain}")
+            }
+            Error::ToolchainNotInstalled { toolchain, triple, .. } => {
+                format!("rustup toolchain install {toolchain} --target {triple}")
+            }
+            Error::TargetNotInstalled { toolchain, triple, rustup: true, .. } => {
+                format!("rustup target add {triple} --toolchain {toolchain}")
+            }
+            Error::TargetNotInstalled { triple, .. } => format!(
+                "this rustc is not managed by rustup: install the standard library for {triple} \
+                 (your distribution's rust-std package for it), or install Rust with rustup"
+            ),
+            Error::ToolNotFound { install, .. } => install.clone(),
+            Error::Spawn { .. } => "check that the program exists and is executable".into(),
+            Error::ToolFailed { .. } => "run the command above by hand to see its full output".into(),
+            Error::CargoMetadata { .. } => "fix the Cargo.toml error above; `cargo metadata` shows the same message".into(),
+            Error::CompileFailed { .. } => "fix the compiler errors above, then build again".into(),
+            Error::NoArtifact { .. } => "run the build again with -v to see the compiler invocation".into(),
+            Error::NotWasm { .. } | Error::Io(_) => return None,
+        })
+    }
+}

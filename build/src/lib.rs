@@ -1,0 +1,20 @@
+//! `wasmforge-build`: everything between a project folder and a checked WebAssembly artifact.
+//!
+//! This crate detects the project, probes the toolchain that will build it, drives the compiler
+//! and reports the artifacts it produced. It never draws on the terminal: progress and compiler
+//! output go through [`report::Reporter`], which the `wasmforge` binary implements.
+
+pub mod artifact;
+pub mod driver;
+pub mod error;
+pub mod process;
+pub mod project;
+pub mod report;
+pub mod target;
+pub mod toolchain;
+
+pub use artifact::{Artifact, ArtifactKind};
+pub use driver::{BuildOptions, BuildOutput, Profile, build};
+pub use error::{Error, ErrorKind, Result};
+pub use report::{NullReporter, Reporter};
+pub use target::Target;

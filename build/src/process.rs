@@ -1,0 +1,198 @@
+//! The one way this crate runs external tools: resolve the program on PATH first (so a missing
+//! tool is a typed error naming it), show the exact command line to the reporter, and capture
+//! the exit status and output.
+
+use std::ffi::{OsStr, OsString};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use crate::error::{Error, Result};
+use crate::report::Reporter;
+
+/// A command line to run, built up like [`std::process::Command`].
+#[derive(Debug, Clone)]
+pub struct Tool {
+    program: OsString,
+    install_hint: String,
+    args: Vec<OsString>,
+    envs: Vec<(OsString, Option<OsString>)>,
+    cwd: Option<PathBuf>,
+}
+
+impl Tool {
+    /// A program by name (looked up on PATH) or path; `install_hint` says how to get it.
+    pub fn new(program: impl AsRef<OsStr>, install_hint: impl Into<String>) -> Self {
+        Tool {
+            program: program.as_ref().to_owned(),
+            install_hint: install_hint.into(),
+            args: Vec::new(),
+            envs: Vec::new(),
+            cwd: None,
+        }
+    }
+
+    pub fn arg(&mut self, arg: impl AsRef<OsStr>) -> &mut Self {
+        self.args.push(arg.as_ref().to_owned());
+        self
+    }
+
+    pub fn args<I, S>(&mut self, args: I) -> &mut Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    pub fn env(&mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Self {
+        self.envs
+            .push((key.as_ref().to_owned(), Some(value.as_ref().to_owned())));
+        self
+    }
+
+    pub fn env_remove(&mut self, key: impl AsRef<OsStr>) -> &mut Self {
+        self.envs.push((key.as_ref().to_owned(), None));
+        self
+    }
+
+    pub fn current_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.cwd = Some(dir.as_ref().to_owned());
+        self
+    }
+
+    /// The program's name as given.
+    pub fn program(&self) -> &OsStr {
+        &self.program
+    }
+
+    /// Finds the program: a path is taken as it is, a bare name is looked up on PATH.
+    pub fn resolve(&self) -> Result<PathBuf> {
+        let name = Path::new(&self.program);
+        if name.components().count() > 1 {
+            return if name.exists() {
+                Ok(name.to_owned())
+            } else {
+                Err(self.not_found())
+            };
+        }
+        which::which(&self.program).map_err(|_| self.not_found())
+    }
+
+    fn not_found(&self) -> Error {
+        Error::ToolNotFound {
+            tool: self.program.to_string_lossy().into_owned(),
+            install: self.install_hint.clone(),
+        }
+    }
+
+    /// The command line as a user could paste it into a shell (environment changes first).
+    pub fn display(&self) -> String {
+        let mut line = String::new();
+        for (key, value) in &self.envs {
+            if let Some(value) = value {
+                let _ = write!(line, "{}={} ", key.to_string_lossy(), shell_quote(value));
+            }
+        }
+        line.push_str(&shell_quote(&self.program));
+        for arg in &self.args {
+            line.push(' ');
+            line.push_str(&shell_quote(arg));
+        }
+        line
+    }
+
+    /// A [`Command`] ready to spawn, with the program resolved; the line goes to the reporter.
+    pub fn command(&self, reporter: &dyn Reporter) -> Result<Command> {
+        let program = self.resolve()?;
+        reporter.command(&self.display());
+        let mut cmd = Command::new(program);
+        cmd.args(&self.args);
+        for (key, value) in &self.envs {
+            match value {
+                Some(value) => cmd.env(key, value),
+                None => cmd.env_remove(key),
+            };
+        }
+        if let Some(dir) = &self.cwd {
+            cmd.current_dir(dir);
+        }
+        Ok(cmd)
+    }
+
+    /// Runs to completion with stdout and stderr captured; a non-zero exit is an error that
+    /// carries stderr.
+    pub fn output(&self, reporter: &dyn Reporter) -> Result<Output> {
+        let output = self
+            .command(reporter)?
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|source| Error::Spawn {
+                command: self.display(),
+                source,
+            })?;
+        if !output.status.success() {
+            return Err(Error::ToolFailed {
+                command: self.display(),
+                status: output.status.to_string(),
+                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            });
+        }
+        Ok(output)
+    }
+}
+
+/// Quotes one word for a POSIX shell when it needs it.
+pub fn shell_quote(word: &OsStr) -> String {
+    let word = word.to_string_lossy();
+    let safe = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if safe {
+        word.into_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::NullReporter;
+
+    #[test]
+    fn missing_tool_is_a_typed_error_naming_it() {
+        let tool = Tool::new("wasmforge-no-such-tool", "install it from somewhere");
+        match tool.output(&NullReporter) {
+            Err(Error::ToolNotFound { tool, install }) => {
+                assert_eq!(tool, "wasmforge-no-such-tool");
+                assert_eq!(install, "install it from somewhere");
+            }
+            other => panic!("expected ToolNotFound, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn display_quotes_what_a_shell_would_split() {
+        let mut tool = Tool::new("cargo", "");
+        tool.args(["build", "--features", "a b", "it's"])
+            .env("RUSTFLAGS", "-C x");
+        assert_eq!(
+            tool.display(),
+            r#"RUSTFLAGS='-C x' cargo build --features 'a b' 'it'\''s'"#
+        );
+    }
+
+    #[test]
+    fn failing_tool_carries_its_stderr() {
+        let mut tool = Tool::new("sh", "");
+        tool.args(["-c", "echo boom >&2; exit 3"]);
+        match tool.output(&NullReporter) {
+            Err(Error::ToolFailed { stderr, .. }) => assert_eq!(stderr.trim(), "boom"),
+            other => panic!("expected ToolFailed, got {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! The command-line interface: global flags and the list of subcommands.
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::commands;
+
+/// Build, check, optimise, run and ship WebAssembly from Rust, Go and C projects.
+#[derive(Debug, Parser)]
+#[command(
+    name = "wasmforge",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(
+    after_help = "Examples:\n  wasmforge build                      build the project in this folder for wasm32-wasip1\n  \
+     wasmforge build --target wasip2      build a WASI 0.2 component\n  \
+     wasmforge build --release --format json\n\nSee `wasmforge <COMMAND> --help` for each command."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, clap::Args)]
+pub struct GlobalArgs {
+    /// Show more: the exact commands run (-v), and more detail (-vv)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Show only errors and the data asked for
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// When to use colour (also honours NO_COLOR)
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub color: ColorWhen,
+    /// Output format of reports on stdout
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human, value_name = "FORMAT")]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Text for people
+    Human,
+    /// One JSON document on stdout, for scripts
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Build(commands::build::Args),
+    Completions(commands::completions::Args),
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

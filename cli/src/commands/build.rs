@@ -1,0 +1,175 @@
+//! `wasmforge build`: compile a project to WebAssembly and report the artifacts.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use wasmforge_build::driver::Features;
+use wasmforge_build::{BuildOptions, BuildOutput, Profile, Target};
+
+use crate::cli::Format;
+use crate::exit::ExitStatus;
+use crate::output::{BOLD, Ctx, DIM, human_size};
+use crate::reporter::TermReporter;
+
+/// Compile a project to WebAssembly
+///
+/// Detects the project in PATH (default: the current folder), checks that the toolchain can build
+/// the target, compiles, and prints where each .wasm is, its size and its sha256. Artifacts are
+/// copied to <target-dir>/wasmforge/<target>/<profile>/<name>.wasm.
+///
+/// Binaries become command modules (with `_start`); `cdylib` libraries become library modules
+/// that export their functions.
+///
+/// Examples:
+///   wasmforge build
+///   wasmforge build examples/hello-rust --target wasip2 --release
+///   wasmforge build -p app --bin server -F metrics
+///   wasmforge build --format json -- --config 'profile.dev.debug=0'
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Project folder or manifest (default: current folder)
+    #[arg(value_name = "PATH")]
+    path: Option<PathBuf>,
+
+    /// Target: wasip1 (core module, WASI preview 1), wasip2 (WASI 0.2 component) or unknown (bare
+    /// module); the triples wasm32-wasip1, wasm32-wasip2, wasm32-unknown-unknown work too
+    #[arg(short, long, value_name = "TARGET", env = "WASMFORGE_TARGET", value_parser = parse_target)]
+    target: Option<Target>,
+
+    /// Build with the release profile
+    #[arg(short, long, conflicts_with = "profile")]
+    release: bool,
+
+    /// Build with the named profile
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
+
+    /// Package to build (repeatable)
+    #[arg(short, long = "package", value_name = "SPEC")]
+    packages: Vec<String>,
+
+    /// Binary to build (repeatable)
+    #[arg(long = "bin", value_name = "NAME")]
+    bins: Vec<String>,
+
+    /// Features to activate (comma or space separated, repeatable)
+    #[arg(short = 'F', long, value_name = "FEATURES")]
+    features: Vec<String>,
+
+    /// Activate all features
+    #[arg(long)]
+    all_features: bool,
+
+    /// Do not activate the `default` feature
+    #[arg(long)]
+    no_default_features: bool,
+
+    /// Require Cargo.lock to be up to date
+    #[arg(long)]
+    locked: bool,
+
+    /// Require Cargo.lock and the cache to be up to date (implies --locked --offline)
+    #[arg(long)]
+    frozen: bool,
+
+    /// Run without accessing the network
+    #[arg(long)]
+    offline: bool,
+
+    /// Arguments passed to cargo as they are
+    #[arg(last = true, value_name = "CARGO_ARGS")]
+    cargo_args: Vec<String>,
+}
+
+fn parse_target(s: &str) -> Result<Target, String> {
+    s.parse::<Target>().map_err(|e| match e.hint() {
+        Some(hint) => format!("{e}\n  hint: {hint}"),
+        None => e.to_string(),
+    })
+}
+
+impl Args {
+    fn options(self, ctx: &Ctx) -> BuildOptions {
+        let profile = match (self.release, self.profile) {
+            (true, _) => Profile::Release,
+            (false, Some(name)) if name == "release" => Profile::Release,
+            (false, Some(name)) if name == "dev" => Profile::Dev,
+            (false, Some(name)) => Profile::Custom(name),
+            (false, None) => Profile::Dev,
+        };
+        let features = self
+            .features
+            .iter()
+            .flat_map(|f| f.split([',', ' ']))
+            .filter(|f| !f.is_empty())
+            .map(str::to_string)
+            .collect();
+        BuildOptions {
+            path: self.path.unwrap_or_else(|| PathBuf::from(".")),
+            target: self.target.unwrap_or(Target::Wasip1),
+            profile,
+            packages: self.packages,
+            bins: self.bins,
+            features: Features {
+                features,
+                all_features: self.all_features,
+                no_default_features: self.no_default_features,
+            },
+            locked: self.locked,
+            frozen: self.frozen,
+            offline: self.offline,
+            color: ctx.color_stderr,
+            quiet: ctx.quiet,
+            extra_args: self.cargo_args,
+        }
+    }
+}
+
+pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    let started = std::time::Instant::now();
+    let options = args.options(ctx);
+    let reporter = TermReporter::new(ctx);
+    let output = wasmforge_build::build(&options, &reporter)?;
+    ctx.status(
+        "Finished",
+        &format!(
+            "{} artifact(s) in {:.2}s",
+            output.artifacts.len(),
+            started.elapsed().as_secs_f64()
+        ),
+    );
+    match ctx.format {
+        Format::Json => crate::output::print_json(&output)?,
+        Format::Human => print_human(&output)?,
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn print_human(output: &BuildOutput) -> anyhow::Result<()> {
+    let mut out = anstream::stdout().lock();
+    for artifact in &output.artifacts {
+        writeln!(
+            out,
+            "{BOLD}{}.wasm{BOLD:#}  {} {DIM}·{DIM:#} {} {DIM}·{DIM:#} {} {DIM}·{DIM:#} {}",
+            artifact.name,
+            artifact.kind.name(),
+            artifact.target.rust_triple(),
+            artifact.profile,
+            match artifact.encoding {
+                wasmforge_build::artifact::Encoding::Module => "core module",
+                wasmforge_build::artifact::Encoding::Component => "component",
+            },
+        )?;
+        writeln!(out, "  path    {}", artifact.path.display())?;
+        writeln!(
+            out,
+            "  size    {} bytes ({})",
+            artifact.size,
+            human_size(artifact.size)
+        )?;
+        writeln!(out, "  sha256  {}", artifact.sha256)?;
+    }
+    out.flush()?;
+    Ok(())
+}

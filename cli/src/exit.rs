@@ -1,0 +1,22 @@
+//! The one exit status type every command returns.
+
+/// How the process ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: everything worked.
+    Success,
+    /// 1: the checked thing failed (build error, invalid module, …).
+    Failure,
+    /// 2: the invocation was wrong (bad flag, a path that does not exist).
+    Usage,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Usage => 2,
+        }
+    }
+}

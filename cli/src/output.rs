@@ -1,0 +1,167 @@
+//! Everything the binary prints: data to stdout, status and errors to stderr, colour only where
+//! it belongs (a terminal, no `NO_COLOR`, not `--color never`).
+
+use std::io::{IsTerminal as _, Write as _};
+
+use anstream::ColorChoice;
+use anstyle::{AnsiColor, Style};
+
+use crate::cli::{ColorWhen, Format, GlobalArgs};
+use crate::exit::ExitStatus;
+
+pub const ERROR: Style = AnsiColor::Red.on_default().bold();
+pub const WARN: Style = AnsiColor::Yellow.on_default().bold();
+pub const HINT: Style = AnsiColor::Cyan.on_default().bold();
+pub const GOOD: Style = AnsiColor::Green.on_default().bold();
+pub const BOLD: Style = Style::new().bold();
+pub const DIM: Style = Style::new().dimmed();
+
+/// What every command knows about how to talk to the user.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub format: Format,
+    pub verbose: u8,
+    pub quiet: bool,
+    /// Whether stderr gets colour (also passed to compilers for their diagnostics).
+    pub color_stderr: bool,
+    /// Whether stderr is an interactive terminal that can show progress bars.
+    pub interactive: bool,
+}
+
+impl Ctx {
+    pub fn new(global: &GlobalArgs) -> Self {
+        let choice = match global.color {
+            ColorWhen::Always => ColorChoice::Always,
+            ColorWhen::Never => ColorChoice::Never,
+            ColorWhen::Auto => ColorChoice::Auto,
+        };
+        choice.write_global();
+        let color_stderr = !matches!(
+            anstream::AutoStream::choice(&std::io::stderr()),
+            ColorChoice::Never
+        );
+        let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
+        Ctx {
+            format: global.format,
+            verbose: global.verbose,
+            quiet: global.quiet,
+            color_stderr,
+            interactive: std::io::stderr().is_terminal() && !in_ci && !global.quiet,
+        }
+    }
+
+    /// A status line on stderr, cargo style: a right-aligned verb, then the message.
+    pub fn status(&self, verb: &str, message: &str) {
+        if !self.quiet {
+            anstream::eprintln!("{GOOD}{verb:>12}{GOOD:#} {message}");
+        }
+    }
+
+    pub fn warning(&self, message: &str) {
+        anstream::eprintln!("{WARN}warning{WARN:#}: {message}");
+    }
+}
+
+/// Prints `value` as one JSON document on stdout.
+pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut stdout, value)?;
+    writeln!(stdout)?;
+    stdout.flush()?;
+    Ok(())
+}
+
+/// True when the error is only a closed stdout (`wasmforge … | head`): exit quietly.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(|e| e.io_error_kind())
+                .is_some_and(|k| k == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Prints an error with its cause chain and hint, and picks the exit status for it.
+pub fn report_error(ctx: &Ctx, err: &anyhow::Error) -> ExitStatus {
+    let build_err = err
+        .chain()
+        .find_map(|c| c.downcast_ref::<wasmforge_build::Error>());
+    let status = match build_err.map(|e| e.kind()) {
+        Some(wasmforge_build::ErrorKind::Usage) => ExitStatus::Usage,
+        _ => ExitStatus::Failure,
+    };
+    let hint = build_err.and_then(|e| e.hint());
+    let details = build_err.and_then(|e| match e {
+        wasmforge_build::Error::ToolFailed { stderr, .. } if !stderr.trim().is_empty() => {
+            Some(stderr.clone())
+        }
+        _ => None,
+    });
+    let causes: Vec<String> = err.chain().skip(1).map(|c| c.to_string()).collect();
+
+    let mut stderr = anstream::stderr().lock();
+    let _ = writeln!(stderr, "{ERROR}error{ERROR:#}: {err}");
+    for cause in &causes {
+        let _ = writeln!(stderr, "  {BOLD}caused by{BOLD:#}: {}", indent_rest(cause));
+    }
+    if let Some(details) = &details {
+        for line in details.trim_end().lines() {
+            let _ = writeln!(stderr, "  {DIM}|{DIM:#} {line}");
+        }
+    }
+    if let Some(hint) = &hint {
+        let _ = writeln!(stderr, "{HINT}hint{HINT:#}: {hint}");
+    }
+    drop(stderr);
+
+    if ctx.format == Format::Json {
+        let doc = serde_json::json!({
+            "error": {
+                "message": err.to_string(),
+                "causes": causes,
+                "hint": hint,
+                "exit_code": status.code(),
+            }
+        });
+        let _ = print_json(&doc);
+    }
+    status
+}
+
+fn indent_rest(text: &str) -> String {
+    text.trim_end().replace('\n', "\n    ")
+}
+
+/// A byte count for people: `1.92 MiB`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64;
+    let mut unit = "B";
+    for next in UNITS {
+        if value < 1024.0 {
+            break;
+        }
+        value /= 1024.0;
+        unit = next;
+    }
+    format!("{value:.2} {unit}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_like_people_write_them() {
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(1023), "1023 B");
+        assert_eq!(human_size(1024), "1.00 KiB");
+        assert_eq!(human_size(2_011_323), "1.92 MiB");
+    }
+}

@@ -1,0 +1,160 @@
+//! The terminal side of the library's [`Reporter`]: an indicatif bar counting compiled crates
+//! on an interactive terminal; plain lines (what the compiler printed) everywhere else.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use wasmforge_build::Reporter;
+
+use crate::output::{Ctx, DIM};
+
+pub struct TermReporter<'a> {
+    ctx: &'a Ctx,
+    bar: Mutex<Option<ProgressBar>>,
+}
+
+impl<'a> TermReporter<'a> {
+    pub fn new(ctx: &'a Ctx) -> Self {
+        TermReporter {
+            ctx,
+            bar: Mutex::new(None),
+        }
+    }
+
+    fn with_bar<R>(&self, f: impl FnOnce(Option<&ProgressBar>) -> R) -> R {
+        let guard = self
+            .bar
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(guard.as_ref())
+    }
+
+    fn print_line(&self, line: &str) {
+        self.with_bar(|bar| match bar {
+            Some(bar) => bar.suspend(|| anstream::eprintln!("{line}")),
+            None => anstream::eprintln!("{line}"),
+        });
+    }
+}
+
+/// Cargo's status lines ("   Compiling foo v0.1.0") that a progress bar replaces.
+fn is_status_line(line: &str) -> bool {
+    let plain = strip_ansi(line);
+    let trimmed = plain.trim_start();
+    let indent = plain.len() - trimmed.len();
+    let verb = trimmed.split_whitespace().next().unwrap_or("");
+    (1..=12).contains(&indent)
+        && matches!(
+            verb,
+            "Compiling"
+                | "Checking"
+                | "Fresh"
+                | "Downloading"
+                | "Downloaded"
+                | "Updating"
+                | "Locking"
+                | "Adding"
+                | "Blocking"
+                | "Finished"
+                | "Building"
+                | "Running"
+        )
+}
+
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl Reporter for TermReporter<'_> {
+    fn command(&self, line: &str) {
+        if self.ctx.verbose > 0 {
+            self.print_line(&format!("{DIM}     Running `{line}`{DIM:#}"));
+        }
+    }
+
+    fn status(&self, verb: &str, message: &str) {
+        self.with_bar(|bar| match bar {
+            Some(bar) => bar.suspend(|| self.ctx.status(verb, message)),
+            None => self.ctx.status(verb, message),
+        });
+    }
+
+    fn progress_start(&self, total: u64) {
+        if !self.ctx.interactive {
+            return;
+        }
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template(
+            "{prefix:>12.cyan.bold} [{bar:30}] {pos}/{len}: {wide_msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        bar.set_style(style);
+        bar.set_prefix("Building");
+        bar.enable_steady_tick(Duration::from_millis(120));
+        *self.bar.lock().unwrap_or_else(|p| p.into_inner()) = Some(bar);
+    }
+
+    fn progress_step(&self, name: &str) {
+        self.with_bar(|bar| {
+            if let Some(bar) = bar {
+                bar.inc(1);
+                bar.set_message(name.to_string());
+            }
+        });
+    }
+
+    fn progress_finish(&self) {
+        if let Some(bar) = self.bar.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn tool_output(&self, line: &str) {
+        let has_bar = self.with_bar(|bar| bar.is_some());
+        if has_bar && is_status_line(line) {
+            return;
+        }
+        if self.ctx.quiet && is_status_line(line) {
+            return;
+        }
+        self.print_line(line);
+    }
+
+    fn warning(&self, message: &str) {
+        self.with_bar(|bar| match bar {
+            Some(bar) => bar.suspend(|| self.ctx.warning(message)),
+            None => self.ctx.warning(message),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_cargo_status_lines_with_and_without_colour() {
+        assert!(is_status_line("   Compiling hello v0.1.0 (/tmp/hello)"));
+        assert!(is_status_line(
+            "\u{1b}[1m\u{1b}[32m   Compiling\u{1b}[0m hello v0.1.0"
+        ));
+        assert!(!is_status_line("error[E0308]: mismatched types"));
+        assert!(!is_status_line("  --> src/main.rs:2:5"));
+        assert!(!is_status_line("Compiling at column zero is not cargo's"));
+    }
+}

@@ -1,0 +1,401 @@
+//! `wasmforge build` on real Rust projects with the real toolchain, checked with wasmparser and
+//! run in Wasmtime.
+
+use std::path::Path;
+
+use crate::support::*;
+
+fn artifact_bytes(doc: &serde_json::Value, index: usize) -> Vec<u8> {
+    let path = doc["artifacts"][index]["path"]
+        .as_str()
+        .expect("path is a string");
+    std::fs::read(path).expect("artifact exists")
+}
+
+fn build_json(dir: &Path, extra: &[&str]) -> serde_json::Value {
+    let output = run(wasmforge()
+        .arg("build")
+        .arg(dir)
+        .args(extra)
+        .args(["--format", "json"]));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "build failed: {}",
+        stderr(&output)
+    );
+    json(&output)
+}
+
+#[test]
+fn command_for_each_target() {
+    if !require_rust_targets() {
+        return;
+    }
+    let (_tmp, dir) = project("hello-rust");
+
+    let doc = build_json(&dir, &["--target", "wasip1"]);
+    let art = &doc["artifacts"][0];
+    assert_eq!(doc["artifacts"].as_array().map(Vec::len), Some(1));
+    for field in [
+        "package", "name", "target", "kind", "encoding", "profile", "path", "size", "sha256",
+    ] {
+        assert!(!art[field].is_null(), "missing field {field} in {art}");
+    }
+    assert_eq!(art["package"], "hello-rust");
+    assert_eq!(art["target"], "wasip1");
+    assert_eq!(art["kind"], "command");
+    assert_eq!(art["profile"], "debug");
+    let expected = dir.join("target/wasmforge/wasip1/debug/hello-rust.wasm");
+    assert_eq!(
+        Path::new(art["path"].as_str().unwrap_or_default()),
+        expected.canonicalize().expect("exists")
+    );
+    let bytes = artifact_bytes(&doc, 0);
+    assert!(is_core_module(&bytes));
+    assert!(core_exports(&bytes).contains(&"_start".to_string()));
+    assert_eq!(art["size"].as_u64(), Some(bytes.len() as u64));
+    let (code, out) = run_wasip1(&bytes, &["wasmforge"]);
+    assert_eq!(
+        (code, out.trim()),
+        (0, "Hello, wasmforge! (from Rust, compiled to WebAssembly)")
+    );
+
+    let doc = build_json(&dir, &["--target", "wasm32-wasip2"]);
+    assert_eq!(doc["artifacts"][0]["target"], "wasip2");
+    assert_eq!(doc["artifacts"][0]["encoding"], "component");
+    let bytes = artifact_bytes(&doc, 0);
+    assert!(is_component(&bytes), "wasip2 output must be a component");
+    let (ok, out) = run_wasip2(&bytes, &["component"]);
+    assert!(ok);
+    assert_eq!(
+        out.trim(),
+        "Hello, component! (from Rust, compiled to WebAssembly)"
+    );
+
+    let doc = build_json(&dir, &["--target", "unknown"]);
+    let bytes = artifact_bytes(&doc, 0);
+    assert!(is_core_module(&bytes));
+    assert!(
+        doc["artifacts"][0]["path"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("/wasmforge/unknown/debug/")
+    );
+}
+
+#[test]
+fn library_exports_its_function_and_refuses_wasip2() {
+    if !require_rust_targets() {
+        return;
+    }
+    let (_tmp, dir) = project("hello-rust-lib");
+    for target in ["wasip1", "unknown"] {
+        let doc = build_json(&dir, &["--target", target]);
+        let art = &doc["artifacts"][0];
+        assert_eq!(art["kind"], "library");
+        assert_eq!(art["name"], "hello_rust_lib");
+        let bytes = artifact_bytes(&doc, 0);
+        assert!(is_core_module(&bytes));
+        let exports = core_exports(&bytes);
+        assert!(exports.contains(&"add".to_string()), "{exports:?}");
+        assert!(
+            !exports.contains(&"_start".to_string()),
+            "a library has no _start: {exports:?}"
+        );
+        assert_eq!(call_i32_pair(&bytes, "add", 2, 40), 42);
+    }
+
+    let output = run(wasmforge()
+        .arg("build")
+        .arg(&dir)
+        .args(["--target", "wasip2"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("library (cdylib) only"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).contains("hint: "));
+    assert!(
+        !dir.join("target/wasmforge/wasip2").exists(),
+        "no artifact for a refused build"
+    );
+}
+
+#[test]
+fn release_profile_goes_to_its_own_folder() {
+    if !require_rust_targets() {
+        return;
+    }
+    let (_tmp, dir) = project("hello-rust");
+    let debug = build_json(&dir, &[]);
+    let release = build_json(&dir, &["--release"]);
+    assert_eq!(release["artifacts"][0]["profile"], "release");
+    assert!(
+        release["artifacts"][0]["path"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("/wasip1/release/hello-rust.wasm")
+    );
+    let (debug_size, release_size) = (
+        debug["artifacts"][0]["size"].as_u64(),
+        release["artifacts"][0]["size"].as_u64(),
+    );
+    assert!(
+        release_size < debug_size,
+        "release {release_size:?} should be smaller than debug {debug_size:?}"
+    );
+}
+
+#[test]
+fn workspace_builds_every_wasm_capable_binary_or_the_selected_one() {
+    if !require_rust_targets() {
+        return;
+    }
+    let (_tmp, dir) = project("rust-workspace");
+    let doc = build_json(&dir, &[]);
+    let mut names: Vec<(String, String)> = doc["artifacts"]
+        .as_array()
+        .expect("artifacts")
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap_or_default().to_string(),
+                a["kind"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    names.sort();
+    let expected = [
+        ("count", "command"),
+        ("greet", "command"),
+        ("plugin", "library"),
+        ("tool", "command"),
+    ];
+    assert_eq!(names, expected.map(|(n, k)| (n.to_string(), k.to_string())));
+
+    let doc = build_json(&dir, &["-p", "app", "--bin", "greet", "-F", "loud"]);
+    assert_eq!(doc["artifacts"].as_array().map(Vec::len), Some(1));
+    let (_, out) = run_wasip1(&artifact_bytes(&doc, 0), &[]);
+    assert_eq!(
+        out.trim(),
+        "HELLO FROM GREET",
+        "the feature must reach the build"
+    );
+
+    // Only Wasm-capable packages: `common` is an rlib.
+    let output = run(wasmforge().arg("build").arg(&dir).args(["-p", "common"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("no WebAssembly-capable target in package `common`"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = run(wasmforge()
+        .arg("build")
+        .arg(&dir)
+        .args(["-p", "app", "--bin", "nope"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("available: greet, count")
+            || stderr(&output).contains("available: count, greet")
+    );
+
+    let output = run(wasmforge().arg("build").arg(&dir).args(["-p", "ghost"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("package `ghost` is not in this workspace"));
+}
+
+#[test]
+fn project_config_rustflags_and_extra_cargo_args_are_respected() {
+    if !require_rust_targets() {
+        return;
+    }
+    let (_tmp, dir) = project("rust-workspace");
+    std::fs::create_dir_all(dir.join(".cargo")).expect("mkdir");
+    std::fs::write(
+        dir.join(".cargo/config.toml"),
+        "[build]\ntarget-dir = \"out\"\n",
+    )
+    .expect("config");
+    let output = run(wasmforge()
+        .arg("build")
+        .arg(dir.join("app"))
+        .args(["--bin", "greet", "--format", "json", "--", "-v"])
+        .env("RUSTFLAGS", "--cfg wasmforge_test_cfg"));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let doc = json(&output);
+    let path = doc["artifacts"][0]["path"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        path.contains("/out/wasmforge/wasip1/debug/"),
+        "target-dir from .cargo/config.toml: {path}"
+    );
+    let (_, out) = run_wasip1(&std::fs::read(&path).expect("read"), &[]);
+    assert!(out.contains("rustflags reached the compiler"), "{out}");
+    // `-v` after `--` went to cargo, which then shows the rustc command lines.
+    assert!(
+        stderr(&output).contains("Running `") && stderr(&output).contains("rustc"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn missing_target_fails_before_cargo_with_the_rustup_command() {
+    // A real toolchain without Wasm targets: CI installs `nightly` without them.
+    let nightly = ["nightly"].into_iter().find(|name| {
+        let sysroot = std::process::Command::new("rustc")
+            .arg(format!("+{name}"))
+            .args(["--print", "sysroot"])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| std::path::PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+        sysroot.is_some_and(|s| s.is_dir() && !s.join("lib/rustlib/wasm32-wasip1").exists())
+    });
+    if !require(
+        nightly.is_some(),
+        "no installed toolchain lacks wasm32-wasip1 (CI installs nightly without it)",
+    ) {
+        return;
+    }
+    let (_tmp, dir) = project("hello-rust");
+    std::fs::write(
+        dir.join("rust-toolchain.toml"),
+        "[toolchain]\nchannel = \"nightly\"\n",
+    )
+    .expect("write");
+    let output = run(wasmforge().arg("build").arg(&dir));
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("the Rust target `wasm32-wasip1` is not installed for toolchain `nightly-"),
+        "{err}"
+    );
+    assert!(
+        err.contains("rust-toolchain.toml"),
+        "names where the toolchain came from: {err}"
+    );
+    assert!(
+        err.contains("hint: rustup target add wasm32-wasip1 --toolchain nightly-"),
+        "{err}"
+    );
+    assert!(!dir.join("target").exists(), "cargo must not have run");
+
+    std::fs::write(
+        dir.join("rust-toolchain.toml"),
+        "[toolchain]\nchannel = \"1.61.0\"\n",
+    )
+    .expect("write");
+    let output = run(wasmforge()
+        .arg("build")
+        .arg(&dir)
+        .args(["--target", "wasip2"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("hint: rustup toolchain install 1.61.0 --target wasm32-wasip2"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn compile_error_shows_cargos_message_and_writes_no_artifact() {
+    if !require_rust_targets() {
+        return;
+    }
+    let (_tmp, dir) = project("hello-rust");
+    std::fs::write(
+        dir.join("src/main.rs"),
+        "fn main() {\n    let x: u32 = \"text\";\n}\n",
+    )
+    .expect("write");
+    let output = run(wasmforge().arg("build").arg(&dir));
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("error[E0308]: mismatched types"), "{err}");
+    assert!(err.contains("src/main.rs:2:"), "{err}");
+    assert!(
+        err.contains("error: compiling the Rust project failed"),
+        "{err}"
+    );
+    assert!(!dir.join("target/wasmforge").exists());
+}
+
+#[test]
+fn not_a_project_and_missing_path() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let output = run(wasmforge().arg("build").arg(tmp.path()));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("is not a project wasmforge can build"));
+    assert!(stderr(&output).contains("hint: "));
+
+    let output = run(wasmforge()
+        .arg("build")
+        .arg(tmp.path().join("missing"))
+        .args(["--format", "json"]));
+    assert_eq!(output.status.code(), Some(2));
+    let doc = json(&output);
+    assert_eq!(doc["error"]["exit_code"], 2);
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("does not exist")
+    );
+}
+
+#[test]
+fn progress_bar_on_a_terminal_plain_lines_in_ci_nothing_when_quiet() {
+    if !require_rust_targets()
+        || !require(
+            Path::new("/usr/bin/script").exists(),
+            "util-linux `script` (a pty) missing",
+        )
+    {
+        return;
+    }
+    let (_tmp, dir) = project("hello-rust");
+    let bin = env!("CARGO_BIN_EXE_wasmforge");
+    // `script` gives wasmforge a pseudo-terminal, as a user's shell would.
+    let line = format!("{bin} build '{}'", dir.display());
+    let output = run(std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .env_remove("CI"));
+    let tty = stdout(&output);
+    assert!(output.status.success(), "{tty}");
+    assert!(tty.contains("] 1/1"), "a bar counting crates: {tty}");
+    assert!(
+        !tty.contains("Compiling hello-rust"),
+        "the bar replaces cargo's status lines: {tty}"
+    );
+
+    std::fs::write(
+        dir.join("src/main.rs"),
+        "fn main() { println!(\"changed\"); }\n",
+    )
+    .expect("write");
+    let output = run(wasmforge().arg("build").arg(&dir).env("CI", "true"));
+    assert!(output.status.success());
+    assert!(
+        stderr(&output).contains("Compiling hello-rust"),
+        "plain lines in CI"
+    );
+    assert!(!stderr(&output).contains("] 1/1"));
+
+    std::fs::write(
+        dir.join("src/main.rs"),
+        "fn main() { println!(\"changed again\"); }\n",
+    )
+    .expect("write");
+    let output = run(wasmforge().arg("build").arg(&dir).arg("-q"));
+    assert!(output.status.success());
+    assert_eq!(stderr(&output).trim(), "", "--quiet prints no status");
+    assert!(stdout(&output).contains("sha256"), "but still the data");
+}

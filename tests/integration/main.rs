@@ -1,0 +1,7 @@
+//! End-to-end tests of the `wasmforge` binary: real toolchains, real projects, real Wasm runtime.
+//! One test binary, so the wasmforge binary and Wasmtime link once.
+
+mod build_rust;
+mod cli;
+mod install;
+mod support;

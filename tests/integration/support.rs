@@ -1,0 +1,239 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use wasmtime::component::{Component, Linker as ComponentLinker, ResourceTable};
+use wasmtime::{Engine, Linker, Module, Store};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("cli/ has a parent")
+        .to_owned()
+}
+
+/// A `wasmforge` command with a clean, predictable environment.
+pub fn wasmforge() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wasmforge"));
+    // `cargo test` runs under the rustup proxy, which sets RUSTUP_TOOLCHAIN; a user's shell does
+    // not, and with it set every rust-toolchain.toml would be ignored.
+    cmd.env_remove("RUSTUP_TOOLCHAIN")
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("WASMFORGE_TARGET");
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+/// Runs a command and returns its output; stdout and stderr are echoed for failing tests.
+pub fn run(cmd: &mut Command) -> Output {
+    let output = cmd.output().expect("spawn");
+    eprintln!("$ {cmd:?}\n--- exit: {:?}", output.status.code());
+    eprintln!("--- stdout:\n{}", String::from_utf8_lossy(&output.stdout));
+    eprintln!("--- stderr:\n{}", String::from_utf8_lossy(&output.stderr));
+    output
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A fresh copy of `examples/<name>` (or `tests/fixtures/<name>`) in a temporary folder.
+pub fn project(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let root = repo_root();
+    let source = [
+        root.join("examples").join(name),
+        root.join("tests/fixtures").join(name),
+    ]
+    .into_iter()
+    .find(|p| p.is_dir())
+    .unwrap_or_else(|| panic!("no example or fixture named {name}"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dest = dir.path().join(name);
+    copy_tree(&source, &dest);
+    (dir, dest)
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let name = entry.file_name();
+        if name == "target" {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            copy_tree(&path, &to.join(&name));
+        } else {
+            std::fs::copy(&path, to.join(&name)).expect("copy");
+        }
+    }
+}
+
+/// Whether a test may run: when `ok` is false the test is skipped with `reason` printed, unless
+/// `WASMFORGE_REQUIRE_TOOLS=1` (as in CI), where a missing tool fails the test.
+pub fn require(ok: bool, reason: &str) -> bool {
+    if ok {
+        return true;
+    }
+    if std::env::var("WASMFORGE_REQUIRE_TOOLS").is_ok_and(|v| v == "1") {
+        panic!("required tool missing: {reason}");
+    }
+    eprintln!("skipped: {reason}");
+    false
+}
+
+/// The sysroot of the default toolchain (as a user's shell would resolve it).
+pub fn default_sysroot() -> Option<PathBuf> {
+    let output = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .ok()?;
+    output
+        .status
+        .success()
+        .then(|| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()))
+}
+
+/// Whether the default toolchain has the standard library for `triple`.
+pub fn has_rust_target(triple: &str) -> bool {
+    default_sysroot().is_some_and(|s| s.join("lib/rustlib").join(triple).join("lib").is_dir())
+}
+
+/// Skips (or fails in CI) when the Rust Wasm targets are missing.
+pub fn require_rust_targets() -> bool {
+    let all = ["wasm32-wasip1", "wasm32-wasip2", "wasm32-unknown-unknown"]
+        .iter()
+        .all(|t| has_rust_target(t));
+    require(
+        all,
+        "the Rust Wasm targets are not installed (rustup target add wasm32-wasip1 wasm32-wasip2 wasm32-unknown-unknown)",
+    )
+}
+
+/// Parses stdout as JSON.
+pub fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", stdout(output)))
+}
+
+/// True when the bytes are a component (read by wasmparser, not guessed from a name).
+pub fn is_component(bytes: &[u8]) -> bool {
+    wasmparser::Parser::is_component(bytes)
+}
+
+pub fn is_core_module(bytes: &[u8]) -> bool {
+    wasmparser::Parser::is_core_wasm(bytes)
+}
+
+/// The names a core module exports.
+pub fn core_exports(bytes: &[u8]) -> Vec<String> {
+    let mut names = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        if let wasmparser::Payload::ExportSection(reader) = payload.expect("valid module") {
+            for export in reader {
+                names.push(export.expect("export").name.to_string());
+            }
+        }
+    }
+    names
+}
+
+/// Runs a WASI preview 1 command module; returns its exit code and stdout.
+pub fn run_wasip1(bytes: &[u8], args: &[&str]) -> (i32, String) {
+    let engine = Engine::default();
+    let module = Module::new(&engine, bytes).expect("compile module");
+    let mut linker: Linker<wasmtime_wasi::p1::WasiP1Ctx> = Linker::new(&engine);
+    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| t).expect("link wasi");
+    let out = MemoryOutputPipe::new(1 << 20);
+    let mut argv = vec!["main"];
+    argv.extend_from_slice(args);
+    let ctx = WasiCtxBuilder::new()
+        .args(&argv)
+        .stdout(out.clone())
+        .build_p1();
+    let mut store = Store::new(&engine, ctx);
+    let instance = linker
+        .instantiate(&mut store, &module)
+        .expect("instantiate");
+    let start = instance
+        .get_typed_func::<(), ()>(&mut store, "_start")
+        .expect("_start");
+    let code = match start.call(&mut store, ()) {
+        Ok(()) => 0,
+        Err(err) => match err.downcast_ref::<wasmtime_wasi::I32Exit>() {
+            Some(exit) => exit.0,
+            None => panic!("guest trapped: {err:?}"),
+        },
+    };
+    (code, String::from_utf8_lossy(&out.contents()).into_owned())
+}
+
+struct P2State {
+    ctx: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for P2State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Runs a WASI 0.2 command component through `wasi:cli/run`; returns ok/err and stdout.
+pub fn run_wasip2(bytes: &[u8], args: &[&str]) -> (bool, String) {
+    let engine = Engine::default();
+    let component = Component::new(&engine, bytes).expect("compile component");
+    let mut linker = ComponentLinker::<P2State>::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("link wasi");
+    let out = MemoryOutputPipe::new(1 << 20);
+    let mut argv = vec!["main"];
+    argv.extend_from_slice(args);
+    let ctx = WasiCtx::builder().args(&argv).stdout(out.clone()).build();
+    let mut store = Store::new(
+        &engine,
+        P2State {
+            ctx,
+            table: ResourceTable::new(),
+        },
+    );
+    let command =
+        wasmtime_wasi::p2::bindings::sync::Command::instantiate(&mut store, &component, &linker)
+            .expect("instantiate");
+    let ok = command
+        .wasi_cli_run()
+        .call_run(&mut store)
+        .expect("run")
+        .is_ok();
+    (ok, String::from_utf8_lossy(&out.contents()).into_owned())
+}
+
+/// Calls an exported `(i32, i32) -> i32` function of a core module that needs no imports
+/// beyond WASI preview 1.
+pub fn call_i32_pair(bytes: &[u8], name: &str, a: i32, b: i32) -> i32 {
+    let engine = Engine::default();
+    let module = Module::new(&engine, bytes).expect("compile module");
+    let mut linker: Linker<wasmtime_wasi::p1::WasiP1Ctx> = Linker::new(&engine);
+    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| t).expect("link wasi");
+    let mut store = Store::new(&engine, WasiCtxBuilder::new().build_p1());
+    let instance = linker
+        .instantiate(&mut store, &module)
+        .expect("instantiate");
+    let func = instance
+        .get_typed_func::<(i32, i32), i32>(&mut store, name)
+        .expect("export");
+    func.call(&mut store, (a, b)).expect("call")
+}
