@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::cache::{self, Stamp};
 use crate::error::{Error, Result};
 use crate::target::Target;
 
 /// What kind of artifact a module is (see DESIGN.md, "Kinds of artifact").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ArtifactKind {
     /// Has `_start`: a program to run.
@@ -29,7 +30,7 @@ impl ArtifactKind {
 }
 
 /// The binary encoding a file holds, read from its header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Encoding {
     /// A core WebAssembly module.
@@ -128,6 +129,9 @@ fn with_path(err: std::io::Error, path: &Path) -> Error {
 }
 
 /// Copies a compiler's output to `dest` atomically and describes it.
+///
+/// When neither the compiler's output nor the published copy changed since the last publish
+/// (same size and mtime), the recorded digest is reused and nothing is read or written.
 pub(crate) fn publish(
     source: &Path,
     dest: PathBuf,
@@ -137,15 +141,30 @@ pub(crate) fn publish(
     kind: ArtifactKind,
     profile: &str,
 ) -> Result<Artifact> {
-    let bytes = fs_err::read(source)?;
-    let encoding = Encoding::of(&bytes, source)?;
-    // Skip the write when the published copy is already identical: keeps mtimes stable for
-    // tools watching the output and makes a no-op rebuild cheaper.
-    let same = fs_err::metadata(&dest).is_ok_and(|m| m.len() == bytes.len() as u64)
-        && std::fs::read(&dest).is_ok_and(|old| old == bytes);
-    if !same {
-        write_atomic(&dest, &bytes)?;
-    }
+    let cache_key = format!("publish\n{}\n{}", source.display(), dest.display());
+    let (encoding, size, sha256) =
+        match cache::load::<(Encoding, u64, String)>("artifacts", &cache_key) {
+            Some(known) => known,
+            None => {
+                let bytes = fs_err::read(source)?;
+                let encoding = Encoding::of(&bytes, source)?;
+                // Skip the write when the published copy is already identical: keeps mtimes
+                // stable for tools watching the output.
+                let same = fs_err::metadata(&dest).is_ok_and(|m| m.len() == bytes.len() as u64)
+                    && std::fs::read(&dest).is_ok_and(|old| old == bytes);
+                if !same {
+                    write_atomic(&dest, &bytes)?;
+                }
+                let known = (encoding, bytes.len() as u64, sha256_hex(&bytes));
+                cache::store(
+                    "artifacts",
+                    &cache_key,
+                    vec![Stamp::of(source), Stamp::of(&dest)],
+                    &known,
+                );
+                known
+            }
+        };
     Ok(Artifact {
         package: package.to_string(),
         name: name.to_string(),
@@ -153,8 +172,8 @@ pub(crate) fn publish(
         kind,
         encoding,
         profile: profile.to_string(),
-        size: bytes.len() as u64,
-        sha256: sha256_hex(&bytes),
+        size,
+        sha256,
         path: dest,
     })
 }

@@ -5,6 +5,7 @@
 //! output go through [`report::Reporter`], which the `wasmforge` binary implements.
 
 pub mod artifact;
+pub mod cache;
 pub mod driver;
 pub mod error;
 pub mod process;

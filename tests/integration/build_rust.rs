@@ -399,3 +399,88 @@ fn progress_bar_on_a_terminal_plain_lines_in_ci_nothing_when_quiet() {
     assert_eq!(stderr(&output).trim(), "", "--quiet prints no status");
     assert!(stdout(&output).contains("sha256"), "but still the data");
 }
+
+#[test]
+fn cached_plan_follows_project_changes() {
+    if !require_rust_targets() {
+        return;
+    }
+    let (_tmp, dir) = project("hello-rust");
+    let names = |doc: &serde_json::Value| -> Vec<String> {
+        let mut names: Vec<String> = doc["artifacts"]
+            .as_array()
+            .expect("artifacts")
+            .iter()
+            .map(|a| a["name"].as_str().unwrap_or_default().to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(&build_json(&dir, &[])), ["hello-rust"]);
+    // A no-op build reuses the cached plan and digest; they must still be right.
+    let again = build_json(&dir, &[]);
+    let path = again["artifacts"][0]["path"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(
+        again["artifacts"][0]["sha256"].as_str(),
+        Some(sha256_of(&path).as_str())
+    );
+
+    // A new binary discovered by cargo (src/bin) invalidates the plan.
+    std::fs::create_dir_all(dir.join("src/bin")).expect("mkdir");
+    std::fs::write(dir.join("src/bin/extra.rs"), "fn main() {}\n").expect("write");
+    assert_eq!(names(&build_json(&dir, &[])), ["extra", "hello-rust"]);
+
+    // A deleted artifact is published again; a changed program gets a new digest.
+    std::fs::remove_file(&path).expect("rm");
+    let doc = build_json(&dir, &["--bin", "hello-rust"]);
+    assert!(Path::new(&path).is_file());
+    let before = doc["artifacts"][0]["sha256"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    std::fs::write(dir.join("src/main.rs"), "fn main() { println!(\"v2\"); }\n").expect("write");
+    let doc = build_json(&dir, &["--bin", "hello-rust"]);
+    let after = doc["artifacts"][0]["sha256"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_ne!(before, after);
+    assert_eq!(after, sha256_of(&path));
+    let (_, out) = run_wasip1(&std::fs::read(&path).expect("read"), &[]);
+    assert_eq!(out.trim(), "v2");
+
+    // Switching the package to a library-only one is noticed too.
+    std::fs::remove_dir_all(dir.join("src/bin")).expect("rm");
+    std::fs::remove_file(dir.join("src/main.rs")).expect("rm");
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "#[unsafe(no_mangle)] pub extern \"C\" fn f() -> i32 { 7 }\n",
+    )
+    .expect("w");
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).expect("read");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        manifest.replace(
+            "[workspace]",
+            "[lib]\ncrate-type = [\"cdylib\"]\n\n[workspace]",
+        ),
+    )
+    .expect("write");
+    let doc = build_json(&dir, &[]);
+    assert_eq!(doc["artifacts"][0]["kind"], "library");
+}
+
+fn sha256_of(path: &str) -> String {
+    let output = std::process::Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .expect("sha256sum");
+    String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}

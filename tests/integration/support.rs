@@ -25,6 +25,11 @@ pub fn wasmforge() -> Command {
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("WASMFORGE_TARGET");
     cmd.env("NO_COLOR", "1");
+    // Keep the tests' cache out of the user's.
+    cmd.env(
+        "WASMFORGE_CACHE_DIR",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasmforge-cache"),
+    );
     cmd
 }
 

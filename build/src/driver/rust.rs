@@ -13,6 +13,7 @@ use cargo_metadata::{CargoOpt, Message, Metadata, MetadataCommand, Package, Pack
 
 use super::{BuildOptions, BuildOutput, Profile};
 use crate::artifact::{self, ArtifactKind};
+use crate::cache::Stamp;
 use crate::error::{Error, Result};
 use crate::process::Tool;
 use crate::project::{Lang, Project};
@@ -23,7 +24,7 @@ use crate::toolchain::rust::{self as rust_toolchain, RustupEnv};
 const CARGO_HINT: &str = "install Rust with rustup (https://rustup.rs), which provides cargo";
 
 /// One Wasm-capable target of a package that this build will produce.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Planned {
     package: String,
     package_id: PackageId,
@@ -56,13 +57,13 @@ pub fn build(
     // "can't find crate for `core`" errors that never names the fix.
     toolchain.require_target(triple)?;
 
-    let metadata = metadata(project, options, reporter)?;
-    let plan = plan(&metadata, project, options)?;
+    let resolved = resolve_workspace(project, options, &toolchain.name, reporter)?;
+    let plan = &resolved.plan;
 
     let mut cargo = Tool::new("cargo", CARGO_HINT);
     cargo
         .current_dir(&project.dir)
-        .args(cargo_args(project, options, &plan, &metadata));
+        .args(cargo_args(project, options, &resolved));
 
     let package_names: BTreeSet<&str> = plan.iter().map(|p| p.package.as_str()).collect();
     let names: Vec<&str> = package_names.into_iter().collect();
@@ -75,16 +76,15 @@ pub fn build(
         ),
     );
 
-    let roots: Vec<&PackageId> = plan.iter().map(|p| &p.package_id).collect();
-    let total = count_units(&metadata, &roots);
-    let produced = run_cargo(&cargo, total, reporter)?;
+    let produced = run_cargo(&cargo, resolved.units, reporter)?;
 
-    let out_dir = PathBuf::from(metadata.target_directory.as_std_path())
+    let out_dir = resolved
+        .target_directory
         .join("wasmforge")
         .join(options.target.name())
         .join(options.profile.dir_name());
     let mut artifacts = Vec::new();
-    for planned in &plan {
+    for planned in plan {
         let Some(source) = produced.get(&(
             planned.package_id.clone(),
             planned.target_name.clone(),
@@ -114,6 +114,90 @@ pub fn build(
         toolchain: toolchain.name,
         artifacts,
     })
+}
+
+/// What `cargo metadata` told us that the build needs.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Resolved {
+    plan: Vec<Planned>,
+    /// Crates to compile, for the progress bar.
+    units: u64,
+    target_directory: PathBuf,
+    /// The user pointed at a package manifest and named no packages: build it as cargo would.
+    whole_root: bool,
+}
+
+/// Resolves the workspace with one `cargo metadata` call, or reuses the last answer while the
+/// manifests, lock file and cargo configuration it came from are unchanged.
+fn resolve_workspace(
+    project: &Project,
+    options: &BuildOptions,
+    toolchain: &str,
+    reporter: &dyn Reporter,
+) -> Result<Resolved> {
+    let key = format!(
+        "rust-plan {}\n{}\n{}\n{toolchain}\n{}\n{:?} {:?} {:?} {} {} {}\n{:?} {:?}",
+        env!("CARGO_PKG_VERSION"),
+        project.manifest.display(),
+        project.dir.display(),
+        options.target,
+        options.packages,
+        options.bins,
+        options.features,
+        options.locked,
+        options.frozen,
+        options.offline,
+        std::env::var_os("CARGO_TARGET_DIR"),
+        std::env::var_os("CARGO_BUILD_TARGET_DIR"),
+    );
+    if let Some(resolved) = crate::cache::load::<Resolved>("rust-plans", &key) {
+        return Ok(resolved);
+    }
+    let metadata = metadata(project, options, reporter)?;
+    let plan = plan(&metadata, project, options)?;
+    let roots: Vec<&PackageId> = plan.iter().map(|p| &p.package_id).collect();
+    let resolved = Resolved {
+        units: count_units(&metadata, &roots),
+        target_directory: metadata.target_directory.clone().into_std_path_buf(),
+        whole_root: package_at(&metadata, &project.manifest).is_some()
+            && options.packages.is_empty(),
+        plan,
+    };
+    crate::cache::store("rust-plans", &key, inputs_of(&metadata, project), &resolved);
+    Ok(resolved)
+}
+
+/// The files whose change can change the plan: every member's manifest and the places where
+/// cargo discovers targets, the lock file, and cargo's configuration files from the project
+/// folder up and in CARGO_HOME.
+fn inputs_of(metadata: &Metadata, project: &Project) -> Vec<Stamp> {
+    let root = metadata.workspace_root.as_std_path();
+    let mut paths: Vec<PathBuf> = vec![
+        root.join("Cargo.toml"),
+        root.join("Cargo.lock"),
+        project.manifest.clone(),
+    ];
+    for package in metadata.workspace_packages() {
+        let manifest = package.manifest_path.as_std_path();
+        paths.push(manifest.to_owned());
+        if let Some(dir) = manifest.parent() {
+            for sub in ["src", "src/bin", "src/main.rs", "src/lib.rs"] {
+                paths.push(dir.join(sub));
+            }
+        }
+    }
+    for dir in project.dir.ancestors() {
+        paths.extend([dir.join(".cargo/config.toml"), dir.join(".cargo/config")]);
+    }
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::home_dir().map(|h| h.join(".cargo")));
+    if let Some(home) = cargo_home {
+        paths.extend([home.join("config.toml"), home.join("config")]);
+    }
+    paths.sort();
+    paths.dedup();
+    paths.iter().map(|p| Stamp::of(p)).collect()
 }
 
 fn metadata(
@@ -267,12 +351,8 @@ fn package_at<'a>(metadata: &'a Metadata, manifest: &Path) -> Option<&'a Package
         .find(|p| p.manifest_path.as_std_path() == manifest)
 }
 
-fn cargo_args(
-    project: &Project,
-    options: &BuildOptions,
-    plan: &[Planned],
-    metadata: &Metadata,
-) -> Vec<String> {
+fn cargo_args(project: &Project, options: &BuildOptions, resolved: &Resolved) -> Vec<String> {
+    let plan = &resolved.plan;
     let mut args: Vec<String> = vec![
         "build".into(),
         "--manifest-path".into(),
@@ -292,9 +372,7 @@ fn cargo_args(
     }
     // Select exactly what the plan holds, so cargo builds no test-only or non-Wasm targets.
     let packages: BTreeSet<&str> = plan.iter().map(|p| p.package.as_str()).collect();
-    let whole_root =
-        package_at(metadata, &project.manifest).is_some() && options.packages.is_empty();
-    if !whole_root {
+    if !resolved.whole_root {
         for package in &packages {
             args.extend(["-p".into(), (*package).to_string()]);
         }
