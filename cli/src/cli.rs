@@ -59,6 +59,10 @@ pub enum Format {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Build(commands::build::Args),
+    Run(commands::run::Args),
+    Precompile(commands::precompile::Args),
+    #[command(subcommand)]
+    Cache(commands::cache::CacheCommand),
     Completions(commands::completions::Args),
 }
 

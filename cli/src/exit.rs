@@ -9,6 +9,8 @@ pub enum ExitStatus {
     Failure,
     /// 2: the invocation was wrong (bad flag, a path that does not exist).
     Usage,
+    /// Any other code: a guest's own exit code, or one of `run`'s documented codes.
+    Code(u8),
 }
 
 impl ExitStatus {
@@ -17,6 +19,7 @@ impl ExitStatus {
             ExitStatus::Success => 0,
             ExitStatus::Failure => 1,
             ExitStatus::Usage => 2,
+            ExitStatus::Code(code) => code,
         }
     }
 }

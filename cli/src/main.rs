@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod exit;
+mod host;
 mod output;
 mod reporter;
 

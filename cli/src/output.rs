@@ -93,7 +93,12 @@ pub fn report_error(ctx: &Ctx, err: &anyhow::Error) -> ExitStatus {
         Some(wasmforge_build::ErrorKind::Usage) => ExitStatus::Usage,
         _ => ExitStatus::Failure,
     };
-    let hint = build_err.and_then(|e| e.hint());
+    let host_err = err
+        .chain()
+        .find_map(|c| c.downcast_ref::<crate::host::HostError>());
+    let hint = build_err
+        .and_then(|e| e.hint())
+        .or_else(|| host_err.and_then(|e| e.hint()));
     let details = build_err.and_then(|e| match e {
         wasmforge_build::Error::ToolFailed { stderr, .. } if !stderr.trim().is_empty() => {
             Some(stderr.clone())

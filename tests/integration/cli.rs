@@ -13,6 +13,9 @@ fn help_snapshots() {
     insta::assert_snapshot!("help-root", help(&[]));
     insta::assert_snapshot!("help-build", help(&["build"]));
     insta::assert_snapshot!("help-completions", help(&["completions"]));
+    insta::assert_snapshot!("help-run", help(&["run"]));
+    insta::assert_snapshot!("help-precompile", help(&["precompile"]));
+    insta::assert_snapshot!("help-cache", help(&["cache"]));
 }
 
 #[test]

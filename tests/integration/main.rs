@@ -4,4 +4,5 @@
 mod build_rust;
 mod cli;
 mod install;
+mod run;
 mod support;

@@ -1,0 +1,345 @@
+//! `wasmforge run`: run a module or component in the embedded Wasmtime sandbox.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use wasmforge_build::{BuildOptions, Profile, Target};
+
+use crate::cli::Format;
+use crate::exit::ExitStatus;
+use crate::host::grants::{AddrPattern, DirGrant};
+use crate::host::limits::{self, EXIT_FUEL, EXIT_LIMIT, EXIT_TIMEOUT, EXIT_TRAP, format_duration};
+use crate::host::{self, Grants, Limits, Outcome, RunRequest, Timings};
+use crate::output::{Ctx, DIM, ERROR};
+use crate::reporter::TermReporter;
+
+/// Run a WebAssembly module or component in a sandbox
+///
+/// Runs a core module under WASI preview 1 or a component under WASI 0.2 (`wasi:cli/run`), told
+/// apart by their bytes. TARGET can be a .wasm file, a project folder (built first, like
+/// `cargo run`), or with --allow-precompiled a .cwasm from `wasmforge precompile`.
+///
+/// The guest starts with nothing: no files, no environment variables, no network. Grant each
+/// with --dir, --env, --allow-tcp. stdin is inherited unless --inherit-stdin=false.
+/// Arguments after TARGET go to the guest; put `--` before them when they look like options.
+///
+/// Exit codes: a core module's own exit code; 0/1 for a component (ok/err of wasi:cli/run);
+/// 134 trap, 124 --timeout, 125 --fuel exhausted, 123 --max-memory/--max-table-elements hit.
+///
+/// Examples:
+///   wasmforge run hello.wasm
+///   wasmforge run examples/hello-rust -- Ada
+///   wasmforge run --dir ./data::/data --env LEVEL=2 tool.wasm /data/in.txt
+///   wasmforge run --invoke add lib.wasm 2 40
+///   wasmforge run --invoke 'greet' component.wasm '"world"'
+///   wasmforge run --timeout 2s --fuel 100000000 --max-memory 64MiB untrusted.wasm
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// A .wasm file, a project folder, or a .cwasm (with --allow-precompiled)
+    #[arg(value_name = "TARGET")]
+    target: PathBuf,
+
+    /// Arguments for the guest (or for the function with --invoke)
+    #[arg(
+        value_name = "ARGS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    args: Vec<String>,
+
+    /// Call this exported function instead of running the command; ARGS are its arguments
+    /// (numbers for core modules, WAVE values for components)
+    #[arg(long, value_name = "NAME")]
+    invoke: Option<String>,
+
+    /// Grant a host folder read-write, at GUEST inside the sandbox (default: the same path)
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    dirs: Vec<String>,
+
+    /// Grant a host folder read-only
+    #[arg(long = "dir-ro", value_name = "HOST[::GUEST]")]
+    dirs_ro: Vec<String>,
+
+    /// Set an environment variable for the guest
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
+    env: Vec<(String, String)>,
+
+    /// Pass this host environment variable through to the guest
+    #[arg(long = "env-inherit", value_name = "KEY")]
+    env_inherit: Vec<String>,
+
+    /// Give the guest this process's stdin
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set,
+          num_args = 0..=1, default_missing_value = "true")]
+    inherit_stdin: bool,
+
+    /// Allow TCP to/from addresses matching PATTERN (components only), e.g. 127.0.0.1:8080, *:443
+    #[arg(long = "allow-tcp", value_name = "PATTERN")]
+    allow_tcp: Vec<AddrPattern>,
+
+    /// Allow UDP to/from addresses matching PATTERN (components only)
+    #[arg(long = "allow-udp", value_name = "PATTERN")]
+    allow_udp: Vec<AddrPattern>,
+
+    /// Stop the guest after this long (e.g. 500ms, 10s, 2m), even when blocked in a host call
+    #[arg(long, value_name = "DURATION", value_parser = limits::parse_duration)]
+    timeout: Option<Duration>,
+
+    /// Stop the guest after it has used this much fuel (roughly, Wasm instructions)
+    #[arg(long, value_name = "N")]
+    fuel: Option<u64>,
+
+    /// Largest linear memory the guest may have (e.g. 64MiB)
+    #[arg(long, value_name = "SIZE", value_parser = limits::parse_size)]
+    max_memory: Option<u64>,
+
+    /// Largest number of elements a table may have
+    #[arg(long, value_name = "N")]
+    max_table_elements: Option<u64>,
+
+    /// Compile afresh instead of using (and filling) the compiled-code cache
+    #[arg(long)]
+    no_cache: bool,
+
+    /// Print how long loading (compile or cache load), instantiating and running took
+    #[arg(long)]
+    timings: bool,
+
+    /// Accept ahead-of-time compiled code (.cwasm), which is trusted as it is
+    #[arg(long)]
+    allow_precompiled: bool,
+
+    /// With a project folder: the target to build for
+    #[arg(short, long = "target", value_name = "TARGET", env = "WASMFORGE_TARGET", value_parser = parse_target)]
+    build_target: Option<Target>,
+
+    /// With a project folder: build with the release profile
+    #[arg(short, long)]
+    release: bool,
+
+    /// With a project folder: the binary to run
+    #[arg(long, value_name = "NAME")]
+    bin: Option<String>,
+
+    /// With a project folder: the package to run
+    #[arg(short, long = "package", value_name = "SPEC")]
+    package: Option<String>,
+}
+
+fn parse_env(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!(
+            "`{text}` is not KEY=VALUE (use --env-inherit KEY to pass a host variable)"
+        )),
+    }
+}
+
+fn parse_target(s: &str) -> Result<Target, String> {
+    s.parse::<Target>().map_err(|e| e.to_string())
+}
+
+pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    let path = if args.target.is_dir() {
+        build_project(&args, ctx)?
+    } else {
+        args.target.clone()
+    };
+    if !path.exists() {
+        return Err(wasmforge_build::Error::PathNotFound { path }.into());
+    }
+    let bytes = fs_read(&path)?;
+    // The text format is accepted too, as the Wasmtime CLI does.
+    let bytes = if looks_like_text(&bytes) {
+        wat::parse_bytes(&bytes)
+            .map_err(|e| {
+                anyhow::anyhow!("`{}` is not valid WebAssembly text: {e}", path.display())
+            })?
+            .into_owned()
+    } else {
+        bytes
+    };
+
+    let mut grants = Grants {
+        inherit_stdin: args.inherit_stdin,
+        ..Grants::default()
+    };
+    for spec in &args.dirs {
+        grants
+            .dirs
+            .push(DirGrant::parse(spec, false).map_err(anyhow::Error::msg)?);
+    }
+    for spec in &args.dirs_ro {
+        grants
+            .dirs
+            .push(DirGrant::parse(spec, true).map_err(anyhow::Error::msg)?);
+    }
+    grants.env = args.env.clone();
+    for key in &args.env_inherit {
+        if let Ok(value) = std::env::var(key) {
+            grants.env.push((key.clone(), value));
+        }
+    }
+    grants.tcp = args.allow_tcp.clone();
+    grants.udp = args.allow_udp.clone();
+    let limits = Limits {
+        timeout: args.timeout,
+        fuel: args.fuel,
+        max_memory: args.max_memory,
+        max_table_elements: args.max_table_elements,
+    };
+    let program = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let req = RunRequest {
+        program,
+        args: args.args.clone(),
+        invoke: args.invoke.clone(),
+        grants,
+        limits,
+        cache: !args.no_cache,
+        allow_precompiled: args.allow_precompiled,
+    };
+
+    let engine = host::engine(&req.limits)?;
+    let mut timings = Timings::default();
+    let started = Instant::now();
+    let (loaded, event) = host::load(&engine, &path, &bytes, req.cache, req.allow_precompiled)?;
+    timings.load = started.elapsed();
+    timings.cache = Some(event);
+    if ctx.verbose > 0 {
+        anstream::eprintln!(
+            "{DIM}      Loaded {} ({}){DIM:#}",
+            path.display(),
+            event.describe()
+        );
+    }
+    let outcome = host::run(&engine, &loaded, &req, &mut timings)?;
+    if args.timings {
+        anstream::eprintln!(
+            "{DIM}timings: load {:.2?} ({}), instantiate {:.2?}, run {:.2?}{DIM:#}",
+            timings.load,
+            event.describe(),
+            timings.instantiate,
+            timings.run
+        );
+    }
+    finish(outcome, ctx)
+}
+
+fn fs_read(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    if path.is_dir() {
+        bail!(
+            "`{}` is a folder without a buildable project",
+            path.display()
+        );
+    }
+    std::fs::read(path).map_err(|e| anyhow::anyhow!("could not read `{}`: {e}", path.display()))
+}
+
+fn looks_like_text(bytes: &[u8]) -> bool {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map(|i| &bytes[i..])
+        .unwrap_or(&[]);
+    start.starts_with(b"(") || start.starts_with(b";;")
+}
+
+/// Builds the project folder like `cargo run` and returns the artifact to run.
+fn build_project(args: &Args, ctx: &Ctx) -> anyhow::Result<PathBuf> {
+    let mut options = BuildOptions::new(&args.target);
+    options.target = args.build_target.unwrap_or(Target::Wasip1);
+    options.profile = if args.release {
+        Profile::Release
+    } else {
+        Profile::Dev
+    };
+    options.packages = args.package.iter().cloned().collect();
+    options.bins = args.bin.iter().cloned().collect();
+    options.color = ctx.color_stderr;
+    options.quiet = true;
+    let reporter = TermReporter::new(ctx);
+    let output = wasmforge_build::build(&options, &reporter)?;
+    let mut artifacts = output.artifacts;
+    if args.invoke.is_none() {
+        artifacts.retain(|a| a.kind == wasmforge_build::ArtifactKind::Command);
+    }
+    match artifacts.len() {
+        1 => Ok(artifacts.remove(0).path),
+        0 => bail!(
+            "the project builds no command to run; call a library's export with --invoke NAME"
+        ),
+        _ => {
+            let names: Vec<&str> = artifacts.iter().map(|a| a.name.as_str()).collect();
+            bail!(
+                "the project builds several modules ({}); choose one with --bin NAME",
+                names.join(", ")
+            )
+        }
+    }
+}
+
+/// Reports how the guest ended and picks the exit status.
+fn finish(outcome: Outcome, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    let fail = |message: String| anstream::eprintln!("{ERROR}error{ERROR:#}: {message}");
+    Ok(match outcome {
+        Outcome::Exited(code) => ExitStatus::Code(u8::try_from(code).unwrap_or(1)),
+        Outcome::ComponentResult(ok) => {
+            if ok {
+                ExitStatus::Success
+            } else {
+                ExitStatus::Failure
+            }
+        }
+        Outcome::Returned(values) => {
+            let mut out = std::io::stdout().lock();
+            match ctx.format {
+                Format::Json => {
+                    serde_json::to_writer_pretty(
+                        &mut out,
+                        &serde_json::json!({ "results": values }),
+                    )?;
+                    writeln!(out)?;
+                }
+                Format::Human => {
+                    for value in &values {
+                        writeln!(out, "{value}")?;
+                    }
+                }
+            }
+            out.flush()?;
+            ExitStatus::Success
+        }
+        Outcome::Trapped { message, backtrace } => {
+            fail(format!("the guest trapped: {message}"));
+            if let Some(backtrace) = backtrace {
+                for line in backtrace.lines() {
+                    anstream::eprintln!("  {line}");
+                }
+            }
+            ExitStatus::Code(EXIT_TRAP)
+        }
+        Outcome::TimedOut(limit) => {
+            fail(format!(
+                "the guest ran longer than --timeout {} and was stopped",
+                format_duration(limit)
+            ));
+            ExitStatus::Code(EXIT_TIMEOUT)
+        }
+        Outcome::OutOfFuel(fuel) => {
+            fail(format!(
+                "the guest used all its fuel (--fuel {fuel}) and was stopped"
+            ));
+            ExitStatus::Code(EXIT_FUEL)
+        }
+        Outcome::LimitHit(message) => {
+            fail(format!("{message}; the guest was stopped"));
+            ExitStatus::Code(EXIT_LIMIT)
+        }
+    })
+}

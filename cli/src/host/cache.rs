@@ -1,0 +1,211 @@
+//! The compiled-code cache: Wasmtime's serialized code on disk, keyed by the module's sha256,
+//! the Wasmtime version and the engine's settings.
+//!
+//! Loading compiled code trusts it (Wasmtime's deserialize is `unsafe`), so every entry carries
+//! the sha256 of its payload and is checked before use: a damaged or stale entry is compiled
+//! again and replaced, never loaded.
+
+use std::hash::{Hash as _, Hasher as _};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest as _, Sha256};
+use wasmforge_build::artifact::{Encoding, write_atomic};
+use wasmtime::component::Component;
+use wasmtime::{Engine, Module, Precompiled};
+
+use super::{HostError, Loaded};
+
+const MAGIC: &[u8; 8] = b"WFCODE01";
+
+/// What the cache did for one load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CacheEvent {
+    /// Loaded compiled code from the cache.
+    Hit,
+    /// Compiled and stored.
+    Miss,
+    /// An entry was there but damaged or unusable: compiled again and replaced.
+    Rebuilt,
+    /// `--no-cache` (or no cache folder): compiled, nothing stored.
+    Disabled,
+    /// A `.cwasm` given on the command line.
+    Precompiled,
+}
+
+impl CacheEvent {
+    pub fn describe(self) -> &'static str {
+        match self {
+            CacheEvent::Hit => "cache hit",
+            CacheEvent::Miss => "compiled, cached",
+            CacheEvent::Rebuilt => "cache entry damaged or stale: compiled again",
+            CacheEvent::Disabled => "compiled, cache off",
+            CacheEvent::Precompiled => "precompiled code",
+        }
+    }
+}
+
+/// The folder holding compiled code.
+pub fn compiled_dir() -> Option<PathBuf> {
+    Some(wasmforge_build::cache::cache_dir()?.join("compiled"))
+}
+
+fn entry_path(engine: &Engine, bytes: &[u8]) -> Option<PathBuf> {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    let digest = Sha256::digest(bytes);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    // The compatibility hash covers the Wasmtime version and every setting that changes the
+    // generated code; Wasmtime also checks both again when it deserializes.
+    let name = format!("{hex}-{:016x}.cwasm", hasher.finish());
+    Some(compiled_dir()?.join(name))
+}
+
+/// Compiles `bytes`, or loads the compiled code from the cache when it holds a sound entry.
+pub fn load_or_compile(
+    engine: &Engine,
+    bytes: &[u8],
+    encoding: Encoding,
+    use_cache: bool,
+) -> anyhow::Result<(Loaded, CacheEvent)> {
+    let entry = if use_cache {
+        entry_path(engine, bytes)
+    } else {
+        None
+    };
+    let Some(entry) = entry else {
+        return Ok((compile(engine, bytes, encoding)?, CacheEvent::Disabled));
+    };
+    let mut event = CacheEvent::Miss;
+    if let Ok(stored) = std::fs::read(&entry) {
+        match verified_payload(&stored) {
+            Some(payload) => match deserialize(engine, encoding, payload) {
+                Ok(loaded) => return Ok((loaded, CacheEvent::Hit)),
+                Err(_) => event = CacheEvent::Rebuilt,
+            },
+            None => event = CacheEvent::Rebuilt,
+        }
+    }
+    let loaded = compile(engine, bytes, encoding)?;
+    let payload = match &loaded {
+        Loaded::Module(module) => module.serialize(),
+        Loaded::Component(component) => component.serialize(),
+    };
+    if let Ok(payload) = payload {
+        let mut file = Vec::with_capacity(payload.len() + 40);
+        file.extend_from_slice(MAGIC);
+        file.extend_from_slice(&Sha256::digest(&payload));
+        file.extend_from_slice(&payload);
+        // A cache that cannot be written only costs time next run.
+        let _ = write_atomic(&entry, &file);
+    }
+    Ok((loaded, event))
+}
+
+/// The payload of a cache file whose checksum matches, or `None`.
+fn verified_payload(stored: &[u8]) -> Option<&[u8]> {
+    let rest = stored.strip_prefix(MAGIC.as_slice())?;
+    if rest.len() < 32 {
+        return None;
+    }
+    let (sum, payload) = rest.split_at(32);
+    (Sha256::digest(payload).as_slice() == sum).then_some(payload)
+}
+
+fn invalid(err: wasmtime::Error, what: &str) -> anyhow::Error {
+    anyhow::Error::from(err).context(format!("the {what} is not valid WebAssembly"))
+}
+
+fn compile(engine: &Engine, bytes: &[u8], encoding: Encoding) -> anyhow::Result<Loaded> {
+    Ok(match encoding {
+        Encoding::Module => {
+            Loaded::Module(Module::new(engine, bytes).map_err(|e| invalid(e, "module"))?)
+        }
+        Encoding::Component => {
+            Loaded::Component(Component::new(engine, bytes).map_err(|e| invalid(e, "component"))?)
+        }
+    })
+}
+
+#[expect(
+    unsafe_code,
+    reason = "deserializing compiled code is unsafe by design; callers vouch for the bytes"
+)]
+fn deserialize(engine: &Engine, encoding: Encoding, payload: &[u8]) -> anyhow::Result<Loaded> {
+    // SAFETY: the payload is either our own cache entry whose sha256 was just verified (so it
+    // is exactly what this program serialized), or a .cwasm the user vouched for with
+    // --allow-precompiled. Wasmtime itself rejects code from another version or configuration.
+    Ok(match encoding {
+        Encoding::Module => Loaded::Module(unsafe { Module::deserialize(engine, payload)? }),
+        Encoding::Component => {
+            Loaded::Component(unsafe { Component::deserialize(engine, payload)? })
+        }
+    })
+}
+
+/// Loads a `.cwasm` the user allowed with `--allow-precompiled`.
+pub fn deserialize_trusted(
+    engine: &Engine,
+    kind: Precompiled,
+    bytes: &[u8],
+    path: &Path,
+) -> anyhow::Result<Loaded> {
+    let encoding = match kind {
+        Precompiled::Module => Encoding::Module,
+        Precompiled::Component => Encoding::Component,
+    };
+    deserialize(engine, encoding, bytes).map_err(|source| {
+        HostError::PrecompiledIncompatible {
+            path: path.display().to_string(),
+            source,
+        }
+        .into()
+    })
+}
+
+/// Compiles `bytes` ahead of time for the default engine (what `run` uses without limits).
+pub fn precompile(engine: &Engine, bytes: &[u8], encoding: Encoding) -> anyhow::Result<Vec<u8>> {
+    match encoding {
+        Encoding::Module => engine
+            .precompile_module(bytes)
+            .map_err(|e| invalid(e, "module")),
+        Encoding::Component => engine
+            .precompile_component(bytes)
+            .map_err(|e| invalid(e, "component")),
+    }
+}
+
+/// Total size in bytes of the files under `dir` (0 when it does not exist).
+pub fn folder_size(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => folder_size(&e.path()),
+            Ok(_) => e.metadata().map(|m| m.len()).unwrap_or(0),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn damaged_entries_are_refused() {
+        let payload = b"compiled code".to_vec();
+        let mut file = MAGIC.to_vec();
+        file.extend_from_slice(&Sha256::digest(&payload));
+        file.extend_from_slice(&payload);
+        assert_eq!(verified_payload(&file), Some(payload.as_slice()));
+        let mut flipped = file.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        assert_eq!(verified_payload(&flipped), None);
+        assert_eq!(verified_payload(&file[..20]), None);
+        assert_eq!(verified_payload(b"ELF something else"), None);
+    }
+}

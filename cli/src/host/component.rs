@@ -1,0 +1,176 @@
+//! Components under WASI 0.2: commands through `wasi:cli/run`, and exported functions called
+//! with `--invoke` and WAVE-encoded arguments.
+
+use wasmtime::component::{Component, Func, Instance, Linker, ResourceTable, Type, Val};
+use wasmtime::{Engine, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::core::classify_trap;
+use super::limits::StoreLimiter;
+use super::{HostError, Outcome, RunRequest, Timings, timed};
+
+struct State {
+    ctx: WasiCtx,
+    table: ResourceTable,
+    limiter: StoreLimiter,
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
+pub fn run(
+    engine: &Engine,
+    component: &Component,
+    req: &RunRequest,
+    timings: &mut Timings,
+) -> anyhow::Result<Outcome> {
+    let ty = component.component_type();
+    let unsupported: Vec<String> = ty
+        .imports(engine)
+        .map(|(name, _)| name)
+        .filter(|name| !name.starts_with("wasi:"))
+        .map(|n| format!("`{n}`"))
+        .collect();
+    if !unsupported.is_empty() {
+        return Err(HostError::UnsupportedComponentImports(unsupported).into());
+    }
+    let export_names: Vec<String> = ty
+        .exports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+
+    let mut linker: Linker<State> = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    let mut argv = vec![req.program.clone()];
+    if req.invoke.is_none() {
+        argv.extend(req.args.iter().cloned());
+    }
+    let ctx = req.grants.builder(&argv)?.build();
+    let state = State {
+        ctx,
+        table: ResourceTable::new(),
+        limiter: StoreLimiter::new(&req.limits),
+    };
+    let mut store = Store::new(engine, state);
+    store.limiter(|s| &mut s.limiter);
+    if let Some(fuel) = req.limits.fuel {
+        store.set_fuel(fuel)?;
+    }
+    if req.limits.timeout.is_some() {
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_trap();
+    }
+
+    let Some(name) = &req.invoke else {
+        if !export_names.iter().any(|n| n.starts_with("wasi:cli/run@")) {
+            return Err(HostError::NotAComponentCommand {
+                exports: export_names,
+            }
+            .into());
+        }
+        let command = match timed(&mut timings.instantiate, || {
+            wasmtime_wasi::p2::bindings::sync::Command::instantiate(&mut store, component, &linker)
+        }) {
+            Ok(command) => command,
+            Err(err) => return classify(err, &store, req),
+        };
+        let result = timed(&mut timings.run, || {
+            command.wasi_cli_run().call_run(&mut store)
+        });
+        return match result {
+            Ok(ok) => Ok(Outcome::ComponentResult(ok.is_ok())),
+            Err(err) => classify(err, &store, req),
+        };
+    };
+
+    let instance = match timed(&mut timings.instantiate, || {
+        linker.instantiate(&mut store, component)
+    }) {
+        Ok(instance) => instance,
+        Err(err) => return classify(err, &store, req),
+    };
+    let Some(func) = find_func(&instance, &mut store, name) else {
+        return Err(HostError::NoSuchExport {
+            name: name.clone(),
+            exports: export_names,
+        }
+        .into());
+    };
+    let func_ty = func.ty(&store);
+    let params: Vec<(String, Type)> = func_ty.params().map(|(n, t)| (n.to_string(), t)).collect();
+    let result_count = func_ty.results().len();
+    if params.len() != req.args.len() {
+        let signature = format!(
+            "{name}({})",
+            params
+                .iter()
+                .map(|(n, t)| format!("{n}: {}", type_name(t)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return Err(HostError::WrongArgCount {
+            name: name.clone(),
+            expected: params.len(),
+            given: req.args.len(),
+            signature,
+        }
+        .into());
+    }
+    let mut values = Vec::with_capacity(params.len());
+    for (index, ((_, ty), arg)) in params.iter().zip(&req.args).enumerate() {
+        let value = wasm_wave::from_str::<Val>(ty, arg).map_err(|_| HostError::BadArg {
+            name: name.clone(),
+            index: index + 1,
+            ty: type_name(ty),
+            value: arg.clone(),
+        })?;
+        values.push(value);
+    }
+    let mut results = vec![Val::Bool(false); result_count];
+    let call = timed(&mut timings.run, || {
+        func.call(&mut store, &values, &mut results)
+    });
+    match call {
+        Ok(()) => Ok(Outcome::Returned(
+            results
+                .iter()
+                .map(|v| wasm_wave::to_string(v).unwrap_or_else(|_| format!("{v:?}")))
+                .collect(),
+        )),
+        Err(err) => classify(err, &store, req),
+    }
+}
+
+/// Finds `func`, `interface#func` or `pkg:ns/interface@version#func`.
+fn find_func(instance: &Instance, store: &mut Store<State>, name: &str) -> Option<Func> {
+    match name.rsplit_once('#') {
+        Some((interface, func)) => {
+            let iface = instance.get_export_index(&mut *store, None, interface)?;
+            let index = instance.get_export_index(&mut *store, Some(&iface), func)?;
+            instance.get_func(&mut *store, index)
+        }
+        None => instance.get_func(&mut *store, name),
+    }
+}
+
+fn type_name(ty: &Type) -> String {
+    format!("{ty:?}").to_lowercase()
+}
+
+fn classify(
+    err: wasmtime::Error,
+    store: &Store<State>,
+    req: &RunRequest,
+) -> anyhow::Result<Outcome> {
+    if let Some(exit) = err.downcast_ref::<wasmtime_wasi::I32Exit>() {
+        // wasi:cli/exit can only say ok or err.
+        return Ok(Outcome::ComponentResult(exit.0 == 0));
+    }
+    Ok(classify_trap(err, store.data().limiter.hit.clone(), req))
+}

@@ -1,0 +1,210 @@
+//! Limits on a guest: memory and table growth (a store limiter that traps and remembers which
+//! limit it was), and the timeout watchdog.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use wasmtime::{Engine, ResourceLimiter};
+
+/// The limits asked for on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Limits {
+    pub timeout: Option<Duration>,
+    pub fuel: Option<u64>,
+    pub max_memory: Option<u64>,
+    pub max_table_elements: Option<u64>,
+}
+
+/// Exit code when the timeout stops the guest (as coreutils `timeout` uses).
+pub const EXIT_TIMEOUT: u8 = 124;
+/// Exit code when the fuel runs out.
+pub const EXIT_FUEL: u8 = 125;
+/// Exit code when the guest hits --max-memory or --max-table-elements.
+pub const EXIT_LIMIT: u8 = 123;
+/// Exit code for a trap (as the Wasmtime CLI: the abort signal's 128 + 6).
+pub const EXIT_TRAP: u8 = 134;
+
+/// The store limiter: refuses growth past a limit by trapping, and records the limit so the
+/// message can name it.
+#[derive(Debug, Default)]
+pub struct StoreLimiter {
+    max_memory: Option<u64>,
+    max_table_elements: Option<u64>,
+    pub hit: Option<String>,
+}
+
+impl StoreLimiter {
+    pub fn new(limits: &Limits) -> Self {
+        StoreLimiter {
+            max_memory: limits.max_memory,
+            max_table_elements: limits.max_table_elements,
+            hit: None,
+        }
+    }
+}
+
+impl ResourceLimiter for StoreLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        match self.max_memory {
+            Some(max) if desired as u64 > max => {
+                let message = format!(
+                    "the guest tried to grow its memory to {} bytes, over --max-memory {} bytes",
+                    desired, max
+                );
+                self.hit = Some(message.clone());
+                Err(wasmtime::Error::msg(message))
+            }
+            _ => Ok(true),
+        }
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        match self.max_table_elements {
+            Some(max) if desired as u64 > max => {
+                let message = format!(
+                    "the guest tried to grow a table to {desired} elements, over --max-table-elements {max}"
+                );
+                self.hit = Some(message.clone());
+                Err(wasmtime::Error::msg(message))
+            }
+            _ => Ok(true),
+        }
+    }
+}
+
+/// Stops a guest that runs past its timeout. Code running in Wasm is interrupted through the
+/// engine's epoch (a clean trap); a guest blocked in a host call (a sleep, a read from stdin)
+/// cannot be interrupted that way, so after a short grace period the process exits with the
+/// timeout's code.
+pub struct Watchdog {
+    state: Arc<(Mutex<bool>, Condvar)>,
+}
+
+const GRACE: Duration = Duration::from_millis(200);
+
+impl Watchdog {
+    pub fn start(engine: Engine, timeout: Duration) -> Watchdog {
+        let state = Arc::new((Mutex::new(false), Condvar::new()));
+        let shared = Arc::clone(&state);
+        std::thread::spawn(move || {
+            let (lock, cvar) = &*shared;
+            let wait = |limit: Duration| {
+                let done = lock.lock().unwrap_or_else(|p| p.into_inner());
+                let (done, _) = cvar
+                    .wait_timeout_while(done, limit, |done| !*done)
+                    .unwrap_or_else(|p| p.into_inner());
+                *done
+            };
+            if wait(timeout) {
+                return;
+            }
+            engine.increment_epoch();
+            if wait(GRACE) {
+                return;
+            }
+            anstream::eprintln!(
+                "{}error{:#}: the guest ran longer than --timeout {} and was stopped (it was blocked in a host call)",
+                crate::output::ERROR,
+                crate::output::ERROR,
+                format_duration(timeout)
+            );
+            std::process::exit(i32::from(EXIT_TIMEOUT));
+        });
+        Watchdog { state }
+    }
+
+    /// The guest is done: the watchdog stands down.
+    pub fn finish(self) {
+        let (lock, cvar) = &*self.state;
+        *lock.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        cvar.notify_all();
+    }
+}
+
+/// Parses `1.5s`, `500ms`, `2m`, `1h`, or plain seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 500ms, 10s, 2m"))?;
+    let seconds = match unit.trim() {
+        "" | "s" | "sec" | "secs" => value,
+        "ms" => value / 1000.0,
+        "us" | "µs" => value / 1_000_000.0,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{text}`: use ms, s, m or h"
+            ));
+        }
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}` is out of range"))
+}
+
+pub fn format_duration(d: Duration) -> String {
+    if d.as_millis() < 1000 {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{}s", d.as_secs_f64())
+    }
+}
+
+/// Parses `64MiB`, `1GiB`, `512K`, `100000` (bytes).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size like 64MiB, 1GiB, 65536"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{text}`: use KiB, MiB or GiB"
+            ));
+        }
+    };
+    value
+        .checked_mul(factor)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("3 fortnights").is_err());
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("1g"), Ok(1 << 30));
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert!(parse_size("lots").is_err());
+    }
+}

@@ -1,0 +1,212 @@
+//! The run host: runs core modules (WASI preview 1) and components (WASI 0.2) in embedded
+//! Wasmtime. Nothing is granted unless asked: no files, no environment, no sockets. Limits
+//! (time, fuel, memory, tables) stop the guest with a message naming the limit, and compiled
+//! code is cached on disk so a second run starts in milliseconds.
+
+pub mod cache;
+mod component;
+mod core;
+pub mod grants;
+pub mod limits;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use wasmtime::component::Component;
+use wasmtime::{Config, Engine, Module};
+
+pub use self::cache::CacheEvent;
+pub use self::grants::Grants;
+pub use self::limits::Limits;
+
+/// Everything `run` needs to know about one run.
+#[derive(Debug)]
+pub struct RunRequest {
+    /// argv[0] for the guest (the file name).
+    pub program: String,
+    /// Guest arguments, or the function arguments with `invoke`.
+    pub args: Vec<String>,
+    /// Call this export instead of running the command.
+    pub invoke: Option<String>,
+    pub grants: Grants,
+    pub limits: Limits,
+    /// Use the compiled-code cache.
+    pub cache: bool,
+    /// Accept ahead-of-time compiled code (`.cwasm`), which is trusted as it is.
+    pub allow_precompiled: bool,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A core module exited (returned from `_start` = 0, or `proc_exit(code)`).
+    Exited(i32),
+    /// A component's `wasi:cli/run` returned ok (true) or err (false).
+    ComponentResult(bool),
+    /// `--invoke` returned these values (already formatted).
+    Returned(Vec<String>),
+    /// The guest trapped.
+    Trapped {
+        message: String,
+        backtrace: Option<String>,
+    },
+    /// `--timeout` elapsed.
+    TimedOut(Duration),
+    /// `--fuel` ran out.
+    OutOfFuel(u64),
+    /// `--max-memory` or `--max-table-elements` was hit; the message names it.
+    LimitHit(String),
+}
+
+/// How long each phase took.
+#[derive(Debug, Clone, Default)]
+pub struct Timings {
+    pub load: Duration,
+    pub cache: Option<CacheEvent>,
+    pub instantiate: Duration,
+    pub run: Duration,
+}
+
+/// The engine for a run: fuel and epoch interruption only when a limit needs them, since both
+/// change the generated code (and so the cache key).
+pub fn engine(limits: &Limits) -> anyhow::Result<Engine> {
+    let mut config = Config::new();
+    config.consume_fuel(limits.fuel.is_some());
+    config.epoch_interruption(limits.timeout.is_some());
+    Engine::new(&config)
+        .map_err(|e| anyhow::Error::from(e).context("could not set up the Wasmtime engine"))
+}
+
+/// Loaded code, ready to instantiate.
+pub enum Loaded {
+    Module(Module),
+    Component(Component),
+}
+
+/// Compiles (or loads from the cache, or deserializes a trusted `.cwasm`) the bytes of `path`.
+pub fn load(
+    engine: &Engine,
+    path: &Path,
+    bytes: &[u8],
+    use_cache: bool,
+    allow_precompiled: bool,
+) -> anyhow::Result<(Loaded, CacheEvent)> {
+    if let Some(kind) = Engine::detect_precompiled(bytes) {
+        if !allow_precompiled {
+            bail!(crate::host::HostError::PrecompiledNotAllowed(
+                path.display().to_string()
+            ));
+        }
+        return cache::deserialize_trusted(engine, kind, bytes, path)
+            .map(|l| (l, CacheEvent::Precompiled));
+    }
+    let encoding = wasmforge_build::artifact::Encoding::of(bytes, path)?;
+    cache::load_or_compile(engine, bytes, encoding, use_cache)
+}
+
+/// Runs the code with the request's grants and limits.
+pub fn run(
+    engine: &Engine,
+    loaded: &Loaded,
+    req: &RunRequest,
+    timings: &mut Timings,
+) -> anyhow::Result<Outcome> {
+    let watchdog = req
+        .limits
+        .timeout
+        .map(|timeout| limits::Watchdog::start(engine.clone(), timeout));
+    let outcome = match loaded {
+        Loaded::Module(module) => core::run(engine, module, req, timings),
+        Loaded::Component(component) => component::run(engine, component, req, timings),
+    };
+    if let Some(watchdog) = watchdog {
+        watchdog.finish();
+    }
+    outcome
+}
+
+/// Errors of the host that come with a hint.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error(
+        "`{0}` is ahead-of-time compiled code (.cwasm), which runs only with --allow-precompiled"
+    )]
+    PrecompiledNotAllowed(String),
+    #[error(
+        "`{path}` was compiled by another Wasmtime version or engine configuration, or is damaged"
+    )]
+    PrecompiledIncompatible {
+        path: String,
+        #[source]
+        source: anyhow::Error,
+    },
+    #[error("the module imports {}, which `wasmforge run` does not provide", .0.join(", "))]
+    UnsupportedImports(Vec<String>),
+    #[error("the component imports {}, which `wasmforge run` does not provide", .0.join(", "))]
+    UnsupportedComponentImports(Vec<String>),
+    #[error("the module has no `_start` export, so it is not a command")]
+    NotACommand { exports: Vec<String> },
+    #[error("the component does not export `wasi:cli/run`, so it is not a command")]
+    NotAComponentCommand { exports: Vec<String> },
+    #[error("no exported function `{name}`")]
+    NoSuchExport { name: String, exports: Vec<String> },
+    #[error("`{name}` takes {expected} argument(s), {given} given")]
+    WrongArgCount {
+        name: String,
+        expected: usize,
+        given: usize,
+        signature: String,
+    },
+    #[error("argument {index} of `{name}` must be {ty}: `{value}` is not")]
+    BadArg {
+        name: String,
+        index: usize,
+        ty: String,
+        value: String,
+    },
+    #[error("{0}")]
+    NetworkNeedsComponent(String),
+}
+
+impl HostError {
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            HostError::PrecompiledNotAllowed(_) => "loading compiled code trusts it completely; if you made it with \
+                 `wasmforge precompile`, add --allow-precompiled"
+                .into(),
+            HostError::PrecompiledIncompatible { .. } => {
+                "compile it again with this wasmforge: `wasmforge precompile FILE.wasm`, or run the .wasm itself".into()
+            }
+            HostError::UnsupportedImports(_) => "`run` provides WASI preview 1 (`wasi_snapshot_preview1`) to core \
+                 modules; build for wasip1, or run the module in the host it was made for"
+                .into(),
+            HostError::UnsupportedComponentImports(_) => "`run` provides WASI 0.2 interfaces (wasi:cli, wasi:clocks, \
+                 wasi:filesystem, wasi:io, wasi:random, wasi:sockets) to components"
+                .into(),
+            HostError::NotACommand { exports } | HostError::NotAComponentCommand { exports } => {
+                if exports.is_empty() {
+                    "it exports no functions either".into()
+                } else {
+                    format!("it is a library: call an export with `--invoke NAME [ARGS…]` (exports: {})", exports.join(", "))
+                }
+            }
+            HostError::NoSuchExport { exports, .. } => format!("exported functions: {}", exports.join(", ")),
+            HostError::WrongArgCount { signature, .. } => format!("signature: {signature}"),
+            HostError::BadArg { .. } => "arguments follow the function's parameter types: integers, floats, \
+                 and WAVE syntax for component values (e.g. \"text\", [1, 2], some(3))"
+                .into(),
+            HostError::NetworkNeedsComponent(_) => "WASI preview 1 has no sockets: build for `--target wasip2` to \
+                 use --allow-tcp/--allow-udp"
+                .into(),
+        })
+    }
+}
+
+/// Times a closure into `slot`.
+fn timed<T>(slot: &mut Duration, f: impl FnOnce() -> T) -> T {
+    let start = Instant::now();
+    let value = f();
+    *slot = start.elapsed();
+    value
+}

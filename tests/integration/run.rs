@@ -1,0 +1,597 @@
+//! `wasmforge run`: examples, grants, the sandbox, limits, the compile cache, precompiled code
+//! and bad input, with real guests built by the real toolchain.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+/// The sandbox probe, built once per test run for wasip1 and wasip2.
+fn probe(target: &str) -> Option<PathBuf> {
+    static BUILT: OnceLock<Option<PathBuf>> = OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        if !require_rust_targets() {
+            return None;
+        }
+        let dest = Path::new(env!("CARGO_TARGET_TMPDIR")).join("probe-build");
+        let _ = std::fs::remove_dir_all(&dest);
+        let (_tmp, src) = project("sandbox-probe");
+        for t in ["wasip1", "wasip2"] {
+            let output = run(wasmforge()
+                .arg("build")
+                .arg(&src)
+                .args(["--target", t, "-q"])
+                .env("CARGO_TARGET_DIR", &dest));
+            assert!(
+                output.status.success(),
+                "building the probe failed: {}",
+                stderr(&output)
+            );
+        }
+        Some(dest.join("wasmforge"))
+    });
+    dir.as_ref()
+        .map(|d| d.join(target).join("debug/sandbox-probe.wasm"))
+}
+
+fn fixture(name: &str) -> PathBuf {
+    repo_root().join("tests/fixtures/wat").join(name)
+}
+
+/// The probe reports a refused action with `denied: …` and a failing exit (3 for a core module;
+/// a component can only say err, which is 1).
+#[track_caller]
+fn assert_denied(output: &std::process::Output, what: impl std::fmt::Display) {
+    assert!(stdout(output).starts_with("denied:"), "{what}");
+    assert!(
+        matches!(code(output), Some(1 | 3)),
+        "{what}: exit {:?}",
+        code(output)
+    );
+}
+
+fn code(output: &std::process::Output) -> Option<i32> {
+    output.status.code()
+}
+
+#[test]
+fn examples_run_with_their_output() {
+    if !require_rust_targets() {
+        return;
+    }
+    // A project folder is built first, like `cargo run`; arguments after `--` reach the guest.
+    let (_tmp, dir) = project("hello-rust");
+    let output = run(wasmforge().args(["run"]).arg(&dir).args(["--", "Ada"]));
+    assert_eq!(code(&output), Some(0));
+    assert_eq!(
+        stdout(&output).trim(),
+        "Hello, Ada! (from Rust, compiled to WebAssembly)"
+    );
+
+    let output = run(wasmforge()
+        .args(["run", "--target", "wasip2"])
+        .arg(&dir)
+        .arg("Grace"));
+    assert_eq!(code(&output), Some(0));
+    assert_eq!(
+        stdout(&output).trim(),
+        "Hello, Grace! (from Rust, compiled to WebAssembly)"
+    );
+
+    let (_tmp, lib) = project("hello-rust-lib");
+    let output = run(wasmforge()
+        .args(["run", "--invoke", "add"])
+        .arg(&lib)
+        .args(["2", "40"]));
+    assert_eq!((code(&output), stdout(&output).trim()), (Some(0), "42"));
+    let output = run(wasmforge()
+        .args(["run", "--invoke", "fib", "--format", "json"])
+        .arg(&lib)
+        .arg("90"));
+    assert_eq!(json(&output)["results"][0], "2880067194370816120");
+    // A library is not a command.
+    let output = run(wasmforge()
+        .arg("run")
+        .arg(lib.join("target/wasmforge/wasip1/debug/hello_rust_lib.wasm")));
+    assert_eq!(code(&output), Some(1));
+    assert!(
+        stderr(&output).contains("no `_start` export")
+            && stderr(&output).contains("exports: add, fib")
+    );
+}
+
+#[test]
+fn invoke_parses_every_scalar_type_and_runs_initialize_first() {
+    let scalars = fixture("scalars.wat");
+    let call = |args: &[&str]| {
+        let output = run(wasmforge().arg("run").arg("--invoke").args(args));
+        assert_eq!(code(&output), Some(0), "{args:?}: {}", stderr(&output));
+        stdout(&output).trim().to_string()
+    };
+    let file = scalars.to_str().expect("utf-8 path");
+    assert_eq!(
+        call(&["mix", file, "-1", "10000000000", "0.5", "0.25"]),
+        "9999999999.75"
+    );
+    assert_eq!(
+        call(&["wide", file, "-4611686018427387904"]),
+        "-9223372036854775808"
+    );
+    assert_eq!(call(&["half", file, "3"]), "1.5");
+    assert_eq!(call(&["pair", file]), "-7\n9000000000");
+    assert_eq!(
+        call(&["get", fixture("reactor.wat").to_str().expect("utf-8")]),
+        "42"
+    );
+
+    let output = run(wasmforge()
+        .args(["run", "--invoke", "mix"])
+        .arg(&scalars)
+        .args(["1", "x", "1", "1"]));
+    assert_eq!(code(&output), Some(1));
+    assert!(
+        stderr(&output).contains("argument 2 of `mix` must be i64: `x` is not"),
+        "{}",
+        stderr(&output)
+    );
+    let output = run(wasmforge().args(["run", "--invoke", "nope"]).arg(&scalars));
+    assert_eq!(code(&output), Some(1));
+    assert!(
+        stderr(&output).contains("exported functions: mix, wide, half, pair"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn component_exports_take_wave_arguments() {
+    let lib = fixture("component-lib.wat");
+    let call = |name: &str, args: &[&str]| {
+        let output = run(wasmforge()
+            .args(["run", "--invoke", name])
+            .arg(&lib)
+            .args(args));
+        (
+            code(&output),
+            stdout(&output).trim().to_string(),
+            stderr(&output),
+        )
+    };
+    assert_eq!(call("add", &["2", "40"]).1, "42");
+    assert_eq!(call("not", &["true"]).1, "false");
+    assert_eq!(call("scale", &["1.5", "-4"]).1, "-6");
+    let (status, _, err) = call("add", &["-1", "2"]);
+    assert_eq!(status, Some(1));
+    assert!(err.contains("must be u32"), "{err}");
+    // Not a command: no wasi:cli/run.
+    let output = run(wasmforge().arg("run").arg(&lib));
+    assert_eq!(code(&output), Some(1));
+    assert!(
+        stderr(&output).contains("does not export `wasi:cli/run`"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn argv_env_stdin_and_exit_codes_reach_the_guest() {
+    let (Some(p1), Some(p2)) = (probe("wasip1"), probe("wasip2")) else {
+        return;
+    };
+    for probe in [&p1, &p2] {
+        let output = run(wasmforge()
+            .arg("run")
+            .arg(probe)
+            .args(["args", "a b", "--c"]));
+        assert_eq!(stdout(&output).trim(), "ok: a b|--c");
+
+        let output = run(wasmforge()
+            .arg("run")
+            .args(["--env", "GREETING=hi there"])
+            .arg(probe)
+            .args(["env", "GREETING"]));
+        assert_eq!(stdout(&output).trim(), "ok: hi there");
+        let output = run(wasmforge()
+            .arg("run")
+            .args(["--env-inherit", "WF_TEST_VAR"])
+            .env("WF_TEST_VAR", "from host")
+            .arg(probe)
+            .args(["env", "WF_TEST_VAR"]));
+        assert_eq!(stdout(&output).trim(), "ok: from host");
+
+        let mut child = wasmforge()
+            .arg("run")
+            .arg(probe)
+            .arg("stdin")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(b"piped text\n")
+            .expect("write");
+        let output = child.wait_with_output().expect("wait");
+        assert_eq!(stdout(&output).trim(), "ok: stdin: piped text");
+
+        let output = run(wasmforge()
+            .args(["run", "--inherit-stdin=false"])
+            .arg(probe)
+            .arg("stdin")
+            .stdin(Stdio::piped()));
+        assert_eq!(stdout(&output).trim(), "ok: stdin:");
+    }
+    let output = run(wasmforge().arg("run").arg(&p1).args(["exit", "7"]));
+    assert_eq!(
+        code(&output),
+        Some(7),
+        "a core module's exit code is wasmforge's"
+    );
+    // A component can only say ok or err.
+    let output = run(wasmforge().arg("run").arg(&p2).args(["exit", "7"]));
+    assert_eq!(code(&output), Some(1));
+    let output = run(wasmforge().arg("run").arg(&p2).args(["exit", "0"]));
+    assert_eq!(code(&output), Some(0));
+}
+
+#[test]
+fn a_guest_given_nothing_sees_nothing() {
+    let (Some(p1), Some(p2)) = (probe("wasip1"), probe("wasip2")) else {
+        return;
+    };
+    for probe in [&p1, &p2] {
+        for (action, arg) in [
+            ("read", "/etc/passwd"),
+            ("list", "/"),
+            ("list", "."),
+            ("env", "HOME"),
+            ("write", "/tmp/x"),
+        ] {
+            let output = run(wasmforge().arg("run").arg(probe).args([action, arg]));
+            assert_denied(
+                &output,
+                format!("{action} {arg} must be denied: {}", stdout(&output)),
+            );
+            assert!(stdout(&output).starts_with("denied:"));
+        }
+        let output = run(wasmforge()
+            .arg("run")
+            .arg(probe)
+            .arg("envcount")
+            .env("SECRET_TOKEN", "x"));
+        assert_eq!(stdout(&output).trim(), "ok: 0 variables");
+    }
+    // No socket without a grant (components are the only guests with sockets).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let output = run(wasmforge().arg("run").arg(&p2).args(["tcp", &addr]));
+    assert_denied(&output, stdout(&output));
+}
+
+#[test]
+fn grants_allow_exactly_the_granted_thing() {
+    let (Some(p1), Some(p2)) = (probe("wasip1"), probe("wasip2")) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&data).expect("mkdir");
+    std::fs::write(data.join("in.txt"), "12345").expect("write");
+    std::fs::write(tmp.path().join("outside.txt"), "secret").expect("write");
+    std::os::unix::fs::symlink("/etc/passwd", data.join("link")).expect("symlink");
+    std::os::unix::fs::symlink(tmp.path().join("outside.txt"), data.join("link2"))
+        .expect("symlink");
+    let rw = format!("{}::/data", data.display());
+
+    for probe in [&p1, &p2] {
+        let output = run(wasmforge()
+            .args(["run", "--dir", &rw])
+            .arg(probe)
+            .args(["read", "/data/in.txt"]));
+        assert_eq!(stdout(&output).trim(), "ok: 5 bytes");
+        for escape in [
+            "/data/../outside.txt",
+            "/data/../../etc/passwd",
+            "/data/link",
+            "/data/link2",
+            "/etc/passwd",
+        ] {
+            let output = run(wasmforge()
+                .args(["run", "--dir", &rw])
+                .arg(probe)
+                .args(["read", escape]));
+            assert_denied(&output, format!("escape via {escape}: {}", stdout(&output)));
+        }
+        let output = run(wasmforge()
+            .args(["run", "--dir", &rw])
+            .arg(probe)
+            .args(["write", "/data/out.txt"]));
+        assert_eq!(stdout(&output).trim(), "ok: written");
+        assert_eq!(
+            std::fs::read_to_string(data.join("out.txt")).expect("written"),
+            "written by the guest"
+        );
+        std::fs::remove_file(data.join("out.txt")).expect("rm");
+
+        let ro = format!("{}::/ro", data.display());
+        let output = run(wasmforge()
+            .args(["run", "--dir-ro", &ro])
+            .arg(probe)
+            .args(["read", "/ro/in.txt"]));
+        assert_eq!(stdout(&output).trim(), "ok: 5 bytes");
+        let output = run(wasmforge()
+            .args(["run", "--dir-ro", &ro])
+            .arg(probe)
+            .args(["write", "/ro/out.txt"]));
+        assert_denied(
+            &output,
+            format!("read-only refuses writes: {}", stdout(&output)),
+        );
+        assert!(!data.join("out.txt").exists());
+        let output = run(wasmforge()
+            .args(["run", "--env", "A=1"])
+            .arg(probe)
+            .args(["env", "B"]));
+        assert_denied(&output, "only the granted variable");
+    }
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let output = run(wasmforge()
+        .args(["run", "--allow-tcp", &addr])
+        .arg(&p2)
+        .args(["tcp", &addr]));
+    assert_eq!(
+        (code(&output), stdout(&output).trim()),
+        (Some(0), "ok: connected")
+    );
+    let other = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let other_addr = other.local_addr().expect("addr").to_string();
+    let output = run(wasmforge()
+        .args(["run", "--allow-tcp", &addr])
+        .arg(&p2)
+        .args(["tcp", &other_addr]));
+    assert_denied(
+        &output,
+        format!("only the granted address: {}", stdout(&output)),
+    );
+    let output = run(wasmforge()
+        .args(["run", "--allow-tcp", &addr])
+        .arg(&p1)
+        .args(["tcp", &addr]));
+    assert_eq!(code(&output), Some(1));
+    assert!(
+        stderr(&output).contains("need a component"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn limits_stop_the_guest_with_their_own_code() {
+    let (Some(p1), Some(p2)) = (probe("wasip1"), probe("wasip2")) else {
+        return;
+    };
+    for probe in [&p1, &p2] {
+        for action in [&["loop"][..], &["sleep", "60"]] {
+            let started = Instant::now();
+            let output = run(wasmforge()
+                .args(["run", "--timeout", "1s"])
+                .arg(probe)
+                .args(action));
+            let took = started.elapsed();
+            assert_eq!(code(&output), Some(124), "{action:?}");
+            assert!(
+                stderr(&output).contains("--timeout 1s"),
+                "{}",
+                stderr(&output)
+            );
+            assert!(took < Duration::from_secs(5), "{action:?} took {took:?}");
+        }
+        // Blocked reading a stdin that never closes.
+        let started = Instant::now();
+        let mut child = wasmforge()
+            .args(["run", "--timeout", "1s"])
+            .arg(probe)
+            .arg("stdin")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let _keep_open = child.stdin.take();
+        let status = child.wait().expect("wait");
+        assert_eq!(status.code(), Some(124));
+        assert!(started.elapsed() < Duration::from_secs(5));
+
+        let output = run(wasmforge()
+            .args(["run", "--fuel", "1000000"])
+            .arg(probe)
+            .arg("loop"));
+        assert_eq!(code(&output), Some(125));
+        assert!(stderr(&output).contains("used all its fuel (--fuel 1000000)"));
+
+        let output = run(wasmforge()
+            .args(["run", "--max-memory", "32MiB"])
+            .arg(probe)
+            .args(["alloc", "100"]));
+        assert_eq!(code(&output), Some(123), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains("over --max-memory 33554432 bytes"),
+            "{}",
+            stderr(&output)
+        );
+        // Within the limit it works.
+        let output = run(wasmforge()
+            .args(["run", "--max-memory", "64MiB"])
+            .arg(probe)
+            .args(["alloc", "8"]));
+        assert_eq!(stdout(&output).trim(), "ok: allocated 8 MiB");
+
+        let output = run(wasmforge().arg("run").arg(probe).arg("trap"));
+        assert_eq!(code(&output), Some(134));
+        let err = stderr(&output);
+        assert!(
+            err.contains("the guest trapped") && err.contains("unreachable"),
+            "{err}"
+        );
+        assert!(
+            err.contains("sandbox_probe::divide"),
+            "a symbolised backtrace: {err}"
+        );
+    }
+    let output = run(wasmforge()
+        .args(["run", "--max-table-elements", "1000"])
+        .arg(fixture("grow-table.wat")));
+    assert_eq!(code(&output), Some(123), "{}", stderr(&output));
+    assert!(stderr(&output).contains("--max-table-elements 1000"));
+}
+
+#[test]
+fn compiled_code_is_cached_and_damaged_entries_are_rebuilt() {
+    let Some(p1) = probe("wasip1") else { return };
+    let cache = tempfile::tempdir().expect("tempdir");
+    let timings = |extra: &[&str]| {
+        let output = run(wasmforge()
+            .env("WASMFORGE_CACHE_DIR", cache.path())
+            .args(["run", "--timings"])
+            .args(extra)
+            .arg(&p1)
+            .args(["args", "x"]));
+        assert_eq!(stdout(&output).trim(), "ok: x");
+        stderr(&output)
+    };
+    assert!(timings(&[]).contains("(compiled, cached)"));
+    assert!(timings(&[]).contains("(cache hit)"));
+    assert!(timings(&["--no-cache"]).contains("(compiled, cache off)"));
+    let entries: Vec<PathBuf> = std::fs::read_dir(cache.path().join("compiled"))
+        .expect("compiled dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(entries.len(), 1);
+    // Damage the compiled code: it must be detected and rebuilt, never loaded.
+    let mut bytes = std::fs::read(&entries[0]).expect("read");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&entries[0], &bytes).expect("write");
+    assert!(timings(&[]).contains("damaged or stale: compiled again"));
+    assert!(timings(&[]).contains("(cache hit)"));
+    std::fs::write(&entries[0], b"truncated").expect("write");
+    assert!(timings(&[]).contains("damaged or stale"));
+
+    // A different engine configuration (fuel) is a different entry.
+    assert!(timings(&["--fuel", "100000000"]).contains("(compiled, cached)"));
+
+    let size = run(wasmforge()
+        .env("WASMFORGE_CACHE_DIR", cache.path())
+        .args(["cache", "size", "--format", "json"]));
+    assert!(json(&size)["size"].as_u64().unwrap_or(0) > 1000);
+    let dir = run(wasmforge()
+        .env("WASMFORGE_CACHE_DIR", cache.path())
+        .args(["cache", "dir"]));
+    assert_eq!(stdout(&dir).trim(), cache.path().display().to_string());
+    let clean = run(wasmforge()
+        .env("WASMFORGE_CACHE_DIR", cache.path())
+        .args(["cache", "clean"]));
+    assert_eq!(code(&clean), Some(0));
+    assert!(!cache.path().join("compiled").exists());
+}
+
+#[test]
+fn precompiled_code_needs_consent_and_a_matching_engine() {
+    let Some(p1) = probe("wasip1") else { return };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let cwasm = tmp.path().join("probe.cwasm");
+    let output = run(wasmforge().arg("precompile").arg(&p1).arg("-o").arg(&cwasm));
+    assert_eq!(code(&output), Some(0));
+    assert!(cwasm.is_file());
+
+    let output = run(wasmforge().arg("run").arg(&cwasm).args(["args", "pre"]));
+    assert_eq!(code(&output), Some(1));
+    assert!(stderr(&output).contains("--allow-precompiled"));
+    let output = run(wasmforge()
+        .args(["run", "--allow-precompiled"])
+        .arg(&cwasm)
+        .args(["args", "pre"]));
+    assert_eq!(
+        (code(&output), stdout(&output).trim()),
+        (Some(0), "ok: pre")
+    );
+    let output = run(wasmforge()
+        .args(["run", "--allow-precompiled", "--fuel", "1000"])
+        .arg(&cwasm)
+        .arg("loop"));
+    assert_eq!(code(&output), Some(1));
+    assert!(
+        stderr(&output).contains("another Wasmtime version or engine configuration"),
+        "{}",
+        stderr(&output)
+    );
+
+    let bytes = std::fs::read(&cwasm).expect("read");
+    std::fs::write(&cwasm, &bytes[..bytes.len() / 3]).expect("truncate");
+    let output = run(wasmforge()
+        .args(["run", "--allow-precompiled"])
+        .arg(&cwasm)
+        .args(["args", "pre"]));
+    assert_eq!(code(&output), Some(1), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("panicked"));
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let cases: [(&str, &[u8], &str); 4] = [
+        ("empty.wasm", b"", "not a valid WebAssembly file"),
+        (
+            "text.wasm",
+            b"hello, I am not wasm",
+            "not a valid WebAssembly file",
+        ),
+        (
+            "garbage.wasm",
+            b"\0asm\x01\0\0\0\x01\xff\xff\xff",
+            "not valid WebAssembly",
+        ),
+        (
+            "bad.wat",
+            b"(module (func (export \"f\") (result i32) i64.const 1))",
+            "not valid WebAssembly",
+        ),
+    ];
+    for (name, bytes, message) in cases {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, bytes).expect("write");
+        let output = run(wasmforge().arg("run").arg(&path));
+        assert_eq!(code(&output), Some(1), "{name}");
+        assert!(
+            stderr(&output).contains(message),
+            "{name}: {}",
+            stderr(&output)
+        );
+        assert!(!stderr(&output).contains("panicked"), "{name}");
+    }
+    let output = run(wasmforge().arg("run").arg(tmp.path().join("missing.wasm")));
+    assert_eq!(code(&output), Some(2));
+    let output = run(wasmforge().arg("run").arg(tmp.path()));
+    assert_eq!(code(&output), Some(1), "a folder that is no project");
+
+    let output = run(wasmforge()
+        .args(["run", "--invoke", "go"])
+        .arg(fixture("component-foreign-import.wat")));
+    assert_eq!(code(&output), Some(1));
+    assert!(
+        stderr(&output).contains("imports `acme:billing/charge`"),
+        "{}",
+        stderr(&output)
+    );
+    let output = run(wasmforge()
+        .args(["run", "--timeout", "soon"])
+        .arg(fixture("scalars.wat")));
+    assert_eq!(code(&output), Some(2));
+}
