@@ -178,6 +178,36 @@ pub(crate) fn publish(
     })
 }
 
+/// Writes freshly built `bytes` to `dest` (atomically, and not at all when identical) and
+/// describes the artifact. For drivers that produce bytes rather than a file to copy.
+pub(crate) fn publish_bytes(
+    bytes: &[u8],
+    dest: PathBuf,
+    package: &str,
+    name: &str,
+    target: Target,
+    kind: ArtifactKind,
+    profile: &str,
+) -> Result<Artifact> {
+    let encoding = Encoding::of(bytes, &dest)?;
+    let same = fs_err::metadata(&dest).is_ok_and(|m| m.len() == bytes.len() as u64)
+        && std::fs::read(&dest).is_ok_and(|old| old == bytes);
+    if !same {
+        write_atomic(&dest, bytes)?;
+    }
+    Ok(Artifact {
+        package: package.to_string(),
+        name: name.to_string(),
+        target,
+        kind,
+        encoding,
+        profile: profile.to_string(),
+        size: bytes.len() as u64,
+        sha256: sha256_hex(bytes),
+        path: dest,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,12 +3,15 @@
 
 use std::path::PathBuf;
 
-use crate::artifact::Artifact;
-use crate::error::Result;
-use crate::project::{self, Lang};
+use crate::artifact::{Artifact, ArtifactKind};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::project::{self, Lang, Project};
 use crate::report::Reporter;
 use crate::target::Target;
 
+pub mod c;
+pub mod go;
 pub mod rust;
 
 /// A build profile, as cargo names them.
@@ -46,9 +49,19 @@ pub struct Features {
 pub struct BuildOptions {
     /// The project folder (or manifest).
     pub path: PathBuf,
-    pub target: Target,
+    /// The target; `None` means `wasmforge.toml`'s, else wasip1.
+    pub target: Option<Target>,
+    /// The language, when the folder alone does not say (`--lang`).
+    pub lang: Option<Lang>,
+    /// Command or library, for languages where the sources do not say (Go, C).
+    pub kind: Option<ArtifactKind>,
+    /// Which toolchain of the language: `go`/`tinygo`, `wasi-sdk`/`clang`/`zig`.
+    pub toolchain: Option<String>,
+    /// Parallel compile jobs (C); `None` means one per core.
+    pub jobs: Option<usize>,
     pub profile: Profile,
-    /// Packages to build (`-p`); empty means what the compiler would build by default.
+    /// Packages to build (`-p`; for Go the main package, e.g. `./cmd/x`); empty means what the
+    /// compiler would build by default.
     pub packages: Vec<String>,
     /// Binaries to build (`--bin`); empty means all.
     pub bins: Vec<String>,
@@ -70,7 +83,11 @@ impl BuildOptions {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         BuildOptions {
             path: path.into(),
-            target: Target::Wasip1,
+            target: None,
+            lang: None,
+            kind: None,
+            toolchain: None,
+            jobs: None,
             profile: Profile::Dev,
             packages: Vec::new(),
             bins: Vec::new(),
@@ -94,10 +111,78 @@ pub struct BuildOutput {
     pub artifacts: Vec<Artifact>,
 }
 
+/// One build, with every setting resolved (flag > environment > wasmforge.toml > default).
+#[derive(Debug)]
+pub struct Job<'a> {
+    pub project: &'a Project,
+    pub config: &'a Config,
+    pub options: &'a BuildOptions,
+    pub target: Target,
+    pub kind: Option<ArtifactKind>,
+    pub toolchain: Option<String>,
+}
+
+impl Job<'_> {
+    /// Where artifacts of languages without their own target folder go:
+    /// `<project>/target/wasmforge/<target>/<profile>`.
+    pub fn out_dir(&self) -> PathBuf {
+        self.work_dir()
+            .join(self.target.name())
+            .join(self.options.profile.dir_name())
+    }
+
+    /// `<project>/target/wasmforge`: wasmforge's own build folder for Go and C projects.
+    pub fn work_dir(&self) -> PathBuf {
+        self.project.dir.join("target").join("wasmforge")
+    }
+
+    /// Go and C know only debug and release builds.
+    pub fn require_plain_profile(&self) -> Result<()> {
+        match &self.options.profile {
+            Profile::Custom(name) => Err(Error::Unsupported {
+                message: format!(
+                    "the profile `{name}` is a Cargo feature; {} projects build debug or release",
+                    self.project.lang.name()
+                ),
+                hint: "use --release, or no profile flag for a debug build".into(),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A language driver: turns a project into WebAssembly artifacts for one target.
+pub trait Driver {
+    fn build(&self, job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput>;
+}
+
 /// Detects the project at `options.path` and builds it with its language's driver.
 pub fn build(options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildOutput> {
-    let project = project::detect(&options.path)?;
-    match project.lang {
-        Lang::Rust => rust::build(&project, options, reporter),
-    }
+    let config_dir = if options.path.is_file() {
+        options.path.parent().map(PathBuf::from).unwrap_or_default()
+    } else {
+        options.path.clone()
+    };
+    let config = Config::load(&config_dir)?;
+    let project = project::detect(&options.path, options.lang.or(config.package.lang))?;
+    let job = Job {
+        project: &project,
+        config: &config,
+        options,
+        target: options
+            .target
+            .or(config.package.target)
+            .unwrap_or(Target::Wasip1),
+        kind: options.kind.or(config.package.kind),
+        toolchain: options
+            .toolchain
+            .clone()
+            .or_else(|| config.build.toolchain.clone()),
+    };
+    let driver: &dyn Driver = match project.lang {
+        Lang::Rust => &rust::RustDriver,
+        Lang::Go => &go::GoDriver,
+        Lang::C => &c::CDriver,
+    };
+    driver.build(&job, reporter)
 }

@@ -21,8 +21,40 @@ pub enum Error {
     #[error("path `{}` does not exist", path.display())]
     PathNotFound { path: PathBuf },
 
-    #[error("`{}` is not a project wasmforge can build (no Cargo.toml found in it or its parents)", path.display())]
+    #[error("`{}` is not a project wasmforge can build", path.display())]
     NotAProject { path: PathBuf },
+
+    #[error("`{}` holds more than one kind of project: {}", path.display(), found.join(", "))]
+    AmbiguousProject { path: PathBuf, found: Vec<String> },
+
+    #[error("`{}` is not valid", path.display())]
+    ConfigInvalid {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
+
+    #[error("{message}")]
+    Unsupported { message: String, hint: String },
+
+    #[error("{tool} {found} is too old for {what}: it needs {needed} or newer")]
+    ToolTooOld {
+        tool: String,
+        found: String,
+        needed: String,
+        what: String,
+        hint: String,
+    },
+
+    #[error("no C compiler for WebAssembly was found")]
+    NoCToolchain { looked: Vec<String> },
+
+    #[error("could not wrap `{}` into a WASI 0.2 component", path.display())]
+    Componentize {
+        path: PathBuf,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 
     #[error("unknown target `{given}`")]
     UnknownTarget { given: String, hint: String },
@@ -128,9 +160,17 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         Some(match self {
             Error::PathNotFound { .. } => "check the path, or run wasmforge inside the project folder".into(),
-            Error::NotAProject { .. } => {
-                "wasmforge builds Rust projects (a folder with Cargo.toml); create one with `cargo new hello`".into()
-            }
+            Error::NotAProject { .. } => "wasmforge builds Rust (Cargo.toml), Go (go.mod) and C projects (CMakeLists.txt, \
+                 a Makefile or .c files); point it at the project's folder"
+                .into(),
+            Error::AmbiguousProject { .. } => "say which: `--lang rust|go|c`, or `[package] lang = \"…\"` in wasmforge.toml".into(),
+            Error::ConfigInvalid { .. } => "fix the key named above; the keys are listed in the README (wasmforge.toml)".into(),
+            Error::Unsupported { hint, .. } | Error::ToolTooOld { hint, .. } => hint.clone(),
+            Error::NoCToolchain { looked } => format!(
+                "looked for: {}. On Debian/Ubuntu: `apt-get install clang lld wasi-libc libclang-rt-dev-wasm32` \
+                 (versioned names like clang-16 work too), or `pip install ziglang`, or set WASI_SDK_PATH to a wasi-sdk",
+                looked.join("; ")
+            ),
             Error::UnknownTarget { hint, .. } => hint.clone(),
             Error::NotInWorkspace { available, .. } if !available.is_empty() => {
                 format!("available: {}", available.join(", "))
@@ -161,6 +201,9 @@ impl Error {
             Error::CargoMetadata { .. } => "fix the Cargo.toml error above; `cargo metadata` shows the same message".into(),
             Error::CompileFailed { .. } => "fix the compiler errors above, then build again".into(),
             Error::NoArtifact { .. } => "run the build again with -v to see the compiler invocation".into(),
+            Error::Componentize { .. } => "the module must be a WASI preview 1 command (exports `_start` and \
+                 `memory`, imports only wasi_snapshot_preview1)"
+                .into(),
             Error::NotWasm { .. } | Error::Io(_) => return None,
         })
     }

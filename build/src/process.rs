@@ -144,6 +144,50 @@ impl Tool {
     }
 }
 
+impl Tool {
+    /// Runs to completion, passing every line the tool prints (stdout and stderr) to the
+    /// reporter as it comes, so compiler diagnostics appear as the compiler shows them.
+    pub fn run_streaming(&self, reporter: &dyn Reporter) -> Result<std::process::ExitStatus> {
+        use std::io::{BufRead as _, BufReader};
+        let mut child = self
+            .command(reporter)?
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| Error::Spawn {
+                command: self.display(),
+                source,
+            })?;
+        let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+            return Err(Error::Spawn {
+                command: self.display(),
+                source: std::io::Error::other("no pipes"),
+            });
+        };
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for line in BufReader::new(stderr)
+                    .lines()
+                    .map_while(std::result::Result::ok)
+                {
+                    reporter.tool_output(&line);
+                }
+            });
+            for line in BufReader::new(stdout)
+                .lines()
+                .map_while(std::result::Result::ok)
+            {
+                reporter.tool_output(&line);
+            }
+        });
+        child.wait().map_err(|source| Error::Spawn {
+            command: self.display(),
+            source,
+        })
+    }
+}
+
 /// Quotes one word for a POSIX shell when it needs it.
 pub fn shell_quote(word: &OsStr) -> String {
     let word = word.to_string_lossy();

@@ -11,7 +11,7 @@ use std::process::Stdio;
 
 use cargo_metadata::{CargoOpt, Message, Metadata, MetadataCommand, Package, PackageId};
 
-use super::{BuildOptions, BuildOutput, Profile};
+use super::{BuildOptions, BuildOutput, Driver, Job, Profile};
 use crate::artifact::{self, ArtifactKind};
 use crate::cache::Stamp;
 use crate::error::{Error, Result};
@@ -33,13 +33,29 @@ struct Planned {
     kind: ArtifactKind,
 }
 
+/// The Rust driver.
+#[derive(Debug)]
+pub struct RustDriver;
+
+impl Driver for RustDriver {
+    fn build(&self, job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
+        build(job.project, job.options, job.target, reporter)
+    }
+}
+
 /// Builds a Rust project.
-pub fn build(
+fn build(
     project: &Project,
     options: &BuildOptions,
+    target: Target,
     reporter: &dyn Reporter,
 ) -> Result<BuildOutput> {
-    let triple = options.target.rust_triple();
+    // The driver's helpers read the target from the options: pin the resolved one there.
+    let options = &BuildOptions {
+        target: Some(target),
+        ..options.clone()
+    };
+    let triple = target.rust_triple();
     let toolchain = rust_toolchain::resolve(&project.dir, &RustupEnv::from_process(), reporter)
         .map_err(|e| match e {
             Error::ToolchainNotInstalled {
@@ -81,7 +97,7 @@ pub fn build(
     let out_dir = resolved
         .target_directory
         .join("wasmforge")
-        .join(options.target.name())
+        .join(target_of(options).name())
         .join(options.profile.dir_name());
     let mut artifacts = Vec::new();
     for planned in plan {
@@ -104,7 +120,7 @@ pub fn build(
             dest,
             &planned.package,
             &stem,
-            options.target,
+            target_of(options),
             planned.kind,
             options.profile.dir_name(),
         )?);
@@ -114,6 +130,10 @@ pub fn build(
         toolchain: toolchain.name,
         artifacts,
     })
+}
+
+fn target_of(options: &BuildOptions) -> Target {
+    options.target.unwrap_or(Target::Wasip1)
 }
 
 /// What `cargo metadata` told us that the build needs.
@@ -140,7 +160,7 @@ fn resolve_workspace(
         env!("CARGO_PKG_VERSION"),
         project.manifest.display(),
         project.dir.display(),
-        options.target,
+        target_of(options),
         options.packages,
         options.bins,
         options.features,
@@ -219,7 +239,7 @@ fn metadata(
     }
     let mut other = vec![
         "--filter-platform".to_string(),
-        options.target.rust_triple().to_string(),
+        target_of(options).rust_triple().to_string(),
     ];
     for (flag, on) in [
         ("--locked", options.locked),
@@ -325,7 +345,7 @@ fn plan(metadata: &Metadata, project: &Project, options: &BuildOptions) -> Resul
             packages: selected.iter().map(|p| p.name.to_string()).collect(),
         });
     }
-    if options.target == Target::Wasip2 {
+    if target_of(options) == Target::Wasip2 {
         // A library component needs a WIT world to say what it exports; until wasmforge takes
         // one, a cdylib built for wasip2 would come out as a component that exports nothing.
         for package in &selected {
@@ -358,7 +378,7 @@ fn cargo_args(project: &Project, options: &BuildOptions, resolved: &Resolved) ->
         "--manifest-path".into(),
         project.manifest.display().to_string(),
         "--target".into(),
-        options.target.rust_triple().into(),
+        target_of(options).rust_triple().into(),
         "--message-format=json-render-diagnostics".into(),
         format!("--color={}", if options.color { "always" } else { "never" }),
     ];

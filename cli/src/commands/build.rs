@@ -4,7 +4,8 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use wasmforge_build::driver::Features;
-use wasmforge_build::{BuildOptions, BuildOutput, Profile, Target};
+use wasmforge_build::project::Lang;
+use wasmforge_build::{ArtifactKind, BuildOptions, BuildOutput, Profile, Target};
 
 use crate::cli::Format;
 use crate::exit::ExitStatus;
@@ -13,17 +14,20 @@ use crate::reporter::TermReporter;
 
 /// Compile a project to WebAssembly
 ///
-/// Detects the project in PATH (default: the current folder), checks that the toolchain can build
-/// the target, compiles, and prints where each .wasm is, its size and its sha256. Artifacts are
-/// copied to <target-dir>/wasmforge/<target>/<profile>/<name>.wasm.
+/// Detects the project in PATH (default: the current folder): Rust (Cargo.toml), Go (go.mod) or
+/// C (CMakeLists.txt, a Makefile or .c files). Checks that the toolchain can build the target,
+/// compiles, and prints where each .wasm is, its size and its sha256. Artifacts land in
+/// <target-dir>/wasmforge/<target>/<profile>/<name>.wasm (Go and C: <project>/target/...).
 ///
-/// Binaries become command modules (with `_start`); `cdylib` libraries become library modules
-/// that export their functions.
+/// Rust binaries become command modules (with `_start`) and `cdylib` libraries become library
+/// modules; Go and C build a command unless `--kind library` (or wasmforge.toml) says so.
 ///
 /// Examples:
 ///   wasmforge build
 ///   wasmforge build examples/hello-rust --target wasip2 --release
 ///   wasmforge build -p app --bin server -F metrics
+///   wasmforge build examples/hello-go --target wasip2
+///   wasmforge build examples/hello-c --toolchain zig --release
 ///   wasmforge build --format json -- --config 'profile.dev.debug=0'
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
@@ -37,6 +41,22 @@ pub struct Args {
     #[arg(short, long, value_name = "TARGET", env = "WASMFORGE_TARGET", value_parser = parse_target)]
     target: Option<Target>,
 
+    /// Language of the project, when the folder holds more than one (rust, go, c)
+    #[arg(long, value_name = "LANG")]
+    lang: Option<Lang>,
+
+    /// What to build for Go and C projects: a command (with `_start`) or a library (exports)
+    #[arg(long, value_name = "KIND", value_parser = parse_kind)]
+    kind: Option<ArtifactKind>,
+
+    /// Toolchain of the language: go or tinygo for Go; wasi-sdk, clang or zig for C
+    #[arg(long, value_name = "NAME")]
+    toolchain: Option<String>,
+
+    /// Parallel compile jobs for C (default: one per core)
+    #[arg(short, long, value_name = "N")]
+    jobs: Option<usize>,
+
     /// Build with the release profile
     #[arg(short, long, conflicts_with = "profile")]
     release: bool,
@@ -45,7 +65,7 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     profile: Option<String>,
 
-    /// Package to build (repeatable)
+    /// Package to build (repeatable); for Go, the main package (e.g. ./cmd/server)
     #[arg(short, long = "package", value_name = "SPEC")]
     packages: Vec<String>,
 
@@ -82,6 +102,14 @@ pub struct Args {
     cargo_args: Vec<String>,
 }
 
+fn parse_kind(s: &str) -> Result<ArtifactKind, String> {
+    match s {
+        "command" | "bin" => Ok(ArtifactKind::Command),
+        "library" | "lib" | "reactor" => Ok(ArtifactKind::Library),
+        _ => Err(format!("unknown kind `{s}`: use command or library")),
+    }
+}
+
 fn parse_target(s: &str) -> Result<Target, String> {
     s.parse::<Target>().map_err(|e| match e.hint() {
         Some(hint) => format!("{e}\n  hint: {hint}"),
@@ -107,7 +135,11 @@ impl Args {
             .collect();
         BuildOptions {
             path: self.path.unwrap_or_else(|| PathBuf::from(".")),
-            target: self.target.unwrap_or(Target::Wasip1),
+            target: self.target,
+            lang: self.lang,
+            kind: self.kind,
+            toolchain: self.toolchain,
+            jobs: self.jobs,
             profile,
             packages: self.packages,
             bins: self.bins,

@@ -253,7 +253,7 @@ fn looks_like_text(bytes: &[u8]) -> bool {
 /// Builds the project folder like `cargo run` and returns the artifact to run.
 fn build_project(args: &Args, ctx: &Ctx) -> anyhow::Result<PathBuf> {
     let mut options = BuildOptions::new(&args.target);
-    options.target = args.build_target.unwrap_or(Target::Wasip1);
+    options.target = args.build_target;
     options.profile = if args.release {
         Profile::Release
     } else {

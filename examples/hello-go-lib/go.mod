@@ -1,0 +1,3 @@
+module example.com/hello-go-lib
+
+go 1.24
