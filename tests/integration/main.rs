@@ -1,6 +1,8 @@
 //! End-to-end tests of the `wasmforge` binary: real toolchains, real projects, real Wasm runtime.
 //! One test binary, so the wasmforge binary and Wasmtime link once.
 
+mod build_c;
+mod build_go;
 mod build_rust;
 mod cli;
 mod install;

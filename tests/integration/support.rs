@@ -218,11 +218,14 @@ pub fn run_wasip2(bytes: &[u8], args: &[&str]) -> (bool, String) {
     let command =
         wasmtime_wasi::p2::bindings::sync::Command::instantiate(&mut store, &component, &linker)
             .expect("instantiate");
-    let ok = command
-        .wasi_cli_run()
-        .call_run(&mut store)
-        .expect("run")
-        .is_ok();
+    // A guest may also end through wasi:cli/exit (Go always does), which surfaces as I32Exit.
+    let ok = match command.wasi_cli_run().call_run(&mut store) {
+        Ok(result) => result.is_ok(),
+        Err(err) => match err.downcast_ref::<wasmtime_wasi::I32Exit>() {
+            Some(exit) => exit.0 == 0,
+            None => panic!("guest trapped: {err:?}"),
+        },
+    };
     (ok, String::from_utf8_lossy(&out.contents()).into_owned())
 }
 
@@ -241,4 +244,40 @@ pub fn call_i32_pair(bytes: &[u8], name: &str, a: i32, b: i32) -> i32 {
         .get_typed_func::<(i32, i32), i32>(&mut store, name)
         .expect("export");
     func.call(&mut store, (a, b)).expect("call")
+}
+
+/// Whether a program is on PATH.
+pub fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(program).is_file()))
+}
+
+/// Builds `dir` with extra flags and returns the JSON report (asserting success).
+pub fn build_ok(dir: &Path, extra: &[&str]) -> serde_json::Value {
+    let output = run(wasmforge()
+        .arg("build")
+        .arg(dir)
+        .args(extra)
+        .args(["--format", "json"]));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "build failed: {}",
+        stderr(&output)
+    );
+    json(&output)
+}
+
+/// The bytes of the first artifact in a build report.
+pub fn first_artifact(doc: &serde_json::Value) -> Vec<u8> {
+    let path = doc["artifacts"][0]["path"]
+        .as_str()
+        .expect("path is a string");
+    std::fs::read(path).expect("artifact exists")
+}
+
+/// Runs `wasmforge run` with arguments and returns (exit code, stdout).
+pub fn wf_run(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    let output = run(wasmforge().arg("run").args(args));
+    (output.status.code(), stdout(&output))
 }

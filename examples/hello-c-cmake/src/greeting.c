@@ -1,0 +1,2 @@
+#include "greeting.h"
+const char *greeting(int hello) { return hello ? "Hello" : "Goodbye"; }

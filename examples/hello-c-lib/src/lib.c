@@ -1,0 +1,3 @@
+/* Exported through wasmforge.toml's `[c] exports`. */
+int add(int a, int b) { return a + b; }
+int mul(int a, int b) { return a * b; }
