@@ -128,84 +128,65 @@ fn with_path(err: std::io::Error, path: &Path) -> Error {
     ))
 }
 
+/// What a driver knows about an artifact before it has the bytes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Identity<'a> {
+    pub package: &'a str,
+    pub name: &'a str,
+    pub target: Target,
+    pub kind: ArtifactKind,
+    pub profile: &'a str,
+}
+
+impl Identity<'_> {
+    fn artifact(self, path: PathBuf, encoding: Encoding, size: u64, sha256: String) -> Artifact {
+        Artifact {
+            package: self.package.to_string(),
+            name: self.name.to_string(),
+            target: self.target,
+            kind: self.kind,
+            encoding,
+            profile: self.profile.to_string(),
+            path,
+            size,
+            sha256,
+        }
+    }
+}
+
 /// Copies a compiler's output to `dest` atomically and describes it.
 ///
 /// When neither the compiler's output nor the published copy changed since the last publish
 /// (same size and mtime), the recorded digest is reused and nothing is read or written.
-pub(crate) fn publish(
-    source: &Path,
-    dest: PathBuf,
-    package: &str,
-    name: &str,
-    target: Target,
-    kind: ArtifactKind,
-    profile: &str,
-) -> Result<Artifact> {
+pub(crate) fn publish(source: &Path, dest: PathBuf, id: Identity<'_>) -> Result<Artifact> {
     let cache_key = format!("publish\n{}\n{}", source.display(), dest.display());
-    let (encoding, size, sha256) =
-        match cache::load::<(Encoding, u64, String)>("artifacts", &cache_key) {
-            Some(known) => known,
-            None => {
-                let bytes = fs_err::read(source)?;
-                let encoding = Encoding::of(&bytes, source)?;
-                // Skip the write when the published copy is already identical: keeps mtimes
-                // stable for tools watching the output.
-                let same = fs_err::metadata(&dest).is_ok_and(|m| m.len() == bytes.len() as u64)
-                    && std::fs::read(&dest).is_ok_and(|old| old == bytes);
-                if !same {
-                    write_atomic(&dest, &bytes)?;
-                }
-                let known = (encoding, bytes.len() as u64, sha256_hex(&bytes));
-                cache::store(
-                    "artifacts",
-                    &cache_key,
-                    vec![Stamp::of(source), Stamp::of(&dest)],
-                    &known,
-                );
-                known
-            }
-        };
-    Ok(Artifact {
-        package: package.to_string(),
-        name: name.to_string(),
-        target,
-        kind,
-        encoding,
-        profile: profile.to_string(),
-        size,
-        sha256,
-        path: dest,
-    })
+    if let Some((encoding, size, sha256)) =
+        cache::load::<(Encoding, u64, String)>("artifacts", &cache_key)
+    {
+        return Ok(id.artifact(dest, encoding, size, sha256));
+    }
+    let bytes = fs_err::read(source)?;
+    let artifact = publish_bytes(&bytes, dest, id)?;
+    let known = (artifact.encoding, artifact.size, artifact.sha256.clone());
+    cache::store(
+        "artifacts",
+        &cache_key,
+        vec![Stamp::of(source), Stamp::of(&artifact.path)],
+        &known,
+    );
+    Ok(artifact)
 }
 
-/// Writes freshly built `bytes` to `dest` (atomically, and not at all when identical) and
-/// describes the artifact. For drivers that produce bytes rather than a file to copy.
-pub(crate) fn publish_bytes(
-    bytes: &[u8],
-    dest: PathBuf,
-    package: &str,
-    name: &str,
-    target: Target,
-    kind: ArtifactKind,
-    profile: &str,
-) -> Result<Artifact> {
+/// Writes freshly built `bytes` to `dest` (atomically, and not at all when the file already
+/// holds them, which keeps mtimes stable for tools watching the output) and describes them.
+pub(crate) fn publish_bytes(bytes: &[u8], dest: PathBuf, id: Identity<'_>) -> Result<Artifact> {
     let encoding = Encoding::of(bytes, &dest)?;
     let same = fs_err::metadata(&dest).is_ok_and(|m| m.len() == bytes.len() as u64)
         && std::fs::read(&dest).is_ok_and(|old| old == bytes);
     if !same {
         write_atomic(&dest, bytes)?;
     }
-    Ok(Artifact {
-        package: package.to_string(),
-        name: name.to_string(),
-        target,
-        kind,
-        encoding,
-        profile: profile.to_string(),
-        size: bytes.len() as u64,
-        sha256: sha256_hex(bytes),
-        path: dest,
-    })
+    Ok(id.artifact(dest, encoding, bytes.len() as u64, sha256_hex(bytes)))
 }
 
 #[cfg(test)]

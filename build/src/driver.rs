@@ -1,9 +1,9 @@
 //! Language drivers: each turns a detected project into WebAssembly artifacts for one target.
 //! They share one entry point, [`build`], and one options type; a language is one module here.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::artifact::{Artifact, ArtifactKind};
+use crate::artifact::{self, Artifact, ArtifactKind, Identity};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::project::{self, Lang, Project};
@@ -134,6 +134,31 @@ impl Job<'_> {
     /// `<project>/target/wasmforge`: wasmforge's own build folder for Go and C projects.
     pub fn work_dir(&self) -> PathBuf {
         self.project.dir.join("target").join("wasmforge")
+    }
+
+    /// Publishes a preview 1 core module built at `core_path` as `<out_dir>/<name>.wasm`;
+    /// for `wasip2` (when `wrap`) it is first wrapped into a command component.
+    pub fn publish_core(
+        &self,
+        core_path: &Path,
+        wrap: bool,
+        name: &str,
+        kind: ArtifactKind,
+    ) -> Result<Artifact> {
+        let core = fs_err::read(core_path)?;
+        let bytes = if wrap && self.target == Target::Wasip2 {
+            crate::componentize::command_component(&core, core_path)?
+        } else {
+            core
+        };
+        let id = Identity {
+            package: name,
+            name,
+            target: self.target,
+            kind,
+            profile: self.options.profile.dir_name(),
+        };
+        artifact::publish_bytes(&bytes, self.out_dir().join(format!("{name}.wasm")), id)
     }
 
     /// Go and C know only debug and release builds.

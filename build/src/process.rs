@@ -148,6 +148,16 @@ impl Tool {
     /// Runs to completion, passing every line the tool prints (stdout and stderr) to the
     /// reporter as it comes, so compiler diagnostics appear as the compiler shows them.
     pub fn run_streaming(&self, reporter: &dyn Reporter) -> Result<std::process::ExitStatus> {
+        self.run_with(reporter, |line| reporter.tool_output(line))
+    }
+
+    /// Runs to completion: stderr lines go to the reporter as they come, stdout lines to
+    /// `on_stdout` (e.g. cargo's JSON messages).
+    pub fn run_with(
+        &self,
+        reporter: &dyn Reporter,
+        mut on_stdout: impl FnMut(&str),
+    ) -> Result<std::process::ExitStatus> {
         use std::io::{BufRead as _, BufReader};
         let mut child = self
             .command(reporter)?
@@ -178,7 +188,7 @@ impl Tool {
                 .lines()
                 .map_while(std::result::Result::ok)
             {
-                reporter.tool_output(&line);
+                on_stdout(&line);
             }
         });
         child.wait().map_err(|source| Error::Spawn {

@@ -151,7 +151,10 @@ fn cmake_project_builds_the_named_executable() {
     let doc = build_ok(&dir, &["--target", "wasip2"]);
     let (ok, out) = run_wasip2(&first_artifact(&doc), &["P2"]);
     assert!(ok);
-    assert_eq!(out.trim(), "Hello, P2! (from C via CMake, compiled to WebAssembly)");
+    assert_eq!(
+        out.trim(),
+        "Hello, P2! (from C via CMake, compiled to WebAssembly)"
+    );
 
     let doc = build_ok(&dir, &["--bin", "goodbye", "--release"]);
     assert_eq!(doc["artifacts"][0]["name"], "goodbye");

@@ -5,28 +5,6 @@ use std::path::Path;
 
 use crate::support::*;
 
-fn artifact_bytes(doc: &serde_json::Value, index: usize) -> Vec<u8> {
-    let path = doc["artifacts"][index]["path"]
-        .as_str()
-        .expect("path is a string");
-    std::fs::read(path).expect("artifact exists")
-}
-
-fn build_json(dir: &Path, extra: &[&str]) -> serde_json::Value {
-    let output = run(wasmforge()
-        .arg("build")
-        .arg(dir)
-        .args(extra)
-        .args(["--format", "json"]));
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "build failed: {}",
-        stderr(&output)
-    );
-    json(&output)
-}
-
 #[test]
 fn command_for_each_target() {
     if !require_rust_targets() {
@@ -34,7 +12,7 @@ fn command_for_each_target() {
     }
     let (_tmp, dir) = project("hello-rust");
 
-    let doc = build_json(&dir, &["--target", "wasip1"]);
+    let doc = build_ok(&dir, &["--target", "wasip1"]);
     let art = &doc["artifacts"][0];
     assert_eq!(doc["artifacts"].as_array().map(Vec::len), Some(1));
     for field in [
@@ -51,7 +29,7 @@ fn command_for_each_target() {
         Path::new(art["path"].as_str().unwrap_or_default()),
         expected.canonicalize().expect("exists")
     );
-    let bytes = artifact_bytes(&doc, 0);
+    let bytes = first_artifact(&doc);
     assert!(is_core_module(&bytes));
     assert!(core_exports(&bytes).contains(&"_start".to_string()));
     assert_eq!(art["size"].as_u64(), Some(bytes.len() as u64));
@@ -61,10 +39,10 @@ fn command_for_each_target() {
         (0, "Hello, wasmforge! (from Rust, compiled to WebAssembly)")
     );
 
-    let doc = build_json(&dir, &["--target", "wasm32-wasip2"]);
+    let doc = build_ok(&dir, &["--target", "wasm32-wasip2"]);
     assert_eq!(doc["artifacts"][0]["target"], "wasip2");
     assert_eq!(doc["artifacts"][0]["encoding"], "component");
-    let bytes = artifact_bytes(&doc, 0);
+    let bytes = first_artifact(&doc);
     assert!(is_component(&bytes), "wasip2 output must be a component");
     let (ok, out) = run_wasip2(&bytes, &["component"]);
     assert!(ok);
@@ -73,8 +51,8 @@ fn command_for_each_target() {
         "Hello, component! (from Rust, compiled to WebAssembly)"
     );
 
-    let doc = build_json(&dir, &["--target", "unknown"]);
-    let bytes = artifact_bytes(&doc, 0);
+    let doc = build_ok(&dir, &["--target", "unknown"]);
+    let bytes = first_artifact(&doc);
     assert!(is_core_module(&bytes));
     assert!(
         doc["artifacts"][0]["path"]
@@ -91,11 +69,11 @@ fn library_exports_its_function_and_refuses_wasip2() {
     }
     let (_tmp, dir) = project("hello-rust-lib");
     for target in ["wasip1", "unknown"] {
-        let doc = build_json(&dir, &["--target", target]);
+        let doc = build_ok(&dir, &["--target", target]);
         let art = &doc["artifacts"][0];
         assert_eq!(art["kind"], "library");
         assert_eq!(art["name"], "hello_rust_lib");
-        let bytes = artifact_bytes(&doc, 0);
+        let bytes = first_artifact(&doc);
         assert!(is_core_module(&bytes));
         let exports = core_exports(&bytes);
         assert!(exports.contains(&"add".to_string()), "{exports:?}");
@@ -129,8 +107,8 @@ fn release_profile_goes_to_its_own_folder() {
         return;
     }
     let (_tmp, dir) = project("hello-rust");
-    let debug = build_json(&dir, &[]);
-    let release = build_json(&dir, &["--release"]);
+    let debug = build_ok(&dir, &[]);
+    let release = build_ok(&dir, &["--release"]);
     assert_eq!(release["artifacts"][0]["profile"], "release");
     assert!(
         release["artifacts"][0]["path"]
@@ -154,7 +132,7 @@ fn workspace_builds_every_wasm_capable_binary_or_the_selected_one() {
         return;
     }
     let (_tmp, dir) = project("rust-workspace");
-    let doc = build_json(&dir, &[]);
+    let doc = build_ok(&dir, &[]);
     let mut names: Vec<(String, String)> = doc["artifacts"]
         .as_array()
         .expect("artifacts")
@@ -175,9 +153,9 @@ fn workspace_builds_every_wasm_capable_binary_or_the_selected_one() {
     ];
     assert_eq!(names, expected.map(|(n, k)| (n.to_string(), k.to_string())));
 
-    let doc = build_json(&dir, &["-p", "app", "--bin", "greet", "-F", "loud"]);
+    let doc = build_ok(&dir, &["-p", "app", "--bin", "greet", "-F", "loud"]);
     assert_eq!(doc["artifacts"].as_array().map(Vec::len), Some(1));
-    let (_, out) = run_wasip1(&artifact_bytes(&doc, 0), &[]);
+    let (_, out) = run_wasip1(&first_artifact(&doc), &[]);
     assert_eq!(
         out.trim(),
         "HELLO FROM GREET",
@@ -416,9 +394,9 @@ fn cached_plan_follows_project_changes() {
         names.sort();
         names
     };
-    assert_eq!(names(&build_json(&dir, &[])), ["hello-rust"]);
+    assert_eq!(names(&build_ok(&dir, &[])), ["hello-rust"]);
     // A no-op build reuses the cached plan and digest; they must still be right.
-    let again = build_json(&dir, &[]);
+    let again = build_ok(&dir, &[]);
     let path = again["artifacts"][0]["path"]
         .as_str()
         .unwrap_or_default()
@@ -431,18 +409,18 @@ fn cached_plan_follows_project_changes() {
     // A new binary discovered by cargo (src/bin) invalidates the plan.
     std::fs::create_dir_all(dir.join("src/bin")).expect("mkdir");
     std::fs::write(dir.join("src/bin/extra.rs"), "fn main() {}\n").expect("write");
-    assert_eq!(names(&build_json(&dir, &[])), ["extra", "hello-rust"]);
+    assert_eq!(names(&build_ok(&dir, &[])), ["extra", "hello-rust"]);
 
     // A deleted artifact is published again; a changed program gets a new digest.
     std::fs::remove_file(&path).expect("rm");
-    let doc = build_json(&dir, &["--bin", "hello-rust"]);
+    let doc = build_ok(&dir, &["--bin", "hello-rust"]);
     assert!(Path::new(&path).is_file());
     let before = doc["artifacts"][0]["sha256"]
         .as_str()
         .unwrap_or_default()
         .to_string();
     std::fs::write(dir.join("src/main.rs"), "fn main() { println!(\"v2\"); }\n").expect("write");
-    let doc = build_json(&dir, &["--bin", "hello-rust"]);
+    let doc = build_ok(&dir, &["--bin", "hello-rust"]);
     let after = doc["artifacts"][0]["sha256"]
         .as_str()
         .unwrap_or_default()
@@ -469,7 +447,7 @@ fn cached_plan_follows_project_changes() {
         ),
     )
     .expect("write");
-    let doc = build_json(&dir, &[]);
+    let doc = build_ok(&dir, &[]);
     assert_eq!(doc["artifacts"][0]["kind"], "library");
 }
 

@@ -8,8 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::SystemTime;
 
 use super::{BuildOutput, Driver, Job, Profile};
-use crate::artifact::{self, ArtifactKind, sha256_hex, write_atomic};
-use crate::componentize;
+use crate::artifact::{ArtifactKind, sha256_hex, write_atomic};
 use crate::error::{Error, Result};
 use crate::process::{Tool, shell_quote};
 use crate::project::Lang;
@@ -108,22 +107,7 @@ impl Driver for CDriver {
             Style::CMake => build_cmake(job, &toolchain, &flags, reporter)?,
             Style::Make => (build_make(job, &toolchain, &flags, reporter)?, name),
         };
-        let core = fs_err::read(&core_path)?;
-        let bytes = if target == Target::Wasip2 {
-            componentize::command_component(&core, &core_path)?
-        } else {
-            core
-        };
-        let dest = job.out_dir().join(format!("{name}.wasm"));
-        let artifact = artifact::publish_bytes(
-            &bytes,
-            dest,
-            &name,
-            &name,
-            target,
-            kind,
-            job.options.profile.dir_name(),
-        )?;
+        let artifact = job.publish_core(&core_path, true, &name, kind)?;
         Ok(BuildOutput {
             lang: Lang::C,
             toolchain: toolchain.version.clone(),

@@ -5,8 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{BuildOutput, Driver, Job, Profile};
-use crate::artifact::{self, ArtifactKind};
-use crate::componentize;
+use crate::artifact::ArtifactKind;
 use crate::error::{Error, Result};
 use crate::process::Tool;
 use crate::project::Lang;
@@ -186,22 +185,8 @@ impl Driver for GoDriver {
                 status: status.to_string(),
             });
         }
-        let core = fs_err::read(&core_out)?;
-        let bytes = if target == Target::Wasip2 && toolchain == GoToolchain::Go {
-            componentize::command_component(&core, &core_out)?
-        } else {
-            core
-        };
-        let dest = job.out_dir().join(format!("{name}.wasm"));
-        let artifact = artifact::publish_bytes(
-            &bytes,
-            dest,
-            &name,
-            &name,
-            target,
-            kind,
-            job.options.profile.dir_name(),
-        )?;
+        // TinyGo builds wasip2 components itself; the standard toolchain's output is wrapped.
+        let artifact = job.publish_core(&core_out, toolchain == GoToolchain::Go, &name, kind)?;
         Ok(BuildOutput {
             lang: Lang::Go,
             toolchain: toolchain_name,

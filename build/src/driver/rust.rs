@@ -5,14 +5,12 @@
 //! wrote, so no output path is ever guessed.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use cargo_metadata::{CargoOpt, Message, Metadata, MetadataCommand, Package, PackageId};
 
 use super::{BuildOptions, BuildOutput, Driver, Job, Profile};
-use crate::artifact::{self, ArtifactKind};
+use crate::artifact::{self, ArtifactKind, Identity};
 use crate::cache::Stamp;
 use crate::error::{Error, Result};
 use crate::process::Tool;
@@ -115,15 +113,14 @@ fn build(
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         let dest = out_dir.join(format!("{stem}.wasm"));
-        artifacts.push(artifact::publish(
-            source,
-            dest,
-            &planned.package,
-            &stem,
-            target_of(options),
-            planned.kind,
-            options.profile.dir_name(),
-        )?);
+        let id = Identity {
+            package: &planned.package,
+            name: &stem,
+            target: target_of(options),
+            kind: planned.kind,
+            profile: options.profile.dir_name(),
+        };
+        artifacts.push(artifact::publish(source, dest, id)?);
     }
     Ok(BuildOutput {
         lang: Lang::Rust,
@@ -461,66 +458,36 @@ type Produced = HashMap<(PackageId, String, ArtifactKind), PathBuf>;
 /// Runs cargo, forwarding its stderr to the reporter line by line and reading its JSON
 /// messages from stdout; returns the Wasm files it reported.
 fn run_cargo(cargo: &Tool, total: u64, reporter: &dyn Reporter) -> Result<Produced> {
-    let mut child = cargo
-        .command(reporter)?
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|source| Error::Spawn {
-            command: cargo.display(),
-            source,
-        })?;
-    let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
-        return Err(Error::Spawn {
-            command: cargo.display(),
-            source: std::io::Error::other("no pipes"),
-        });
-    };
-
     reporter.progress_start(total);
     let mut produced = Produced::new();
     let mut counted: HashSet<PackageId> = HashSet::new();
-    std::thread::scope(|scope| {
-        scope.spawn(|| {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                reporter.tool_output(&line);
-            }
-        });
-        for message in Message::parse_stream(BufReader::new(stdout)).map_while(Result::ok) {
-            let Message::CompilerArtifact(art) = message else {
-                continue;
-            };
-            if art.target.is_custom_build() {
-                continue;
-            }
-            if counted.insert(art.package_id.clone()) {
-                reporter.progress_step(&art.target.name);
-            }
-            let wasm = art.filenames.iter().find(|f| f.extension() == Some("wasm"));
-            let Some(wasm) = wasm else { continue };
-            if art.target.is_bin() {
-                let key = (
-                    art.package_id.clone(),
-                    art.target.name.clone(),
-                    ArtifactKind::Command,
-                );
-                produced.insert(key, wasm.clone().into_std_path_buf());
-            } else if art.target.is_cdylib() {
-                let key = (
-                    art.package_id.clone(),
-                    art.target.name.clone(),
-                    ArtifactKind::Library,
-                );
-                produced.insert(key, wasm.clone().into_std_path_buf());
-            }
+    let status = cargo.run_with(reporter, |line| {
+        let Ok(Message::CompilerArtifact(art)) = serde_json::from_str::<Message>(line) else {
+            return;
+        };
+        if art.target.is_custom_build() {
+            return;
         }
+        if counted.insert(art.package_id.clone()) {
+            reporter.progress_step(&art.target.name);
+        }
+        let Some(wasm) = art.filenames.iter().find(|f| f.extension() == Some("wasm")) else {
+            return;
+        };
+        let kind = if art.target.is_bin() {
+            ArtifactKind::Command
+        } else if art.target.is_cdylib() {
+            ArtifactKind::Library
+        } else {
+            return;
+        };
+        produced.insert(
+            (art.package_id.clone(), art.target.name.clone(), kind),
+            wasm.clone().into_std_path_buf(),
+        );
     });
-    let status = child.wait().map_err(|source| Error::Spawn {
-        command: cargo.display(),
-        source,
-    })?;
     reporter.progress_finish();
+    let status = status?;
     if !status.success() {
         return Err(Error::CompileFailed {
             what: "the Rust project".into(),

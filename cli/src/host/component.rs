@@ -59,13 +59,7 @@ pub fn run(
     };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limiter);
-    if let Some(fuel) = req.limits.fuel {
-        store.set_fuel(fuel)?;
-    }
-    if req.limits.timeout.is_some() {
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_trap();
-    }
+    super::limits::arm(&mut store, &req.limits)?;
 
     let Some(name) = &req.invoke else {
         if !export_names.iter().any(|n| n.starts_with("wasi:cli/run@")) {

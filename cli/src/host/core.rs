@@ -49,13 +49,7 @@ pub fn run(
         },
     );
     store.limiter(|s| &mut s.limiter);
-    if let Some(fuel) = req.limits.fuel {
-        store.set_fuel(fuel)?;
-    }
-    if req.limits.timeout.is_some() {
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_trap();
-    }
+    super::limits::arm(&mut store, &req.limits)?;
 
     let instance = match timed(&mut timings.instantiate, || {
         linker.instantiate(&mut store, module)

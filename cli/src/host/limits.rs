@@ -24,6 +24,18 @@ pub const EXIT_LIMIT: u8 = 123;
 /// Exit code for a trap (as the Wasmtime CLI: the abort signal's 128 + 6).
 pub const EXIT_TRAP: u8 = 134;
 
+/// Sets a store up for the fuel and timeout limits (the engine was configured for them).
+pub fn arm<T>(store: &mut wasmtime::Store<T>, limits: &Limits) -> wasmtime::Result<()> {
+    if let Some(fuel) = limits.fuel {
+        store.set_fuel(fuel)?;
+    }
+    if limits.timeout.is_some() {
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_trap();
+    }
+    Ok(())
+}
+
 /// The store limiter: refuses growth past a limit by trapping, and records the limit so the
 /// message can name it.
 #[derive(Debug, Default)]
