@@ -88,6 +88,14 @@ pub struct Artifact {
     pub size: u64,
     /// Lowercase hex SHA-256 of the file.
     pub sha256: String,
+    /// When optimized: the level, and the size before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opt_level: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unoptimized_size: Option<u64>,
+    /// When validated against a profile: its name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validated: Option<String>,
 }
 
 /// Lowercase hex SHA-256 of `bytes`.
@@ -150,6 +158,9 @@ impl Identity<'_> {
             path,
             size,
             sha256,
+            opt_level: None,
+            unoptimized_size: None,
+            validated: None,
         }
     }
 }

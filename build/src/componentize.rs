@@ -9,9 +9,23 @@ use crate::error::{Error, Result};
 /// Wraps a preview 1 command module (`_start`) into a component exporting `wasi:cli/run`.
 pub fn command_component(core: &[u8], path: &Path) -> Result<Vec<u8>> {
     let adapter = wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER;
+    // Rust's wasip2 core modules call WASI 0.2 directly and may need no adapter at all.
+    let needs_adapter = wasmparser::Parser::new(0).parse_all(core).any(|p| match p {
+        Ok(wasmparser::Payload::ImportSection(reader)) => reader
+            .into_iter()
+            .flatten()
+            .any(|i| i.module == "wasi_snapshot_preview1"),
+        _ => false,
+    });
     let encoded = wit_component::ComponentEncoder::default()
         .module(core)
-        .and_then(|enc| enc.adapter("wasi_snapshot_preview1", adapter))
+        .and_then(|enc| {
+            if needs_adapter {
+                enc.adapter("wasi_snapshot_preview1", adapter)
+            } else {
+                Ok(enc)
+            }
+        })
         .map(|enc| enc.validate(true))
         .and_then(|mut enc| enc.encode());
     encoded.map_err(|e| Error::Componentize {

@@ -3,12 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::artifact::{self, Artifact, ArtifactKind, Identity};
+use crate::artifact::{self, Artifact, ArtifactKind, Encoding, Identity};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::project::{self, Lang, Project};
 use crate::report::Reporter;
 use crate::target::Target;
+use crate::wasm::optimize::{self, Level};
+use crate::wasm::validate::Profile as ValidationProfile;
 
 pub mod c;
 pub mod go;
@@ -76,6 +78,23 @@ pub struct BuildOptions {
     pub quiet: bool,
     /// Extra arguments passed to the compiler driver as they are.
     pub extra_args: Vec<String>,
+    /// Optimization after compiling (release builds optimize with `Oz` by default).
+    pub opt: OptChoice,
+}
+
+/// An optimization that happened: the level, and the size before.
+pub type Optimization = (Level, u64);
+
+/// What the user said about optimizing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OptChoice {
+    /// `wasmforge.toml`'s `[build] opt`, else `Oz` for release builds and nothing for debug.
+    #[default]
+    Default,
+    /// `--opt LEVEL`.
+    Level(Level),
+    /// `--no-opt` or `--opt none`.
+    Off,
 }
 
 impl BuildOptions {
@@ -98,6 +117,7 @@ impl BuildOptions {
             color: false,
             quiet: false,
             extra_args: Vec::new(),
+            opt: OptChoice::Default,
         }
     }
 }
@@ -120,6 +140,8 @@ pub struct Job<'a> {
     pub target: Target,
     pub kind: Option<ArtifactKind>,
     pub toolchain: Option<String>,
+    /// The optimization level, when this build optimizes.
+    pub opt: Option<Level>,
 }
 
 impl Job<'_> {
@@ -144,8 +166,10 @@ impl Job<'_> {
         wrap: bool,
         name: &str,
         kind: ArtifactKind,
+        reporter: &dyn Reporter,
     ) -> Result<Artifact> {
         let core = fs_err::read(core_path)?;
+        let (core, optimized) = self.maybe_optimize(core, name, reporter)?;
         let bytes = if wrap && self.target == Target::Wasip2 {
             crate::componentize::command_component(&core, core_path)?
         } else {
@@ -158,7 +182,45 @@ impl Job<'_> {
             kind,
             profile: self.options.profile.dir_name(),
         };
-        artifact::publish_bytes(&bytes, self.out_dir().join(format!("{name}.wasm")), id)
+        let dest = self.out_dir().join(format!("{name}.wasm"));
+        let mut artifact = artifact::publish_bytes(&bytes, dest, id)?;
+        if let Some((level, before)) = optimized {
+            artifact.opt_level = Some(level.name().to_string());
+            artifact.unoptimized_size = Some(before);
+        }
+        Ok(artifact)
+    }
+
+    /// Optimizes a core module when this build optimizes; returns the bytes and, when it
+    /// did, the level and the size before.
+    pub fn maybe_optimize(
+        &self,
+        core: Vec<u8>,
+        name: &str,
+        reporter: &dyn Reporter,
+    ) -> Result<(Vec<u8>, Option<Optimization>)> {
+        let Some(level) = self.opt else {
+            return Ok((core, None));
+        };
+        let options = optimize::Options {
+            level,
+            strip_debug: false,
+            strip_producers: false,
+        };
+        if optimize::is_cached(&core, options) {
+            reporter.status(
+                "Optimized",
+                &format!("{name}.wasm (-{}, cached)", level.name()),
+            );
+        } else {
+            reporter.status("Optimizing", &format!("{name}.wasm (-{})", level.name()));
+        }
+        let result = optimize::optimize(&core, options)?;
+        if let Some(reason) = &result.skipped {
+            reporter.warning(reason);
+            return Ok((core, None));
+        }
+        Ok((result.bytes, Some((level, result.before))))
     }
 
     /// Go and C know only debug and release builds.
@@ -203,11 +265,115 @@ pub fn build(options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildOut
             .toolchain
             .clone()
             .or_else(|| config.build.toolchain.clone()),
+        opt: resolve_opt(options, &config)?,
     };
     let driver: &dyn Driver = match project.lang {
         Lang::Rust => &rust::RustDriver,
         Lang::Go => &go::GoDriver,
         Lang::C => &c::CDriver,
     };
-    driver.build(&job, reporter)
+    let mut output = driver.build(&job, reporter)?;
+    for artifact in &mut output.artifacts {
+        finish_artifact(&job, artifact, reporter)?;
+    }
+    Ok(output)
+}
+
+/// Flag > `WASMFORGE_OPT` (through the flag) > `wasmforge.toml` > `Oz` for release, off for debug.
+fn resolve_opt(options: &BuildOptions, config: &Config) -> Result<Option<Level>> {
+    match options.opt {
+        OptChoice::Off => Ok(None),
+        OptChoice::Level(level) => Ok(Some(level)),
+        OptChoice::Default if options.profile != Profile::Release => Ok(None),
+        OptChoice::Default => match config.build.opt.as_deref() {
+            None => Ok(Some(Level::Oz)),
+            Some("none") => Ok(None),
+            Some(text) => text
+                .parse()
+                .map(Some)
+                .map_err(|message: String| Error::Unsupported {
+                    message: format!("wasmforge.toml: [build] opt: {message}"),
+                    hint: "use one of O1, O2, O3, O4, Os, Oz, or \"none\"".into(),
+                }),
+        },
+    }
+}
+
+/// After the driver: optimize core modules it did not optimize itself, and validate release
+/// builds (or any build whose wasmforge.toml has a [validate] table) against their profile.
+fn finish_artifact(job: &Job<'_>, artifact: &mut Artifact, reporter: &dyn Reporter) -> Result<()> {
+    if job.opt.is_some() && artifact.opt_level.is_none() && artifact.encoding == Encoding::Module {
+        let bytes = fs_err::read(&artifact.path)?;
+        if let (optimized, Some((level, before))) =
+            job.maybe_optimize(bytes, &artifact.name, reporter)?
+        {
+            artifact::write_atomic(&artifact.path, &optimized)?;
+            artifact.size = optimized.len() as u64;
+            artifact.sha256 = artifact::sha256_hex(&optimized);
+            artifact.opt_level = Some(level.name().to_string());
+            artifact.unoptimized_size = Some(before);
+        }
+    }
+    let wants = job.options.profile == Profile::Release || !job.config.validate.is_empty();
+    if !wants {
+        return Ok(());
+    }
+    let settings_error = |key: &str, message: String, hint: &str| Error::Unsupported {
+        message: format!("wasmforge.toml: [validate] {key}: {message}"),
+        hint: hint.into(),
+    };
+    let profile = match job.config.validate.get("profile").and_then(|v| v.as_str()) {
+        Some(name) => name.parse::<ValidationProfile>().map_err(|m| {
+            settings_error(
+                "profile",
+                m,
+                "use wasip1-command, wasip1-library, wasip2 or unknown",
+            )
+        })?,
+        None => match (job.target, artifact.kind) {
+            (Target::Wasip2, _) => ValidationProfile::Wasip2,
+            (Target::Unknown, _) => ValidationProfile::Unknown,
+            (Target::Wasip1, ArtifactKind::Command) => ValidationProfile::Wasip1Command,
+            (Target::Wasip1, ArtifactKind::Library) => ValidationProfile::Wasip1Library,
+        },
+    };
+    let size_hint = "write a size like \"1MiB\" or a number of bytes";
+    let max_size = match job.config.validate.get("max-size") {
+        None => None,
+        Some(toml::Value::Integer(n)) => Some(u64::try_from(*n).unwrap_or(0)),
+        Some(toml::Value::String(text)) => Some(
+            crate::wasm::validate::parse_size(text)
+                .map_err(|m| settings_error("max-size", m, size_hint))?,
+        ),
+        Some(other) => {
+            return Err(settings_error(
+                "max-size",
+                format!("`{other}` is not a size"),
+                size_hint,
+            ));
+        }
+    };
+    let bytes = fs_err::read(&artifact.path)?;
+    let options = crate::wasm::validate::Options {
+        profile: Some(profile),
+        max_size,
+        ..Default::default()
+    };
+    let report = crate::wasm::validate::validate(&bytes, &options);
+    let mut problems = report.problems.clone();
+    if let Some(error) = &report.error {
+        problems.insert(
+            0,
+            format!("{} (at byte offset {})", error.message, error.offset),
+        );
+    }
+    if !problems.is_empty() {
+        return Err(Error::ValidationFailed {
+            path: artifact.path.clone(),
+            profile: profile.name().into(),
+            problems,
+        });
+    }
+    artifact.validated = Some(profile.name().to_string());
+    Ok(())
 }

@@ -56,6 +56,19 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
+    #[error("the module is not valid WebAssembly: {message} (at byte offset {offset})")]
+    InvalidWasm { offset: usize, message: String },
+
+    #[error("the optimizer failed: {message}")]
+    OptimizerFailed { message: String },
+
+    #[error("`{}` does not fit the {profile} profile:\n  - {}", path.display(), problems.join("\n  - "))]
+    ValidationFailed {
+        path: PathBuf,
+        profile: String,
+        problems: Vec<String>,
+    },
+
     #[error("unknown target `{given}`")]
     UnknownTarget { given: String, hint: String },
 
@@ -204,6 +217,11 @@ impl Error {
             Error::Componentize { .. } => "the module must be a WASI preview 1 command (exports `_start` and \
                  `memory`, imports only wasi_snapshot_preview1)"
                 .into(),
+            Error::ValidationFailed { .. } => "fix what is listed, choose another profile with `[validate] profile` in \
+                 wasmforge.toml, or build without --release to skip the check"
+                .into(),
+            Error::InvalidWasm { .. } => "`wasmforge validate FILE` shows the error in context; rebuild the module".into(),
+            Error::OptimizerFailed { .. } => "build with --no-opt to skip optimizing, and please report this with the module".into(),
             Error::NotWasm { .. } | Error::Io(_) => return None,
         })
     }

@@ -15,9 +15,10 @@ pub mod project;
 pub mod report;
 pub mod target;
 pub mod toolchain;
+pub mod wasm;
 
 pub use artifact::{Artifact, ArtifactKind};
-pub use driver::{BuildOptions, BuildOutput, Profile, build};
+pub use driver::{BuildOptions, BuildOutput, OptChoice, Profile, build};
 pub use error::{Error, ErrorKind, Result};
 pub use report::{NullReporter, Reporter};
 pub use target::Target;

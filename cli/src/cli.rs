@@ -60,6 +60,10 @@ pub enum Format {
 pub enum Command {
     Build(commands::build::Args),
     Run(commands::run::Args),
+    Opt(commands::opt::Args),
+    Validate(commands::validate::Args),
+    Inspect(commands::inspect::Args),
+    Strip(commands::strip::Args),
     Precompile(commands::precompile::Args),
     #[command(subcommand)]
     Cache(commands::cache::CacheCommand),

@@ -18,7 +18,8 @@ use crate::exit::ExitStatus;
 use crate::output::Ctx;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let args = commands::opt::normalize_level_flags(std::env::args_os().collect());
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(err) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).

@@ -8,3 +8,4 @@ mod cli;
 mod install;
 mod run;
 mod support;
+mod wasm_tools;

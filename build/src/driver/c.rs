@@ -107,7 +107,7 @@ impl Driver for CDriver {
             Style::CMake => build_cmake(job, &toolchain, &flags, reporter)?,
             Style::Make => (build_make(job, &toolchain, &flags, reporter)?, name),
         };
-        let artifact = job.publish_core(&core_path, true, &name, kind)?;
+        let artifact = job.publish_core(&core_path, true, &name, kind, reporter)?;
         Ok(BuildOutput {
             lang: Lang::C,
             toolchain: toolchain.version.clone(),

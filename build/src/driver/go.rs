@@ -186,7 +186,13 @@ impl Driver for GoDriver {
             });
         }
         // TinyGo builds wasip2 components itself; the standard toolchain's output is wrapped.
-        let artifact = job.publish_core(&core_out, toolchain == GoToolchain::Go, &name, kind)?;
+        let artifact = job.publish_core(
+            &core_out,
+            toolchain == GoToolchain::Go,
+            &name,
+            kind,
+            reporter,
+        )?;
         Ok(BuildOutput {
             lang: Lang::Go,
             toolchain: toolchain_name,

@@ -37,17 +37,17 @@ pub struct RustDriver;
 
 impl Driver for RustDriver {
     fn build(&self, job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
-        build(job.project, job.options, job.target, reporter)
+        build(job, reporter)
     }
 }
 
+/// The flag that makes Rust's wasip2 linker leave the core module alone, so it can be optimized
+/// before wit-component turns it into a component (Binaryen cannot read components).
+const SKIP_WIT_COMPONENT: &str = "-Clink-arg=--skip-wit-component";
+
 /// Builds a Rust project.
-fn build(
-    project: &Project,
-    options: &BuildOptions,
-    target: Target,
-    reporter: &dyn Reporter,
-) -> Result<BuildOutput> {
+fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
+    let (project, options, target) = (job.project, job.options, job.target);
     // The driver's helpers read the target from the options: pin the resolved one there.
     let options = &BuildOptions {
         target: Some(target),
@@ -78,6 +78,32 @@ fn build(
     cargo
         .current_dir(&project.dir)
         .args(cargo_args(project, options, &resolved));
+    // A release wasip2 build is optimized as a core module, then componentized here.
+    let core_then_component = target == Target::Wasip2 && job.opt.is_some();
+    if core_then_component {
+        // Flags add to the user's own: RUSTFLAGS when set (it replaces config rustflags),
+        // else a --config entry, which cargo merges with the config files' arrays.
+        match (
+            std::env::var("CARGO_ENCODED_RUSTFLAGS"),
+            std::env::var("RUSTFLAGS"),
+        ) {
+            (Ok(encoded), _) => {
+                cargo.env(
+                    "CARGO_ENCODED_RUSTFLAGS",
+                    format!("{encoded}\u{1f}{SKIP_WIT_COMPONENT}"),
+                );
+            }
+            (_, Ok(flags)) => {
+                cargo.env("RUSTFLAGS", format!("{flags} {SKIP_WIT_COMPONENT}"));
+            }
+            _ => {
+                cargo.args([
+                    "--config",
+                    &format!("target.wasm32-wasip2.rustflags=[\"{SKIP_WIT_COMPONENT}\"]"),
+                ]);
+            }
+        }
+    }
 
     let package_names: BTreeSet<&str> = plan.iter().map(|p| p.package.as_str()).collect();
     let names: Vec<&str> = package_names.into_iter().collect();
@@ -120,7 +146,18 @@ fn build(
             kind: planned.kind,
             profile: options.profile.dir_name(),
         };
-        artifacts.push(artifact::publish(source, dest, id)?);
+        if core_then_component {
+            let (core, optimized) = job.maybe_optimize(fs_err::read(source)?, &stem, reporter)?;
+            let component = crate::componentize::command_component(&core, source)?;
+            let mut artifact = artifact::publish_bytes(&component, dest, id)?;
+            if let Some((level, before)) = optimized {
+                artifact.opt_level = Some(level.name().to_string());
+                artifact.unoptimized_size = Some(before);
+            }
+            artifacts.push(artifact);
+        } else {
+            artifacts.push(artifact::publish(source, dest, id)?);
+        }
     }
     Ok(BuildOutput {
         lang: Lang::Rust,

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use wasmforge_build::driver::Features;
 use wasmforge_build::project::Lang;
-use wasmforge_build::{ArtifactKind, BuildOptions, BuildOutput, Profile, Target};
+use wasmforge_build::wasm::optimize::Level;
+use wasmforge_build::{ArtifactKind, BuildOptions, BuildOutput, OptChoice, Profile, Target};
 
 use crate::cli::Format;
 use crate::exit::ExitStatus;
@@ -57,9 +58,17 @@ pub struct Args {
     #[arg(short, long, value_name = "N")]
     jobs: Option<usize>,
 
-    /// Build with the release profile
+    /// Build with the release profile (optimized with -Oz and validated, unless told otherwise)
     #[arg(short, long, conflicts_with = "profile")]
     release: bool,
+
+    /// Optimize with Binaryen at this level: O1, O2, O3, O4, Os, Oz, or none (release default: Oz)
+    #[arg(long, value_name = "LEVEL", env = "WASMFORGE_OPT", value_parser = parse_opt, conflicts_with = "no_opt")]
+    opt: Option<OptChoice>,
+
+    /// Do not optimize, not even a release build
+    #[arg(long)]
+    no_opt: bool,
 
     /// Build with the named profile
     #[arg(long, value_name = "NAME")]
@@ -100,6 +109,13 @@ pub struct Args {
     /// Arguments passed to cargo as they are
     #[arg(last = true, value_name = "CARGO_ARGS")]
     cargo_args: Vec<String>,
+}
+
+fn parse_opt(s: &str) -> Result<OptChoice, String> {
+    if s.eq_ignore_ascii_case("none") {
+        return Ok(OptChoice::Off);
+    }
+    s.parse::<Level>().map(OptChoice::Level)
 }
 
 fn parse_kind(s: &str) -> Result<ArtifactKind, String> {
@@ -154,6 +170,11 @@ impl Args {
             color: ctx.color_stderr,
             quiet: ctx.quiet,
             extra_args: self.cargo_args,
+            opt: if self.no_opt {
+                OptChoice::Off
+            } else {
+                self.opt.unwrap_or_default()
+            },
         }
     }
 }
@@ -201,6 +222,9 @@ fn print_human(output: &BuildOutput) -> anyhow::Result<()> {
             human_size(artifact.size)
         )?;
         writeln!(out, "  sha256  {}", artifact.sha256)?;
+        if let Some(profile) = &artifact.validated {
+            writeln!(out, "  valid   fits the {profile} profile")?;
+        }
     }
     out.flush()?;
     Ok(())

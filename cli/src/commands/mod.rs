@@ -3,8 +3,12 @@
 pub mod build;
 pub mod cache;
 pub mod completions;
+pub mod inspect;
+pub mod opt;
 pub mod precompile;
 pub mod run;
+pub mod strip;
+pub mod validate;
 
 use crate::cli::Command;
 use crate::exit::ExitStatus;
@@ -14,8 +18,31 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Build(args) => build::run(args, ctx),
         Command::Run(args) => run::run(args, ctx),
+        Command::Opt(args) => opt::run(args, ctx),
+        Command::Validate(args) => validate::run(args, ctx),
+        Command::Inspect(args) => inspect::run(args, ctx),
+        Command::Strip(args) => strip::run(args, ctx),
         Command::Precompile(args) => precompile::run(args, ctx),
         Command::Cache(command) => cache::run(command, ctx),
         Command::Completions(args) => completions::run(args, ctx),
     }
+}
+
+/// Reads a module for the binary-level commands: a missing path is a usage error (exit 2), a
+/// folder or an unreadable file an error naming it.
+pub fn read_input(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    if !path.exists() {
+        return Err(wasmforge_build::Error::PathNotFound {
+            path: path.to_owned(),
+        }
+        .into());
+    }
+    if path.is_dir() {
+        anyhow::bail!("`{}` is a folder; give a .wasm file", path.display());
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| anyhow::anyhow!("could not read `{}`: {e}", path.display()))?;
+    // Every binary-level command starts from a real header: say so plainly for anything else.
+    wasmforge_build::artifact::Encoding::of(&bytes, path)?;
+    Ok(bytes)
 }

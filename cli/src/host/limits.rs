@@ -176,31 +176,7 @@ pub fn format_duration(d: Duration) -> String {
     }
 }
 
-/// Parses `64MiB`, `1GiB`, `512K`, `100000` (bytes).
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a size like 64MiB, 1GiB, 65536"))?;
-    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        other => {
-            return Err(format!(
-                "unknown unit `{other}` in `{text}`: use KiB, MiB or GiB"
-            ));
-        }
-    };
-    value
-        .checked_mul(factor)
-        .ok_or_else(|| format!("`{text}` is too large"))
-}
+pub use wasmforge_build::wasm::validate::parse_size;
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,349 @@
+//! Optimizing with Binaryen, in-process (the `wasm-opt` crate, Binaryen 116).
+//!
+//! Binaryen trusts a module's `target_features` section, and aborts the whole process on some
+//! bad input. So the input is validated with wasmparser first, the feature set is read from the
+//! code itself and exactly those features are enabled, and the output is validated again.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use wasm_opt::{Feature, OptimizationOptions};
+
+use super::features;
+use crate::artifact::{sha256_hex, write_atomic};
+use crate::error::{Error, Result};
+
+/// Binaryen's optimization levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Level {
+    O1,
+    O2,
+    O3,
+    O4,
+    Os,
+    Oz,
+}
+
+impl Level {
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::O1 => "O1",
+            Level::O2 => "O2",
+            Level::O3 => "O3",
+            Level::O4 => "O4",
+            Level::Os => "Os",
+            Level::Oz => "Oz",
+        }
+    }
+
+    fn options(self) -> OptimizationOptions {
+        match self {
+            Level::O1 => OptimizationOptions::new_opt_level_1(),
+            Level::O2 => OptimizationOptions::new_opt_level_2(),
+            Level::O3 => OptimizationOptions::new_opt_level_3(),
+            Level::O4 => OptimizationOptions::new_opt_level_4(),
+            Level::Os => OptimizationOptions::new_optimize_for_size(),
+            Level::Oz => OptimizationOptions::new_optimize_for_size_aggressively(),
+        }
+    }
+}
+
+impl FromStr for Level {
+    type Err = String;
+
+    /// `Oz`, `-Oz`, `z`, `O2`, `2`, … (case-insensitive).
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        let t = s.trim().trim_start_matches('-').to_ascii_lowercase();
+        let t = t.strip_prefix('o').unwrap_or(&t);
+        Ok(match t {
+            "1" => Level::O1,
+            "2" => Level::O2,
+            "3" => Level::O3,
+            "4" => Level::O4,
+            "s" => Level::Os,
+            "z" => Level::Oz,
+            _ => {
+                return Err(format!(
+                    "unknown optimization level `{s}`: use O1, O2, O3, O4, Os or Oz"
+                ));
+            }
+        })
+    }
+}
+
+/// Options of one optimization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    pub level: Level,
+    /// Drop the name section and DWARF (Binaryen keeps them otherwise).
+    pub strip_debug: bool,
+    /// Drop the `producers` section.
+    pub strip_producers: bool,
+}
+
+/// What an optimization did.
+#[derive(Debug, Clone)]
+pub struct Optimized {
+    pub bytes: Vec<u8>,
+    pub before: u64,
+    pub after: u64,
+    /// The features enabled for Binaryen (read from the code).
+    pub features: Vec<String>,
+    /// Why nothing was done, when Binaryen could not be used (the bytes are the input's).
+    pub skipped: Option<String>,
+}
+
+fn binaryen_feature(name: &str) -> Option<Feature> {
+    Some(match name {
+        features::SIGN_EXT => Feature::SignExt,
+        features::MUTABLE_GLOBALS => Feature::MutableGlobals,
+        features::TRUNC_SAT => Feature::TruncSat,
+        features::SIMD => Feature::Simd,
+        features::BULK_MEMORY => Feature::BulkMemory,
+        features::EXCEPTION_HANDLING => Feature::ExceptionHandling,
+        features::TAIL_CALL => Feature::TailCall,
+        features::REFERENCE_TYPES => Feature::ReferenceTypes,
+        features::MULTIVALUE => Feature::Multivalue,
+        features::GC => Feature::Gc,
+        features::MEMORY64 => Feature::Memory64,
+        features::RELAXED_SIMD => Feature::RelaxedSimd,
+        features::EXTENDED_CONST => Feature::ExtendedConst,
+        features::MULTI_MEMORY => Feature::MultiMemory,
+        features::THREADS => Feature::Atomics,
+        _ => return None,
+    })
+}
+
+/// Checks that `bytes` is a valid core module Binaryen can read.
+fn check_input(bytes: &[u8]) -> Result<()> {
+    if wasmparser::Parser::is_component(bytes) {
+        return Err(Error::Unsupported {
+            message: "Binaryen cannot read components, only core modules".into(),
+            hint: "optimize the core module before it becomes a component: `wasmforge build --release --target wasip2` \
+                   does that"
+                .into(),
+        });
+    }
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(bytes)
+        .map(|_| ())
+        .map_err(|e| Error::InvalidWasm {
+            offset: e.offset(),
+            message: e.message().to_string(),
+        })
+}
+
+/// Optimizes a core module. Results are cached by the input's sha256 and the options, so the
+/// same module is never optimized twice.
+pub fn optimize(bytes: &[u8], options: Options) -> Result<Optimized> {
+    check_input(bytes)?;
+    let used = features::detect(bytes).map_err(|e| Error::InvalidWasm {
+        offset: e.offset(),
+        message: e.message().to_string(),
+    })?;
+    let names: Vec<String> = used.iter().map(|f| f.to_string()).collect();
+    let unknown: Vec<&str> = used
+        .iter()
+        .copied()
+        .filter(|f| binaryen_feature(f).is_none())
+        .collect();
+    if !unknown.is_empty() {
+        return Ok(Optimized {
+            bytes: bytes.to_vec(),
+            before: bytes.len() as u64,
+            after: bytes.len() as u64,
+            features: names,
+            skipped: Some(format!(
+                "the module uses {}, which Binaryen 116 does not know; it was left as it is",
+                unknown.join(", ")
+            )),
+        });
+    }
+
+    let cache_path = cache_path(bytes, options, &names);
+    if let Some(cached) = cache_path.as_deref().and_then(read_cached) {
+        return Ok(Optimized {
+            before: bytes.len() as u64,
+            after: cached.len() as u64,
+            bytes: cached,
+            features: names,
+            skipped: None,
+        });
+    }
+
+    let mut out = run_binaryen(bytes, options, &used)?;
+    // Binaryen drops custom sections it does not know about in some passes; the ones a
+    // component build needs (`component-type:*`) are carried over.
+    out = carry_component_types(bytes, out);
+    if options.strip_producers {
+        out = super::strip::strip_named(&out, &["producers"]).map_err(|e| Error::InvalidWasm {
+            offset: e.offset(),
+            message: e.message().to_string(),
+        })?;
+    }
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(&out)
+        .map_err(|e| Error::OptimizerFailed {
+            message: format!(
+                "Binaryen produced an invalid module ({} at offset {})",
+                e.message(),
+                e.offset()
+            ),
+        })?;
+    if let Some(path) = &cache_path {
+        let _ = write_atomic(path, &out);
+    }
+    Ok(Optimized {
+        before: bytes.len() as u64,
+        after: out.len() as u64,
+        bytes: out,
+        features: names,
+        skipped: None,
+    })
+}
+
+fn cache_path(bytes: &[u8], options: Options, features: &[String]) -> Option<std::path::PathBuf> {
+    let key = format!(
+        "binaryen-116 {} {} debug={} producers={} {}",
+        sha256_hex(bytes),
+        options.level.name(),
+        !options.strip_debug,
+        !options.strip_producers,
+        features.join(",")
+    );
+    crate::cache::cache_dir().map(|d| {
+        d.join("optimized")
+            .join(format!("{}.wasm", &sha256_hex(key.as_bytes())[..32]))
+    })
+}
+
+/// A cached result is used only when it is still a valid module.
+fn read_cached(path: &Path) -> Option<Vec<u8>> {
+    let cached = std::fs::read(path).ok()?;
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(&cached)
+        .ok()?;
+    Some(cached)
+}
+
+/// Whether `optimize` would answer from its cache (so no Binaryen run is needed).
+pub fn is_cached(bytes: &[u8], options: Options) -> bool {
+    let Ok(used) = features::detect(bytes) else {
+        return false;
+    };
+    let names: Vec<String> = used.iter().map(|f| f.to_string()).collect();
+    cache_path(bytes, options, &names).is_some_and(|p| read_cached(&p).is_some())
+}
+
+fn run_binaryen(
+    bytes: &[u8],
+    options: Options,
+    used: &std::collections::BTreeSet<&'static str>,
+) -> Result<Vec<u8>> {
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("in.wasm");
+    let output = dir.path().join("out.wasm");
+    fs_err::write(&input, bytes)?;
+    let mut opts = options.level.options();
+    opts.mvp_features_only();
+    for feature in used.iter().filter_map(|f| binaryen_feature(f)) {
+        opts.enable_feature(feature);
+    }
+    opts.debug_info(!options.strip_debug);
+    opts.run(&input, &output).map_err(|e| {
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            message.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
+        Error::OptimizerFailed { message }
+    })?;
+    Ok(fs_err::read(&output)?)
+}
+
+/// Appends to `out` the `component-type:*` custom sections of `input` that `out` lacks.
+fn carry_component_types(input: &[u8], mut out: Vec<u8>) -> Vec<u8> {
+    let sections = |bytes: &[u8]| -> Vec<(String, Vec<u8>)> {
+        wasmparser::Parser::new(0)
+            .parse_all(bytes)
+            .filter_map(|p| match p {
+                Ok(wasmparser::Payload::CustomSection(c))
+                    if c.name().starts_with("component-type") =>
+                {
+                    Some((c.name().to_string(), c.data().to_vec()))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let have = sections(&out);
+    for (name, data) in sections(input) {
+        if !have.iter().any(|(n, _)| *n == name) {
+            let section = wasm_encoder::CustomSection {
+                name: name.into(),
+                data: data.into(),
+            };
+            wasm_encoder::Section::append_to(&section, &mut out);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_parse_like_the_cli() {
+        for (text, level) in [
+            ("Oz", Level::Oz),
+            ("-O3", Level::O3),
+            ("s", Level::Os),
+            ("2", Level::O2),
+            ("o4", Level::O4),
+        ] {
+            assert_eq!(text.parse::<Level>().ok(), Some(level), "{text}");
+        }
+        assert!("O9".parse::<Level>().is_err());
+    }
+
+    #[test]
+    fn components_are_refused_with_a_reason() {
+        let component = wat::parse_str("(component)").expect("wat");
+        let err = optimize(
+            &component,
+            Options {
+                level: Level::Oz,
+                strip_debug: false,
+                strip_producers: false,
+            },
+        )
+        .expect_err("components are not for Binaryen");
+        assert!(err.to_string().contains("cannot read components"));
+    }
+
+    #[test]
+    fn unknown_features_skip_with_a_reason() {
+        let bytes = wat::parse_str(
+            "(module (func (export \"f\") (param i64 i64 i64 i64) (result i64 i64) local.get 0 local.get 1 local.get 2 local.get 3 i64.add128))",
+        )
+        .expect("wat");
+        let result = optimize(
+            &bytes,
+            Options {
+                level: Level::O2,
+                strip_debug: false,
+                strip_producers: false,
+            },
+        )
+        .expect("ok");
+        assert!(
+            result
+                .skipped
+                .unwrap_or_default()
+                .contains("wide-arithmetic")
+        );
+        assert_eq!(result.bytes, bytes);
+    }
+}

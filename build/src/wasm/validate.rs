@@ -1,0 +1,399 @@
+//! Full validation (wasmparser, every standard feature of Wasm 3.0 unless narrowed) and target
+//! profiles: checks that a module fits where it will run. Every problem is reported, not just
+//! the first.
+
+use std::str::FromStr;
+
+use wasmparser::{Parser, Payload, Validator, WasmFeatures};
+
+/// Where the module will run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Profile {
+    /// Core module with `_start` and `memory`, importing only `wasi_snapshot_preview1`.
+    Wasip1Command,
+    /// Core module without `_start`, importing only `wasi_snapshot_preview1`.
+    Wasip1Library,
+    /// Component importing only `wasi:*@0.2.x` and exporting `wasi:cli/run`.
+    Wasip2,
+    /// Core module with no WASI imports.
+    Unknown,
+}
+
+impl Profile {
+    pub const ALL: [Profile; 4] = [
+        Profile::Wasip1Command,
+        Profile::Wasip1Library,
+        Profile::Wasip2,
+        Profile::Unknown,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Wasip1Command => "wasip1-command",
+            Profile::Wasip1Library => "wasip1-library",
+            Profile::Wasip2 => "wasip2",
+            Profile::Unknown => "unknown",
+        }
+    }
+}
+
+impl FromStr for Profile {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Profile::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown profile `{s}`: use wasip1-command, wasip1-library, wasip2 or unknown"
+                )
+            })
+    }
+}
+
+/// A validation error with where it is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Invalid {
+    /// Byte offset in the file.
+    pub offset: usize,
+    pub message: String,
+}
+
+/// What `validate` found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Report {
+    pub valid: bool,
+    /// `module` or `component`.
+    pub kind: &'static str,
+    pub size: u64,
+    /// The validation error, when the binary is not valid.
+    pub error: Option<Invalid>,
+    /// The profile checked, if any.
+    pub profile: Option<Profile>,
+    /// Every way the module does not fit the profile or the size budget.
+    pub problems: Vec<String>,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.valid && self.problems.is_empty()
+    }
+}
+
+/// Options of a validation.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `None`: every Wasm 3.0 feature.
+    pub features: Option<WasmFeatures>,
+    pub profile: Option<Profile>,
+    pub max_size: Option<u64>,
+    /// Import modules (core) or interface prefixes (components) a profile also allows.
+    pub allow_imports: Vec<String>,
+}
+
+/// Parses `64MiB`, `1GiB`, `512K`, `100000` (bytes).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size like 64MiB, 1GiB, 65536"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{text}`: use KiB, MiB or GiB"
+            ));
+        }
+    };
+    value
+        .checked_mul(factor)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+/// The features of Wasm 3.0, the default set.
+pub fn standard_features() -> WasmFeatures {
+    WasmFeatures::WASM3
+}
+
+/// Parses `--features` names (wasmparser's flag names, e.g. `simd,bulk_memory`) on top of the
+/// MVP; `wasm1`, `wasm2`, `wasm3` name whole versions.
+pub fn parse_features(list: &str) -> Result<WasmFeatures, String> {
+    let mut features = WasmFeatures::empty();
+    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let name = name.replace('-', "_");
+        features |= match name.as_str() {
+            "wasm1" | "mvp" => WasmFeatures::WASM1,
+            "wasm2" => WasmFeatures::WASM2,
+            "wasm3" => WasmFeatures::WASM3,
+            _ => WasmFeatures::from_name(&name.to_ascii_uppercase()).ok_or_else(|| {
+                format!(
+                    "unknown feature `{name}` (e.g. simd, bulk_memory, reference_types, threads)"
+                )
+            })?,
+        };
+    }
+    Ok(features)
+}
+
+/// Validates `bytes` and checks the profile and size budget.
+pub fn validate(bytes: &[u8], options: &Options) -> Report {
+    let kind = if Parser::is_component(bytes) {
+        "component"
+    } else {
+        "module"
+    };
+    let mut report = Report {
+        valid: true,
+        kind,
+        size: bytes.len() as u64,
+        error: None,
+        profile: options.profile,
+        problems: Vec::new(),
+    };
+    let mut features = options.features.unwrap_or_else(standard_features);
+    if Parser::is_component(bytes) {
+        features |= WasmFeatures::COMPONENT_MODEL;
+    }
+    if let Err(err) = Validator::new_with_features(features).validate_all(bytes) {
+        report.valid = false;
+        report.error = Some(Invalid {
+            offset: err.offset(),
+            message: err.message().to_string(),
+        });
+    }
+    if let Some(max) = options.max_size
+        && report.size > max
+    {
+        report.problems.push(format!(
+            "the file is {} bytes, over the budget of {max} bytes",
+            report.size
+        ));
+    }
+    if let (Some(profile), true) = (options.profile, report.valid) {
+        check_profile(bytes, profile, &options.allow_imports, &mut report.problems);
+    }
+    report
+}
+
+fn check_profile(bytes: &[u8], profile: Profile, allowed: &[String], problems: &mut Vec<String>) {
+    let component = Parser::is_component(bytes);
+    match (profile, component) {
+        (Profile::Wasip2, false) => {
+            problems.push(
+                "wasip2 needs a component, and this is a core module (build with --target wasip2)"
+                    .into(),
+            );
+            return;
+        }
+        (Profile::Wasip1Command | Profile::Wasip1Library | Profile::Unknown, true) => {
+            problems.push(format!(
+                "{} needs a core module, and this is a component",
+                profile.name()
+            ));
+            return;
+        }
+        _ => {}
+    }
+    let allowed_import = |name: &str| {
+        allowed
+            .iter()
+            .any(|a| name == a || name.starts_with(&format!("{a}/")))
+    };
+    if component {
+        let (imports, exports) = component_names(bytes);
+        for import in &imports {
+            let wasi_02 = import.starts_with("wasi:") && import.contains("@0.2.");
+            if !wasi_02 && !allowed_import(import) {
+                problems.push(format!(
+                    "imports `{import}`, which is not a WASI 0.2 interface"
+                ));
+            }
+        }
+        if !exports.iter().any(|e| e.starts_with("wasi:cli/run@0.2.")) {
+            problems.push("does not export `wasi:cli/run@0.2.x`, so it is not a command".into());
+        }
+        return;
+    }
+    let (imports, exports) = core_names(bytes);
+    for (module, name) in &imports {
+        let is_wasi = module.starts_with("wasi");
+        let fine = match profile {
+            Profile::Unknown => !is_wasi,
+            _ => module == "wasi_snapshot_preview1",
+        } || allowed_import(module);
+        if !fine {
+            let why = match profile {
+                Profile::Unknown => "a WASI import, which a bare host does not provide",
+                _ => "not part of WASI preview 1",
+            };
+            problems.push(format!("imports `{module}::{name}`: {why}"));
+        }
+    }
+    let exported = |name: &str| exports.iter().any(|e| e == name);
+    match profile {
+        Profile::Wasip1Command => {
+            if !exported("_start") {
+                problems.push("does not export `_start`, so it is not a command".into());
+            }
+            if !exported("memory") {
+                problems.push("does not export `memory`, which WASI needs to pass data".into());
+            }
+        }
+        Profile::Wasip1Library => {
+            if exported("_start") {
+                problems.push(
+                    "exports `_start`: a library is called through its exports, not run".into(),
+                );
+            }
+            if !exports.iter().any(|e| !e.starts_with('_') && e != "memory") {
+                problems.push("exports no functions for a host to call".into());
+            }
+            if !exported("memory") && !imports.is_empty() {
+                problems.push("imports WASI but does not export `memory`".into());
+            }
+        }
+        Profile::Unknown | Profile::Wasip2 => {}
+    }
+}
+
+fn core_names(bytes: &[u8]) -> (Vec<(String, String)>, Vec<String>) {
+    let (mut imports, mut exports) = (Vec::new(), Vec::new());
+    for payload in Parser::new(0).parse_all(bytes).map_while(Result::ok) {
+        match payload {
+            Payload::ImportSection(reader) => {
+                imports.extend(
+                    reader
+                        .into_iter()
+                        .flatten()
+                        .map(|i| (i.module.to_string(), i.name.to_string())),
+                );
+            }
+            Payload::ExportSection(reader) => {
+                exports.extend(reader.into_iter().flatten().map(|e| e.name.to_string()))
+            }
+            _ => {}
+        }
+    }
+    (imports, exports)
+}
+
+fn component_names(bytes: &[u8]) -> (Vec<String>, Vec<String>) {
+    let (mut imports, mut exports) = (Vec::new(), Vec::new());
+    let mut depth = 0usize;
+    for payload in Parser::new(0).parse_all(bytes).map_while(Result::ok) {
+        match payload {
+            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
+            Payload::End(_) => depth = depth.saturating_sub(1),
+            Payload::ComponentImportSection(reader) if depth == 0 => {
+                imports.extend(reader.into_iter().flatten().map(|i| i.name.0.to_string()));
+            }
+            Payload::ComponentExportSection(reader) if depth == 0 => {
+                exports.extend(reader.into_iter().flatten().map(|e| e.name.0.to_string()));
+            }
+            _ => {}
+        }
+    }
+    (imports, exports)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn module(wat: &str) -> Vec<u8> {
+        wat::parse_str(wat).expect("wat")
+    }
+
+    fn problems(bytes: &[u8], profile: Profile) -> Vec<String> {
+        validate(
+            bytes,
+            &Options {
+                profile: Some(profile),
+                ..Options::default()
+            },
+        )
+        .problems
+    }
+
+    #[test]
+    fn invalid_code_names_its_offset() {
+        let bytes = module("(module (func (result i32) i64.const 1))");
+        let report = validate(&bytes, &Options::default());
+        let error = report.error.expect("invalid");
+        assert!(error.message.contains("type mismatch"), "{error:?}");
+        assert!(error.offset > 8 && error.offset < bytes.len());
+        let truncated = &bytes[..bytes.len() - 3];
+        assert!(!validate(truncated, &Options::default()).valid);
+    }
+
+    #[test]
+    fn each_profile_passes_and_fails() {
+        let command = module(
+            r#"(module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32)))
+                 (memory (export "memory") 1) (func (export "_start")))"#,
+        );
+        assert!(problems(&command, Profile::Wasip1Command).is_empty());
+        let lib = module(r#"(module (memory (export "memory") 1) (func (export "add")))"#);
+        assert!(problems(&lib, Profile::Wasip1Library).is_empty());
+        assert!(problems(&lib, Profile::Unknown).is_empty());
+        let all = problems(&lib, Profile::Wasip1Command);
+        assert_eq!(all.len(), 1, "{all:?}");
+
+        let bad = module(
+            r#"(module (import "env" "log" (func)) (import "wasi_snapshot_preview1" "fd_write" (func)))"#,
+        );
+        let found = problems(&bad, Profile::Wasip1Command);
+        assert_eq!(found.len(), 3, "every problem is listed: {found:?}");
+        assert!(found[0].contains("env::log"));
+        let found = problems(&bad, Profile::Unknown);
+        assert_eq!(
+            found,
+            [
+                "imports `wasi_snapshot_preview1::fd_write`: a WASI import, which a bare host does not provide"
+            ]
+        );
+        let widened = validate(
+            &bad,
+            &Options {
+                profile: Some(Profile::Wasip1Library),
+                allow_imports: vec!["env".into()],
+                ..Options::default()
+            },
+        );
+        assert!(
+            !widened.problems.iter().any(|p| p.contains("env::log")),
+            "{:?}",
+            widened.problems
+        );
+        assert_eq!(problems(&command, Profile::Wasip2).len(), 1);
+    }
+
+    #[test]
+    fn size_budget_and_feature_narrowing() {
+        let simd = module("(module (func (result v128) v128.const i64x2 0 0))");
+        let report = validate(
+            &simd,
+            &Options {
+                max_size: Some(10),
+                ..Options::default()
+            },
+        );
+        assert!(report.valid && !report.ok());
+        let narrowed = Options {
+            features: Some(parse_features("wasm1").expect("names")),
+            ..Options::default()
+        };
+        assert!(!validate(&simd, &narrowed).valid);
+        assert!(parse_features("simd, bulk-memory").is_ok());
+        assert!(parse_features("warp-drive").is_err());
+    }
+}
