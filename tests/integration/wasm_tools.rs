@@ -298,6 +298,12 @@ fn inspect_examples() {
     insta::assert_json_snapshot!("inspect-hello-rust-lib-unknown", shape(&lib));
     let (_t3, _d3, c) = built("hello-c", &["--toolchain", "clang", "--release"]);
     insta::assert_json_snapshot!("inspect-hello-c", shape(&c));
+    let (_t5, _d5, c_lib) = built("hello-c-lib", &["--toolchain", "clang", "--release"]);
+    insta::assert_json_snapshot!("inspect-hello-c-lib", shape(&c_lib));
+    if require(on_path("go"), "go missing") {
+        let (_t6, _d6, go) = built("hello-go-lib", &[]);
+        insta::assert_json_snapshot!("inspect-hello-go-lib", shape(&go));
+    }
     let (_t4, _d4, component) = built("hello-rust", &["--target", "wasip2", "--release"]);
     let output = wf(&[
         os("inspect"),

@@ -42,7 +42,31 @@ pub fn read_input(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
     }
     let bytes = std::fs::read(path)
         .map_err(|e| anyhow::anyhow!("could not read `{}`: {e}", path.display()))?;
-    // Every binary-level command starts from a real header: say so plainly for anything else.
+    parse_input(path, bytes)
+}
+
+/// Turns a file's bytes into a binary module or component: text is assembled (as wasm-tools and
+/// the Wasmtime CLI accept it), anything without a WebAssembly header is an error naming the file.
+pub fn parse_input(path: &std::path::Path, bytes: Vec<u8>) -> anyhow::Result<Vec<u8>> {
+    let bytes = if looks_like_text(&bytes) {
+        wat::parse_bytes(&bytes)
+            .map_err(|e| {
+                anyhow::anyhow!("`{}` is not valid WebAssembly text: {e}", path.display())
+            })?
+            .into_owned()
+    } else {
+        bytes
+    };
     wasmforge_build::artifact::Encoding::of(&bytes, path)?;
     Ok(bytes)
+}
+
+/// WebAssembly text starts with `(` or a `;;` comment (after white space).
+fn looks_like_text(bytes: &[u8]) -> bool {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map(|i| &bytes[i..])
+        .unwrap_or(&[]);
+    start.starts_with(b"(") || start.starts_with(b";;")
 }

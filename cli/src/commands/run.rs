@@ -151,16 +151,19 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     if !path.exists() {
         return Err(wasmforge_build::Error::PathNotFound { path }.into());
     }
-    let bytes = fs_read(&path)?;
-    // The text format is accepted too, as the Wasmtime CLI does.
-    let bytes = if looks_like_text(&bytes) {
-        wat::parse_bytes(&bytes)
-            .map_err(|e| {
-                anyhow::anyhow!("`{}` is not valid WebAssembly text: {e}", path.display())
-            })?
-            .into_owned()
+    if path.is_dir() {
+        bail!(
+            "`{}` is a folder without a buildable project",
+            path.display()
+        );
+    }
+    let raw = std::fs::read(&path)
+        .map_err(|e| anyhow::anyhow!("could not read `{}`: {e}", path.display()))?;
+    // Compiled code (.cwasm) is handled by the loader; everything else must be WebAssembly.
+    let bytes = if wasmtime::Engine::detect_precompiled(&raw).is_some() {
+        raw
     } else {
-        bytes
+        super::parse_input(&path, raw)?
     };
 
     let mut grants = Grants {
@@ -229,25 +232,6 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         );
     }
     finish(outcome, ctx)
-}
-
-fn fs_read(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
-    if path.is_dir() {
-        bail!(
-            "`{}` is a folder without a buildable project",
-            path.display()
-        );
-    }
-    std::fs::read(path).map_err(|e| anyhow::anyhow!("could not read `{}`: {e}", path.display()))
-}
-
-fn looks_like_text(bytes: &[u8]) -> bool {
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .map(|i| &bytes[i..])
-        .unwrap_or(&[]);
-    start.starts_with(b"(") || start.starts_with(b";;")
 }
 
 /// Builds the project folder like `cargo run` and returns the artifact to run.
