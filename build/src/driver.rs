@@ -223,6 +223,22 @@ impl Job<'_> {
         Ok((result.bytes, Some((level, result.before))))
     }
 
+    /// A library cannot become a wasip2 component until WIT worlds are supported: wrapping it
+    /// without one would silently drop its exports. `instead` says what to build.
+    pub fn refuse_wasip2_library(&self, kind: ArtifactKind, instead: &str) -> Result<()> {
+        if self.target == Target::Wasip2 && kind == ArtifactKind::Library {
+            return Err(Error::Unsupported {
+                message: format!(
+                    "a {} library cannot be built for `--target wasip2` yet: wrapping it into a component \
+                     without a WIT world would silently drop its exports",
+                    self.project.lang.display_name()
+                ),
+                hint: instead.into(),
+            });
+        }
+        Ok(())
+    }
+
     /// Go and C know only debug and release builds.
     pub fn require_plain_profile(&self) -> Result<()> {
         match &self.options.profile {

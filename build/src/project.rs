@@ -24,6 +24,17 @@ impl Lang {
     }
 }
 
+impl Lang {
+    /// The language's name in prose.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Lang::Rust => "Rust",
+            Lang::Go => "Go",
+            Lang::C => "C",
+        }
+    }
+}
+
 impl std::str::FromStr for Lang {
     type Err = String;
 

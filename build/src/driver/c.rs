@@ -43,15 +43,7 @@ impl Driver for CDriver {
         job.require_plain_profile()?;
         let kind = job.kind.unwrap_or(ArtifactKind::Command);
         let target = job.target;
-        if target == Target::Wasip2 && kind == ArtifactKind::Library {
-            return Err(Error::Unsupported {
-                message: "a C library cannot be built for `--target wasip2` yet: wrapping it into a component \
-                          without a WIT world would silently drop its exports"
-                    .into(),
-                hint: "build the library for `--target wasip1` (a reactor exporting `[c] exports`) or `--target unknown`"
-                    .into(),
-            });
-        }
+        job.refuse_wasip2_library(kind, "build the library for `--target wasip1` (a reactor exporting `[c] exports`) or `--target unknown`")?;
         let toolchain = probe::discover(
             job.toolchain.as_deref(),
             &SearchEnv::from_process(),

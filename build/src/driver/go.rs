@@ -88,14 +88,7 @@ impl Driver for GoDriver {
         let release = job.options.profile == Profile::Release;
         let target = job.target;
 
-        if target == Target::Wasip2 && kind == ArtifactKind::Library {
-            return Err(Error::Unsupported {
-                message: "a Go library cannot be built for `--target wasip2` yet: wrapping it into a component \
-                          without a WIT world would silently drop its exports"
-                    .into(),
-                hint: "build the library for `--target wasip1` (a reactor with its //go:wasmexport functions)".into(),
-            });
-        }
+        job.refuse_wasip2_library(kind, "build the library for `--target wasip1` (a reactor with its //go:wasmexport functions)")?;
         if target == Target::Unknown && toolchain == GoToolchain::Go {
             return Err(Error::Unsupported {
                 message: "the standard Go toolchain has no bare `wasm32-unknown-unknown` target: its \

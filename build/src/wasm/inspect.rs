@@ -76,6 +76,29 @@ pub struct Table {
     pub maximum: Option<u64>,
 }
 
+impl Memory {
+    fn new(m: &wasmparser::MemoryType, imported: bool) -> Memory {
+        Memory {
+            imported,
+            initial: m.initial,
+            maximum: m.maximum,
+            memory64: m.memory64,
+            shared: m.shared,
+        }
+    }
+}
+
+impl Table {
+    fn new(t: &wasmparser::TableType, imported: bool) -> Table {
+        Table {
+            imported,
+            element: t.element_type.to_string(),
+            initial: t.initial,
+            maximum: t.maximum,
+        }
+    }
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Global {
     pub imported: bool,
@@ -215,22 +238,11 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, wasmparser::BinaryReaderError
                             )
                         }
                         TypeRef::Memory(m) => {
-                            report.memories.push(Memory {
-                                imported: true,
-                                initial: m.initial,
-                                maximum: m.maximum,
-                                memory64: m.memory64,
-                                shared: m.shared,
-                            });
+                            report.memories.push(Memory::new(&m, true));
                             ("memory", limits(m.initial, m.maximum))
                         }
                         TypeRef::Table(t) => {
-                            report.tables.push(Table {
-                                imported: true,
-                                element: t.element_type.to_string(),
-                                initial: t.initial,
-                                maximum: t.maximum,
-                            });
+                            report.tables.push(Table::new(&t, true));
                             (
                                 "table",
                                 format!("{} {}", t.element_type, limits(t.initial, t.maximum)),
@@ -268,25 +280,12 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, wasmparser::BinaryReaderError
             }
             Payload::TableSection(reader) => {
                 for table in reader {
-                    let t = table?.ty;
-                    report.tables.push(Table {
-                        imported: false,
-                        element: t.element_type.to_string(),
-                        initial: t.initial,
-                        maximum: t.maximum,
-                    });
+                    report.tables.push(Table::new(&table?.ty, false));
                 }
             }
             Payload::MemorySection(reader) => {
                 for memory in reader {
-                    let m = memory?;
-                    report.memories.push(Memory {
-                        imported: false,
-                        initial: m.initial,
-                        maximum: m.maximum,
-                        memory64: m.memory64,
-                        shared: m.shared,
-                    });
+                    report.memories.push(Memory::new(&memory?, false));
                 }
             }
             Payload::GlobalSection(reader) => {
