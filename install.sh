@@ -75,4 +75,4 @@ case ":$PATH:" in
     *":$bindir:"*) ;;
     *) echo "note: $bindir is not on your PATH; add it: export PATH=\"$bindir:\$PATH\"" ;;
 esac
-echo "Next: wasmforge build $here/examples/hello-rust"
+echo "Next: wasmforge run $here/examples/hello-rust   (builds the example, then runs it)"
