@@ -103,7 +103,7 @@ fn function_exports(module: &Module) -> Vec<String> {
         .collect()
 }
 
-/// Turns an error from the guest into how the run ended; host errors stay errors.
+/// Turns an error from the guest into how the run ended (an exit, a limit, or a trap).
 fn classify(
     err: wasmtime::Error,
     store: &Store<State>,
