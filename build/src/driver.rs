@@ -207,15 +207,19 @@ impl Job<'_> {
             strip_debug: false,
             strip_producers: false,
         };
-        if optimize::is_cached(&core, options) {
-            reporter.status(
-                "Optimized",
-                &format!("{name}.wasm (-{}, cached)", level.name()),
-            );
-        } else {
-            reporter.status("Optimizing", &format!("{name}.wasm (-{})", level.name()));
-        }
-        let result = optimize::optimize(&core, options)?;
+        let result = match optimize::cached(&core, options) {
+            Some(hit) => {
+                reporter.status(
+                    "Optimized",
+                    &format!("{name}.wasm (-{}, cached)", level.name()),
+                );
+                hit
+            }
+            None => {
+                reporter.status("Optimizing", &format!("{name}.wasm (-{})", level.name()));
+                optimize::optimize(&core, options)?
+            }
+        };
         if let Some(reason) = &result.skipped {
             reporter.warning(reason);
             return Ok((core, None));

@@ -226,13 +226,19 @@ fn read_cached(path: &Path) -> Option<Vec<u8>> {
     Some(cached)
 }
 
-/// Whether `optimize` would answer from its cache (so no Binaryen run is needed).
-pub fn is_cached(bytes: &[u8], options: Options) -> bool {
-    let Ok(used) = features::detect(bytes) else {
-        return false;
-    };
+/// The cached result of optimizing `bytes` with `options`, when there is a sound one. Callers
+/// that report progress use it to tell a cache hit from a Binaryen run without doing the work twice.
+pub fn cached(bytes: &[u8], options: Options) -> Option<Optimized> {
+    let used = features::detect(bytes).ok()?;
     let names: Vec<String> = used.iter().map(|f| f.to_string()).collect();
-    cache_path(bytes, options, &names).is_some_and(|p| read_cached(&p).is_some())
+    let hit = read_cached(&cache_path(bytes, options, &names)?)?;
+    Some(Optimized {
+        before: bytes.len() as u64,
+        after: hit.len() as u64,
+        bytes: hit,
+        features: names,
+        skipped: None,
+    })
 }
 
 fn run_binaryen(
