@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use crate::artifact::{self, Artifact, ArtifactKind, Encoding, Identity};
 use crate::config::Config;
+use crate::diagnostics::Diagnostic;
+use crate::doctor::Check;
 use crate::error::{Error, Result};
 use crate::project::{self, Lang, Project};
 use crate::report::Reporter;
@@ -258,6 +260,69 @@ impl Job<'_> {
     }
 }
 
+/// Shows the warnings of pre-flight checks and stops the build on their errors, before any
+/// compiler runs.
+pub fn preflight(checks: impl IntoIterator<Item = Check>, reporter: &dyn Reporter) -> Result<()> {
+    let mut errors = Vec::new();
+    for check in checks {
+        for d in check.diagnostics {
+            if d.is_error() {
+                errors.push(d);
+            } else {
+                reporter.diagnostic(&d);
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Preflight {
+            diagnostics: errors,
+        })
+    }
+}
+
+/// Passes everything through to the user's reporter and keeps the compiler's stderr, so a
+/// failed compile can be matched against the diagnostics catalog.
+struct Capture<'a> {
+    inner: &'a dyn Reporter,
+    lines: std::sync::Mutex<Vec<String>>,
+}
+
+/// The most compiler output kept for matching (the known failures are short).
+const CAPTURE_LINES: usize = 20_000;
+
+impl Reporter for Capture<'_> {
+    fn command(&self, line: &str) {
+        self.inner.command(line)
+    }
+    fn status(&self, verb: &str, message: &str) {
+        self.inner.status(verb, message)
+    }
+    fn progress_start(&self, total: u64) {
+        self.inner.progress_start(total)
+    }
+    fn progress_step(&self, name: &str) {
+        self.inner.progress_step(name)
+    }
+    fn progress_finish(&self) {
+        self.inner.progress_finish()
+    }
+    fn tool_output(&self, line: &str) {
+        self.inner.tool_output(line);
+        let mut lines = self.lines.lock().unwrap_or_else(|p| p.into_inner());
+        if lines.len() < CAPTURE_LINES {
+            lines.push(line.to_string());
+        }
+    }
+    fn warning(&self, message: &str) {
+        self.inner.warning(message)
+    }
+    fn diagnostic(&self, diagnostic: &Diagnostic) {
+        self.inner.diagnostic(diagnostic)
+    }
+}
+
 /// A language driver: turns a project into WebAssembly artifacts for one target.
 pub trait Driver {
     fn build(&self, job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput>;
@@ -292,7 +357,41 @@ pub fn build(options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildOut
         Lang::Go => &go::GoDriver,
         Lang::C => &c::CDriver,
     };
-    let mut output = driver.build(&job, reporter)?;
+    let capture = Capture {
+        inner: reporter,
+        lines: std::sync::Mutex::new(Vec::new()),
+    };
+    let mut output = match driver.build(&job, &capture) {
+        Err(Error::CompileFailed { what, status, .. }) => {
+            let text = capture
+                .lines
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .join("\n");
+            let toolchain = (project.lang == Lang::Rust)
+                .then(|| {
+                    crate::toolchain::rust::resolve(
+                        &project.dir,
+                        &crate::toolchain::rust::RustupEnv::from_process(),
+                        reporter,
+                    )
+                    .ok()
+                })
+                .flatten()
+                .filter(|tc| tc.rustup)
+                .map(|tc| tc.name);
+            let context = crate::diagnostics::stderr::Context {
+                toolchain: toolchain.as_deref(),
+                triple: job.target.rust_triple(),
+            };
+            return Err(Error::CompileFailed {
+                what,
+                status,
+                diagnostics: crate::diagnostics::stderr::diagnose(&text, &context),
+            });
+        }
+        other => other?,
+    };
     for artifact in &mut output.artifacts {
         finish_artifact(&job, artifact, reporter)?;
     }

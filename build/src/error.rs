@@ -129,7 +129,17 @@ pub enum Error {
     },
 
     #[error("compiling {what} failed ({status})")]
-    CompileFailed { what: String, status: String },
+    CompileFailed {
+        what: String,
+        status: String,
+        /// Known failures recognised in the compiler's output.
+        diagnostics: Vec<crate::diagnostics::Diagnostic>,
+    },
+
+    #[error("{}", describe_preflight(diagnostics))]
+    Preflight {
+        diagnostics: Vec<crate::diagnostics::Diagnostic>,
+    },
 
     #[error("the compiler reported success but produced no WebAssembly file for {what}")]
     NoArtifact { what: String },
@@ -143,6 +153,16 @@ pub enum Error {
 
     #[error(transparent)]
     Io(#[from] std::io::Error),
+}
+
+fn describe_preflight(diagnostics: &[crate::diagnostics::Diagnostic]) -> String {
+    match diagnostics {
+        [one] => format!("this project cannot build for its target: {}", one.message),
+        many => format!(
+            "this project cannot build for its target: {} problems (nothing was compiled)",
+            many.len()
+        ),
+    }
 }
 
 fn describe_packages(packages: &[String]) -> String {
@@ -166,6 +186,35 @@ impl Error {
             | Error::UnknownTarget { .. }
             | Error::NotInWorkspace { .. } => ErrorKind::Usage,
             _ => ErrorKind::Failure,
+        }
+    }
+
+    /// The diagnostic code of this error, when the catalog has one.
+    pub fn code(&self) -> Option<&'static str> {
+        Some(match self {
+            Error::TargetNotInstalled { .. } => "WF1001",
+            Error::ToolchainNotInstalled { .. } => "WF1002",
+            Error::NoWasmTarget { .. } => "WF1005",
+            Error::ToolNotFound { tool, .. } if tool == "cargo" => "WF1014",
+            Error::ToolNotFound { tool, .. } if tool == "go" || tool.ends_with("/go") => "WF2001",
+            Error::ToolNotFound { tool, .. } if tool == "tinygo" => "WF2008",
+            Error::NoCToolchain { .. } => "WF3001",
+            Error::Preflight { diagnostics } | Error::CompileFailed { diagnostics, .. } => {
+                return diagnostics
+                    .first()
+                    .map(|d| crate::diagnostics::lookup(&d.code).map_or("", |e| e.code));
+            }
+            _ => return None,
+        })
+    }
+
+    /// Diagnostics attached to the error (pre-flight findings, or known compiler failures).
+    pub fn diagnostics(&self) -> &[crate::diagnostics::Diagnostic] {
+        match self {
+            Error::Preflight { diagnostics } | Error::CompileFailed { diagnostics, .. } => {
+                diagnostics
+            }
+            _ => &[],
         }
     }
 
@@ -212,7 +261,13 @@ impl Error {
             Error::Spawn { .. } => "check that the program exists and is executable".into(),
             Error::ToolFailed { .. } => "run the command above by hand to see its full output".into(),
             Error::CargoMetadata { .. } => "fix the Cargo.toml error above; `cargo metadata` shows the same message".into(),
+            Error::CompileFailed { diagnostics, .. } if !diagnostics.is_empty() => {
+                "the diagnostics above say what went wrong and how to fix it".into()
+            }
             Error::CompileFailed { .. } => "fix the compiler errors above, then build again".into(),
+            Error::Preflight { .. } => "fix what is listed above (`wasmforge doctor` checks everything, \
+                 `wasmforge doctor --fix` runs the safe fixes)"
+                .into(),
             Error::NoArtifact { .. } => "run the build again with -v to see the compiler invocation".into(),
             Error::Componentize { .. } => "the module must be a WASI preview 1 command (exports `_start` and \
                  `memory`, imports only wasi_snapshot_preview1)"

@@ -8,6 +8,8 @@ pub mod artifact;
 pub mod cache;
 pub mod componentize;
 pub mod config;
+pub mod diagnostics;
+pub mod doctor;
 pub mod driver;
 pub mod error;
 pub mod process;

@@ -17,6 +17,8 @@ pub trait Reporter: Sync {
     fn tool_output(&self, _line: &str) {}
     /// Something the user should know that does not stop the work.
     fn warning(&self, _message: &str) {}
+    /// A diagnostic (from the catalog) that does not stop the work.
+    fn diagnostic(&self, _diagnostic: &crate::diagnostics::Diagnostic) {}
 }
 
 /// A reporter that drops everything.

@@ -36,9 +36,9 @@ pub struct GlobalArgs {
     /// When to use colour (also honours NO_COLOR)
     #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
     pub color: ColorWhen,
-    /// Output format of reports on stdout
-    #[arg(long, global = true, value_enum, default_value_t = Format::Human, value_name = "FORMAT")]
-    pub format: Format,
+    /// Output format of reports on stdout (sarif, github and gitlab: `doctor` only)
+    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Human, value_name = "FORMAT")]
+    pub format: FormatArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -48,7 +48,49 @@ pub enum ColorWhen {
     Never,
 }
 
+/// Every value `--format` takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Text for people
+    Human,
+    /// One JSON document on stdout, for scripts
+    Json,
+    /// SARIF 2.1.0 (code scanning), doctor only
+    Sarif,
+    /// GitHub Actions workflow commands (annotations), doctor only
+    Github,
+    /// GitLab Code Quality report, doctor only
+    Gitlab,
+}
+
+/// The CI report formats, which only `doctor` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CiFormat {
+    Sarif,
+    Github,
+    Gitlab,
+}
+
+impl FormatArg {
+    /// The everyday format (CI formats print their report on stdout and messages as `human`).
+    pub fn base(self) -> Format {
+        match self {
+            FormatArg::Json => Format::Json,
+            _ => Format::Human,
+        }
+    }
+
+    pub fn ci(self) -> Option<CiFormat> {
+        match self {
+            FormatArg::Sarif => Some(CiFormat::Sarif),
+            FormatArg::Github => Some(CiFormat::Github),
+            FormatArg::Gitlab => Some(CiFormat::Gitlab),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// Text for people
     Human,
@@ -67,6 +109,8 @@ pub enum Command {
     Precompile(commands::precompile::Args),
     #[command(subcommand)]
     Cache(commands::cache::CacheCommand),
+    Doctor(commands::doctor::Args),
+    Explain(commands::explain::Args),
     Completions(commands::completions::Args),
 }
 

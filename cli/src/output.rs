@@ -6,7 +6,7 @@ use std::io::{IsTerminal as _, Write as _};
 use anstream::ColorChoice;
 use anstyle::{AnsiColor, Style};
 
-use crate::cli::{ColorWhen, Format, GlobalArgs};
+use crate::cli::{CiFormat, ColorWhen, Format, GlobalArgs};
 use crate::exit::ExitStatus;
 
 pub const ERROR: Style = AnsiColor::Red.on_default().bold();
@@ -20,6 +20,8 @@ pub const DIM: Style = Style::new().dimmed();
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub format: Format,
+    /// `--format sarif|github|gitlab` (doctor's CI reports).
+    pub ci_format: Option<CiFormat>,
     pub verbose: u8,
     pub quiet: bool,
     /// Whether stderr gets colour (also passed to compilers for their diagnostics).
@@ -42,7 +44,8 @@ impl Ctx {
         );
         let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
         Ctx {
-            format: global.format,
+            format: global.format.base(),
+            ci_format: global.format.ci(),
             verbose: global.verbose,
             quiet: global.quiet,
             color_stderr,
@@ -106,9 +109,22 @@ pub fn report_error(ctx: &Ctx, err: &anyhow::Error) -> ExitStatus {
         _ => None,
     });
     let causes: Vec<String> = err.chain().skip(1).map(|c| c.to_string()).collect();
+    let code = build_err.and_then(|e| e.code());
+    let diagnostics = build_err.map(|e| e.diagnostics()).unwrap_or_default();
 
+    // Diagnostics come after the compiler's own output, each with its fix.
+    for diagnostic in diagnostics {
+        render_diagnostic(diagnostic);
+    }
     let mut stderr = anstream::stderr().lock();
-    let _ = writeln!(stderr, "{ERROR}error{ERROR:#}: {err}");
+    match code {
+        Some(code) if diagnostics.is_empty() => {
+            let _ = writeln!(stderr, "{ERROR}error[{code}]{ERROR:#}: {err}");
+        }
+        _ => {
+            let _ = writeln!(stderr, "{ERROR}error{ERROR:#}: {err}");
+        }
+    }
     for cause in &causes {
         let _ = writeln!(stderr, "  {BOLD}caused by{BOLD:#}: {}", indent_rest(cause));
     }
@@ -120,6 +136,9 @@ pub fn report_error(ctx: &Ctx, err: &anyhow::Error) -> ExitStatus {
     if let Some(hint) = &hint {
         let _ = writeln!(stderr, "{HINT}hint{HINT:#}: {hint}");
     }
+    if let Some(code) = code.filter(|_| diagnostics.is_empty()) {
+        let _ = writeln!(stderr, "{DIM}explain: wasmforge explain {code}{DIM:#}");
+    }
     drop(stderr);
 
     if ctx.format == Format::Json {
@@ -128,12 +147,41 @@ pub fn report_error(ctx: &Ctx, err: &anyhow::Error) -> ExitStatus {
                 "message": err.to_string(),
                 "causes": causes,
                 "hint": hint,
+                "code": code,
+                "diagnostics": diagnostics,
                 "exit_code": status.code(),
             }
         });
         let _ = print_json(&doc);
     }
     status
+}
+
+/// One diagnostic on stderr, rustc style: the code and message, where, the fix, and how to
+/// read more.
+pub fn render_diagnostic(d: &wasmforge_build::diagnostics::Diagnostic) {
+    let style = if d.is_error() { ERROR } else { WARN };
+    let mut out = anstream::stderr().lock();
+    let _ = writeln!(
+        out,
+        "{style}{}[{}]{style:#}{BOLD}: {}{BOLD:#}",
+        d.severity.name(),
+        d.code,
+        d.message
+    );
+    if let Some(location) = &d.location {
+        let line = location.line.map(|l| format!(":{l}")).unwrap_or_default();
+        let _ = writeln!(out, "  {HINT}-->{HINT:#} {}{line}", location.file.display());
+    }
+    let _ = writeln!(out, "  {HINT}= fix{HINT:#}: {}", d.fix.text);
+    for command in &d.fix.commands {
+        let _ = writeln!(out, "  {HINT}= run{HINT:#}: {command}");
+    }
+    let _ = writeln!(
+        out,
+        "  {DIM}= {}: wasmforge explain {}{DIM:#}",
+        d.title, d.code
+    );
 }
 
 fn indent_rest(text: &str) -> String {

@@ -80,6 +80,13 @@ fn strip_ansi(line: &str) -> String {
 }
 
 impl Reporter for TermReporter<'_> {
+    fn diagnostic(&self, diagnostic: &wasmforge_build::diagnostics::Diagnostic) {
+        self.with_bar(|bar| match bar {
+            Some(bar) => bar.suspend(|| crate::output::render_diagnostic(diagnostic)),
+            None => crate::output::render_diagnostic(diagnostic),
+        });
+    }
+
     fn command(&self, line: &str) {
         if self.ctx.verbose > 0 {
             self.print_line(&format!("{DIM}     Running `{line}`{DIM:#}"));

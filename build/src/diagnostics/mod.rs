@@ -1,0 +1,225 @@
+//! Diagnostics: what is wrong, why, and the exact fix, each under a stable code.
+//!
+//! The catalog ([`catalog::CATALOG`]) is data: one entry per code with its title, explanation and
+//! the general fix. A [`Diagnostic`] is one finding: a code, the offending thing named in the
+//! message (tool and version, crate and version, file:line) and the fix for this case. They come
+//! from toolchain probes and project checks ([`rust`], [`go`], [`c`], [`wasm`]) and from
+//! compiler output after a failed build ([`stderr`]).
+
+use std::path::{Path, PathBuf};
+
+pub mod c;
+pub mod catalog;
+pub mod go;
+pub mod rust;
+pub mod stderr;
+pub mod wasm;
+
+pub use catalog::{CATALOG, Entry, lookup};
+
+/// How bad a finding is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Works, but worth knowing (e.g. a tool on PATH that would fail if used directly).
+    Warning,
+    /// The build cannot succeed until it is fixed.
+    Error,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// Where the offending thing is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Location {
+    pub file: PathBuf,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+}
+
+/// How to fix one finding.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Fix {
+    /// What to do, in one or two sentences (names the file and the edit when it is an edit).
+    pub text: String,
+    /// Commands that fix it, to run in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<String>,
+    /// Whether `doctor --fix` may run `commands` unattended (they only add what is missing).
+    #[serde(default)]
+    pub safe: bool,
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Diagnostic {
+    /// `WF` + 4 digits; see [`CATALOG`].
+    pub code: String,
+    /// The catalog's title for the code.
+    pub title: String,
+    pub severity: Severity,
+    /// One line naming the offending thing.
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    pub fix: Fix,
+}
+
+impl Diagnostic {
+    /// A finding of `code` with the catalog's severity.
+    ///
+    /// # Panics
+    /// Never for the codes this crate uses; an unknown code is a programming error caught by the
+    /// catalog tests (every code used in the source is looked up there).
+    pub fn new(code: &str, message: impl Into<String>, fix: impl Into<String>) -> Diagnostic {
+        let entry = lookup(code);
+        let severity = entry.map_or(Severity::Error, |e| e.severity);
+        Diagnostic {
+            code: code.to_string(),
+            title: entry.map_or("", |e| e.title).to_string(),
+            severity,
+            message: message.into(),
+            location: None,
+            fix: Fix {
+                text: fix.into(),
+                commands: Vec::new(),
+                safe: false,
+            },
+        }
+    }
+
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    pub fn at(mut self, file: impl Into<PathBuf>, line: Option<u32>) -> Self {
+        self.location = Some(Location {
+            file: file.into(),
+            line,
+        });
+        self
+    }
+
+    /// Commands that fix it; `safe` when `doctor --fix` may run them unattended.
+    pub fn commands(mut self, commands: Vec<String>, safe: bool) -> Self {
+        self.fix.commands = commands;
+        self.fix.safe = safe;
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// The location's file relative to `root` when it is inside it (for CI annotations, which
+    /// want paths relative to the repository root).
+    pub fn relative_file(&self, root: &Path) -> Option<PathBuf> {
+        let file = &self.location.as_ref()?.file;
+        Some(
+            file.strip_prefix(root)
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|_| file.clone()),
+        )
+    }
+}
+
+/// Errors first, then by code, then by place: the order every report uses.
+pub fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.code.cmp(&b.code))
+            .then_with(|| {
+                a.location
+                    .as_ref()
+                    .map(|l| (&l.file, l.line))
+                    .cmp(&b.location.as_ref().map(|l| (&l.file, l.line)))
+            })
+            .then_with(|| a.message.cmp(&b.message))
+    });
+}
+
+/// Renders the catalog as Markdown (`docs/diagnostics.md` is this text; a test keeps them equal).
+pub fn catalog_markdown() -> String {
+    let mut out = String::from(
+        "# Diagnostics\n\n\
+         <!-- Generated from build/src/diagnostics/catalog.rs: `UPDATE_DOCS=1 cargo test -p wasmforge-build \
+         diagnostics_doc` rewrites it, and that test fails when this file and the catalog differ. -->\n\n\
+         Every problem `wasmforge doctor` and `wasmforge build` diagnose has a stable code. \
+         `wasmforge explain CODE` prints the same text in a terminal.\n\n\
+         | code | severity | title |\n| --- | --- | --- |\n",
+    );
+    for entry in CATALOG {
+        out.push_str(&format!(
+            "| [{code}](#{lower}) | {sev} | {title} |\n",
+            code = entry.code,
+            lower = entry.code.to_ascii_lowercase(),
+            sev = entry.severity.name(),
+            title = entry.title
+        ));
+    }
+    for entry in CATALOG {
+        out.push_str(&format!(
+            "\n## {code}\n\n**{title}** ({sev})\n\n{explanation}\n\n**Fix:** {fix}\n",
+            code = entry.code,
+            title = entry.title,
+            sev = entry.severity.name(),
+            explanation = entry.explanation.trim(),
+            fix = entry.fix.trim(),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/diagnostics.md is the catalog rendered; it cannot drift from the code.
+    #[test]
+    fn diagnostics_doc_matches_the_catalog() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/diagnostics.md");
+        let expected = catalog_markdown();
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(&path, &expected).expect("write docs/diagnostics.md");
+        }
+        let actual = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            actual == expected,
+            "docs/diagnostics.md is out of date: run `UPDATE_DOCS=1 cargo test -p wasmforge-build diagnostics_doc`"
+        );
+    }
+
+    #[test]
+    fn diagnostics_sort_errors_first() {
+        let mut list = vec![
+            Diagnostic::new("WF4001", "w", "f"),
+            Diagnostic::new("WF1001", "e", "f"),
+        ];
+        sort(&mut list);
+        assert_eq!(list[0].code, "WF1001");
+        assert_eq!(
+            list[0].title,
+            "Rust target not installed for the project's toolchain"
+        );
+    }
+}
+
+/// `1 crate`, `2 crates`.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
