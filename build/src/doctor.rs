@@ -199,6 +199,14 @@ fn rust_checks(project: &project::Project, target: Target, reporter: &dyn Report
         rustc,
         std::env::var("CARGO_BUILD_TARGET").ok().as_deref(),
     ));
+    if let Err(crate::Error::ToolchainNotInstalled { toolchain, .. }) = &resolved {
+        // cargo would run (or download) that toolchain just to read the manifest.
+        checks.push(Check::note(
+            "packages",
+            format!("not checked: the toolchain `{toolchain}` is not installed"),
+        ));
+        return checks;
+    }
     let options = crate::BuildOptions {
         target: Some(target),
         ..crate::BuildOptions::new(&project.dir)

@@ -433,6 +433,16 @@ fn finish_artifact(job: &Job<'_>, artifact: &mut Artifact, reporter: &dyn Report
             artifact.unoptimized_size = Some(before);
         }
     }
+    // After the build: imports a WASI host will not provide, said now rather than at run time.
+    if job.target == Target::Wasip1
+        && artifact.kind == ArtifactKind::Command
+        && artifact.encoding == Encoding::Module
+    {
+        let bytes = fs_err::read(&artifact.path)?;
+        for d in crate::diagnostics::wasm::imports_check(&bytes, &artifact.path).diagnostics {
+            reporter.diagnostic(&d);
+        }
+    }
     let wants = job.options.profile == Profile::Release || !job.config.validate.is_empty();
     if !wants {
         return Ok(());

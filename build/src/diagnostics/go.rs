@@ -226,6 +226,12 @@ pub fn source_checks(project_dir: &Path) -> (Check, Check) {
     let mut cgo = Vec::new();
     let mut std = Vec::new();
     for file in &files {
+        let shown = file
+            .path
+            .strip_prefix(project_dir)
+            .unwrap_or(&file.path)
+            .display()
+            .to_string();
         if let Some(line) = file.cgo {
             let dir = file.path.parent();
             let others = files
@@ -234,9 +240,9 @@ pub fn source_checks(project_dir: &Path) -> (Check, Check) {
             let d = Diagnostic::new(
                 "WF2004",
                 if others {
-                    format!("{} uses cgo (`import \"C\"`): it is left out of the wasip1 build, so what it defines is missing", file.path.display())
+                    format!("{shown}:{line} uses cgo (`import \"C\"`): it is left out of the wasip1 build, so what it defines is missing")
                 } else {
-                    format!("{} uses cgo (`import \"C\"`), which cannot target WebAssembly, and its package has no other file to build", file.path.display())
+                    format!("{shown}:{line} uses cgo (`import \"C\"`), which cannot target WebAssembly, and its package has no other file to build")
                 },
                 "give the package a pure-Go implementation for wasip1, and mark the cgo file `//go:build cgo` (or `!wasip1`)",
             )
@@ -252,7 +258,7 @@ pub fn source_checks(project_dir: &Path) -> (Check, Check) {
                 std.push(
                     Diagnostic::new(
                         "WF2005",
-                        format!("{}:{line} imports `{import}`, which compiles for wasip1 but fails at run time: {why}", file.path.display()),
+                        format!("{shown}:{line} imports `{import}`, which compiles for wasip1 but fails at run time: {why}"),
                         format!("keep `{import}` out of the wasip1 build (`//go:build !wasip1` on this file, with a wasip1 alternative), or accept the run-time error"),
                     )
                     .at(&file.path, Some(*line)),

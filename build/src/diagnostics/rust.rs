@@ -318,18 +318,22 @@ pub fn renamed_target_check(
                 } else {
                     Severity::Warning
                 };
+                let shown = file
+                    .strip_prefix(project_dir)
+                    .unwrap_or(&file)
+                    .display()
+                    .to_string();
                 found.push(
                     Diagnostic::new(
                         "WF1004",
                         format!(
-                            "`{}` uses the removed target name `wasm32-wasi`: {}",
-                            file.display(),
+                            "{shown}:{} uses the removed target name `wasm32-wasi`: {}",
+                            n + 1,
                             line.trim()
                         ),
                         format!(
-                            "replace `wasm32-wasi` by `wasm32-wasip1` on line {} of {}",
-                            n + 1,
-                            file.display()
+                            "replace `wasm32-wasi` by `wasm32-wasip1` on line {} of {shown}",
+                            n + 1
                         ),
                     )
                     .severity(severity)
