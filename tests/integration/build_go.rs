@@ -124,10 +124,10 @@ fn old_go_is_refused_before_compiling_and_go_mod_line_is_no_false_alarm() {
     assert_eq!(output.status.code(), Some(1));
     let err = stderr(&output);
     assert!(
-        err.contains("1.19") && err.contains("needs 1.21 or newer"),
+        err.contains("error[WF2002]: go 1.19") && err.contains("Go 1.21 or newer has it"),
         "{err}"
     );
-    assert!(err.contains("hint: install Go 1.21"), "{err}");
+    assert!(err.contains("= fix: install Go 1.21 or newer"), "{err}");
     assert!(!dir.join("target/wasmforge/wasip1").exists(), "no artifact");
 
     // GOROOT pointing at the old Go is honoured the same way.
@@ -141,7 +141,7 @@ fn old_go_is_refused_before_compiling_and_go_mod_line_is_no_false_alarm() {
     let (_tmp2, lib) = project("hello-go-lib");
     let output = run(wasmforge().arg("build").arg(&lib).env("PATH", &path));
     assert!(
-        stderr(&output).contains("needs 1.24 or newer"),
+        stderr(&output).contains("error[WF2003]") && stderr(&output).contains("need Go 1.24"),
         "{}",
         stderr(&output)
     );
@@ -167,7 +167,12 @@ fn tinygo_missing_is_a_clear_error() {
         .arg(&dir)
         .args(["--toolchain", "tinygo"]));
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("`tinygo` was not found on PATH"));
+    assert!(
+        stderr(&output).contains("error[WF2008]"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).contains("`tinygo` is not on PATH"));
     assert!(stderr(&output).contains("tinygo.org"));
 }
 

@@ -225,6 +225,7 @@ fn project_config_rustflags_and_extra_cargo_args_are_respected() {
 
 #[test]
 fn missing_target_fails_before_cargo_with_the_rustup_command() {
+    let _nightly = nightly_lock();
     // A real toolchain without Wasm targets: CI installs `nightly` without them.
     let nightly = ["nightly"].into_iter().find(|name| {
         let sysroot = std::process::Command::new("rustc")
@@ -263,6 +264,7 @@ fn missing_target_fails_before_cargo_with_the_rustup_command() {
         err.contains("hint: rustup target add wasm32-wasip1 --toolchain nightly-"),
         "{err}"
     );
+    assert!(err.contains("error[WF1001]"), "the diagnostic code: {err}");
     assert!(!dir.join("target").exists(), "cargo must not have run");
 
     std::fs::write(

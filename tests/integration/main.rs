@@ -5,6 +5,7 @@ mod build_c;
 mod build_go;
 mod build_rust;
 mod cli;
+mod doctor;
 mod install;
 mod run;
 mod support;

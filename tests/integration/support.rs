@@ -281,3 +281,22 @@ pub fn wf_run(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
     let output = run(wasmforge().arg("run").args(args));
     (output.status.code(), stdout(&output))
 }
+
+/// Held by tests that need the `nightly` toolchain *without* Wasm targets, and by the test of
+/// `doctor --fix`, which adds one to nightly and removes it again.
+pub static NIGHTLY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Locks [`NIGHTLY`], whether or not a test holding it panicked.
+pub fn nightly_lock() -> std::sync::MutexGuard<'static, ()> {
+    NIGHTLY.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A stable release that tests/run.sh installs without Wasm targets, for `doctor --fix`.
+pub const PINNED_TOOLCHAIN: &str = "1.94.0";
+
+/// Held by the test that adds a target to [`PINNED_TOOLCHAIN`] and removes it again.
+pub static PINNED: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+pub fn pinned_lock() -> std::sync::MutexGuard<'static, ()> {
+    PINNED.lock().unwrap_or_else(|p| p.into_inner())
+}

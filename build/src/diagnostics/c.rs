@@ -54,6 +54,10 @@ pub fn toolchain_check(found: &crate::Result<CToolchain>) -> Check {
 
 /// One rejected candidate of the C toolchain search (the strings `toolchain::c` writes).
 fn miss_diagnostic(miss: &str) -> Option<Diagnostic> {
+    if miss.starts_with("wasi-sdk") || miss.starts_with("zig") {
+        // Not installed at all: the WF3001 summary says how to get one.
+        return None;
+    }
     if let Some(clang) = miss
         .split(" (no wasm-ld")
         .next()

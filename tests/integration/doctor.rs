@@ -1,0 +1,796 @@
+//! `doctor`, `explain` and diagnosed builds, on a real fixture project per check with the real
+//! toolchains. Each test asserts the code, the offender named in the message, and the fix.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::Value;
+
+use crate::support::*;
+
+/// `wasmforge doctor DIR --format json ARGS…`: the exit code and the document.
+fn doctor(dir: &Path, args: &[&str]) -> (i32, Value) {
+    doctor_with(wasmforge().arg("doctor").arg(dir).args(args))
+}
+
+fn doctor_with(cmd: &mut std::process::Command) -> (i32, Value) {
+    let output = run(cmd.args(["--format", "json"]));
+    (output.status.code().unwrap_or(-1), json(&output))
+}
+
+/// Every diagnostic of a doctor report.
+fn diagnostics(doc: &Value) -> Vec<Value> {
+    doc["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .flat_map(|c| c["diagnostics"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+/// The diagnostics with `code`.
+fn with_code(doc: &Value, code: &str) -> Vec<Value> {
+    diagnostics(doc)
+        .into_iter()
+        .filter(|d| d["code"] == code)
+        .collect()
+}
+
+fn errors(doc: &Value) -> Vec<Value> {
+    diagnostics(doc)
+        .into_iter()
+        .filter(|d| d["severity"] == "error")
+        .collect()
+}
+
+fn text(v: &Value, key: &str) -> String {
+    v[key].as_str().unwrap_or_default().to_string()
+}
+
+fn fix(v: &Value) -> String {
+    v["fix"]["text"].as_str().unwrap_or_default().to_string()
+}
+
+fn err_of(output: &Output) -> String {
+    stderr(output)
+}
+
+#[test]
+fn examples_and_healthy_projects_get_no_errors() {
+    let mut names = vec!["hello-rust", "hello-rust-lib", "doctor/rust-healthy-deps"];
+    if on_path("go") {
+        names.extend(["hello-go", "hello-go-lib", "doctor/go-std"]);
+    }
+    if default_sysroot().is_some() || on_path("clang-16") {
+        names.extend(["hello-c", "hello-c-lib", "hello-c-cmake"]);
+    }
+    for name in names {
+        let (_tmp, dir) = project(name);
+        let (code, doc) = doctor(&dir, &[]);
+        assert_eq!(errors(&doc), Vec::<Value>::new(), "{name}");
+        assert_eq!(code, 0, "{name}");
+        assert!(
+            doc["summary"]["ok"].as_u64().unwrap_or(0) >= 3,
+            "{name}: {doc}"
+        );
+    }
+    // A tokio limited to what WebAssembly supports, and getrandom 0.3 with its wasm_js backend
+    // set up, are fine on the bare target too.
+    let (_tmp, dir) = project("doctor/rust-healthy-deps");
+    let (code, doc) = doctor(&dir, &["--target", "unknown"]);
+    assert_eq!((code, errors(&doc)), (0, vec![]));
+}
+
+#[test]
+fn survey_without_a_project_lists_toolchains_and_targets() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let output = run(wasmforge().arg("doctor").current_dir(tmp.path()));
+    let out = stdout(&output);
+    assert!(out.starts_with("Toolchains for WebAssembly"), "{out}");
+    assert!(
+        out.contains("rust (stable-") && out.contains("builds wasip1"),
+        "{out}"
+    );
+    let (_, doc) = doctor_with(wasmforge().arg("doctor").current_dir(tmp.path()));
+    assert!(doc["project"].is_null());
+    let names: Vec<String> = doc["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .map(|c| text(c, "name"))
+        .collect();
+    for expected in ["go", "tinygo", "c-compiler", "wasm-opt"] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} in {names:?}"
+        );
+    }
+}
+
+#[test]
+fn wf1001_target_missing_for_the_project_toolchain() {
+    let _nightly = nightly_lock();
+    let nightly = Path::new(
+        &std::env::var("RUSTUP_HOME")
+            .unwrap_or_else(|_| format!("{}/.rustup", std::env::var("HOME").unwrap_or_default())),
+    )
+    .join("toolchains/nightly-x86_64-unknown-linux-gnu");
+    if !require(
+        nightly.is_dir() && !nightly.join("lib/rustlib/wasm32-wasip1").exists(),
+        "nightly without wasm32-wasip1 is not installed (CI installs it)",
+    ) {
+        return;
+    }
+    let (_tmp, dir) = project("doctor/rust-nightly");
+    let (code, doc) = doctor(&dir, &[]);
+    assert_eq!(code, 1);
+    let found = with_code(&doc, "WF1001");
+    assert_eq!(found.len(), 1, "{doc}");
+    assert!(text(&found[0], "message").contains(
+        "`wasm32-wasip1` is not installed for toolchain `nightly-x86_64-unknown-linux-gnu` (from "
+    ));
+    assert!(text(&found[0], "message").contains("rust-toolchain.toml"));
+    assert_eq!(
+        found[0]["fix"]["commands"][0],
+        "rustup target add wasm32-wasip1 --toolchain nightly-x86_64-unknown-linux-gnu"
+    );
+    assert_eq!(found[0]["fix"]["safe"], true);
+}
+
+#[test]
+fn doctor_fix_adds_the_missing_target_and_the_recheck_passes() {
+    // A pinned stable release installed without Wasm targets (tests/run.sh installs it); the
+    // test adds wasm32-wasip1 through `--fix` and removes it again, holding the lock so no other
+    // test sees it half-way.
+    let _pinned = pinned_lock();
+    let home = std::env::var("RUSTUP_HOME")
+        .unwrap_or_else(|_| format!("{}/.rustup", std::env::var("HOME").unwrap_or_default()));
+    let toolchain = Path::new(&home).join(format!(
+        "toolchains/{PINNED_TOOLCHAIN}-x86_64-unknown-linux-gnu"
+    ));
+    if !require(
+        toolchain.is_dir(),
+        "the pinned toolchain is not installed (tests/run.sh installs it)",
+    ) {
+        return;
+    }
+    struct Restore;
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("rustup")
+                .args([
+                    "target",
+                    "remove",
+                    "wasm32-wasip1",
+                    "--toolchain",
+                    PINNED_TOOLCHAIN,
+                ])
+                .output();
+        }
+    }
+    drop(Restore); // start from "missing", whatever an earlier run left
+    let _restore = Restore;
+    let (_tmp, dir) = project("doctor/rust-pinned");
+    let (code, doc) = doctor(&dir, &[]);
+    assert_eq!(code, 1);
+    let found = with_code(&doc, "WF1001");
+    assert_eq!(
+        found[0]["fix"]["commands"][0],
+        format!(
+            "rustup target add wasm32-wasip1 --toolchain {PINNED_TOOLCHAIN}-x86_64-unknown-linux-gnu"
+        )
+    );
+    let output = run(wasmforge().arg("doctor").arg(&dir).arg("--fix"));
+    let err = err_of(&output);
+    assert!(
+        err.contains(&format!(
+            "Running rustup target add wasm32-wasip1 --toolchain {PINNED_TOOLCHAIN}-"
+        )),
+        "shows the command first: {err}"
+    );
+    assert_eq!(output.status.code(), Some(0), "the re-check passes: {err}");
+    assert!(
+        stdout(&output).contains("has wasm32-wasip1"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn wf1002_toolchain_not_installed() {
+    let (_tmp, dir) = project("doctor/rust-missing-toolchain");
+    let (code, doc) = doctor(&dir, &[]);
+    assert_eq!(code, 1);
+    let found = with_code(&doc, "WF1002");
+    assert_eq!(found.len(), 1, "{doc}");
+    assert!(text(&found[0], "message").contains("the toolchain `1.60.0`"));
+    assert_eq!(
+        found[0]["fix"]["commands"][0],
+        "rustup toolchain install 1.60.0 --target wasm32-wasip1"
+    );
+}
+
+#[test]
+fn wf1004_removed_target_name_in_config_and_scripts() {
+    let (_tmp, dir) = project("doctor/rust-wasi-name");
+    let (code, doc) = doctor(&dir, &[]);
+    assert_eq!(code, 1);
+    let found = with_code(&doc, "WF1004");
+    let places: Vec<(String, u64, String)> = found
+        .iter()
+        .map(|d| {
+            let file = text(&d["location"], "file");
+            let short = file
+                .rsplit_once("rust-wasi-name/")
+                .map(|(_, f)| f.to_string())
+                .unwrap_or(file);
+            (
+                short,
+                d["location"]["line"].as_u64().unwrap_or(0),
+                text(d, "severity"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        places,
+        [
+            (".cargo/config.toml".to_string(), 2, "error".to_string()),
+            (".cargo/config.toml".to_string(), 4, "error".to_string()),
+            ("build.sh".to_string(), 2, "warning".to_string()),
+        ]
+    );
+    assert!(
+        fix(&found[0])
+            .contains("replace `wasm32-wasi` by `wasm32-wasip1` on line 2 of .cargo/config.toml")
+    );
+    // wasmforge passes --target itself: the build works, and says what it found.
+    let output = run(wasmforge().arg("build").arg(&dir));
+    assert_eq!(output.status.code(), Some(0), "{}", err_of(&output));
+    assert!(err_of(&output).contains("warning[WF1004]"));
+}
+
+#[test]
+fn wf1005_and_wf1006_stop_the_build_before_cargo() {
+    let (_tmp, dir) = project("doctor/rust-no-artifact");
+    let (code, doc) = doctor(&dir, &[]);
+    assert_eq!(code, 1);
+    let found = with_code(&doc, "WF1005");
+    assert!(
+        text(&found[0], "message")
+            .contains("package `rust-no-artifact` has no binary and no cdylib")
+    );
+    assert!(fix(&found[0]).contains("crate-type = [\"cdylib\"]"));
+    let output = run(wasmforge().arg("build").arg(&dir));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        err_of(&output).contains("error[WF1005]"),
+        "{}",
+        err_of(&output)
+    );
+
+    let (_tmp, dir) = project("doctor/rust-new-msrv");
+    let (code, doc) = doctor(&dir, &[]);
+    assert_eq!(code, 1);
+    let found = with_code(&doc, "WF1006");
+    assert!(
+        text(&found[0], "message").contains("package `rust-new-msrv` needs rustc 1.99"),
+        "{doc}"
+    );
+    assert_eq!(
+        found[0]["location"]["line"], 5,
+        "points at rust-version in Cargo.toml"
+    );
+    let output = run(wasmforge().arg("build").arg(&dir));
+    assert_eq!(output.status.code(), Some(1));
+    let err = err_of(&output);
+    assert!(
+        err.contains("error[WF1006]: package `rust-new-msrv` needs rustc 1.99"),
+        "{err}"
+    );
+    assert!(!err.contains("Compiling"), "cargo must not run: {err}");
+    assert!(!dir.join("target/wasm32-wasip1").exists());
+}
+
+#[test]
+fn wf1007_wf1008_wf1010_wf1012_dependencies_on_the_bare_target() {
+    let (_tmp, dir) = project("doctor/rust-deps-unknown");
+    let (code, doc) = doctor(&dir, &["--target", "unknown"]);
+    assert_eq!(code, 1);
+    let one = |code: &str| -> Value {
+        let found = with_code(&doc, code);
+        assert_eq!(found.len(), 1, "{code}: {doc}");
+        found[0].clone()
+    };
+    let d = one("WF1007");
+    assert!(text(&d, "message").starts_with("getrandom 0.2."), "{d}");
+    assert!(text(&d, "message").contains("required by rust-deps-unknown 0.1.0"));
+    assert!(fix(&d).contains("features = [\"js\"]"));
+    let d = one("WF1008");
+    assert!(text(&d, "message").starts_with("getrandom 0.3."), "{d}");
+    assert!(
+        text(&d, "message")
+            .contains("the `wasm_js` feature and the `getrandom_backend=\"wasm_js\"` cfg")
+    );
+    assert!(fix(&d).contains("--cfg', 'getrandom_backend=\"wasm_js\"'"));
+    let d = one("WF1010");
+    assert!(text(&d, "message").starts_with("mio 1."), "{d}");
+    let d = one("WF1012");
+    assert!(text(&d, "message").starts_with("openssl-sys 0.9."), "{d}");
+    assert!(fix(&d).contains("rustls"));
+    // The same graph for wasip1: getrandom and mio work there; OpenSSL still has no port.
+    let (_, doc) = doctor(&dir, &["--target", "wasip1"]);
+    let codes: Vec<String> = errors(&doc).iter().map(|d| text(d, "code")).collect();
+    assert_eq!(codes, ["WF1012"]);
+    // The build stops before cargo compiles anything.
+    let output = run(wasmforge()
+        .arg("build")
+        .arg(&dir)
+        .args(["--target", "unknown"]));
+    assert_eq!(output.status.code(), Some(1));
+    let err = err_of(&output);
+    for code in ["WF1007", "WF1008", "WF1010", "WF1012"] {
+        assert!(err.contains(&format!("error[{code}]")), "{code}: {err}");
+    }
+    assert!(err.contains("nothing was compiled"), "{err}");
+}
+
+#[test]
+fn wf1009_tokio_with_features_wasm_lacks() {
+    let (_tmp, dir) = project("doctor/rust-tokio-full");
+    let (code, doc) = doctor(&dir, &[]);
+    assert_eq!(code, 1);
+    let found = with_code(&doc, "WF1009");
+    assert_eq!(found.len(), 1);
+    let message = text(&found[0], "message");
+    assert!(
+        message.starts_with("tokio 1.")
+            && message.contains("fs, io-std, net, process, rt-multi-thread, signal"),
+        "{message}"
+    );
+    assert!(fix(&found[0]).contains("default-features = false"));
+}
+
+#[test]
+fn wf1011_c_in_build_scripts_gets_a_compiler_and_runs() {
+    if !require(
+        default_sysroot().is_some() || on_path("clang-16"),
+        "no clang for WebAssembly",
+    ) {
+        return;
+    }
+    let (_tmp, dir) = project("doctor/rust-cc-sys");
+    let (code, doc) = doctor(&dir, &[]);
+    assert_eq!(code, 0, "a warning, not an error");
+    let found = with_code(&doc, "WF1011");
+    assert_eq!(found.len(), 1, "{doc}");
+    assert_eq!(found[0]["severity"], "warning");
+    assert!(
+        text(&found[0], "message").starts_with("rust-cc-sys 0.1.0 compiles C in its build script")
+    );
+    assert!(
+        fix(&found[0]).contains("export CC_wasm32_wasip1=/"),
+        "{}",
+        fix(&found[0])
+    );
+    // wasmforge build sets CC_wasm32_wasip1 itself: the C code compiles and runs.
+    let output = run(wasmforge()
+        .arg("run")
+        .arg(&dir)
+        .env_remove("CC")
+        .env_remove("CC_wasm32_wasip1"));
+    assert_eq!(output.status.code(), Some(0), "{}", err_of(&output));
+    assert!(stdout(&output).contains("the answer from C is 42"));
+    assert!(err_of(&output).contains("for C in build scripts (CC_wasm32_wasip1)"));
+}
+
+#[test]
+fn wf1014_cargo_missing() {
+    let (_tmp, dir) = project("hello-rust");
+    let output = run(wasmforge()
+        .arg("build")
+        .arg(&dir)
+        .env("PATH", "/usr/bin:/bin")
+        // `cargo test` sets CARGO for its children (cargo_metadata uses it); a shell does not.
+        .env_remove("CARGO"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        err_of(&output).contains("error[WF1014]"),
+        "{}",
+        err_of(&output)
+    );
+}
+
+#[test]
+fn go_checks_wf2001_wf2004_wf2005_wf2007() {
+    if !require(on_path("go"), "go is not on PATH") {
+        return;
+    }
+    // WF2001: no go at all.
+    let (_tmp, dir) = project("hello-go");
+    let (code, doc) = doctor_with(
+        wasmforge()
+            .arg("doctor")
+            .arg(&dir)
+            .env("PATH", "/usr/bin:/bin")
+            .env_remove("GOROOT"),
+    );
+    assert_eq!(code, 1);
+    assert_eq!(with_code(&doc, "WF2001").len(), 1, "{doc}");
+    let output = run(wasmforge()
+        .arg("build")
+        .arg(&dir)
+        .env("PATH", "/usr/bin:/bin")
+        .env_remove("GOROOT"));
+    assert!(
+        err_of(&output).contains("error[WF2001]"),
+        "{}",
+        err_of(&output)
+    );
+
+    // WF2007: GOFLAGS that cannot work on wasip1 stop the build before go runs.
+    let (code, doc) = doctor_with(wasmforge().arg("doctor").arg(&dir).env("GOFLAGS", "-race"));
+    assert_eq!(code, 1);
+    let found = with_code(&doc, "WF2007");
+    assert!(
+        text(&found[0], "message").contains("GOFLAGS contains `-race`"),
+        "{doc}"
+    );
+    let output = run(wasmforge().arg("build").arg(&dir).env("GOFLAGS", "-race"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(err_of(&output).contains("error[WF2007]"));
+
+    // WF2004: cgo.
+    let (_tmp, dir) = project("doctor/go-cgo");
+    let (code, doc) = doctor(&dir, &[]);
+    assert_eq!(code, 1);
+    let found = with_code(&doc, "WF2004");
+    assert!(
+        text(&found[0], "message").starts_with("main.go:5 uses cgo"),
+        "{doc}"
+    );
+    assert_eq!(found[0]["location"]["line"], 5);
+    let output = run(wasmforge().arg("build").arg(&dir));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(err_of(&output).contains("error[WF2004]"));
+    assert!(!dir.join("target/wasmforge/wasip1").exists());
+
+    // WF2005: a warning with file:line; the build goes on (and `go 1.20` in go.mod is fine).
+    let (_tmp, dir) = project("doctor/go-std");
+    let (code, doc) = doctor(&dir, &[]);
+    assert_eq!(code, 0);
+    let found = with_code(&doc, "WF2005");
+    assert!(
+        text(&found[0], "message").starts_with("main.go:5 imports `os/exec`"),
+        "{doc}"
+    );
+    let output = run(wasmforge().arg("build").arg(&dir));
+    assert_eq!(output.status.code(), Some(0), "{}", err_of(&output));
+    assert!(err_of(&output).contains("warning[WF2005]"));
+}
+
+#[test]
+fn wf2008_tinygo_asked_for_but_missing() {
+    if on_path("tinygo") {
+        eprintln!("skipped: tinygo is installed");
+        return;
+    }
+    let (_tmp, dir) = project("hello-go");
+    let (code, doc) = doctor(&dir, &["--toolchain", "tinygo"]);
+    assert_eq!(code, 1);
+    let found = with_code(&doc, "WF2008");
+    assert!(fix(&found[0]).contains("tinygo.org"));
+}
+
+/// A folder holding a copy of clang-16's driver (it loads LLVM from the system), so that its
+/// resource folder — where compiler-rt's builtins live — is empty: a real clang without builtins.
+fn clang_copy(with_wasm_ld: bool) -> Option<(tempfile::TempDir, PathBuf)> {
+    let real = Path::new("/usr/lib/llvm-16/bin/clang");
+    if !real.is_file() {
+        return None;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    std::fs::copy(real, bin.join("clang-16")).expect("copy clang");
+    if with_wasm_ld {
+        std::os::unix::fs::symlink("/usr/lib/llvm-16/bin/wasm-ld", bin.join("wasm-ld-16"))
+            .expect("symlink");
+    }
+    Some((tmp, bin))
+}
+
+#[test]
+fn c_toolchain_checks_wf3001_to_wf3004() {
+    let (_tmp, dir) = project("hello-c");
+    // WF3001: nothing at all on PATH.
+    let empty = tempfile::tempdir().expect("tempdir");
+    let (code, doc) = doctor_with(
+        wasmforge()
+            .arg("doctor")
+            .arg(&dir)
+            .env("PATH", empty.path())
+            .env_remove("WASI_SDK_PATH"),
+    );
+    assert_eq!(code, 1);
+    assert_eq!(with_code(&doc, "WF3001").len(), 1, "{doc}");
+    let output = run(wasmforge()
+        .arg("build")
+        .arg(&dir)
+        .env("PATH", empty.path())
+        .env_remove("WASI_SDK_PATH"));
+    assert!(
+        err_of(&output).contains("error[WF3001]"),
+        "{}",
+        err_of(&output)
+    );
+
+    let Some((_clang, bin)) = clang_copy(false) else {
+        require(false, "clang-16 is not installed");
+        return;
+    };
+    // WF3002: clang with the backend but no wasm-ld anywhere it looks.
+    let (code, doc) = doctor_with(
+        wasmforge()
+            .arg("doctor")
+            .arg(&dir)
+            .env("PATH", &bin)
+            .env_remove("WASI_SDK_PATH"),
+    );
+    assert_eq!(code, 1);
+    let found = with_code(&doc, "WF3002");
+    assert_eq!(found.len(), 1, "{doc}");
+    assert!(fix(&found[0]).contains("lld-16"));
+
+    // WF3003: a WASI_SYSROOT that is not one.
+    let (code, doc) = doctor_with(
+        wasmforge()
+            .arg("doctor")
+            .arg(&dir)
+            .env("WASI_SYSROOT", "/nonexistent/sysroot")
+            .env("PATH", "/usr/bin:/bin")
+            .env_remove("WASI_SDK_PATH"),
+    );
+    assert_eq!(code, 1);
+    let found = with_code(&doc, "WF3003");
+    assert!(
+        text(&found[0], "message").contains("/nonexistent/sysroot"),
+        "{doc}"
+    );
+
+    // WF3004: clang and wasm-ld, but no libclang_rt.builtins-wasm32.a for this clang.
+    let Some((_clang, bin)) = clang_copy(true) else {
+        return;
+    };
+    let (code, doc) = doctor_with(
+        wasmforge()
+            .arg("doctor")
+            .arg(&dir)
+            .env("PATH", &bin)
+            .env_remove("WASI_SDK_PATH"),
+    );
+    assert_eq!(code, 1);
+    let found = with_code(&doc, "WF3004");
+    assert_eq!(found.len(), 1, "{doc}");
+    assert!(text(&found[0], "message").contains("libclang_rt.builtins-wasm32.a"));
+    assert!(fix(&found[0]).contains("apt-get install libclang-rt-16-dev-wasm32"));
+}
+
+#[test]
+fn c_headers_wf3005_wf3006_before_compiling_and_wf3007_after() {
+    if !require(
+        default_sysroot().is_some() || on_path("clang-16"),
+        "no clang for WebAssembly",
+    ) {
+        return;
+    }
+    let (_tmp, dir) = project("doctor/c-headers");
+    let (code, doc) = doctor(&dir, &[]);
+    assert_eq!(code, 1);
+    let d = &with_code(&doc, "WF3005")[0];
+    assert!(
+        text(d, "message").contains("main.c:2 includes <signal.h>"),
+        "{d}"
+    );
+    assert!(
+        fix(d).contains("defines = [\"_WASI_EMULATED_SIGNAL\"]")
+            && fix(d).contains("libs = [\"wasi-emulated-signal\"]")
+    );
+    let d = &with_code(&doc, "WF3006")[0];
+    assert!(
+        text(d, "message").contains("main.c:1 includes <pthread.h>"),
+        "{d}"
+    );
+    let output = run(wasmforge().arg("build").arg(&dir));
+    assert_eq!(output.status.code(), Some(1));
+    let err = err_of(&output);
+    assert!(
+        err.contains("error[WF3005]") && err.contains("error[WF3006]"),
+        "{err}"
+    );
+    assert!(!err.contains("bits/"), "no compiler ran: {err}");
+
+    // A header wasmforge does not know: clang falls into glibc, and the failure is explained
+    // after clang's own message.
+    let (_tmp, dir) = project("doctor/c-host-header");
+    let output = run(wasmforge().arg("build").arg(&dir));
+    assert_eq!(output.status.code(), Some(1));
+    let err = err_of(&output);
+    let clang_at = err.find("fatal error: 'bits/").expect("clang's message");
+    let ours = err
+        .find("error[WF3007]: `mntent.h` is not part of WASI preview 1")
+        .expect("the diagnostic");
+    assert!(
+        clang_at < ours,
+        "diagnostic after the compiler's output: {err}"
+    );
+    assert!(err.contains("main.c:2"), "{err}");
+}
+
+#[test]
+fn wf4002_imports_a_wasi_host_lacks_after_the_build() {
+    if !require(
+        default_sysroot().is_some() || on_path("clang-16"),
+        "no clang for WebAssembly",
+    ) {
+        return;
+    }
+    let (_tmp, dir) = project("doctor/c-undefined");
+    let output = run(wasmforge().arg("build").arg(&dir));
+    assert_eq!(output.status.code(), Some(0), "{}", err_of(&output));
+    assert!(
+        err_of(&output).contains("warning[WF4002]")
+            && err_of(&output).contains("`env::host_random`"),
+        "{}",
+        err_of(&output)
+    );
+    let (code, doc) = doctor(&dir, &[]);
+    assert_eq!(code, 0);
+    let found = with_code(&doc, "WF4002");
+    assert!(
+        text(&found[0], "message").contains("`env::host_random`"),
+        "{doc}"
+    );
+}
+
+#[test]
+fn wf4001_a_wasm_opt_on_path_that_rejects_current_features() {
+    if !require(
+        Path::new("/usr/bin/wasm-opt").is_file(),
+        "Debian's binaryen is not installed",
+    ) {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (_, doc) = doctor_with(
+        wasmforge()
+            .arg("doctor")
+            .current_dir(tmp.path())
+            .env("PATH", "/usr/bin:/bin"),
+    );
+    let found = with_code(&doc, "WF4001");
+    assert_eq!(found.len(), 1, "{doc}");
+    assert!(text(&found[0], "message").contains("bulk-memory"), "{doc}");
+    assert!(fix(&found[0]).contains("--enable-bulk-memory"));
+    assert!(fix(&found[0]).contains("wasmforge opt"));
+}
+
+#[test]
+fn sarif_github_and_gitlab_reports() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (_keep, dir) = project("doctor/rust-wasi-name");
+    // A repository around the project: CI reports name files relative to its root.
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir_all(&repo).expect("mkdir");
+    let project_dir = repo.join("app");
+    std::fs::rename(&dir, &project_dir).expect("move");
+    std::fs::create_dir(repo.join(".git")).expect("mkdir .git");
+
+    let output = run(wasmforge()
+        .args(["doctor", "--format", "sarif"])
+        .arg(&project_dir));
+    assert_eq!(output.status.code(), Some(1));
+    let sarif_path = tmp.path().join("doctor.sarif");
+    std::fs::write(&sarif_path, &output.stdout).expect("write");
+    let doc = json(&output);
+    let result = &doc["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "WF1004");
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "app/.cargo/config.toml"
+    );
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["region"]["startLine"],
+        2
+    );
+    let schema = repo_root().join("tests/schemas/sarif-schema-2.1.0.json");
+    if require(
+        on_path("check-jsonschema"),
+        "check-jsonschema is not installed (pip install check-jsonschema)",
+    ) {
+        let check = run(std::process::Command::new("check-jsonschema")
+            .arg("--schemafile")
+            .arg(&schema)
+            .arg(&sarif_path));
+        assert_eq!(
+            check.status.code(),
+            Some(0),
+            "SARIF must validate: {}",
+            stdout(&check)
+        );
+    }
+
+    let output = run(wasmforge()
+        .args(["doctor", "--format", "github"])
+        .arg(&project_dir));
+    let out = stdout(&output);
+    assert!(
+        out.lines().any(|l| l.starts_with("::error file=app/.cargo/config.toml,line=2,title=WF1004 the removed target name `wasm32-wasi`::")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("::warning file=app/build.sh,line=2,")),
+        "{out}"
+    );
+    assert!(
+        out.contains("%0AFix: replace"),
+        "multi-line messages are escaped: {out}"
+    );
+
+    let output = run(wasmforge()
+        .args(["doctor", "--format", "gitlab"])
+        .arg(&project_dir));
+    let issues = json(&output);
+    let issues: Vec<&Value> = issues
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter(|i| i["check_name"] == "WF1004")
+        .collect();
+    assert_eq!(issues.len(), 3);
+    assert_eq!(issues[0]["check_name"], "WF1004");
+    assert_eq!(issues[0]["location"]["path"], "app/.cargo/config.toml");
+    assert_eq!(issues[0]["location"]["lines"]["begin"], 2);
+    assert_eq!(issues[0]["severity"], "critical");
+    assert_eq!(issues[2]["severity"], "minor");
+    let prints: std::collections::BTreeSet<&str> = issues
+        .iter()
+        .filter_map(|i| i["fingerprint"].as_str())
+        .collect();
+    assert_eq!(prints.len(), 3, "fingerprints are distinct");
+
+    // Other commands refuse the CI formats.
+    let output = run(wasmforge()
+        .args(["build", "--format", "sarif"])
+        .arg(&project_dir));
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn explain_prints_the_catalog() {
+    let output = run(wasmforge().args(["explain", "wf1001"]));
+    assert_eq!(output.status.code(), Some(0));
+    let out = stdout(&output);
+    assert!(
+        out.starts_with("WF1001: Rust target not installed for the project's toolchain"),
+        "{out}"
+    );
+    assert!(out.contains("rustup target add"));
+    let output = run(wasmforge().args(["explain", "--list", "--format", "json"]));
+    let list = json(&output);
+    let codes: Vec<&str> = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|e| e["code"].as_str())
+        .collect();
+    assert!(codes.len() >= 30 && codes.contains(&"WF4002"), "{codes:?}");
+    let docs = std::fs::read_to_string(repo_root().join("docs/diagnostics.md"))
+        .expect("docs/diagnostics.md");
+    for code in &codes {
+        assert!(docs.contains(&format!("## {code}")), "{code} documented");
+    }
+    let output = run(wasmforge().args(["explain", "WF9999"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(err_of(&output).contains("explain --list"));
+}
