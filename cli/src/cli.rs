@@ -36,7 +36,7 @@ pub struct GlobalArgs {
     /// When to use colour (also honours NO_COLOR)
     #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
     pub color: ColorWhen,
-    /// Output format of reports on stdout (sarif, github and gitlab: `doctor` only)
+    /// Output format of reports on stdout (sarif, github, gitlab: `doctor` only)
     #[arg(long, global = true, value_enum, default_value_t = FormatArg::Human, value_name = "FORMAT")]
     pub format: FormatArg,
 }
@@ -61,6 +61,8 @@ pub enum FormatArg {
     Github,
     /// GitLab Code Quality report, doctor only
     Gitlab,
+    /// doctor: github on GitHub Actions, gitlab on GitLab CI, else human; others: human
+    Auto,
 }
 
 /// The CI report formats, which only `doctor` writes.
@@ -86,6 +88,16 @@ impl FormatArg {
             FormatArg::Github => Some(CiFormat::Github),
             FormatArg::Gitlab => Some(CiFormat::Gitlab),
             _ => None,
+        }
+    }
+
+    /// `auto` for doctor: the report format of the CI it runs in, if any.
+    pub fn ci_auto(self) -> Option<CiFormat> {
+        let set = |var: &str| std::env::var(var).is_ok_and(|v| v == "true");
+        match self {
+            FormatArg::Auto if set("GITHUB_ACTIONS") => Some(CiFormat::Github),
+            FormatArg::Auto if set("GITLAB_CI") => Some(CiFormat::Gitlab),
+            other => other.ci(),
         }
     }
 }

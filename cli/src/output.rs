@@ -22,6 +22,8 @@ pub struct Ctx {
     pub format: Format,
     /// `--format sarif|github|gitlab` (doctor's CI reports).
     pub ci_format: Option<CiFormat>,
+    /// What `--format auto` means for doctor here (the CI's own format, or none).
+    pub ci_auto: Option<CiFormat>,
     pub verbose: u8,
     pub quiet: bool,
     /// Whether stderr gets colour (also passed to compilers for their diagnostics).
@@ -46,6 +48,7 @@ impl Ctx {
         Ctx {
             format: global.format.base(),
             ci_format: global.format.ci(),
+            ci_auto: global.format.ci_auto(),
             verbose: global.verbose,
             quiet: global.quiet,
             color_stderr,

@@ -759,6 +759,26 @@ fn sarif_github_and_gitlab_reports() {
         .collect();
     assert_eq!(prints.len(), 3, "fingerprints are distinct");
 
+    // `auto` picks the CI's own format.
+    let output = run(wasmforge()
+        .args(["doctor", "--format", "auto"])
+        .arg(&project_dir)
+        .env("GITHUB_ACTIONS", "true"));
+    assert!(
+        stdout(&output).starts_with("::error file=app/"),
+        "{}",
+        stdout(&output)
+    );
+    let output = run(wasmforge()
+        .args(["doctor", "--format", "auto"])
+        .arg(&project_dir)
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITLAB_CI"));
+    assert!(
+        stdout(&output).contains("(rust, wasip1)"),
+        "human outside CI"
+    );
+
     // Other commands refuse the CI formats.
     let output = run(wasmforge()
         .args(["build", "--format", "sarif"])

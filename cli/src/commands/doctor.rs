@@ -31,6 +31,7 @@ use crate::reporter::TermReporter;
 ///   wasmforge doctor --format sarif > doctor.sarif
 ///   wasmforge doctor --format github      (annotations in a GitHub Actions log)
 ///   wasmforge doctor --format gitlab > gl-code-quality-report.json
+///   wasmforge doctor --format auto        (github on GitHub Actions, gitlab on GitLab CI)
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -102,7 +103,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     }
 
     let root = repository_root(report.project.as_ref().map(|p| p.path.as_path()));
-    match (ctx.ci_format, ctx.format) {
+    match (ctx.ci_auto, ctx.format) {
         (Some(CiFormat::Sarif), _) => crate::output::print_json(&sarif(&report, &root))?,
         (Some(CiFormat::Gitlab), _) => crate::output::print_json(&code_quality(&report, &root))?,
         (Some(CiFormat::Github), _) => print_github(&report, &root)?,
