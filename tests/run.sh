@@ -23,11 +23,12 @@ if ! rustup toolchain list | grep -q '^nightly'; then
     rustup toolchain install nightly --profile minimal --no-self-update
 fi
 
-# A pinned stable release without Wasm targets: `doctor --fix` adds one and the test removes it.
-# (Nightly's Wasm std is not on the dist server any more, so nightly cannot serve for that.)
-if ! rustup toolchain list | grep -q '^1\.94\.0'; then
-    step "rustup toolchain install 1.94.0 (minimal, no Wasm targets)"
-    rustup toolchain install 1.94.0 --profile minimal --no-self-update
+# A pinned old stable release without Wasm targets: `doctor --fix` adds wasm32-wasip1 and the
+# test removes it again (nightly's Wasm std is gone from the dist server, so nightly cannot serve);
+# 1.81 also predates wasm32-wasip2, the real "rustc too old for the target" case.
+if ! rustup toolchain list | grep -q '^1\.81\.0'; then
+    step "rustup toolchain install 1.81.0 (minimal, no Wasm targets)"
+    rustup toolchain install 1.81.0 --profile minimal --no-self-update
 fi
 
 # Go, C and build tools from Debian: clang-16/lld-16/wasi-libc are the C toolchain (clang-16

@@ -191,7 +191,18 @@ fn rust_checks(project: &project::Project, target: Target, reporter: &dyn Report
         .ok()
         .and_then(|tc| toolchain::rust::rustc_version(tc, reporter));
     if let Ok(tc) = &resolved {
-        checks.push(r::rustc_check(&tc.name, rustc, target));
+        let check = r::rustc_check(&tc.name, rustc, target);
+        if check.status == Status::Error {
+            // `rustup target add` cannot help a rustc that predates the target.
+            checks[0] = Check::note(
+                "rust-target",
+                format!(
+                    "`{}` needs a newer rustc first (below)",
+                    target.rust_triple()
+                ),
+            );
+        }
+        checks.push(check);
     }
     checks.push(r::renamed_target_check(
         &project.dir,

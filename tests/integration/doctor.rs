@@ -197,6 +197,50 @@ fn doctor_fix_adds_the_missing_target_and_the_recheck_passes() {
 }
 
 #[test]
+fn wf1003_rustc_older_than_the_target() {
+    let _pinned = pinned_lock();
+    let home = std::env::var("RUSTUP_HOME")
+        .unwrap_or_else(|_| format!("{}/.rustup", std::env::var("HOME").unwrap_or_default()));
+    if !require(
+        Path::new(&home)
+            .join(format!(
+                "toolchains/{PINNED_TOOLCHAIN}-x86_64-unknown-linux-gnu"
+            ))
+            .is_dir(),
+        "the pinned toolchain is not installed (tests/run.sh installs it)",
+    ) {
+        return;
+    }
+    let (_tmp, dir) = project("doctor/rust-pinned");
+    let (code, doc) = doctor(&dir, &["--target", "wasip2"]);
+    assert_eq!(code, 1);
+    let found = with_code(&doc, "WF1003");
+    assert_eq!(found.len(), 1, "{doc}");
+    assert!(
+        text(&found[0], "message").starts_with(&format!(
+            "rustc {PINNED_TOOLCHAIN} (toolchain `{PINNED_TOOLCHAIN}-"
+        )),
+        "{doc}"
+    );
+    assert!(text(&found[0], "message").contains("needs Rust 1.82 or newer"));
+    assert!(
+        with_code(&doc, "WF1001").is_empty(),
+        "`rustup target add` cannot help here: {doc}"
+    );
+    let output = run(wasmforge()
+        .arg("build")
+        .arg(&dir)
+        .args(["--target", "wasip2"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        err_of(&output).contains("error[WF1003]"),
+        "{}",
+        err_of(&output)
+    );
+    assert!(!dir.join("target").exists(), "cargo must not run");
+}
+
+#[test]
 fn wf1002_toolchain_not_installed() {
     let (_tmp, dir) = project("doctor/rust-missing-toolchain");
     let (code, doc) = doctor(&dir, &[]);

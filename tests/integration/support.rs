@@ -291,8 +291,9 @@ pub fn nightly_lock() -> std::sync::MutexGuard<'static, ()> {
     NIGHTLY.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// A stable release that tests/run.sh installs without Wasm targets, for `doctor --fix`.
-pub const PINNED_TOOLCHAIN: &str = "1.94.0";
+/// A stable release that tests/run.sh installs without Wasm targets: `doctor --fix` adds
+/// wasm32-wasip1 to it, and it predates wasm32-wasip2 (Rust 1.82).
+pub const PINNED_TOOLCHAIN: &str = "1.81.0";
 
 /// Held by the test that adds a target to [`PINNED_TOOLCHAIN`] and removes it again.
 pub static PINNED: std::sync::Mutex<()> = std::sync::Mutex::new(());

@@ -70,13 +70,22 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
         })?;
     // Fail before cargo runs: its own message for a missing target is a wall of
     // "can't find crate for `core`" errors that never names the fix.
+    // A rustc older than the target cannot get it with `rustup target add`: say that first.
+    let rustc = rust_toolchain::rustc_version(&toolchain, reporter);
+    super::preflight(
+        [diagnostics::rust::rustc_check(
+            &toolchain.name,
+            rustc,
+            target,
+        )],
+        reporter,
+    )?;
     toolchain.require_target(triple)?;
 
     let resolved = resolve_workspace(project, options, &toolchain.name, reporter)?;
     let plan = &resolved.plan;
 
     // Pre-flight: what would make cargo fail, said before it runs.
-    let rustc = rust_toolchain::rustc_version(&toolchain, reporter);
     let mut dep_env = diagnostics::rust::DepEnv::read(&project.dir, target);
     let c_for_scripts = (target != Target::Unknown
         && !dep_env.cc_set
@@ -94,7 +103,6 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
     dep_env.c_compiler = c_for_scripts.as_ref().map(|tc| tc.cc[0].clone());
     let build_target = std::env::var("CARGO_BUILD_TARGET").ok();
     let mut checks = vec![
-        diagnostics::rust::rustc_check(&toolchain.name, rustc, target),
         diagnostics::rust::renamed_target_check(
             &project.dir,
             false,
