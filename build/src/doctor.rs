@@ -246,6 +246,14 @@ fn rust_checks(project: &project::Project, target: Target, reporter: &dyn Report
             });
             checks.extend(r::wasm_bindgen_check(&facts, cli));
         }
+        Err(crate::Error::ToolNotFound { .. }) => checks.push(Check::from(
+            "packages",
+            vec![Diagnostic::new(
+                "WF1014",
+                "cargo was not found on PATH",
+                "install Rust with rustup (https://rustup.rs), or put ~/.cargo/bin on PATH",
+            )],
+        )),
         Err(err) => checks.push(Check::failed(
             "packages",
             format!(

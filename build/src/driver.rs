@@ -438,9 +438,20 @@ fn finish_artifact(job: &Job<'_>, artifact: &mut Artifact, reporter: &dyn Report
         && artifact.kind == ArtifactKind::Command
         && artifact.encoding == Encoding::Module
     {
-        let bytes = fs_err::read(&artifact.path)?;
-        for d in crate::diagnostics::wasm::imports_check(&bytes, &artifact.path).diagnostics {
-            reporter.diagnostic(&d);
+        // Keyed by content and place, so a no-op rebuild does not read the module again.
+        let key = format!("imports {} {}", artifact.sha256, artifact.path.display());
+        let found = match crate::cache::load::<Vec<Diagnostic>>("checks", &key) {
+            Some(found) => found,
+            None => {
+                let bytes = fs_err::read(&artifact.path)?;
+                let found =
+                    crate::diagnostics::wasm::imports_check(&bytes, &artifact.path).diagnostics;
+                crate::cache::store("checks", &key, Vec::new(), &found);
+                found
+            }
+        };
+        for d in &found {
+            reporter.diagnostic(d);
         }
     }
     let wants = job.options.profile == Profile::Release || !job.config.validate.is_empty();

@@ -568,6 +568,21 @@ fn c_toolchain_checks_wf3001_to_wf3004() {
         err_of(&output)
     );
 
+    // A WASI_SDK_PATH that holds no wasi-sdk, asked for by name: WF3001 saying where it looked.
+    let (code, doc) = doctor_with(
+        wasmforge()
+            .arg("doctor")
+            .arg(&dir)
+            .args(["--toolchain", "wasi-sdk"])
+            .env("WASI_SDK_PATH", empty.path()),
+    );
+    assert_eq!(code, 1);
+    let found = with_code(&doc, "WF3001");
+    assert!(
+        text(&found[0], "message").contains(&format!("wasi-sdk at {}", empty.path().display())),
+        "{doc}"
+    );
+
     let Some((_clang, bin)) = clang_copy(false) else {
         require(false, "clang-16 is not installed");
         return;

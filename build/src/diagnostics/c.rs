@@ -35,7 +35,7 @@ pub fn toolchain_check(found: &crate::Result<CToolchain>) -> Check {
             if !found.iter().any(|d| d.code == "WF3001") {
                 found.push(Diagnostic::new(
                     "WF3001",
-                    "no C compiler for WebAssembly is usable",
+                    format!("no C compiler for WebAssembly is usable (looked at: {})", looked.join("; ")),
                     "Debian/Ubuntu: `apt-get install clang lld wasi-libc libclang-rt-dev-wasm32`; or `pip install ziglang`; or set WASI_SDK_PATH to a wasi-sdk",
                 ));
             }

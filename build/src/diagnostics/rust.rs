@@ -764,5 +764,16 @@ mod tests {
             .expect("check");
         assert!(good.diagnostics.is_empty());
         assert!(wasm_bindgen_check(&RustFacts::default(), None).is_none());
+        // The crate without the CLI (the CLI cannot be installed here: the real "missing" path).
+        let cli = which::which("wasm-bindgen")
+            .ok()
+            .map(|p| (p, "0.0.0".to_string()));
+        if cli.is_none() {
+            let check = wasm_bindgen_check(&facts, None).expect("check");
+            assert!(
+                check.diagnostics.is_empty()
+                    && check.detail.contains("no wasm-bindgen CLI on PATH")
+            );
+        }
     }
 }

@@ -191,8 +191,15 @@ const PREVIEW1: &[&str] = &[
 pub fn imports_check(bytes: &[u8], file: &Path) -> Check {
     let mut found = Vec::new();
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
-        let Ok(wasmparser::Payload::ImportSection(reader)) = payload else {
-            continue;
+        let reader = match payload {
+            Ok(wasmparser::Payload::ImportSection(reader)) => reader,
+            // Imports come before functions: stop before walking the code.
+            Ok(
+                wasmparser::Payload::FunctionSection(_)
+                | wasmparser::Payload::CodeSectionStart { .. },
+            )
+            | Err(_) => break,
+            Ok(_) => continue,
         };
         for import in reader.into_iter().flatten() {
             let ok = import.module == "wasi_snapshot_preview1" && PREVIEW1.contains(&import.name);
