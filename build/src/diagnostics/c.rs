@@ -254,7 +254,7 @@ pub fn headers_check(files: &[PathBuf], config: &CConfig, sysroot_include: Optio
                     Diagnostic::new(
                         "WF3006",
                         format!("{}:{} includes <{header}>, which WASI preview 1 does not have: {why}", file.display(), n + 1),
-                        format!("compile this code only for other platforms (`#ifndef __wasi__` around the include and its uses)"),
+                        "compile this code only for other platforms (`#ifndef __wasi__` around the include and its uses)".to_string(),
                     )
                     .at(file, at),
                 );

@@ -181,6 +181,15 @@ pub fn catalog_markdown() -> String {
     out
 }
 
+/// `1 crate`, `2 crates`.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,14 +221,5 @@ mod tests {
             list[0].title,
             "Rust target not installed for the project's toolchain"
         );
-    }
-}
-
-/// `1 crate`, `2 crates`.
-pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
     }
 }

@@ -252,7 +252,7 @@ pub fn built_artifacts(dir: &Path) -> Vec<PathBuf> {
             }
         }
     }
-    out.sort_by(|a, b| b.0.cmp(&a.0));
+    out.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
     out.into_iter().map(|(_, p)| p).collect()
 }
 
