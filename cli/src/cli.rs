@@ -122,6 +122,8 @@ pub enum Command {
     #[command(subcommand)]
     Cache(commands::cache::CacheCommand),
     Doctor(commands::doctor::Args),
+    Push(commands::push::Args),
+    Pull(commands::pull::Args),
     Explain(commands::explain::Args),
     Completions(commands::completions::Args),
 }

@@ -95,8 +95,12 @@ pub fn report_error(ctx: &Ctx, err: &anyhow::Error) -> ExitStatus {
     let build_err = err
         .chain()
         .find_map(|c| c.downcast_ref::<wasmforge_build::Error>());
+    let registry_err = err
+        .chain()
+        .find_map(|c| c.downcast_ref::<wasmforge_registry::Error>());
     let status = match build_err.map(|e| e.kind()) {
         Some(wasmforge_build::ErrorKind::Usage) => ExitStatus::Usage,
+        _ if registry_err.is_some_and(|e| e.is_usage()) => ExitStatus::Usage,
         _ => ExitStatus::Failure,
     };
     let host_err = err
@@ -104,7 +108,8 @@ pub fn report_error(ctx: &Ctx, err: &anyhow::Error) -> ExitStatus {
         .find_map(|c| c.downcast_ref::<crate::host::HostError>());
     let hint = build_err
         .and_then(|e| e.hint())
-        .or_else(|| host_err.and_then(|e| e.hint()));
+        .or_else(|| host_err.and_then(|e| e.hint()))
+        .or_else(|| registry_err.and_then(|e| e.hint()));
     let details = build_err.and_then(|e| match e {
         wasmforge_build::Error::ToolFailed { stderr, .. } if !stderr.trim().is_empty() => {
             Some(stderr.clone())

@@ -1,1 +1,67 @@
+//! `wasmforge-registry`: Wasm artifacts to and from OCI registries and OCI image layout folders.
+//!
+//! [`reference::Ref`] says where (a registry repository, or `oci:DIR[:TAG]`); [`manifest`]
+//! builds the CNCF Wasm artifact (and the `wasi/wasm` image) from a module's bytes and reads
+//! manifests back; [`layout`] and [`remote`] store and fetch them, verifying every digest.
 
+pub mod error;
+pub mod layout;
+pub mod manifest;
+pub mod reference;
+pub mod remote;
+pub mod time;
+
+pub use error::{Error, Result};
+pub use reference::Ref;
+
+/// What was pushed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PushReport {
+    /// Every reference written (one per tag), e.g. `localhost:5000/hello:1.0`.
+    pub references: Vec<String>,
+    /// The manifest digest (`sha256:…`).
+    pub digest: String,
+    /// Media type of the manifest's config: which layout was written.
+    pub config_media_type: String,
+    /// Blobs uploaded, and blobs the destination already had.
+    pub uploaded: usize,
+    pub skipped: usize,
+    pub size: u64,
+}
+
+/// What was pulled.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PullReport {
+    pub reference: String,
+    /// The manifest digest.
+    pub digest: String,
+    /// The media type of the Wasm layer that was found.
+    pub layer_media_type: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// sha256 of `bytes` as an OCI digest (`sha256:<hex>`).
+pub fn digest_of(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    let hash = sha2::Sha256::digest(bytes);
+    let mut hex = String::with_capacity(64);
+    for b in hash {
+        hex.push_str(&format!("{b:02x}"));
+    }
+    format!("sha256:{hex}")
+}
+
+/// Fails unless `bytes` hash to `expected`.
+pub fn verify(bytes: &[u8], expected: &str, what: &str) -> Result<()> {
+    let actual = digest_of(bytes);
+    if actual == expected {
+        Ok(())
+    } else {
+        Err(Error::DigestMismatch {
+            what: what.to_string(),
+            expected: expected.to_string(),
+            actual,
+        })
+    }
+}

@@ -16,7 +16,9 @@ fn help_snapshots() {
     insta::assert_snapshot!("help-run", help(&["run"]));
     insta::assert_snapshot!("help-precompile", help(&["precompile"]));
     insta::assert_snapshot!("help-cache", help(&["cache"]));
-    for command in ["opt", "validate", "inspect", "strip", "doctor", "explain"] {
+    for command in [
+        "opt", "validate", "inspect", "strip", "doctor", "explain", "push", "pull",
+    ] {
         insta::assert_snapshot!(format!("help-{command}"), help(&[command]));
     }
 }

@@ -7,6 +7,7 @@ mod build_rust;
 mod cli;
 mod doctor;
 mod install;
+mod registry;
 mod run;
 mod support;
 mod wasm_tools;

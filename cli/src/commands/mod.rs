@@ -8,6 +8,8 @@ pub mod explain;
 pub mod inspect;
 pub mod opt;
 pub mod precompile;
+pub mod pull;
+pub mod push;
 pub mod run;
 pub mod strip;
 pub mod validate;
@@ -29,6 +31,8 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Doctor(args) => doctor::run(args, ctx),
         Command::Explain(args) => explain::run(args, ctx),
+        Command::Push(args) => push::run(args, ctx),
+        Command::Pull(args) => pull::run(args, ctx),
         Command::Build(args) => build::run(args, ctx),
         Command::Run(args) => run::run(args, ctx),
         Command::Opt(args) => opt::run(args, ctx),

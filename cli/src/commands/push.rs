@@ -1,0 +1,279 @@
+//! `wasmforge push`: ship a module or component to an OCI registry or layout folder.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use wasmforge_build::{BuildOptions, Profile};
+use wasmforge_registry::manifest::{self, Layout};
+use wasmforge_registry::{Ref, layout, remote};
+
+use crate::cli::Format;
+use crate::exit::ExitStatus;
+use crate::output::{Ctx, DIM, human_size};
+use crate::reporter::TermReporter;
+
+/// Push a Wasm module or component to an OCI registry (or an `oci:DIR` layout folder)
+///
+/// Writes the CNCF Wasm OCI artifact (one `application/wasm` layer, config
+/// `application/vnd.wasm.config.v0+json`) for core modules and components alike, or with
+/// `--layout image` a single-layer `wasi/wasm` OCI image that containerd Wasm shims run.
+/// A project folder is built first, in release. The same bytes give the same digest:
+/// `created` comes from SOURCE_DATE_EPOCH, else the last git commit. Blobs the registry
+/// already has are not uploaded again.
+///
+/// Examples:
+///   wasmforge push app.wasm ghcr.io/acme/app:1.0
+///   wasmforge push . localhost:5000/app --tag 1.0 --tag latest
+///   wasmforge push app.wasm oci:out/layout:1.0
+///   wasmforge push app.wasm ghcr.io/acme/app:1.0 --layout image
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// A .wasm file, or a project folder (built in release first)
+    #[arg(value_name = "FILE|DIR")]
+    input: PathBuf,
+    /// Where to: `registry/repository[:tag]`, or `oci:DIR[:TAG]`
+    #[arg(value_name = "REF")]
+    reference: String,
+    /// Also tag it (repeatable); the reference's own tag is used when none is given
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+    /// A manifest annotation (repeatable), e.g. org.opencontainers.image.version=1.0
+    #[arg(long = "annotation", value_name = "KEY=VALUE", value_parser = parse_annotation)]
+    annotations: Vec<(String, String)>,
+    /// What to write: wasm (the CNCF Wasm artifact) or image (a wasi/wasm OCI image)
+    #[arg(long, value_name = "LAYOUT", default_value = "wasm", value_parser = parse_layout)]
+    layout: Layout,
+    #[command(flatten)]
+    connection: Connection,
+}
+
+/// Flags for talking to a registry.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Connection {
+    /// A registry (host[:port]) to reach over plain HTTP (localhost always is; repeatable)
+    #[arg(long = "insecure", value_name = "REGISTRY")]
+    pub insecure: Vec<String>,
+    /// A CA certificate (PEM) to trust, for registries with a private CA
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Connection {
+    pub fn options(&self) -> remote::Options {
+        remote::Options {
+            insecure: self.insecure.clone(),
+            ca_file: self.ca_file.clone(),
+            auth: remote::Auth::from_env(),
+        }
+    }
+}
+
+fn parse_annotation(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not KEY=VALUE")),
+    }
+}
+
+fn parse_layout(s: &str) -> Result<Layout, String> {
+    match s {
+        "wasm" => Ok(Layout::Wasm),
+        "image" => Ok(Layout::Image),
+        other => Err(format!("unknown layout `{other}`: use wasm or image")),
+    }
+}
+
+pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    let reference = Ref::parse(&args.reference)?;
+    if !args.input.exists() {
+        return Err(wasmforge_build::Error::PathNotFound {
+            path: args.input.clone(),
+        }
+        .into());
+    }
+    let (wasm_path, version) = if args.input.is_dir() {
+        build_release(&args.input, ctx)?
+    } else {
+        (args.input.clone(), None)
+    };
+    let wasm = super::read_input(&wasm_path)?;
+    let file_name = wasm_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "module.wasm".into());
+    let file_name = if file_name.ends_with(".wasm") {
+        file_name
+    } else {
+        format!("{file_name}.wasm")
+    };
+    let source_dir = wasm_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let created = wasmforge_registry::time::rfc3339(created_at(&source_dir));
+    let mut annotations: BTreeMap<String, String> = git_annotations(&source_dir);
+    if let Some(version) = version {
+        annotations.insert("org.opencontainers.image.version".into(), version);
+    }
+    annotations.extend(args.annotations.iter().cloned());
+    let input = manifest::Input {
+        wasm: &wasm,
+        file_name: &file_name,
+        created: &created,
+        annotations: &annotations,
+    };
+    let artifact = manifest::build(&input, args.layout)?;
+
+    ctx.status(
+        "Pushing",
+        &format!(
+            "{file_name} ({}) to {reference}",
+            human_size(wasm.len() as u64)
+        ),
+    );
+    let report = match &reference {
+        Ref::Layout { dir, tag, .. } => {
+            let tags = if args.tags.is_empty() {
+                vec![tag.clone()]
+            } else {
+                args.tags.clone()
+            };
+            layout::push(dir, &tags, &artifact)?
+        }
+        Ref::Registry(r) => remote::push(r, &args.tags, &artifact, &args.connection.options())?,
+    };
+    match ctx.format {
+        Format::Json => crate::output::print_json(&report)?,
+        Format::Human => {
+            let mut out = anstream::stdout().lock();
+            for r in &report.references {
+                writeln!(out, "{r}")?;
+            }
+            writeln!(out, "{}", report.digest)?;
+            drop(out);
+            if !ctx.quiet {
+                anstream::eprintln!(
+                    "{DIM}{} blob(s) uploaded, {} already there{DIM:#}",
+                    report.uploaded,
+                    report.skipped
+                );
+            }
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Builds the project in release and returns its one artifact (and the package version).
+fn build_release(dir: &Path, ctx: &Ctx) -> anyhow::Result<(PathBuf, Option<String>)> {
+    let options = BuildOptions {
+        profile: Profile::Release,
+        quiet: ctx.quiet,
+        color: ctx.color_stderr,
+        ..BuildOptions::new(dir)
+    };
+    let reporter = TermReporter::new(ctx);
+    let output = wasmforge_build::build(&options, &reporter)?;
+    match output.artifacts.as_slice() {
+        [one] => Ok((one.path.clone(), None)),
+        many => anyhow::bail!(
+            "`{}` builds {} artifacts ({}); push one of the files: `wasmforge push FILE REF`",
+            dir.display(),
+            many.len(),
+            many.iter()
+                .map(|a| a.path.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// SOURCE_DATE_EPOCH, else the last commit's time in `dir`'s repository, else now.
+fn created_at(dir: &Path) -> i64 {
+    if let Some(epoch) = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+    {
+        return epoch;
+    }
+    git(dir, &["log", "-1", "--format=%ct"])
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0)
+        })
+}
+
+fn git(dir: &Path, args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// `source` (the origin remote as an https URL, credentials removed) and `revision`.
+fn git_annotations(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    if let Some(revision) = git(dir, &["rev-parse", "HEAD"]) {
+        out.insert("org.opencontainers.image.revision".into(), revision);
+    }
+    if let Some(url) = git(dir, &["config", "--get", "remote.origin.url"]).map(|u| public_url(&u)) {
+        out.insert("org.opencontainers.image.source".into(), url);
+    }
+    out
+}
+
+/// `git@github.com:acme/app.git` → `https://github.com/acme/app`; `https://user:token@host/x` →
+/// `https://host/x` (a token in a remote URL must never reach a registry).
+fn public_url(url: &str) -> String {
+    let url = url.trim().trim_end_matches(".git");
+    if let Some(rest) = url.strip_prefix("git@")
+        && let Some((host, path)) = rest.split_once(':')
+    {
+        return format!("https://{host}/{path}");
+    }
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let rest = rest.rsplit_once('@').map_or(rest, |(_, after)| after);
+        let scheme = if scheme == "ssh" || scheme == "git" {
+            "https"
+        } else {
+            scheme
+        };
+        return format!("{scheme}://{rest}");
+    }
+    url.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_urls_are_public() {
+        assert_eq!(
+            public_url("git@github.com:acme/app.git"),
+            "https://github.com/acme/app"
+        );
+        assert_eq!(
+            public_url("https://ci:ghp_secret@github.com/acme/app.git"),
+            "https://github.com/acme/app"
+        );
+        assert_eq!(
+            public_url("ssh://git@gitlab.com/acme/app"),
+            "https://gitlab.com/acme/app"
+        );
+        assert_eq!(
+            public_url("https://github.com/acme/app"),
+            "https://github.com/acme/app"
+        );
+    }
+}

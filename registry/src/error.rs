@@ -1,0 +1,115 @@
+//! Errors that say which of the usual registry failures happened, each with a hint.
+
+/// Result alias for this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid reference `{given}`: {why}")]
+    BadReference { given: String, why: String },
+
+    #[error("{what} was not found")]
+    NotFound { what: String },
+
+    #[error("{registry} rejected the credentials (401 unauthorized)")]
+    Unauthorized {
+        registry: String,
+        had_credentials: bool,
+    },
+
+    #[error("{registry} denied access to {repository} (403 forbidden)")]
+    Forbidden {
+        registry: String,
+        repository: String,
+    },
+
+    #[error("cannot reach the registry {registry}: {detail}")]
+    Unreachable { registry: String, detail: String },
+
+    #[error("TLS failed talking to {registry}: {detail}")]
+    Tls { registry: String, detail: String },
+
+    #[error("{what} does not match its digest: expected {expected}, got {actual}")]
+    DigestMismatch {
+        what: String,
+        expected: String,
+        actual: String,
+    },
+
+    #[error("`{reference}` is not a Wasm artifact: {found}")]
+    NotWasm { reference: String, found: String },
+
+    #[error("`{}` is not an OCI image layout folder: {why}", path.display())]
+    BadLayout {
+        path: std::path::PathBuf,
+        why: String,
+    },
+
+    #[error("the registry {registry} answered with an error: {detail}")]
+    Registry { registry: String, detail: String },
+
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// Whether the reference itself was wrong (a usage error, exit 2).
+    pub fn is_usage(&self) -> bool {
+        matches!(self, Error::BadReference { .. })
+    }
+
+    /// What to do about it.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            Error::BadReference { .. } => {
+                "references look like `registry/repository[:tag][@sha256:…]` \
+                 (`ghcr.io/acme/app:1.0`, `localhost:5000/app`, `app` for docker.io/library/app), \
+                 or `oci:DIR[:TAG]` for a local OCI layout folder"
+                    .into()
+            }
+            Error::NotFound { .. } => "check the repository and tag (tags are case-sensitive); \
+                 for a private repository, log in first: `wasmforge login REGISTRY`"
+                .into(),
+            Error::Unauthorized {
+                registry,
+                had_credentials: true,
+            } => format!(
+                "the username or password for {registry} is wrong or expired: `wasmforge login {registry}` again"
+            ),
+            Error::Unauthorized { registry, .. } => format!(
+                "{registry} needs credentials: `wasmforge login {registry}`, or set WASMFORGE_REGISTRY_USERNAME and WASMFORGE_REGISTRY_PASSWORD"
+            ),
+            Error::Forbidden { .. } => {
+                "the credentials are valid but lack permission for this repository \
+                 (a token needs the write:packages / push scope to push)"
+                    .into()
+            }
+            Error::Unreachable { .. } => {
+                "check the address and port and that the registry is running; \
+                 plain HTTP is used only for localhost and registries given with --insecure"
+                    .into()
+            }
+            Error::Tls { .. } => {
+                "for a private CA pass `--ca-file CA.pem`; for a plain-HTTP registry pass \
+                 `--insecure REGISTRY`"
+                    .into()
+            }
+            Error::DigestMismatch { .. } => {
+                "the content was changed or damaged in storage or transit; nothing \
+                 was written. Push it again from a known-good copy"
+                    .into()
+            }
+            Error::NotWasm { .. } => {
+                "wasmforge pulls artifacts with one `application/wasm` layer (also the \
+                 legacy Spin/wash layer types) and `wasi/wasm` images"
+                    .into()
+            }
+            Error::BadLayout { .. } => {
+                "an OCI layout folder has `oci-layout`, `index.json` and `blobs/`; \
+                 push to a new or empty folder to create one"
+                    .into()
+            }
+            Error::Registry { .. } | Error::Io(_) => return None,
+        })
+    }
+}

@@ -1,0 +1,381 @@
+//! Registries over HTTP with oci-client: blobs are checked and pushed one by one (so what the
+//! registry has is not uploaded again), the manifest is pushed as exact bytes (so its digest is
+//! ours), and every pulled manifest and blob is verified against its digest.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
+use oci_client::errors::{OciDistributionError, OciErrorCode};
+use oci_client::manifest::OciDescriptor;
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference, RegistryOperation};
+
+use crate::error::{Error, Result};
+use crate::manifest::{self, Artifact, Next};
+use crate::{PullReport, PushReport, digest_of, verify};
+
+/// Credentials for one registry.
+#[derive(Clone, Default)]
+pub enum Auth {
+    #[default]
+    Anonymous,
+    Basic {
+        username: String,
+        password: String,
+    },
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::Anonymous => write!(f, "Anonymous"),
+            Auth::Basic { username, .. } => write!(f, "Basic({username}, ****)"),
+        }
+    }
+}
+
+impl Auth {
+    fn to_oci(&self) -> RegistryAuth {
+        match self {
+            Auth::Anonymous => RegistryAuth::Anonymous,
+            Auth::Basic { username, password } => {
+                RegistryAuth::Basic(username.clone(), password.clone())
+            }
+        }
+    }
+
+    /// `WASMFORGE_REGISTRY_USERNAME` and `WASMFORGE_REGISTRY_PASSWORD`, when both are set.
+    pub fn from_env() -> Auth {
+        match (
+            std::env::var("WASMFORGE_REGISTRY_USERNAME"),
+            std::env::var("WASMFORGE_REGISTRY_PASSWORD"),
+        ) {
+            (Ok(username), Ok(password)) if !username.is_empty() => {
+                Auth::Basic { username, password }
+            }
+            _ => Auth::Anonymous,
+        }
+    }
+}
+
+/// How to talk to registries.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Registries (host[:port]) to reach over plain HTTP; localhost and 127.0.0.1 always are.
+    pub insecure: Vec<String>,
+    /// Extra CA certificates (PEM) to trust.
+    pub ca_file: Option<PathBuf>,
+    pub auth: Auth,
+}
+
+fn is_local(registry: &str) -> bool {
+    let host = registry.rsplit_once(':').map_or(registry, |(h, _)| h);
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+}
+
+fn client(reference: &Reference, options: &Options) -> Result<Client> {
+    // One process-wide TLS provider (ring); a second install is a harmless no-op error.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut plain: Vec<String> = options.insecure.clone();
+    if is_local(reference.registry()) {
+        plain.push(reference.registry().to_string());
+    }
+    let mut extra_root_certificates = Vec::new();
+    if let Some(ca) = &options.ca_file {
+        extra_root_certificates.push(Certificate {
+            encoding: CertificateEncoding::Pem,
+            data: fs_err::read(ca)?,
+        });
+    }
+    let config = ClientConfig {
+        protocol: ClientProtocol::HttpsExcept(plain),
+        extra_root_certificates,
+        connect_timeout: Some(Duration::from_secs(10)),
+        read_timeout: Some(Duration::from_secs(120)),
+        user_agent: concat!("wasmforge/", env!("CARGO_PKG_VERSION")),
+        ..Default::default()
+    };
+    Ok(Client::new(config))
+}
+
+/// Turns oci-client's errors into the ones users can act on.
+fn classify(err: OciDistributionError, reference: &Reference, options: &Options) -> Error {
+    let registry = reference.registry().to_string();
+    let had_credentials = !matches!(options.auth, Auth::Anonymous);
+    let not_found = || Error::NotFound {
+        what: format!("`{}`", reference.whole()),
+    };
+    match err {
+        OciDistributionError::AuthenticationFailure(_)
+        | OciDistributionError::UnauthorizedError { .. } => Error::Unauthorized {
+            registry,
+            had_credentials,
+        },
+        OciDistributionError::ImageManifestNotFoundError(_) => not_found(),
+        OciDistributionError::ServerError { code: 404, .. } => not_found(),
+        OciDistributionError::ServerError { code: 401, .. } => Error::Unauthorized {
+            registry,
+            had_credentials,
+        },
+        OciDistributionError::ServerError { code: 403, .. } => Error::Forbidden {
+            registry,
+            repository: reference.repository().to_string(),
+        },
+        OciDistributionError::RegistryError { envelope, .. } => {
+            let codes: Vec<&OciErrorCode> = envelope.errors.iter().map(|e| &e.code).collect();
+            if codes.iter().any(|c| {
+                matches!(
+                    c,
+                    OciErrorCode::ManifestUnknown
+                        | OciErrorCode::NameUnknown
+                        | OciErrorCode::BlobUnknown
+                        | OciErrorCode::NotFound
+                )
+            }) {
+                not_found()
+            } else if codes
+                .iter()
+                .any(|c| matches!(c, OciErrorCode::Unauthorized))
+            {
+                Error::Unauthorized {
+                    registry,
+                    had_credentials,
+                }
+            } else if codes.iter().any(|c| matches!(c, OciErrorCode::Denied)) {
+                Error::Forbidden {
+                    registry,
+                    repository: reference.repository().to_string(),
+                }
+            } else {
+                Error::Registry {
+                    registry,
+                    detail: envelope.to_string(),
+                }
+            }
+        }
+        OciDistributionError::RequestError(e) => {
+            let chain = error_chain(&e);
+            let lower = chain.to_ascii_lowercase();
+            if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+            {
+                Error::Tls {
+                    registry,
+                    detail: chain,
+                }
+            } else if e.is_connect()
+                || e.is_timeout()
+                || lower.contains("connection")
+                || lower.contains("dns")
+            {
+                Error::Unreachable {
+                    registry,
+                    detail: chain,
+                }
+            } else {
+                Error::Registry {
+                    registry,
+                    detail: chain,
+                }
+            }
+        }
+        other => Error::Registry {
+            registry,
+            detail: other.to_string(),
+        },
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Pushes `artifact` to `reference` and to each of `tags` in the same repository.
+pub fn push(
+    reference: &Reference,
+    tags: &[String],
+    artifact: &Artifact,
+    options: &Options,
+) -> Result<PushReport> {
+    runtime()?.block_on(push_async(reference, tags, artifact, options))
+}
+
+async fn push_async(
+    reference: &Reference,
+    tags: &[String],
+    artifact: &Artifact,
+    options: &Options,
+) -> Result<PushReport> {
+    let client = client(reference, options)?;
+    let fail = |e| classify(e, reference, options);
+    client
+        .auth(reference, &options.auth.to_oci(), RegistryOperation::Push)
+        .await
+        .map_err(fail)?;
+    let mut uploaded = 0;
+    let mut skipped = 0;
+    for blob in std::iter::once(&artifact.config).chain(&artifact.layers) {
+        if client
+            .blob_exists(reference, &blob.digest)
+            .await
+            .map_err(fail)?
+        {
+            skipped += 1;
+            continue;
+        }
+        client
+            .push_blob(reference, blob.bytes.clone(), &blob.digest)
+            .await
+            .map_err(fail)?;
+        uploaded += 1;
+    }
+    let content_type = http::HeaderValue::from_static(manifest::MANIFEST);
+    let mut references = Vec::new();
+    let targets: Vec<Reference> = if tags.is_empty() {
+        vec![reference.clone()]
+    } else {
+        tags.iter()
+            .map(|t| {
+                Reference::with_tag(
+                    reference.registry().to_string(),
+                    reference.repository().to_string(),
+                    t.clone(),
+                )
+            })
+            .collect()
+    };
+    for target in &targets {
+        client
+            .push_manifest_raw(target, artifact.manifest.clone(), content_type.clone())
+            .await
+            .map_err(fail)?;
+        references.push(target.whole());
+    }
+    let size = artifact.config.bytes.len()
+        + artifact.layers.iter().map(|l| l.bytes.len()).sum::<usize>()
+        + artifact.manifest.len();
+    Ok(PushReport {
+        references,
+        digest: artifact.digest.clone(),
+        config_media_type: artifact.config.media_type.clone(),
+        uploaded,
+        skipped,
+        size: size as u64,
+    })
+}
+
+/// Pulls the module at `reference`, verifying every digest on the way.
+pub fn pull(reference: &Reference, options: &Options) -> Result<(Vec<u8>, PullReport)> {
+    runtime()?.block_on(pull_async(reference, options))
+}
+
+async fn pull_async(reference: &Reference, options: &Options) -> Result<(Vec<u8>, PullReport)> {
+    let client = client(reference, options)?;
+    let fail = |e| classify(e, reference, options);
+    let auth = options.auth.to_oci();
+    let (bytes, _) = client
+        .pull_manifest_raw(reference, &auth, manifest::ACCEPTED)
+        .await
+        .map_err(fail)?;
+    let top_digest = match reference.digest() {
+        Some(expected) => {
+            verify(&bytes, expected, "the manifest")?;
+            expected.to_string()
+        }
+        None => digest_of(&bytes),
+    };
+    let whole = reference.whole();
+    let mut manifest_bytes = bytes.to_vec();
+    loop {
+        match manifest::next_step(&manifest_bytes, &whole)? {
+            Next::Manifest(d) => {
+                let by_digest = reference.clone_with_digest(d.digest.clone());
+                let (bytes, _) = client
+                    .pull_manifest_raw(&by_digest, &auth, manifest::ACCEPTED)
+                    .await
+                    .map_err(fail)?;
+                verify(&bytes, &d.digest, "the manifest")?;
+                manifest_bytes = bytes.to_vec();
+            }
+            Next::WasmLayer(d) | Next::ImageLayer(d) => {
+                let image =
+                    manifest::next_step(&manifest_bytes, &whole)? != Next::WasmLayer(d.clone());
+                let descriptor = OciDescriptor {
+                    media_type: d.media_type.clone(),
+                    digest: d.digest.clone(),
+                    size: d.size as i64,
+                    ..Default::default()
+                };
+                let mut blob = Vec::with_capacity(d.size as usize);
+                client
+                    .pull_blob(reference, &descriptor, &mut blob)
+                    .await
+                    .map_err(|e| match e {
+                        OciDistributionError::DigestError(_) => Error::DigestMismatch {
+                            what: "the Wasm layer".into(),
+                            expected: d.digest.clone(),
+                            actual: "different content".into(),
+                        },
+                        other => fail(other),
+                    })?;
+                verify(&blob, &d.digest, "the Wasm layer")?;
+                let wasm = if image {
+                    manifest::wasm_from_image_layer(&blob, &whole)?
+                } else {
+                    blob
+                };
+                let report = PullReport {
+                    reference: whole,
+                    digest: top_digest,
+                    layer_media_type: d.media_type,
+                    size: wasm.len() as u64,
+                    sha256: digest_of(&wasm).trim_start_matches("sha256:").to_string(),
+                };
+                return Ok((wasm, report));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_registries_are_plain_http_by_default() {
+        assert!(is_local("localhost:5000"));
+        assert!(is_local("127.0.0.1:41234"));
+        assert!(is_local("localhost"));
+        assert!(!is_local("ghcr.io"));
+        assert!(!is_local("registry.example.com:5000"));
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_password() {
+        let auth = Auth::Basic {
+            username: "ci".into(),
+            password: "s3cret-value".into(),
+        };
+        assert!(!format!("{auth:?}").contains("s3cret"));
+        let options = Options {
+            auth,
+            ..Default::default()
+        };
+        assert!(!format!("{options:?}").contains("s3cret"));
+    }
+}
