@@ -124,6 +124,8 @@ pub enum Command {
     Doctor(commands::doctor::Args),
     Push(commands::push::Args),
     Pull(commands::pull::Args),
+    Login(commands::login::LoginArgs),
+    Logout(commands::login::LogoutArgs),
     Explain(commands::explain::Args),
     Completions(commands::completions::Args),
 }

@@ -4,6 +4,7 @@
 //! builds the CNCF Wasm artifact (and the `wasi/wasm` image) from a module's bytes and reads
 //! manifests back; [`layout`] and [`remote`] store and fetch them, verifying every digest.
 
+pub mod auth;
 pub mod error;
 pub mod layout;
 pub mod manifest;

@@ -16,7 +16,7 @@ use crate::manifest::{self, Artifact, Next};
 use crate::{PullReport, PushReport, digest_of, verify};
 
 /// Credentials for one registry.
-#[derive(Clone, Default)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub enum Auth {
     #[default]
     Anonymous,
@@ -24,6 +24,11 @@ pub enum Auth {
         username: String,
         password: String,
     },
+    /// A refresh token (docker config `identitytoken`, or a helper's `<token>` user), exchanged
+    /// for an access token at the registry's token endpoint.
+    IdentityToken(String),
+    /// An access token, used as it is.
+    Bearer(String),
 }
 
 impl std::fmt::Debug for Auth {
@@ -31,6 +36,8 @@ impl std::fmt::Debug for Auth {
         match self {
             Auth::Anonymous => write!(f, "Anonymous"),
             Auth::Basic { username, .. } => write!(f, "Basic({username}, ****)"),
+            Auth::IdentityToken(_) => write!(f, "IdentityToken(****)"),
+            Auth::Bearer(_) => write!(f, "Bearer(****)"),
         }
     }
 }
@@ -42,6 +49,9 @@ impl Auth {
             Auth::Basic { username, password } => {
                 RegistryAuth::Basic(username.clone(), password.clone())
             }
+            Auth::Bearer(token) => RegistryAuth::Bearer(token.clone()),
+            // Exchanged for an access token before use (`with_access_token`).
+            Auth::IdentityToken(_) => RegistryAuth::Anonymous,
         }
     }
 
@@ -154,6 +164,23 @@ fn classify(err: OciDistributionError, reference: &Reference, options: &Options)
                 }
             }
         }
+        OciDistributionError::RequestError(e) if e.status().is_some() => {
+            match e.status().map(|s| s.as_u16()) {
+                Some(401) => Error::Unauthorized {
+                    registry,
+                    had_credentials,
+                },
+                Some(403) => Error::Forbidden {
+                    registry,
+                    repository: reference.repository().to_string(),
+                },
+                Some(404) => not_found(),
+                _ => Error::Registry {
+                    registry,
+                    detail: error_chain(&e),
+                },
+            }
+        }
         OciDistributionError::RequestError(e) => {
             let chain = error_chain(&e);
             let lower = chain.to_ascii_lowercase();
@@ -184,6 +211,126 @@ fn classify(err: OciDistributionError, reference: &Reference, options: &Options)
             detail: other.to_string(),
         },
     }
+}
+
+/// The options with an identity token exchanged for an access token (docker's refresh-token
+/// flow, which oci-client does not do): the registry's `/v2/` names the token endpoint in its
+/// `WWW-Authenticate: Bearer realm=…,service=…` challenge; a form POST there with
+/// `grant_type=refresh_token` answers with `access_token`.
+async fn with_access_token(
+    reference: &Reference,
+    options: &Options,
+    actions: &str,
+) -> Result<Options> {
+    let Auth::IdentityToken(refresh) = &options.auth else {
+        return Ok(options.clone());
+    };
+    let registry = reference.resolve_registry().to_string();
+    let unauthorized = || Error::Unauthorized {
+        registry: reference.registry().to_string(),
+        had_credentials: true,
+    };
+    let http = http_client(reference, options)?;
+    let plain = is_local(reference.registry())
+        || options.insecure.iter().any(|r| r == reference.registry());
+    let scheme = if plain { "http" } else { "https" };
+    let probe = http
+        .get(format!("{scheme}://{registry}/v2/"))
+        .send()
+        .await
+        .map_err(|e| classify(OciDistributionError::RequestError(e), reference, options))?;
+    let challenge = probe
+        .headers()
+        .get(http::header::WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .map(parse_challenge)
+        .unwrap_or_default();
+    let Some(realm) = challenge.get("realm") else {
+        return Err(unauthorized());
+    };
+    let mut form = vec![
+        ("grant_type", "refresh_token".to_string()),
+        ("refresh_token", refresh.clone()),
+        ("client_id", "wasmforge".to_string()),
+        (
+            "scope",
+            format!("repository:{}:{actions}", reference.repository()),
+        ),
+    ];
+    if let Some(service) = challenge.get("service") {
+        form.push(("service", service.clone()));
+    }
+    let response = http
+        .post(realm)
+        .form(&form)
+        .send()
+        .await
+        .map_err(|e| classify(OciDistributionError::RequestError(e), reference, options))?;
+    if !response.status().is_success() {
+        return Err(unauthorized());
+    }
+    let body: serde_json::Value = response.json().await.map_err(|_| unauthorized())?;
+    let token = body["access_token"]
+        .as_str()
+        .or_else(|| body["token"].as_str())
+        .ok_or_else(unauthorized)?;
+    Ok(Options {
+        auth: Auth::Bearer(token.to_string()),
+        ..options.clone()
+    })
+}
+
+/// `Bearer realm="https://auth/token",service="registry",scope="…"` → its parameters.
+pub fn parse_challenge(header: &str) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let trimmed = header.trim();
+    let Some(params) = trimmed
+        .strip_prefix("Bearer ")
+        .or_else(|| trimmed.strip_prefix("bearer "))
+    else {
+        return out;
+    };
+    let mut rest = params.trim();
+    while !rest.is_empty() {
+        let Some((key, after)) = rest.split_once('=') else {
+            break;
+        };
+        let key = key.trim().to_ascii_lowercase();
+        let (value, remaining) = match after.strip_prefix('"') {
+            Some(quoted) => match quoted.find('"') {
+                Some(end) => (&quoted[..end], &quoted[end + 1..]),
+                None => (quoted, ""),
+            },
+            None => match after.find(',') {
+                Some(end) => (&after[..end], &after[end..]),
+                None => (after, ""),
+            },
+        };
+        out.insert(key, value.to_string());
+        rest = remaining.trim_start_matches([',', ' ']);
+    }
+    out
+}
+
+/// A plain HTTP client with the same trust as the registry client (for the token exchange).
+fn http_client(reference: &Reference, options: &Options) -> Result<reqwest::Client> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
+        .user_agent(concat!("wasmforge/", env!("CARGO_PKG_VERSION")));
+    if let Some(ca) = &options.ca_file {
+        let pem = fs_err::read(ca)?;
+        let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| Error::Tls {
+            registry: reference.registry().to_string(),
+            detail: format!("{}: {e}", ca.display()),
+        })?;
+        builder = builder.add_root_certificate(cert);
+    }
+    builder.build().map_err(|e| Error::Registry {
+        registry: reference.registry().to_string(),
+        detail: e.to_string(),
+    })
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -221,6 +368,7 @@ async fn push_async(
     artifact: &Artifact,
     options: &Options,
 ) -> Result<PushReport> {
+    let options = &with_access_token(reference, options, "pull,push").await?;
     let client = client(reference, options)?;
     let fail = |e| classify(e, reference, options);
     client
@@ -279,12 +427,40 @@ async fn push_async(
     })
 }
 
+/// Checks credentials against `registry` (for `login`): a manifest request for a repository
+/// that need not exist; "not found" means the credentials were accepted.
+pub fn check_credentials(registry: &str, options: &Options) -> Result<()> {
+    let reference = Reference::with_tag(
+        registry.to_string(),
+        "wasmforge/login-check".to_string(),
+        "latest".to_string(),
+    );
+    runtime()?.block_on(async {
+        let options = &with_access_token(&reference, options, "pull").await?;
+        let client = client(&reference, options)?;
+        let fail = |e| classify(e, &reference, options);
+        client
+            .auth(&reference, &options.auth.to_oci(), RegistryOperation::Pull)
+            .await
+            .map_err(fail)?;
+        match client
+            .fetch_manifest_digest(&reference, &options.auth.to_oci())
+            .await
+            .map_err(fail)
+        {
+            Ok(_) | Err(Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    })
+}
+
 /// Pulls the module at `reference`, verifying every digest on the way.
 pub fn pull(reference: &Reference, options: &Options) -> Result<(Vec<u8>, PullReport)> {
     runtime()?.block_on(pull_async(reference, options))
 }
 
 async fn pull_async(reference: &Reference, options: &Options) -> Result<(Vec<u8>, PullReport)> {
+    let options = &with_access_token(reference, options, "pull").await?;
     let client = client(reference, options)?;
     let fail = |e| classify(e, reference, options);
     let auth = options.auth.to_oci();
@@ -363,6 +539,26 @@ mod tests {
         assert!(is_local("localhost"));
         assert!(!is_local("ghcr.io"));
         assert!(!is_local("registry.example.com:5000"));
+    }
+
+    #[test]
+    fn bearer_challenges_parse() {
+        let c = parse_challenge(
+            r#"Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:a/b:pull""#,
+        );
+        assert_eq!(
+            c.get("realm").map(String::as_str),
+            Some("https://auth.example.com/token")
+        );
+        assert_eq!(
+            c.get("service").map(String::as_str),
+            Some("registry.example.com")
+        );
+        assert_eq!(
+            c.get("scope").map(String::as_str),
+            Some("repository:a/b:pull")
+        );
+        assert!(parse_challenge(r#"Basic realm="x""#).is_empty());
     }
 
     #[test]

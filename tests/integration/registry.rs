@@ -13,7 +13,16 @@ struct Registry {
     child: Child,
     addr: String,
     storage: PathBuf,
-    _dir: tempfile::TempDir,
+    _dir: TempDirPath,
+}
+
+/// A folder removed when dropped (kept while a registry restarts with new settings).
+struct TempDirPath(PathBuf);
+
+impl Drop for TempDirPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 impl Registry {
@@ -24,18 +33,29 @@ impl Registry {
         ) {
             return None;
         }
-        let dir = tempfile::tempdir().expect("tempdir");
+        let dir = tempfile::tempdir().expect("tempdir").keep();
+        Registry::start_configured(dir, "")
+    }
+
+    /// Starts a registry storing under `dir`, with extra configuration (`HTPASSWD` stands for
+    /// `dir/htpasswd`).
+    fn start_configured(dir: PathBuf, extra: &str) -> Option<Registry> {
+        let extra = extra.replace("HTPASSWD", &dir.join("htpasswd").display().to_string());
+        let dir = TempDirPath(dir);
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .expect("bind")
             .local_addr()
             .expect("addr")
             .port();
         let addr = format!("127.0.0.1:{port}");
-        let storage = dir.path().join("data");
-        let config = dir.path().join("config.yml");
+        let storage = dir.0.join("data");
+        let config = dir.0.join("config.yml");
         std::fs::write(
             &config,
-            format!("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n", storage.display()),
+            format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n{extra}",
+                storage.display()
+            ),
         )
         .expect("config");
         let child = Command::new("docker-registry")
@@ -360,4 +380,210 @@ fn layout_folders_are_read_by_skopeo_and_umoci() {
         .arg("-o")
         .arg(dir.path().join("img.wasm")));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+impl Registry {
+    /// A registry that wants basic credentials (htpasswd, bcrypt) for everything.
+    fn start_with_password(user: &str, password: &str) -> Option<Registry> {
+        if !require(
+            Path::new("/usr/bin/docker-registry").is_file() && on_path("htpasswd"),
+            "docker-registry or htpasswd is not installed (apt-get install docker-registry apache2-utils)",
+        ) {
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("tempdir").keep();
+        let output = Command::new("htpasswd")
+            .args(["-Bbn", user, password])
+            .output()
+            .expect("htpasswd");
+        std::fs::write(dir.join("htpasswd"), &output.stdout).expect("write htpasswd");
+        Registry::start_configured(
+            dir,
+            "auth:\n  htpasswd:\n    realm: wasmforge-test\n    path: HTPASSWD\n",
+        )
+    }
+}
+
+const PASSWORD: &str = "s3cret-Pa55word";
+
+/// `wasmforge …` with its own docker config folder.
+fn with_config(config: &Path) -> Command {
+    let mut cmd = wasmforge();
+    cmd.env("DOCKER_CONFIG", config)
+        .env_remove("WASMFORGE_REGISTRY_USERNAME")
+        .env_remove("WASMFORGE_REGISTRY_PASSWORD");
+    cmd
+}
+
+fn run_with_stdin(cmd: &mut Command, input: &str) -> std::process::Output {
+    use std::io::Write as _;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    let output = child.wait_with_output().expect("wait");
+    eprintln!(
+        "$ {cmd:?}\n--- exit: {:?}\n--- stdout:\n{}\n--- stderr:\n{}",
+        output.status.code(),
+        stdout(&output),
+        stderr(&output)
+    );
+    output
+}
+
+#[test]
+fn credentials_login_helpers_and_secrets_never_shown() {
+    let Some(registry) = Registry::start_with_password("ci", PASSWORD) else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let config = work.path().join("docker");
+    let wat = repo_root().join("tests/fixtures/wat/scalars.wat");
+    let reference = format!("{}/private:1.0", registry.addr);
+    let mut outputs: Vec<std::process::Output> = Vec::new();
+
+    // Anonymous: refused, with a hint to log in.
+    let output = run(with_config(&config)
+        .args(["-v", "push"])
+        .arg(&wat)
+        .arg(&reference));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("needs credentials"),
+        "{}",
+        stderr(&output)
+    );
+    outputs.push(output);
+
+    // A wrong password: unauthorised, nothing stored.
+    let output = run_with_stdin(
+        with_config(&config).args(["login", &registry.addr, "-u", "ci", "--password-stdin"]),
+        "wrong\n",
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("rejected the credentials"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!config.join("config.json").exists());
+    outputs.push(output);
+
+    // login, then push and pull with no flags.
+    let output = run_with_stdin(
+        with_config(&config).args([
+            "-v",
+            "login",
+            &registry.addr,
+            "-u",
+            "ci",
+            "--password-stdin",
+        ]),
+        &format!("{PASSWORD}\n"),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    outputs.push(output);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(config.join("config.json"))
+            .expect("config")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "the docker config is private: {mode:o}");
+    }
+    let output = run(with_config(&config)
+        .args(["-v", "push"])
+        .arg(&wat)
+        .arg(&reference));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    outputs.push(output);
+    let pulled = work.path().join("p.wasm");
+    let output = run(with_config(&config)
+        .args(["-v", "pull", &reference, "-o"])
+        .arg(&pulled));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    outputs.push(output);
+    let output = run(with_config(&config).args(["logout", &registry.addr]));
+    assert_eq!(output.status.code(), Some(0));
+    let output = run(with_config(&config)
+        .args(["pull", &reference, "-o"])
+        .arg(&pulled));
+    assert_eq!(output.status.code(), Some(1), "logged out");
+
+    // --password-stdin on push and pull.
+    let output = run_with_stdin(
+        with_config(&config)
+            .args([
+                "-v",
+                "pull",
+                &reference,
+                "-u",
+                "ci",
+                "--password-stdin",
+                "-o",
+            ])
+            .arg(&pulled),
+        PASSWORD,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    outputs.push(output);
+
+    // A credential helper on PATH, named in credHelpers.
+    let bin = work.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let helper = bin.join("docker-credential-wftest");
+    std::fs::write(
+        &helper,
+        format!("#!/bin/sh\nread server\nif [ \"$1\" = get ]; then printf '{{\"ServerURL\":\"%s\",\"Username\":\"ci\",\"Secret\":\"{PASSWORD}\"}}' \"$server\"; else exit 1; fi\n"),
+    )
+    .expect("helper");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    std::fs::write(
+        config.join("config.json"),
+        format!("{{\"credHelpers\": {{\"{}\": \"wftest\"}}}}", registry.addr),
+    )
+    .expect("config");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = run(with_config(&config)
+        .env("PATH", &path)
+        .args(["-v", "pull", &reference, "-o"])
+        .arg(&pulled));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("docker-credential-wftest"),
+        "says where credentials came from"
+    );
+    outputs.push(output);
+
+    // WASMFORGE_REGISTRY_USERNAME / _PASSWORD (CI).
+    let output = run(wasmforge()
+        .env("DOCKER_CONFIG", work.path().join("empty"))
+        .env("WASMFORGE_REGISTRY_USERNAME", "ci")
+        .env("WASMFORGE_REGISTRY_PASSWORD", PASSWORD)
+        .args(["-v", "pull", &reference, "-o"])
+        .arg(&pulled));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    outputs.push(output);
+
+    for output in &outputs {
+        let all = format!("{}{}", stdout(output), stderr(output));
+        assert!(!all.contains(PASSWORD), "the password leaked: {all}");
+    }
 }

@@ -6,6 +6,7 @@ pub mod completions;
 pub mod doctor;
 pub mod explain;
 pub mod inspect;
+pub mod login;
 pub mod opt;
 pub mod precompile;
 pub mod pull;
@@ -33,6 +34,8 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         Command::Explain(args) => explain::run(args, ctx),
         Command::Push(args) => push::run(args, ctx),
         Command::Pull(args) => pull::run(args, ctx),
+        Command::Login(args) => login::login(args, ctx),
+        Command::Logout(args) => login::logout(args, ctx),
         Command::Build(args) => build::run(args, ctx),
         Command::Run(args) => run::run(args, ctx),
         Command::Opt(args) => opt::run(args, ctx),

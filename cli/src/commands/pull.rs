@@ -30,13 +30,18 @@ pub struct Args {
     output: Option<PathBuf>,
     #[command(flatten)]
     connection: super::push::Connection,
+    #[command(flatten)]
+    credentials: super::push::Credentials,
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let reference = Ref::parse(&args.reference)?;
     let (wasm, report) = match &reference {
         Ref::Layout { dir, tag, digest } => layout::pull(dir, tag, digest.as_deref())?,
-        Ref::Registry(r) => remote::pull(r, &args.connection.options())?,
+        Ref::Registry(r) => {
+            let auth = args.credentials.resolve(r.registry(), ctx)?;
+            remote::pull(r, &args.connection.options_for(Some(auth)))?
+        }
     };
     let output = args.output.clone().unwrap_or_else(|| {
         let name = match &reference {

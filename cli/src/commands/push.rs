@@ -47,6 +47,8 @@ pub struct Args {
     layout: Layout,
     #[command(flatten)]
     connection: Connection,
+    #[command(flatten)]
+    credentials: Credentials,
 }
 
 /// Flags for talking to a registry.
@@ -60,12 +62,48 @@ pub struct Connection {
     pub ca_file: Option<PathBuf>,
 }
 
+/// Credentials given on the command line (push and pull).
+#[derive(Debug, Clone, clap::Args)]
+pub struct Credentials {
+    /// User name for the registry (with --password-stdin); otherwise WASMFORGE_REGISTRY_*,
+    /// then the docker config (`wasmforge login`, credential helpers)
+    #[arg(short, long, value_name = "USER", requires = "password_stdin")]
+    pub username: Option<String>,
+    /// Read the password or token from stdin
+    #[arg(long, requires = "username")]
+    pub password_stdin: bool,
+}
+
+impl Credentials {
+    /// The explicit credentials, then the environment and the docker config for `registry`.
+    pub fn resolve(&self, registry: &str, ctx: &Ctx) -> anyhow::Result<remote::Auth> {
+        if let Some(username) = &self.username {
+            let mut password = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut password)?;
+            let password = password.trim_end_matches(['\n', '\r']).to_string();
+            if password.is_empty() {
+                anyhow::bail!("the password read from stdin is empty");
+            }
+            return Ok(remote::Auth::Basic {
+                username: username.clone(),
+                password,
+            });
+        }
+        let found = wasmforge_registry::auth::lookup(registry)?;
+        if ctx.verbose > 0 {
+            ctx.status("Credentials", &format!("for {registry}: {}", found.source));
+        }
+        Ok(found.auth)
+    }
+}
+
 impl Connection {
-    pub fn options(&self) -> remote::Options {
+    /// Options for talking to a registry with `auth` (anonymous when `None`).
+    pub fn options_for(&self, auth: Option<remote::Auth>) -> remote::Options {
         remote::Options {
             insecure: self.insecure.clone(),
             ca_file: self.ca_file.clone(),
-            auth: remote::Auth::from_env(),
+            auth: auth.unwrap_or_default(),
         }
     }
 }
@@ -142,7 +180,15 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             };
             layout::push(dir, &tags, &artifact)?
         }
-        Ref::Registry(r) => remote::push(r, &args.tags, &artifact, &args.connection.options())?,
+        Ref::Registry(r) => {
+            let auth = args.credentials.resolve(r.registry(), ctx)?;
+            remote::push(
+                r,
+                &args.tags,
+                &artifact,
+                &args.connection.options_for(Some(auth)),
+            )?
+        }
     };
     match ctx.format {
         Format::Json => crate::output::print_json(&report)?,

@@ -1,0 +1,330 @@
+//! Credentials, found the way docker finds them: explicit flags, then `WASMFORGE_REGISTRY_*`,
+//! then the docker config (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`): a
+//! credential helper for the registry (`credHelpers`), the default store (`credsStore`), or
+//! `auths`. `login` stores where docker would; `logout` removes. Secrets never reach output.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use crate::error::{Error, Result};
+use crate::remote::Auth;
+
+/// Docker Hub's key in `auths` and for credential helpers.
+pub const DOCKER_HUB: &str = "https://index.docker.io/v1/";
+
+/// The docker config file.
+pub fn config_path() -> Option<PathBuf> {
+    match std::env::var_os("DOCKER_CONFIG") {
+        Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir).join("config.json")),
+        _ => std::env::home_dir().map(|h| h.join(".docker/config.json")),
+    }
+}
+
+/// `ghcr.io`, `https://ghcr.io/`, `http://localhost:5000/v2/` → the host[:port]; Docker Hub's
+/// many names → `index.docker.io`.
+pub fn normalize(registry: &str) -> String {
+    let host = registry
+        .trim()
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match host.as_str() {
+        "docker.io" | "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => {
+            "index.docker.io".into()
+        }
+        _ => host,
+    }
+}
+
+/// The server URL credential helpers and `auths` use for `registry`.
+fn server_url(registry: &str) -> String {
+    if normalize(registry) == "index.docker.io" {
+        DOCKER_HUB.to_string()
+    } else {
+        normalize(registry)
+    }
+}
+
+fn read_config(path: &Path) -> Result<Value> {
+    match fs_err::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Registry {
+            registry: "docker config".into(),
+            detail: format!("{} is not valid JSON: {e}", path.display()),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(json!({})),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Where credentials came from, for messages (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub auth: Auth,
+    pub source: String,
+}
+
+/// Credentials for `registry` from the environment and the docker config.
+pub fn lookup(registry: &str) -> Result<Found> {
+    let env = Auth::from_env();
+    if !matches!(env, Auth::Anonymous) {
+        return Ok(Found {
+            auth: env,
+            source: "WASMFORGE_REGISTRY_USERNAME/PASSWORD".into(),
+        });
+    }
+    let Some(path) = config_path() else {
+        return Ok(Found {
+            auth: Auth::Anonymous,
+            source: "no docker config".into(),
+        });
+    };
+    let config = read_config(&path)?;
+    let wanted = normalize(registry);
+    let helper = config["credHelpers"]
+        .as_object()
+        .and_then(|helpers| helpers.iter().find(|(k, _)| normalize(k) == wanted))
+        .and_then(|(_, v)| v.as_str())
+        .or_else(|| config["credsStore"].as_str())
+        .filter(|h| !h.is_empty());
+    if let Some(helper) = helper {
+        if let Some(auth) = helper_get(helper, &server_url(registry))? {
+            return Ok(Found {
+                auth,
+                source: format!("docker-credential-{helper}"),
+            });
+        }
+    }
+    if let Some(entry) = config["auths"]
+        .as_object()
+        .and_then(|auths| auths.iter().find(|(k, _)| normalize(k) == wanted))
+        .map(|(_, v)| v)
+    {
+        if let Some(token) = entry["identitytoken"].as_str().filter(|t| !t.is_empty()) {
+            return Ok(Found {
+                auth: Auth::IdentityToken(token.to_string()),
+                source: path.display().to_string(),
+            });
+        }
+        if let Some((username, password)) = decode_auth(entry) {
+            return Ok(Found {
+                auth: Auth::Basic { username, password },
+                source: path.display().to_string(),
+            });
+        }
+    }
+    Ok(Found {
+        auth: Auth::Anonymous,
+        source: "anonymous".into(),
+    })
+}
+
+/// `{"auth": base64(user:pass)}` or `{"username", "password"}`.
+fn decode_auth(entry: &Value) -> Option<(String, String)> {
+    if let Some(encoded) = entry["auth"].as_str().filter(|a| !a.is_empty()) {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()?;
+        let text = String::from_utf8(bytes).ok()?;
+        let (user, pass) = text.split_once(':')?;
+        return Some((user.to_string(), pass.to_string()));
+    }
+    let user = entry["username"].as_str()?;
+    let pass = entry["password"].as_str()?;
+    Some((user.to_string(), pass.to_string()))
+}
+
+fn helper_program(helper: &str) -> String {
+    format!("docker-credential-{helper}")
+}
+
+/// `docker-credential-HELPER get`: `None` when it has nothing for the server.
+fn helper_get(helper: &str, server: &str) -> Result<Option<Auth>> {
+    let program = helper_program(helper);
+    let output = run_helper(&program, "get", server.as_bytes())?;
+    if !output.status.success() {
+        // "credentials not found in native keychain" and friends: nothing stored.
+        return Ok(None);
+    }
+    let value: Value = serde_json::from_slice(&output.stdout).map_err(|_| Error::Registry {
+        registry: server.into(),
+        detail: format!("{program} get printed something that is not JSON"),
+    })?;
+    let username = value["Username"].as_str().unwrap_or_default().to_string();
+    let secret = value["Secret"].as_str().unwrap_or_default().to_string();
+    if secret.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(if username == "<token>" {
+        Auth::IdentityToken(secret)
+    } else {
+        Auth::Basic {
+            username,
+            password: secret,
+        }
+    }))
+}
+
+fn run_helper(program: &str, action: &str, input: &[u8]) -> Result<std::process::Output> {
+    let mut child = Command::new(program)
+        .arg(action)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::Registry {
+            registry: "credential helper".into(),
+            detail: format!("could not run `{program} {action}`: {e} (is it on PATH?)"),
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input)?;
+    }
+    Ok(child.wait_with_output()?)
+}
+
+/// Stores credentials for `registry` where docker would: its credential helper, else `auths`
+/// in the config file (written atomically, readable by the owner only). Returns where.
+pub fn store(registry: &str, username: &str, password: &str) -> Result<String> {
+    let path = config_path().ok_or_else(|| Error::Registry {
+        registry: registry.into(),
+        detail: "no home folder for ~/.docker/config.json (set DOCKER_CONFIG)".into(),
+    })?;
+    let mut config = read_config(&path)?;
+    let wanted = normalize(registry);
+    let helper = config["credHelpers"]
+        .as_object()
+        .and_then(|h| h.iter().find(|(k, _)| normalize(k) == wanted))
+        .and_then(|(_, v)| v.as_str().map(str::to_string))
+        .or_else(|| config["credsStore"].as_str().map(str::to_string))
+        .filter(|h| !h.is_empty());
+    if let Some(helper) = helper {
+        let program = helper_program(&helper);
+        let payload =
+            json!({ "ServerURL": server_url(registry), "Username": username, "Secret": password });
+        let output = run_helper(&program, "store", payload.to_string().as_bytes())?;
+        if !output.status.success() {
+            return Err(Error::Registry {
+                registry: registry.into(),
+                detail: format!(
+                    "`{program} store` failed: {}",
+                    String::from_utf8_lossy(&output.stderr).trim()
+                ),
+            });
+        }
+        return Ok(program);
+    }
+    let encoded =
+        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+    let auths = config
+        .as_object_mut()
+        .map(|o| o.entry("auths").or_insert_with(|| json!({})))
+        .and_then(Value::as_object_mut);
+    if let Some(auths) = auths {
+        auths.retain(|k, _| normalize(k) != wanted);
+        auths.insert(server_url(registry), json!({ "auth": encoded }));
+    }
+    write_private(&path, &config)?;
+    Ok(path.display().to_string())
+}
+
+/// Removes stored credentials for `registry`; says whether there were any.
+pub fn erase(registry: &str) -> Result<bool> {
+    let Some(path) = config_path() else {
+        return Ok(false);
+    };
+    let mut config = read_config(&path)?;
+    let wanted = normalize(registry);
+    let helper = config["credHelpers"]
+        .as_object()
+        .and_then(|h| h.iter().find(|(k, _)| normalize(k) == wanted))
+        .and_then(|(_, v)| v.as_str().map(str::to_string))
+        .or_else(|| config["credsStore"].as_str().map(str::to_string))
+        .filter(|h| !h.is_empty());
+    let mut removed = false;
+    if let Some(helper) = helper {
+        let output = run_helper(
+            &helper_program(&helper),
+            "erase",
+            server_url(registry).as_bytes(),
+        )?;
+        removed |= output.status.success();
+    }
+    if let Some(auths) = config["auths"].as_object_mut() {
+        let before = auths.len();
+        auths.retain(|k, _| normalize(k) != wanted);
+        if auths.len() != before {
+            removed = true;
+            write_private(&path, &config)?;
+        }
+    }
+    Ok(removed)
+}
+
+fn write_private(path: &Path, config: &Value) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs_err::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    tmp.write_all(
+        serde_json::to_string_pretty(config)
+            .unwrap_or_default()
+            .as_bytes(),
+    )?;
+    tmp.write_all(b"\n")?;
+    tmp.persist(path).map_err(|e| Error::Io(e.error))?;
+    Ok(())
+}
+
+/// For tests and messages: the registries with stored `auths` entries.
+pub fn stored_registries() -> Vec<String> {
+    let Some(path) = config_path() else {
+        return Vec::new();
+    };
+    let config = read_config(&path).unwrap_or_default();
+    let map: BTreeMap<String, Value> = config["auths"]
+        .as_object()
+        .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    map.into_keys().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_names_normalise_like_docker() {
+        assert_eq!(normalize("https://index.docker.io/v1/"), "index.docker.io");
+        assert_eq!(normalize("docker.io"), "index.docker.io");
+        assert_eq!(normalize("GHCR.io"), "ghcr.io");
+        assert_eq!(normalize("http://localhost:5000/v2/"), "localhost:5000");
+        assert_eq!(server_url("docker.io"), DOCKER_HUB);
+        assert_eq!(server_url("ghcr.io"), "ghcr.io");
+    }
+
+    #[test]
+    fn auth_entries_decode_both_ways() {
+        let encoded = base64::engine::general_purpose::STANDARD.encode("ci:pa:ss");
+        assert_eq!(
+            decode_auth(&json!({"auth": encoded})),
+            Some(("ci".into(), "pa:ss".into()))
+        );
+        assert_eq!(
+            decode_auth(&json!({"username": "u", "password": "p"})),
+            Some(("u".into(), "p".into()))
+        );
+        assert_eq!(decode_auth(&json!({})), None);
+    }
+}
