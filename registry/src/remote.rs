@@ -333,6 +333,47 @@ fn http_client(reference: &Reference, options: &Options) -> Result<reqwest::Clie
     })
 }
 
+/// How often a request that failed for a passing reason is tried, in all.
+const ATTEMPTS: u32 = 4;
+
+/// Runs `request` again, with a doubling pause, when it fails for a reason that may pass:
+/// a refused or reset connection, a timeout, a 5xx answer or 429 (oci-client does not retry).
+async fn retrying<T, F, Fut>(mut request: F) -> std::result::Result<T, OciDistributionError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = std::result::Result<T, OciDistributionError>>,
+{
+    let mut pause = Duration::from_millis(200);
+    let mut attempt = 1;
+    loop {
+        match request().await {
+            Err(e) if attempt < ATTEMPTS && transient(&e) => {
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn transient(e: &OciDistributionError) -> bool {
+    let status_transient = |code: u16| code == 429 || (500..600).contains(&code);
+    match e {
+        OciDistributionError::RequestError(e) => {
+            e.is_connect()
+                || e.is_timeout()
+                || e.status().is_some_and(|s| status_transient(s.as_u16()))
+        }
+        OciDistributionError::ServerError { code, .. } => status_transient(*code),
+        OciDistributionError::RegistryError { envelope, .. } => envelope
+            .errors
+            .iter()
+            .any(|e| matches!(e.code, OciErrorCode::Toomanyrequests)),
+        _ => false,
+    }
+}
+
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut parts = vec![e.to_string()];
     let mut source = e.source();
@@ -371,23 +412,21 @@ async fn push_async(
     let options = &with_access_token(reference, options, "pull,push").await?;
     let client = client(reference, options)?;
     let fail = |e| classify(e, reference, options);
-    client
-        .auth(reference, &options.auth.to_oci(), RegistryOperation::Push)
+    let oci_auth = options.auth.to_oci();
+    retrying(|| client.auth(reference, &oci_auth, RegistryOperation::Push))
         .await
         .map_err(fail)?;
     let mut uploaded = 0;
     let mut skipped = 0;
     for blob in std::iter::once(&artifact.config).chain(&artifact.layers) {
-        if client
-            .blob_exists(reference, &blob.digest)
+        if retrying(|| client.blob_exists(reference, &blob.digest))
             .await
             .map_err(fail)?
         {
             skipped += 1;
             continue;
         }
-        client
-            .push_blob(reference, blob.bytes.clone(), &blob.digest)
+        retrying(|| client.push_blob(reference, blob.bytes.clone(), &blob.digest))
             .await
             .map_err(fail)?;
         uploaded += 1;
@@ -408,10 +447,11 @@ async fn push_async(
             .collect()
     };
     for target in &targets {
-        client
-            .push_manifest_raw(target, artifact.manifest.clone(), content_type.clone())
-            .await
-            .map_err(fail)?;
+        retrying(|| {
+            client.push_manifest_raw(target, artifact.manifest.clone(), content_type.clone())
+        })
+        .await
+        .map_err(fail)?;
         references.push(target.whole());
     }
     let size = artifact.config.bytes.len()
@@ -464,8 +504,7 @@ async fn pull_async(reference: &Reference, options: &Options) -> Result<(Vec<u8>
     let client = client(reference, options)?;
     let fail = |e| classify(e, reference, options);
     let auth = options.auth.to_oci();
-    let (bytes, _) = client
-        .pull_manifest_raw(reference, &auth, manifest::ACCEPTED)
+    let (bytes, _) = retrying(|| client.pull_manifest_raw(reference, &auth, manifest::ACCEPTED))
         .await
         .map_err(fail)?;
     let top_digest = match reference.digest() {
@@ -481,10 +520,10 @@ async fn pull_async(reference: &Reference, options: &Options) -> Result<(Vec<u8>
         match manifest::next_step(&manifest_bytes, &whole)? {
             Next::Manifest(d) => {
                 let by_digest = reference.clone_with_digest(d.digest.clone());
-                let (bytes, _) = client
-                    .pull_manifest_raw(&by_digest, &auth, manifest::ACCEPTED)
-                    .await
-                    .map_err(fail)?;
+                let (bytes, _) =
+                    retrying(|| client.pull_manifest_raw(&by_digest, &auth, manifest::ACCEPTED))
+                        .await
+                        .map_err(fail)?;
                 verify(&bytes, &d.digest, "the manifest")?;
                 manifest_bytes = bytes.to_vec();
             }
@@ -497,18 +536,20 @@ async fn pull_async(reference: &Reference, options: &Options) -> Result<(Vec<u8>
                     size: d.size as i64,
                     ..Default::default()
                 };
-                let mut blob = Vec::with_capacity(d.size as usize);
-                client
-                    .pull_blob(reference, &descriptor, &mut blob)
-                    .await
-                    .map_err(|e| match e {
-                        OciDistributionError::DigestError(_) => Error::DigestMismatch {
-                            what: "the Wasm layer".into(),
-                            expected: d.digest.clone(),
-                            actual: "different content".into(),
-                        },
-                        other => fail(other),
-                    })?;
+                let blob = retrying(|| async {
+                    let mut blob = Vec::with_capacity(d.size as usize);
+                    client.pull_blob(reference, &descriptor, &mut blob).await?;
+                    Ok(blob)
+                })
+                .await
+                .map_err(|e| match e {
+                    OciDistributionError::DigestError(_) => Error::DigestMismatch {
+                        what: "the Wasm layer".into(),
+                        expected: d.digest.clone(),
+                        actual: "different content".into(),
+                    },
+                    other => fail(other),
+                })?;
                 verify(&blob, &d.digest, "the Wasm layer")?;
                 let wasm = if image {
                     manifest::wasm_from_image_layer(&blob, &whole)?

@@ -40,20 +40,31 @@ impl Registry {
     /// Starts a registry storing under `dir`, with extra configuration (`HTPASSWD` stands for
     /// `dir/htpasswd`).
     fn start_configured(dir: PathBuf, extra: &str) -> Option<Registry> {
+        Registry::start_on(dir, "127.0.0.1", extra)
+    }
+
+    /// `start_configured` on another loopback address; `http_extra` goes under `http:`, the
+    /// rest of `extra` at the top level.
+    fn start_on(dir: PathBuf, host: &str, http_extra: &str) -> Option<Registry> {
+        let (http_extra, extra) = if http_extra.starts_with("  ") {
+            (http_extra, "")
+        } else {
+            ("", http_extra)
+        };
         let extra = extra.replace("HTPASSWD", &dir.join("htpasswd").display().to_string());
         let dir = TempDirPath(dir);
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
+        let port = std::net::TcpListener::bind(format!("{host}:0"))
             .expect("bind")
             .local_addr()
             .expect("addr")
             .port();
-        let addr = format!("127.0.0.1:{port}");
+        let addr = format!("{host}:{port}");
         let storage = dir.0.join("data");
         let config = dir.0.join("config.yml");
         std::fs::write(
             &config,
             format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n{extra}",
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n{http_extra}{extra}",
                 storage.display()
             ),
         )
@@ -586,4 +597,205 @@ fn credentials_login_helpers_and_secrets_never_shown() {
         let all = format!("{}{}", stdout(output), stderr(output));
         assert!(!all.contains(PASSWORD), "the password leaked: {all}");
     }
+}
+
+/// A TCP proxy in front of a registry that answers the first `fail` connections with
+/// `503 Service Unavailable` and passes the rest through; counts connections.
+struct FaultProxy {
+    addr: String,
+    connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl FaultProxy {
+    fn start(upstream: &str, fail: usize) -> FaultProxy {
+        FaultProxy::start_cutting(upstream, fail, None)
+    }
+
+    /// Like `start`, and with `cut_after`, every connection is cut once that many bytes went
+    /// upstream: a registry dying in the middle of an upload.
+    fn start_cutting(upstream: &str, fail: usize, cut_after: Option<u64>) -> FaultProxy {
+        use std::io::{Read as _, Write as _};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = connections.clone();
+        let upstream = upstream.to_string();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let n = count.fetch_add(1, Ordering::SeqCst) + 1;
+                let upstream = upstream.clone();
+                std::thread::spawn(move || {
+                    let mut client = stream;
+                    if n <= fail {
+                        // Read the request head, then refuse it.
+                        let mut buf = [0u8; 4096];
+                        let _ = client.read(&mut buf);
+                        let _ = client.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                        return;
+                    }
+                    let Ok(server) = std::net::TcpStream::connect(&upstream) else {
+                        return;
+                    };
+                    let (mut c2, mut s2) = (
+                        client.try_clone().expect("clone"),
+                        server.try_clone().expect("clone"),
+                    );
+                    let mut server = server;
+                    let up = std::thread::spawn(move || match cut_after {
+                        Some(limit) => {
+                            let _ = std::io::copy(&mut (&mut c2).take(limit), &mut server);
+                            let _ = server.shutdown(std::net::Shutdown::Both);
+                            let _ = c2.shutdown(std::net::Shutdown::Both);
+                        }
+                        None => {
+                            let _ = std::io::copy(&mut c2, &mut server);
+                            let _ = server.shutdown(std::net::Shutdown::Write);
+                        }
+                    });
+                    let _ = std::io::copy(&mut s2, &mut client);
+                    let _ = client.shutdown(std::net::Shutdown::Write);
+                    let _ = up.join();
+                });
+            }
+        });
+        FaultProxy { addr, connections }
+    }
+}
+
+#[test]
+fn transient_registry_failures_are_retried_and_a_dead_registry_is_named() {
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    let wat = repo_root().join("tests/fixtures/wat/scalars.wat");
+    // The first connection is the auth probe (a 503 there means "no auth"); the second, a
+    // blob check, gets the 503 that must be retried.
+    let proxy = FaultProxy::start(&registry.addr, 2);
+    let reference = format!("{}/retried:1.0", proxy.addr);
+    let output = run(wasmforge().arg("push").arg(&wat).arg(&reference));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "retried past the 503: {}",
+        stderr(&output)
+    );
+    assert!(proxy.connections.load(std::sync::atomic::Ordering::SeqCst) > 2);
+    let out = tempfile::tempdir().expect("tempdir");
+    let output = run(wasmforge()
+        .arg("pull")
+        .arg(&reference)
+        .arg("-o")
+        .arg(out.path().join("r.wasm")));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    // A registry that keeps failing: the error names it, after the retries.
+    let always = FaultProxy::start(&registry.addr, usize::MAX);
+    let output = run(wasmforge()
+        .arg("pull")
+        .arg(format!("{}/retried:1.0", always.addr))
+        .arg("-o")
+        .arg(out.path().join("x.wasm")));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains(&always.addr),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        always.connections.load(std::sync::atomic::Ordering::SeqCst) >= 4,
+        "tried again"
+    );
+
+    // The registry going away in the middle of an upload: the push fails with the registry
+    // named; pushed again, it succeeds and pulls back whole.
+    let (_tmp, big) = module_file();
+    let cutting = FaultProxy::start_cutting(&registry.addr, 0, Some(300_000));
+    let output = run(wasmforge()
+        .arg("push")
+        .arg(&big)
+        .arg(format!("{}/cut:1.0", cutting.addr)));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains(&cutting.addr),
+        "{}",
+        stderr(&output)
+    );
+    let output = run(wasmforge()
+        .arg("push")
+        .arg(&big)
+        .arg(format!("{}/cut:1.0", registry.addr)));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let back = out.path().join("cut.wasm");
+    let output = run(wasmforge()
+        .arg("pull")
+        .arg(format!("{}/cut:1.0", registry.addr))
+        .arg("-o")
+        .arg(&back));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read(&back).expect("read"),
+        std::fs::read(&big).expect("read")
+    );
+}
+
+/// A module of a few MB (the debug hello-rust from the examples, built if needed).
+fn module_file() -> (tempfile::TempDir, PathBuf) {
+    module("wasip1")
+}
+
+#[test]
+fn tls_with_a_private_ca_needs_ca_file() {
+    if !require(on_path("openssl"), "openssl is not installed") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir").keep();
+    let sh = |script: &str| {
+        let output = run(Command::new("sh").arg("-c").arg(script).current_dir(&dir));
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    };
+    // 127.0.0.2 is loopback but not "localhost": wasmforge uses HTTPS for it.
+    sh(
+        "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj '/CN=wasmforge test CA' 2>/dev/null \
+        && openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj '/CN=127.0.0.2' 2>/dev/null \
+        && printf 'subjectAltName=IP:127.0.0.2\\nbasicConstraints=CA:FALSE\\nextendedKeyUsage=serverAuth\\n' > ext.cnf \
+        && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile ext.cnf 2>/dev/null",
+    );
+    let tls = format!(
+        "  tls:\n    certificate: {}\n    key: {}\n",
+        dir.join("server.pem").display(),
+        dir.join("server.key").display()
+    );
+    let Some(registry) = Registry::start_on(dir.clone(), "127.0.0.2", &tls) else {
+        return;
+    };
+    let wat = repo_root().join("tests/fixtures/wat/scalars.wat");
+    let reference = format!("{}/secure:1.0", registry.addr);
+    let output = run(wasmforge().arg("push").arg(&wat).arg(&reference));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("TLS failed"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        stderr(&output).contains("--ca-file"),
+        "the hint: {}",
+        stderr(&output)
+    );
+    let output = run(wasmforge()
+        .arg("push")
+        .arg(&wat)
+        .arg(&reference)
+        .arg("--ca-file")
+        .arg(dir.join("ca.pem")));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let output = run(wasmforge()
+        .arg("pull")
+        .arg(&reference)
+        .arg("--ca-file")
+        .arg(dir.join("ca.pem"))
+        .arg("-o")
+        .arg(dir.join("back.wasm")));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }
