@@ -232,6 +232,11 @@ fn core_module_and_component_round_trip_through_a_registry() {
             .arg(out.path().join("d.wasm")));
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 
+        // `run REF` pulls into the cache and runs it.
+        let output = run(wasmforge().arg("run").arg(&reference).arg("--").arg("Registry"));
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert!(stdout(&output).contains("Hello, Registry!"), "{}", stdout(&output));
+
         // Re-push of the same bytes: nothing uploaded, the same digest.
         let again = push(&file, &reference, &[]);
         assert_eq!(

@@ -19,7 +19,8 @@ use crate::reporter::TermReporter;
 ///
 /// Runs a core module under WASI preview 1 or a component under WASI 0.2 (`wasi:cli/run`), told
 /// apart by their bytes. TARGET can be a .wasm file, a project folder (built first, like
-/// `cargo run`), or with --allow-precompiled a .cwasm from `wasmforge precompile`.
+/// `cargo run`), an OCI reference (pulled into the cache first), or with --allow-precompiled a
+/// .cwasm from `wasmforge precompile`.
 ///
 /// The guest starts with nothing: no files, no environment variables, no network. Grant each
 /// with --dir, --env, --allow-tcp. stdin is inherited unless --inherit-stdin=false.
@@ -31,6 +32,7 @@ use crate::reporter::TermReporter;
 /// Examples:
 ///   wasmforge run hello.wasm
 ///   wasmforge run examples/hello-rust -- Ada
+///   wasmforge run ghcr.io/acme/hello:1.0
 ///   wasmforge run --dir ./data::/data --env LEVEL=2 tool.wasm /data/in.txt
 ///   wasmforge run --invoke add lib.wasm 2 40
 ///   wasmforge run --invoke 'greet' component.wasm '"world"'
@@ -38,7 +40,7 @@ use crate::reporter::TermReporter;
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// A .wasm file, a project folder, or a .cwasm (with --allow-precompiled)
+    /// A .wasm file, a project folder, an OCI reference, or a .cwasm (with --allow-precompiled)
     #[arg(value_name = "TARGET")]
     target: PathBuf,
 
@@ -138,6 +140,49 @@ fn parse_env(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// TARGET as an OCI reference: `oci:DIR[:TAG]`, or something with a `/` that is not a file
+/// here and does not look like one (`ghcr.io/acme/app:1.0`, `localhost:5000/app`).
+fn as_reference(target: &std::path::Path) -> Option<wasmforge_registry::Ref> {
+    if target.exists() {
+        return None;
+    }
+    let text = target.to_str()?;
+    let file_like = [".wasm", ".wat", ".cwasm"].iter().any(|e| text.ends_with(e));
+    if text.starts_with("oci:") || (text.contains('/') && !file_like && !text.starts_with('.')) {
+        wasmforge_registry::Ref::parse(text).ok()
+    } else {
+        None
+    }
+}
+
+/// Pulls the module at `reference` into the cache, named by its digest, and returns the path.
+fn pull_to_cache(
+    reference: &wasmforge_registry::Ref,
+    ctx: &Ctx,
+) -> anyhow::Result<std::path::PathBuf> {
+    use wasmforge_registry::{Ref, layout, remote};
+    let (wasm, report) = match reference {
+        Ref::Layout { dir, tag, digest } => layout::pull(dir, tag, digest.as_deref())?,
+        Ref::Registry(r) => {
+            let auth = wasmforge_registry::auth::lookup(r.registry())?.auth;
+            let options = remote::Options {
+                auth,
+                ..Default::default()
+            };
+            remote::pull(r, &options)?
+        }
+    };
+    ctx.status("Pulled", &format!("{} ({})", report.reference, report.digest));
+    let dir = wasmforge_build::cache::cache_dir()
+        .ok_or_else(|| anyhow::anyhow!("no cache folder for pulled modules (set WASMFORGE_CACHE_DIR)"))?
+        .join("oci");
+    let path = dir.join(format!("{}.wasm", report.sha256));
+    if !path.is_file() {
+        wasmforge_build::artifact::write_atomic(&path, &wasm)?;
+    }
+    Ok(path)
+}
+
 fn parse_target(s: &str) -> Result<Target, String> {
     s.parse::<Target>().map_err(|e| e.to_string())
 }
@@ -145,6 +190,8 @@ fn parse_target(s: &str) -> Result<Target, String> {
 pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let path = if args.target.is_dir() {
         build_project(&args, ctx)?
+    } else if let Some(reference) = as_reference(&args.target) {
+        pull_to_cache(&reference, ctx)?
     } else {
         args.target.clone()
     };
