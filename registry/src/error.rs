@@ -11,7 +11,7 @@ pub enum Error {
     #[error("{what} was not found")]
     NotFound { what: String },
 
-    #[error("{registry} rejected the credentials (401 unauthorized)")]
+    #[error("{registry} {}", if *had_credentials { "rejected the credentials (401 unauthorized)" } else { "needs credentials (401 unauthorized)" })]
     Unauthorized {
         registry: String,
         had_credentials: bool,

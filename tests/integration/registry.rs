@@ -52,6 +52,7 @@ impl Registry {
             ("", http_extra)
         };
         let extra = extra.replace("HTPASSWD", &dir.join("htpasswd").display().to_string());
+        std::fs::create_dir_all(&dir).expect("registry folder");
         let dir = TempDirPath(dir);
         let port = std::net::TcpListener::bind(format!("{host}:0"))
             .expect("bind")
@@ -233,9 +234,17 @@ fn core_module_and_component_round_trip_through_a_registry() {
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 
         // `run REF` pulls into the cache and runs it.
-        let output = run(wasmforge().arg("run").arg(&reference).arg("--").arg("Registry"));
+        let output = run(wasmforge()
+            .arg("run")
+            .arg(&reference)
+            .arg("--")
+            .arg("Registry"));
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-        assert!(stdout(&output).contains("Hello, Registry!"), "{}", stdout(&output));
+        assert!(
+            stdout(&output).contains("Hello, Registry!"),
+            "{}",
+            stdout(&output)
+        );
 
         // Re-push of the same bytes: nothing uploaded, the same digest.
         let again = push(&file, &reference, &[]);
@@ -867,5 +876,139 @@ print(response.status_code)
     assert_eq!(
         std::fs::read(&back).expect("read"),
         std::fs::read(&module).expect("read")
+    );
+}
+
+/// The token server of `tests/support/token_server.py` (Python, pyjwt + cryptography).
+struct TokenServer {
+    child: Child,
+    dir: PathBuf,
+    port: u16,
+}
+
+impl TokenServer {
+    fn start(dir: &Path, user: &str, password: &str, refresh: &str) -> Option<TokenServer> {
+        let ok = Command::new("python3")
+            .args(["-c", "import jwt, cryptography"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !require(
+            ok,
+            "pyjwt and cryptography are not installed (pip install pyjwt cryptography)",
+        ) {
+            return None;
+        }
+        let child = Command::new("python3")
+            .arg(repo_root().join("tests/support/token_server.py"))
+            .arg(dir)
+            .args([user, password, refresh])
+            .spawn()
+            .expect("start the token server");
+        for _ in 0..200 {
+            if let Ok(port) = std::fs::read_to_string(dir.join("port")) {
+                return Some(TokenServer {
+                    child,
+                    dir: dir.to_path_buf(),
+                    port: port.trim().parse().expect("port"),
+                });
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the token server did not start");
+    }
+
+    fn requests(&self) -> String {
+        std::fs::read_to_string(self.dir.join("requests")).unwrap_or_default()
+    }
+}
+
+impl Drop for TokenServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn bearer_token_registry_with_login_and_identity_tokens() {
+    if !require(
+        Path::new("/usr/bin/docker-registry").is_file(),
+        "docker-registry is not installed",
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir").keep();
+    let _cleanup = TempDirPath(dir.clone());
+    let Some(tokens) = TokenServer::start(&dir, "ci", PASSWORD, "refresh-0123456789") else {
+        return;
+    };
+    let auth = format!(
+        "auth:\n  token:\n    realm: http://127.0.0.1:{}/token\n    service: wasmforge-test-registry\n    issuer: wasmforge-test-issuer\n    rootcertbundle: {}\n",
+        tokens.port,
+        dir.join("ca.pem").display()
+    );
+    let Some(registry) = Registry::start_configured(dir.join("registry"), &auth) else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let config = work.path().join("docker");
+    let wat = repo_root().join("tests/fixtures/wat/scalars.wat");
+    let reference = format!("{}/tokens:1.0", registry.addr);
+
+    let output = run(with_config(&config).arg("push").arg(&wat).arg(&reference));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("needs credentials"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = run_with_stdin(
+        with_config(&config).args(["login", &registry.addr, "-u", "ci", "--password-stdin"]),
+        PASSWORD,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let output = run(with_config(&config).arg("push").arg(&wat).arg(&reference));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    // An identity token (a refresh token) in the docker config, exchanged by wasmforge.
+    std::fs::write(
+        config.join("config.json"),
+        format!(
+            "{{\"auths\": {{\"{}\": {{\"identitytoken\": \"refresh-0123456789\"}}}}}}",
+            registry.addr
+        ),
+    )
+    .expect("config");
+    let pulled = work.path().join("t.wasm");
+    let output = run(with_config(&config)
+        .args(["-v", "pull", &reference, "-o"])
+        .arg(&pulled));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        tokens.requests().contains("POST refresh 200"),
+        "{}",
+        tokens.requests()
+    );
+    assert!(
+        !stderr(&output).contains("refresh-0123456789"),
+        "the token is never shown"
+    );
+    std::fs::write(
+        config.join("config.json"),
+        format!(
+            "{{\"auths\": {{\"{}\": {{\"identitytoken\": \"refresh-revoked\"}}}}}}",
+            registry.addr
+        ),
+    )
+    .expect("config");
+    let output = run(with_config(&config)
+        .args(["pull", &reference, "-o"])
+        .arg(&pulled));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("rejected the credentials"),
+        "{}",
+        stderr(&output)
     );
 }

@@ -141,10 +141,10 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "module.wasm".into());
-    let file_name = if file_name.ends_with(".wasm") {
-        file_name
-    } else {
-        format!("{file_name}.wasm")
+    let file_name = match file_name.strip_suffix(".wat") {
+        Some(stem) => format!("{stem}.wasm"),
+        None if file_name.ends_with(".wasm") => file_name,
+        None => format!("{file_name}.wasm"),
     };
     let source_dir = wasm_path
         .parent()

@@ -147,7 +147,9 @@ fn as_reference(target: &std::path::Path) -> Option<wasmforge_registry::Ref> {
         return None;
     }
     let text = target.to_str()?;
-    let file_like = [".wasm", ".wat", ".cwasm"].iter().any(|e| text.ends_with(e));
+    let file_like = [".wasm", ".wat", ".cwasm"]
+        .iter()
+        .any(|e| text.ends_with(e));
     if text.starts_with("oci:") || (text.contains('/') && !file_like && !text.starts_with('.')) {
         wasmforge_registry::Ref::parse(text).ok()
     } else {
@@ -172,9 +174,14 @@ fn pull_to_cache(
             remote::pull(r, &options)?
         }
     };
-    ctx.status("Pulled", &format!("{} ({})", report.reference, report.digest));
+    ctx.status(
+        "Pulled",
+        &format!("{} ({})", report.reference, report.digest),
+    );
     let dir = wasmforge_build::cache::cache_dir()
-        .ok_or_else(|| anyhow::anyhow!("no cache folder for pulled modules (set WASMFORGE_CACHE_DIR)"))?
+        .ok_or_else(|| {
+            anyhow::anyhow!("no cache folder for pulled modules (set WASMFORGE_CACHE_DIR)")
+        })?
         .join("oci");
     let path = dir.join(format!("{}.wasm", report.sha256));
     if !path.is_file() {
