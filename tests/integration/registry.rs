@@ -70,11 +70,13 @@ impl Registry {
             ),
         )
         .expect("config");
+        let log = std::fs::File::create(dir.0.join("access.log")).expect("log");
         let child = Command::new("docker-registry")
             .arg("serve")
             .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            // The access log (one line per request, on stdout) and errors (stderr).
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
             .spawn()
             .expect("start docker-registry");
         let registry = Registry {
@@ -90,6 +92,15 @@ impl Registry {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         panic!("docker-registry did not start on {}", registry.addr);
+    }
+
+    /// How many blob uploads the registry has started for `repository` (from its access log).
+    fn uploads(&self, repository: &str) -> usize {
+        let log = self.storage.parent().expect("dir").join("access.log");
+        std::fs::read_to_string(log)
+            .unwrap_or_default()
+            .matches(&format!("\"POST /v2/{repository}/blobs/uploads/"))
+            .count()
     }
 
     /// The file a blob is stored in (distribution's filesystem layout).
@@ -246,8 +257,18 @@ fn core_module_and_component_round_trip_through_a_registry() {
             stdout(&output)
         );
 
-        // Re-push of the same bytes: nothing uploaded, the same digest.
+        // Re-push of the same bytes: nothing uploaded (the registry saw no upload), the same
+        // digest.
+        let uploads = registry.uploads(&format!("hello-{target}"));
+        assert_eq!(
+            uploads,
+            2,
+            "config and layer were uploaded once: {}",
+            std::fs::read_to_string(registry.storage.parent().expect("dir").join("access.log"))
+                .unwrap_or_default()
+        );
         let again = push(&file, &reference, &[]);
+        assert_eq!(registry.uploads(&format!("hello-{target}")), uploads);
         assert_eq!(
             (again["uploaded"].as_u64(), again["skipped"].as_u64()),
             (Some(0), Some(2))
@@ -594,6 +615,41 @@ fn credentials_login_helpers_and_secrets_never_shown() {
     assert!(
         stderr(&output).contains("docker-credential-wftest"),
         "says where credentials came from"
+    );
+    outputs.push(output);
+
+    // login with a credsStore: the helper stores them, the config file gets no secret.
+    let stored = work.path().join("helper-store.json");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\ncase \"$1\" in\n  store) cat > '{}' ;;\n  get) read server; printf '{{\"ServerURL\":\"%s\",\"Username\":\"ci\",\"Secret\":\"{PASSWORD}\"}}' \"$server\" ;;\n  *) exit 1 ;;\nesac\n",
+            stored.display()
+        ),
+    )
+    .expect("helper");
+    std::fs::write(config.join("config.json"), "{\"credsStore\": \"wftest\"}").expect("config");
+    let output = run_with_stdin(
+        with_config(&config).env("PATH", &path).args([
+            "login",
+            &registry.addr,
+            "-u",
+            "ci",
+            "--password-stdin",
+        ]),
+        PASSWORD,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let record: Value =
+        serde_json::from_str(&std::fs::read_to_string(&stored).expect("stored")).expect("json");
+    assert_eq!(
+        (record["ServerURL"].as_str(), record["Username"].as_str()),
+        (Some(registry.addr.as_str()), Some("ci"))
+    );
+    assert!(
+        !std::fs::read_to_string(config.join("config.json"))
+            .expect("config")
+            .contains(PASSWORD)
     );
     outputs.push(output);
 
