@@ -1068,3 +1068,56 @@ fn bearer_token_registry_with_login_and_identity_tokens() {
         stderr(&output)
     );
 }
+
+#[test]
+fn a_project_folder_is_built_in_release_then_pushed() {
+    if !require(
+        default_sysroot().is_some() || on_path("clang-16"),
+        "no clang for WebAssembly",
+    ) {
+        return;
+    }
+    let (_tmp, dir) = project("hello-c");
+    let layout = dir.parent().expect("parent").join("layout");
+    let output = run(wasmforge()
+        .arg("push")
+        .arg(&dir)
+        .arg(format!("oci:{}:1.0", layout.display()))
+        .args([
+            "--annotation",
+            "org.opencontainers.image.version=1.0.0",
+            "--format",
+            "json",
+        ]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("Optimiz"),
+        "a release build: {}",
+        stderr(&output)
+    );
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).expect("index"))
+            .expect("json");
+    let digest = index["manifests"][0]["digest"].as_str().expect("digest");
+    let manifest: Value = serde_json::from_slice(
+        &std::fs::read(
+            layout
+                .join("blobs/sha256")
+                .join(digest.trim_start_matches("sha256:")),
+        )
+        .expect("manifest"),
+    )
+    .expect("json");
+    assert_eq!(
+        manifest["annotations"]["org.opencontainers.image.version"],
+        "1.0.0"
+    );
+    assert_eq!(
+        manifest["annotations"]["org.opencontainers.image.title"],
+        "hello-c.wasm"
+    );
+    let output = run(wasmforge()
+        .arg("run")
+        .arg(format!("oci:{}:1.0", layout.display())));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
