@@ -1121,3 +1121,33 @@ fn a_project_folder_is_built_in_release_then_pushed() {
         .arg(format!("oci:{}:1.0", layout.display())));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }
+
+#[test]
+fn plain_http_only_for_local_names_and_insecure_registries() {
+    if !require(
+        Path::new("/usr/bin/docker-registry").is_file(),
+        "docker-registry is not installed",
+    ) {
+        return;
+    }
+    // 127.0.0.2 is not "localhost" by name: HTTPS unless --insecure says otherwise.
+    let dir = tempfile::tempdir().expect("tempdir").keep();
+    let Some(registry) = Registry::start_on(dir, "127.0.0.2", "") else {
+        return;
+    };
+    let wat = repo_root().join("tests/fixtures/wat/scalars.wat");
+    let reference = format!("{}/plain:1.0", registry.addr);
+    let output = run(wasmforge().arg("push").arg(&wat).arg(&reference));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("--insecure"),
+        "{}",
+        stderr(&output)
+    );
+    let output = run(wasmforge()
+        .arg("push")
+        .arg(&wat)
+        .arg(&reference)
+        .args(["--insecure", &registry.addr]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
