@@ -1151,3 +1151,113 @@ fn plain_http_only_for_local_names_and_insecure_registries() {
         .args(["--insecure", &registry.addr]));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }
+
+/// Writes an image index into the layout at `dir` whose entries point at `manifest_digest` with
+/// the given platforms, tagged `tag`; returns nothing, the layout's index.json names it.
+fn add_index(
+    dir: &Path,
+    manifest_digest: &str,
+    manifest_size: u64,
+    platforms: &[(&str, &str)],
+    tag: &str,
+) {
+    let entries: Vec<Value> = platforms
+        .iter()
+        .map(|(os, arch)| {
+            serde_json::json!({
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": manifest_digest,
+                "size": manifest_size,
+                "platform": {"os": os, "architecture": arch},
+            })
+        })
+        .collect();
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": entries,
+    }))
+    .expect("json");
+    use sha2::Digest as _;
+    let hex: String = sha2::Sha256::digest(&index)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    std::fs::write(dir.join("blobs/sha256").join(&hex), &index).expect("blob");
+    let path = dir.join("index.json");
+    let mut top: Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("index")).expect("json");
+    top["manifests"]
+        .as_array_mut()
+        .expect("manifests")
+        .push(serde_json::json!({
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "digest": format!("sha256:{hex}"),
+            "size": index.len(),
+            "annotations": {"org.opencontainers.image.ref.name": tag},
+        }));
+    std::fs::write(&path, serde_json::to_vec(&top).expect("json")).expect("write");
+}
+
+#[test]
+fn image_indexes_resolve_to_the_wasi_wasm_entry() {
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    if !require(on_path("skopeo"), "skopeo is not installed") {
+        return;
+    }
+    let work = tempfile::tempdir().expect("tempdir");
+    let wat = repo_root().join("tests/fixtures/wat/scalars.wat");
+    let layout = work.path().join("layout");
+    let report = push(
+        &wat,
+        &format!("oci:{}:img", layout.display()),
+        &["--layout", "image"],
+    );
+    let digest = report["digest"].as_str().expect("digest");
+    let size = std::fs::metadata(
+        layout
+            .join("blobs/sha256")
+            .join(digest.trim_start_matches("sha256:")),
+    )
+    .expect("manifest")
+    .len();
+    add_index(
+        &layout,
+        digest,
+        size,
+        &[("linux", "amd64"), ("wasi", "wasm")],
+        "multi",
+    );
+    add_index(&layout, digest, size, &[("linux", "arm64")], "linux-only");
+    for tag in ["multi", "linux-only"] {
+        let output = run(Command::new("skopeo")
+            .args(["copy", "-q", "--all", "--dest-tls-verify=false"])
+            .arg(format!("oci:{}:{tag}", layout.display()))
+            .arg(format!("docker://{}/indexed:{tag}", registry.addr)));
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    }
+    let out = work.path().join("from-index.wasm");
+    let output = run(wasmforge()
+        .arg("pull")
+        .arg(format!("{}/indexed:multi", registry.addr))
+        .arg("-o")
+        .arg(&out));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read(&out).expect("read"),
+        wat::parse_file(&wat).expect("wat")
+    );
+    let output = run(wasmforge()
+        .arg("pull")
+        .arg(format!("{}/indexed:linux-only", registry.addr))
+        .arg("-o")
+        .arg(work.path().join("no.wasm")));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("without a wasi/wasm entry (platforms: linux/arm64)"),
+        "{}",
+        stderr(&output)
+    );
+}
