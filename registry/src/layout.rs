@@ -215,7 +215,7 @@ mod tests {
         let annotations = BTreeMap::new();
         let wasm = b"\0asm\x01\0\0\0".to_vec();
         let input = Input {
-            wasm: &wasm,
+            wasm: bytes::Bytes::from(wasm.clone()),
             file_name: "m.wasm",
             created: "2026-01-01T00:00:00Z",
             annotations: &annotations,

@@ -29,11 +29,13 @@ pub const ACCEPTED: &[&str] = &[MANIFEST, INDEX, DOCKER_MANIFEST, DOCKER_LIST];
 pub struct Blob {
     pub media_type: String,
     pub digest: String,
-    pub bytes: Vec<u8>,
+    /// Shared, so retries and uploads do not copy it.
+    pub bytes: bytes::Bytes,
 }
 
 impl Blob {
-    pub fn new(media_type: &str, bytes: Vec<u8>) -> Blob {
+    pub fn new(media_type: &str, bytes: impl Into<bytes::Bytes>) -> Blob {
+        let bytes = bytes.into();
         Blob {
             media_type: media_type.to_string(),
             digest: digest_of(&bytes),
@@ -69,7 +71,8 @@ pub enum Layout {
 /// What the artifact is made of.
 #[derive(Debug, Clone)]
 pub struct Input<'a> {
-    pub wasm: &'a [u8],
+    /// The module (shared: the layer is these very bytes, not a copy).
+    pub wasm: bytes::Bytes,
     /// The file name, e.g. `hello.wasm` (layer title, image entrypoint).
     pub file_name: &'a str,
     /// RFC 3339.
@@ -116,8 +119,8 @@ pub fn build(input: &Input<'_>, layout: Layout) -> Result<Artifact> {
         .or_insert_with(|| input.file_name.to_string());
     let (config, layer) = match layout {
         Layout::Wasm => {
-            let layer = Blob::new(WASM_LAYER, input.wasm.to_vec());
-            let component = is_component(input.wasm);
+            let layer = Blob::new(WASM_LAYER, input.wasm.clone());
+            let component = is_component(&input.wasm);
             let mut config = json!({
                 "created": input.created,
                 "architecture": "wasm",
@@ -125,7 +128,7 @@ pub fn build(input: &Input<'_>, layout: Layout) -> Result<Artifact> {
                 "layerDigests": [layer.digest],
             });
             if component {
-                let (imports, exports) = component_world(input.wasm);
+                let (imports, exports) = component_world(&input.wasm);
                 config["component"] = json!({ "imports": imports, "exports": exports });
             }
             (Blob::new(WASM_CONFIG, to_bytes(&config)), layer)
@@ -181,7 +184,7 @@ fn image_tar(input: &Input<'_>) -> Result<Vec<u8>> {
     header.set_gid(0);
     header.set_mtime(0);
     header.set_entry_type(tar::EntryType::Regular);
-    builder.append_data(&mut header, input.file_name, input.wasm)?;
+    builder.append_data(&mut header, input.file_name, &input.wasm[..])?;
     Ok(builder.into_inner()?)
 }
 
@@ -336,7 +339,7 @@ mod tests {
 
     fn input<'a>(annotations: &'a BTreeMap<String, String>) -> Input<'a> {
         Input {
-            wasm: MODULE,
+            wasm: bytes::Bytes::from_static(MODULE),
             file_name: "hello.wasm",
             created: "2026-01-01T00:00:00Z",
             annotations,

@@ -45,38 +45,9 @@ impl Ref {
         if let Some((_, digest)) = text.split_once('@') {
             check_digest(digest).map_err(|why| bad(&why))?;
         }
-        let name = text.split('@').next().unwrap_or(text);
-        let last = name.rsplit('/').next().unwrap_or(name);
-        if let Some((_, tag)) = last.split_once(':')
-            && name.contains('/') | !last.contains('.')
-        {
-            check_tag(tag).map_err(|why| bad(&why))?;
-        }
-        let reference: Reference = text.parse().map_err(|e: oci_client::ParseError| {
-            let why = match e {
-                oci_client::ParseError::NameContainsUppercase => {
-                    "repository names must be lowercase".to_string()
-                }
-                oci_client::ParseError::TagInvalidFormat => {
-                    "a tag is 1–128 letters, digits, `_`, `.` or `-`, not starting with `.` or `-`"
-                        .to_string()
-                }
-                oci_client::ParseError::DigestInvalidFormat
-                | oci_client::ParseError::DigestInvalidLength => {
-                    "a digest is `sha256:` followed by 64 lowercase hex digits".to_string()
-                }
-                _ if text
-                    .split(['@', ':'])
-                    .next()
-                    .is_some_and(|path| path.chars().any(|c| c.is_ascii_uppercase())) =>
-                {
-                    "repository names must be lowercase".to_string()
-                }
-                other => other.to_string(),
-            };
-            bad(&why)
-        })?;
-        Ok(Ref::Registry(reference))
+        parse_registry(text)
+            .map(Ref::Registry)
+            .map_err(|why| bad(&why))
     }
 
     /// The reference with another tag (for `--tag`).
@@ -109,6 +80,107 @@ impl std::fmt::Display for Ref {
             } => write!(f, "oci:{}:{tag}@{d}", dir.display()),
             Ref::Layout { dir, tag, .. } => write!(f, "oci:{}:{tag}", dir.display()),
         }
+    }
+}
+
+/// Docker's reference grammar without a regular expression (oci-spec's parser compiles a large
+/// one on first use, which cost a push more time than its HTTP requests): `[host[:port]/]path
+/// [:tag][@digest]`, where the first component is a host when it has a `.` or `:` or is
+/// `localhost`; otherwise the host is docker.io and a one-component path is under `library/`.
+fn parse_registry(text: &str) -> std::result::Result<Reference, String> {
+    if text.len() > 255 {
+        return Err("a reference is at most 255 characters".into());
+    }
+    let (name_tag, digest) = match text.split_once('@') {
+        Some((n, d)) => {
+            check_digest(d)?;
+            (n, Some(d.to_string()))
+        }
+        None => (text, None),
+    };
+    let last_slash = name_tag.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match name_tag[last_slash..].rfind(':') {
+        Some(i) => {
+            let tag = &name_tag[last_slash + i + 1..];
+            check_tag(tag)?;
+            (&name_tag[..last_slash + i], Some(tag.to_string()))
+        }
+        None => (name_tag, None),
+    };
+    let (registry, path) = match name.split_once('/') {
+        Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => {
+            (first.to_string(), rest.to_string())
+        }
+        _ if name.contains('/') => ("docker.io".to_string(), name.to_string()),
+        _ => ("docker.io".to_string(), format!("library/{name}")),
+    };
+    check_host(&registry)?;
+    if path.is_empty() {
+        return Err("the repository name is missing".into());
+    }
+    for component in path.split('/') {
+        check_component(component)?;
+    }
+    Ok(match (tag, digest) {
+        (Some(tag), Some(digest)) => Reference::with_tag_and_digest(registry, path, tag, digest),
+        (None, Some(digest)) => Reference::with_digest(registry, path, digest),
+        (tag, None) => Reference::with_tag(registry, path, tag.unwrap_or_else(|| "latest".into())),
+    })
+}
+
+fn check_host(host: &str) -> std::result::Result<(), String> {
+    let (name, port) = match host.rsplit_once(':') {
+        Some((n, p)) if !n.ends_with(']') || n.starts_with('[') => (n, Some(p)),
+        _ => (host, None),
+    };
+    if let Some(port) = port
+        && (port.is_empty() || !port.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err(format!("`{host}`: a port is a number"));
+    }
+    let ipv6 = name.starts_with('[') && name.ends_with(']');
+    let ok = !name.is_empty()
+        && (ipv6
+            || name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("`{host}` is not a registry host name"))
+    }
+}
+
+/// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`
+fn check_component(component: &str) -> std::result::Result<(), String> {
+    if component.chars().any(|c| c.is_ascii_uppercase()) {
+        return Err("repository names must be lowercase".into());
+    }
+    let bytes = component.as_bytes();
+    let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    let mut ok = !bytes.is_empty() && alnum(bytes[0]) && alnum(bytes[bytes.len() - 1]);
+    let mut i = 0;
+    while ok && i < bytes.len() {
+        if alnum(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && !alnum(bytes[i]) {
+            i += 1;
+        }
+        let separator = &component[start..i];
+        ok = separator == "."
+            || separator == "_"
+            || separator == "__"
+            || separator.chars().all(|c| c == '-');
+    }
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{component}`: repository path components are lowercase letters and digits, separated by `.`, `_`, `__` or dashes"
+        ))
     }
 }
 
@@ -209,6 +281,44 @@ mod tests {
     }
 
     #[test]
+    fn parsed_like_oci_spec_parses_them() {
+        for text in [
+            "hello",
+            "acme/app",
+            "acme/app:1.0",
+            "ghcr.io/acme/app:1.0",
+            "localhost:5000/app",
+            "localhost/app:tag",
+            "127.0.0.1:5000/a/b/c:v1.2-rc_3",
+            "registry.example.com/app__x/y-z.w",
+        ] {
+            let ours = parse_registry(text).expect(text);
+            let theirs: Reference = text.parse().expect(text);
+            assert_eq!(
+                (
+                    ours.registry(),
+                    ours.repository(),
+                    ours.tag(),
+                    ours.digest()
+                ),
+                (
+                    theirs.registry(),
+                    theirs.repository(),
+                    theirs.tag(),
+                    theirs.digest()
+                ),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn ipv6_hosts() {
+        let r = parse_registry("[::1]:5000/app").expect("parse");
+        assert_eq!((r.registry(), r.repository()), ("[::1]:5000", "app"));
+    }
+
+    #[test]
     fn layout_references() {
         assert_eq!(
             Ref::parse("oci:out/layout:v1").expect("parse"),
@@ -243,6 +353,10 @@ mod tests {
             ("", "empty"),
             ("Acme/App", "lowercase"),
             ("Bad/Ref", "lowercase"),
+            ("ghcr.io/acme/my..app", "components"),
+            ("ghcr.io:port/app", "port"),
+            ("bad_host!.io/app:1", "not a registry host"),
+            ("bad!/app:1", "components"),
             ("app:bad tag", "white space"),
             ("app:-x", "a tag is"),
             ("https://ghcr.io/acme/app", "scheme"),

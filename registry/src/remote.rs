@@ -101,6 +101,8 @@ fn client(reference: &Reference, options: &Options) -> Result<Client> {
     let config = ClientConfig {
         protocol: ClientProtocol::HttpsExcept(plain),
         extra_root_certificates,
+        // POST then one PUT per blob (chunked is POST, PATCH, PUT).
+        use_monolithic_push: true,
         connect_timeout: Some(Duration::from_secs(10)),
         read_timeout: Some(Duration::from_secs(120)),
         user_agent: concat!("wasmforge/", env!("CARGO_PKG_VERSION")),
@@ -561,7 +563,14 @@ async fn pull_async(reference: &Reference, options: &Options) -> Result<(Vec<u8>
                     digest: top_digest,
                     layer_media_type: d.media_type,
                     size: wasm.len() as u64,
-                    sha256: digest_of(&wasm).trim_start_matches("sha256:").to_string(),
+                    // A Wasm layer is the module: its digest (verified above) is the module's.
+                    sha256: if image {
+                        digest_of(&wasm)
+                    } else {
+                        d.digest.clone()
+                    }
+                    .trim_start_matches("sha256:")
+                    .to_string(),
                 };
                 return Ok((wasm, report));
             }

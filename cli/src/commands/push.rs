@@ -150,14 +150,15 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let created = wasmforge_registry::time::rfc3339(created_at(&source_dir));
-    let mut annotations: BTreeMap<String, String> = git_annotations(&source_dir);
+    let (mut annotations, last_commit) = git_facts(&source_dir);
+    let created = wasmforge_registry::time::rfc3339(created_at(last_commit));
     if let Some(version) = version {
         annotations.insert("org.opencontainers.image.version".into(), version);
     }
     annotations.extend(args.annotations.iter().cloned());
+    let size = wasm.len() as u64;
     let input = manifest::Input {
-        wasm: &wasm,
+        wasm: bytes::Bytes::from(wasm),
         file_name: &file_name,
         created: &created,
         annotations: &annotations,
@@ -166,10 +167,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
 
     ctx.status(
         "Pushing",
-        &format!(
-            "{file_name} ({}) to {reference}",
-            human_size(wasm.len() as u64)
-        ),
+        &format!("{file_name} ({}) to {reference}", human_size(size)),
     );
     let report = match &reference {
         Ref::Layout { dir, tag, .. } => {
@@ -235,22 +233,26 @@ fn build_release(dir: &Path, ctx: &Ctx) -> anyhow::Result<(PathBuf, Option<Strin
     }
 }
 
-/// SOURCE_DATE_EPOCH, else the last commit's time in `dir`'s repository, else now.
-fn created_at(dir: &Path) -> i64 {
+/// The repository `dir` is in, if any (no git process runs outside one).
+fn in_git_repository(dir: &Path) -> bool {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    dir.ancestors().any(|d| d.join(".git").exists())
+}
+
+/// SOURCE_DATE_EPOCH, else the last commit's time, else now.
+fn created_at(last_commit: Option<i64>) -> i64 {
     if let Some(epoch) = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|v| v.trim().parse().ok())
     {
         return epoch;
     }
-    git(dir, &["log", "-1", "--format=%ct"])
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0)
-        })
+    last_commit.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    })
 }
 
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
@@ -266,16 +268,27 @@ fn git(dir: &Path, args: &[&str]) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// `source` (the origin remote as an https URL, credentials removed) and `revision`.
-fn git_annotations(dir: &Path) -> BTreeMap<String, String> {
+/// `source` (the origin remote as an https URL, credentials removed) and `revision`, and the
+/// last commit's time, from two git calls (none outside a repository).
+fn git_facts(dir: &Path) -> (BTreeMap<String, String>, Option<i64>) {
     let mut out = BTreeMap::new();
-    if let Some(revision) = git(dir, &["rev-parse", "HEAD"]) {
-        out.insert("org.opencontainers.image.revision".into(), revision);
+    if !in_git_repository(dir) {
+        return (out, None);
+    }
+    let mut time = None;
+    if let Some(line) = git(dir, &["log", "-1", "--format=%H %ct"])
+        && let Some((revision, ct)) = line.split_once(' ')
+    {
+        out.insert(
+            "org.opencontainers.image.revision".into(),
+            revision.to_string(),
+        );
+        time = ct.trim().parse().ok();
     }
     if let Some(url) = git(dir, &["config", "--get", "remote.origin.url"]).map(|u| public_url(&u)) {
         out.insert("org.opencontainers.image.source".into(), url);
     }
-    out
+    (out, time)
 }
 
 /// `git@github.com:acme/app.git` → `https://github.com/acme/app`; `https://user:token@host/x` →
