@@ -94,13 +94,13 @@ pub fn lookup(registry: &str) -> Result<Found> {
         .and_then(|(_, v)| v.as_str())
         .or_else(|| config["credsStore"].as_str())
         .filter(|h| !h.is_empty());
-    if let Some(helper) = helper {
-        if let Some(auth) = helper_get(helper, &server_url(registry))? {
-            return Ok(Found {
-                auth,
-                source: format!("docker-credential-{helper}"),
-            });
-        }
+    if let Some(helper) = helper
+        && let Some(auth) = helper_get(helper, &server_url(registry))?
+    {
+        return Ok(Found {
+            auth,
+            source: format!("docker-credential-{helper}"),
+        });
     }
     if let Some(entry) = config["auths"]
         .as_object()

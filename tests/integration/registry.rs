@@ -954,7 +954,7 @@ impl TokenServer {
         ) {
             return None;
         }
-        let child = Command::new("python3")
+        let mut child = Command::new("python3")
             .arg(repo_root().join("tests/support/token_server.py"))
             .arg(dir)
             .args([user, password, refresh])
@@ -970,6 +970,8 @@ impl TokenServer {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("the token server did not start");
     }
 
