@@ -244,6 +244,26 @@ fn core_module_and_component_round_trip_through_a_registry() {
             .arg(out.path().join("d.wasm")));
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 
+        // A Rust project folder: built in release, its package version annotated.
+        if target == "wasip1" {
+            let (_tmp, dir) = project("hello-rust");
+            let output = run(wasmforge()
+                .arg("push")
+                .arg(&dir)
+                .arg(format!("{}/from-folder:1", registry.addr)));
+            assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+            let manifest = skopeo(&[
+                "inspect",
+                "--raw",
+                "--tls-verify=false",
+                &format!("docker://{}/from-folder:1", registry.addr),
+            ]);
+            assert_eq!(
+                manifest["annotations"]["org.opencontainers.image.version"],
+                "0.1.0"
+            );
+        }
+
         // `run REF` pulls into the cache and runs it.
         let output = run(wasmforge()
             .arg("run")

@@ -220,7 +220,7 @@ fn build_release(dir: &Path, ctx: &Ctx) -> anyhow::Result<(PathBuf, Option<Strin
     let reporter = TermReporter::new(ctx);
     let output = wasmforge_build::build(&options, &reporter)?;
     match output.artifacts.as_slice() {
-        [one] => Ok((one.path.clone(), None)),
+        [one] => Ok((one.path.clone(), package_version(dir))),
         many => anyhow::bail!(
             "`{}` builds {} artifacts ({}); push one of the files: `wasmforge push FILE REF`",
             dir.display(),
@@ -231,6 +231,17 @@ fn build_release(dir: &Path, ctx: &Ctx) -> anyhow::Result<(PathBuf, Option<Strin
                 .join(", ")
         ),
     }
+}
+
+/// A Rust package's `version` (Cargo.toml), for the `version` annotation.
+fn package_version(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
+    let table: toml::Table = text.parse().ok()?;
+    table
+        .get("package")?
+        .get("version")?
+        .as_str()
+        .map(str::to_string)
 }
 
 /// The repository `dir` is in, if any (no git process runs outside one).
