@@ -112,6 +112,7 @@ pub enum Format {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    New(commands::new::Args),
     Build(commands::build::Args),
     Run(commands::run::Args),
     Opt(commands::opt::Args),

@@ -17,7 +17,7 @@ fn help_snapshots() {
     insta::assert_snapshot!("help-precompile", help(&["precompile"]));
     insta::assert_snapshot!("help-cache", help(&["cache"]));
     for command in [
-        "opt", "validate", "inspect", "strip", "doctor", "explain", "push", "pull", "login",
+        "new", "opt", "validate", "inspect", "strip", "doctor", "explain", "push", "pull", "login",
         "logout",
     ] {
         insta::assert_snapshot!(format!("help-{command}"), help(&[command]));

@@ -7,6 +7,7 @@ mod build_rust;
 mod cli;
 mod doctor;
 mod install;
+mod new;
 mod registry;
 mod run;
 mod support;

@@ -7,6 +7,7 @@ pub mod doctor;
 pub mod explain;
 pub mod inspect;
 pub mod login;
+pub mod new;
 pub mod opt;
 pub mod precompile;
 pub mod pull;
@@ -34,6 +35,7 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         Command::Explain(args) => explain::run(args, ctx),
         Command::Push(args) => push::run(args, ctx),
         Command::Pull(args) => pull::run(args, ctx),
+        Command::New(args) => new::run(args, ctx),
         Command::Login(args) => login::login(args, ctx),
         Command::Logout(args) => login::logout(args, ctx),
         Command::Build(args) => build::run(args, ctx),

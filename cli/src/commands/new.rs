@@ -1,0 +1,278 @@
+//! `wasmforge new`: a project that builds, validates and runs out of the box, with CI.
+
+use std::path::{Path, PathBuf};
+
+use wasmforge_build::project::Lang;
+
+use crate::exit::ExitStatus;
+use crate::output::Ctx;
+
+/// Where the GitHub Action lives (`uses: OWNER/REPO@v1`): the one place it is named.
+pub const GITHUB_ACTION: &str = "wasmforge/wasmforge";
+/// Where the GitLab CI/CD component lives (`component: HOST/PROJECT/NAME@1`).
+pub const GITLAB_COMPONENT: &str = "gitlab.com/wasmforge/wasmforge/wasmforge";
+
+/// Create a new project: Rust, Go or C, a command or a library, with CI
+///
+/// The project builds, validates and runs with wasmforge as it is, and has a wasmforge.toml, a
+/// .gitignore and (unless --ci none) a CI file that uses the wasmforge GitHub Action or GitLab
+/// CI component. A folder that exists and is not empty is refused unless --force (which
+/// writes the template's files and leaves the others alone).
+///
+/// Examples:
+///   wasmforge new hello --lang rust
+///   wasmforge new plugin --lang go --kind library --ci gitlab
+///   wasmforge new tool --lang c --name my-tool --ci none
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// The folder to create
+    #[arg(value_name = "PATH")]
+    path: PathBuf,
+    /// Language: rust, go or c
+    #[arg(long, value_name = "LANG")]
+    lang: Lang,
+    /// command (with `_start`) or library (exported functions)
+    #[arg(long, value_name = "KIND", default_value = "command", value_parser = ["command", "library"])]
+    kind: String,
+    /// Project name (default: the folder's name)
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// CI file to add: github (.github/workflows/wasm.yml), gitlab (.gitlab-ci.yml) or none
+    #[arg(long, value_name = "CI", default_value = "github", value_parser = ["github", "gitlab", "none"])]
+    ci: String,
+    /// Write into a folder that is not empty
+    #[arg(long)]
+    force: bool,
+}
+
+/// A template file: its path in the project and its text.
+type File = (&'static str, &'static str);
+
+macro_rules! template {
+    ($path:literal) => {
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../templates/", $path))
+    };
+}
+
+fn project_files(lang: Lang, library: bool) -> Vec<File> {
+    match (lang, library) {
+        (Lang::Rust, false) => vec![
+            ("Cargo.toml", template!("projects/rust-command/Cargo.toml")),
+            (
+                "src/main.rs",
+                template!("projects/rust-command/src/main.rs"),
+            ),
+            (
+                "wasmforge.toml",
+                template!("projects/rust-command/wasmforge.toml"),
+            ),
+        ],
+        (Lang::Rust, true) => vec![
+            ("Cargo.toml", template!("projects/rust-library/Cargo.toml")),
+            ("src/lib.rs", template!("projects/rust-library/src/lib.rs")),
+            (
+                "wasmforge.toml",
+                template!("projects/rust-library/wasmforge.toml"),
+            ),
+        ],
+        (Lang::Go, false) => vec![
+            ("go.mod", template!("projects/go-command/go.mod")),
+            ("main.go", template!("projects/go-command/main.go")),
+            (
+                "wasmforge.toml",
+                template!("projects/go-command/wasmforge.toml"),
+            ),
+        ],
+        (Lang::Go, true) => vec![
+            ("go.mod", template!("projects/go-library/go.mod")),
+            ("main.go", template!("projects/go-library/main.go")),
+            (
+                "wasmforge.toml",
+                template!("projects/go-library/wasmforge.toml"),
+            ),
+        ],
+        (Lang::C, false) => vec![
+            ("src/main.c", template!("projects/c-command/src/main.c")),
+            (
+                "wasmforge.toml",
+                template!("projects/c-command/wasmforge.toml"),
+            ),
+        ],
+        (Lang::C, true) => vec![
+            ("src/lib.c", template!("projects/c-library/src/lib.c")),
+            (
+                "wasmforge.toml",
+                template!("projects/c-library/wasmforge.toml"),
+            ),
+        ],
+    }
+}
+
+/// Why `name` cannot name a project in `lang`, if it cannot.
+fn check_name(name: &str, lang: Lang) -> Result<(), String> {
+    let first_ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+    let chars_ok = |extra: &str| {
+        name.chars()
+            .all(|c| c.is_ascii_alphanumeric() || extra.contains(c))
+    };
+    match lang {
+        Lang::Rust => {
+            const KEYWORDS: &[&str] = &[
+                "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else",
+                "enum", "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop", "match",
+                "mod", "move", "mut", "pub", "ref", "return", "self", "static", "struct", "super",
+                "trait", "true", "type", "unsafe", "use", "where", "while", "test", "core", "std",
+                "alloc",
+            ];
+            if !first_ok || !chars_ok("-_") {
+                return Err("a Rust package name starts with a letter and has only letters, digits, `-` and `_`".into());
+            }
+            if KEYWORDS.contains(&name) {
+                return Err(format!("`{name}` is a Rust keyword or a standard crate"));
+            }
+        }
+        Lang::Go => {
+            if !first_ok || !chars_ok("-_.") || name.chars().any(|c| c.is_ascii_uppercase()) {
+                return Err("a Go module name here is lowercase letters, digits, `-`, `_` and `.`, starting with a letter".into());
+            }
+        }
+        Lang::C => {
+            if !first_ok || !chars_ok("-_") {
+                return Err("a C project name starts with a letter and has only letters, digits, `-` and `_`".into());
+            }
+        }
+    }
+    if name.len() > 64 {
+        return Err("at most 64 characters".into());
+    }
+    Ok(())
+}
+
+fn fill(text: &str, name: &str) -> String {
+    text.replace("{{name}}", name)
+        .replace("{{crate}}", &name.replace('-', "_"))
+        .replace("{{github_action}}", GITHUB_ACTION)
+        .replace("{{github_repo}}", GITHUB_ACTION)
+        .replace("{{gitlab_component}}", GITLAB_COMPONENT)
+}
+
+pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    let name = match &args.name {
+        Some(name) => name.clone(),
+        None => args
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    };
+    if let Err(why) = check_name(&name, args.lang) {
+        crate::output::usage_error(
+            &format!(
+                "`{name}` cannot name a {} project: {why}",
+                args.lang.display_name()
+            ),
+            "pass another name with --name NAME",
+        );
+        return Ok(ExitStatus::Usage);
+    }
+    if args.path.exists() {
+        if !args.path.is_dir() {
+            crate::output::usage_error(
+                &format!("`{}` exists and is not a folder", args.path.display()),
+                "choose a new folder",
+            );
+            return Ok(ExitStatus::Usage);
+        }
+        let empty = std::fs::read_dir(&args.path)?.next().is_none();
+        if !empty && !args.force {
+            crate::output::usage_error(
+                &format!("`{}` is not empty", args.path.display()),
+                "choose a new folder, or pass --force to add the template's files to it (others are left alone)",
+            );
+            return Ok(ExitStatus::Usage);
+        }
+    }
+    let mut files: Vec<(String, String)> = project_files(args.lang, args.kind == "library")
+        .into_iter()
+        .map(|(path, text)| (path.to_string(), fill(text, &name)))
+        .collect();
+    files.push((
+        ".gitignore".into(),
+        template!("projects/gitignore").to_string(),
+    ));
+    match args.ci.as_str() {
+        "github" => files.push((
+            ".github/workflows/wasm.yml".into(),
+            fill(template!("ci/github.yml"), &name),
+        )),
+        "gitlab" => files.push((
+            ".gitlab-ci.yml".into(),
+            fill(template!("ci/gitlab.yml"), &name),
+        )),
+        _ => {}
+    }
+    for (relative, text) in &files {
+        write(&args.path.join(relative), text)?;
+    }
+    ctx.status(
+        "Created",
+        &format!(
+            "{} {} `{name}` in {}",
+            args.lang.display_name(),
+            args.kind,
+            args.path.display()
+        ),
+    );
+    if !ctx.quiet {
+        let run = if args.kind == "library" {
+            "wasmforge run --invoke add … 2 40"
+        } else {
+            "wasmforge run ."
+        };
+        anstream::eprintln!(
+            "{:>12} cd {} && wasmforge build && {run}",
+            "Next:",
+            args.path.display()
+        );
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn write(path: &Path, text: &str) -> anyhow::Result<()> {
+    wasmforge_build::artifact::write_atomic(path, text.as_bytes())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked_per_language() {
+        assert!(check_name("hello-world", Lang::Rust).is_ok());
+        assert!(check_name("fn", Lang::Rust).is_err());
+        assert!(check_name("1abc", Lang::Rust).is_err());
+        assert!(check_name("my tool", Lang::C).is_err());
+        assert!(check_name("MyMod", Lang::Go).is_err());
+        assert!(check_name("my.mod", Lang::Go).is_ok());
+        assert!(check_name("my.mod", Lang::Rust).is_err());
+    }
+
+    #[test]
+    fn every_template_fills_without_leftover_placeholders() {
+        for lang in [Lang::Rust, Lang::Go, Lang::C] {
+            for library in [false, true] {
+                for (path, text) in project_files(lang, library) {
+                    let filled = fill(text, "demo-app");
+                    assert!(
+                        !filled.contains("{{name")
+                            && !filled.contains("{{crate")
+                            && !filled.contains("{{git"),
+                        "{path}"
+                    );
+                }
+            }
+        }
+    }
+}
