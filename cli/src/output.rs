@@ -122,6 +122,9 @@ pub fn report_error(ctx: &Ctx, err: &anyhow::Error) -> ExitStatus {
 
     // Diagnostics come after the compiler's own output, each with its fix.
     for diagnostic in diagnostics {
+        if CiLog::detect() == Some(CiLog::Github) {
+            github_annotation(diagnostic);
+        }
         render_diagnostic(diagnostic);
     }
     let mut stderr = anstream::stderr().lock();
@@ -190,6 +193,89 @@ pub fn render_diagnostic(d: &wasmforge_build::diagnostics::Diagnostic) {
         "  {DIM}= {}: wasmforge explain {}{DIM:#}",
         d.title, d.code
     );
+}
+
+/// A CI whose log understands folding and annotations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CiLog {
+    Github,
+    Gitlab,
+}
+
+impl CiLog {
+    /// `GITHUB_ACTIONS=true` or `GITLAB_CI=true`.
+    pub fn detect() -> Option<CiLog> {
+        let set = |var: &str| std::env::var(var).is_ok_and(|v| v == "true");
+        if set("GITHUB_ACTIONS") {
+            Some(CiLog::Github)
+        } else if set("GITLAB_CI") {
+            Some(CiLog::Gitlab)
+        } else {
+            None
+        }
+    }
+
+    /// Starts a folded group titled `title`; returns its id (for GitLab's section end).
+    pub fn open(self, title: &str) -> String {
+        let title = title.replace(['\r', '\n'], " ");
+        match self {
+            CiLog::Github => {
+                anstream::eprintln!("::group::{title}");
+                String::new()
+            }
+            CiLog::Gitlab => {
+                let id = format!("wasmforge_{}", unix_now());
+                anstream::eprintln!(
+                    "\u{1b}[0Ksection_start:{}:{id}[collapsed=true]\r\u{1b}[0K{title}",
+                    unix_now()
+                );
+                id
+            }
+        }
+    }
+
+    pub fn close(self, id: &str) {
+        match self {
+            CiLog::Github => anstream::eprintln!("::endgroup::"),
+            CiLog::Gitlab => {
+                anstream::eprintln!("\u{1b}[0Ksection_end:{}:{id}\r\u{1b}[0K", unix_now())
+            }
+        }
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A diagnostic as a GitHub Actions workflow command, so it shows on the file and line.
+pub fn github_annotation(d: &wasmforge_build::diagnostics::Diagnostic) {
+    let escape = |t: &str| {
+        t.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let property = |t: &str| escape(t).replace(':', "%3A").replace(',', "%2C");
+    let mut props = Vec::new();
+    if let Some(location) = &d.location {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let file = location.file.strip_prefix(&cwd).unwrap_or(&location.file);
+        props.push(format!("file={}", property(&file.display().to_string())));
+        if let Some(line) = location.line {
+            props.push(format!("line={line}"));
+        }
+    }
+    props.push(format!(
+        "title={}",
+        property(&format!("{} {}", d.code, d.title))
+    ));
+    let kind = if d.is_error() { "error" } else { "warning" };
+    let text = escape(&format!("{}\nFix: {}", d.message, d.fix.text));
+    // Workflow commands are read from the step's output; stderr keeps stdout's data clean.
+    anstream::eprintln!("::{kind} {}::{text}", props.join(","));
 }
 
 /// A usage error (the caller returns exit 2): the message and the hint.

@@ -12,6 +12,10 @@ use crate::output::{Ctx, DIM};
 pub struct TermReporter<'a> {
     ctx: &'a Ctx,
     bar: Mutex<Option<ProgressBar>>,
+    /// The CI whose log folds long output (compiler messages) into a group.
+    ci: Option<crate::output::CiLog>,
+    /// The last status line, which names an open group; `Some` while a group is open.
+    group: Mutex<(String, Option<String>)>,
 }
 
 impl<'a> TermReporter<'a> {
@@ -19,6 +23,8 @@ impl<'a> TermReporter<'a> {
         TermReporter {
             ctx,
             bar: Mutex::new(None),
+            ci: crate::output::CiLog::detect(),
+            group: Mutex::new((String::new(), None)),
         }
     }
 
@@ -28,6 +34,30 @@ impl<'a> TermReporter<'a> {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(guard.as_ref())
+    }
+
+    /// Opens a folded group named after the last status, once, before compiler output.
+    fn open_group(&self) {
+        let Some(ci) = self.ci else { return };
+        let mut group = self.group.lock().unwrap_or_else(|p| p.into_inner());
+        if group.1.is_none() {
+            let title = if group.0.is_empty() {
+                "compiler output".to_string()
+            } else {
+                group.0.clone()
+            };
+            let id = ci.open(&title);
+            group.1 = Some(id);
+        }
+    }
+
+    /// Closes the open group, so what follows (statuses, diagnostics, errors) stays visible.
+    fn close_group(&self) {
+        let Some(ci) = self.ci else { return };
+        let mut group = self.group.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(id) = group.1.take() {
+            ci.close(&id);
+        }
     }
 
     fn print_line(&self, line: &str) {
@@ -81,6 +111,10 @@ fn strip_ansi(line: &str) -> String {
 
 impl Reporter for TermReporter<'_> {
     fn diagnostic(&self, diagnostic: &wasmforge_build::diagnostics::Diagnostic) {
+        self.close_group();
+        if self.ci == Some(crate::output::CiLog::Github) {
+            crate::output::github_annotation(diagnostic);
+        }
         self.with_bar(|bar| match bar {
             Some(bar) => bar.suspend(|| crate::output::render_diagnostic(diagnostic)),
             None => crate::output::render_diagnostic(diagnostic),
@@ -94,6 +128,8 @@ impl Reporter for TermReporter<'_> {
     }
 
     fn status(&self, verb: &str, message: &str) {
+        self.close_group();
+        self.group.lock().unwrap_or_else(|p| p.into_inner()).0 = format!("{verb} {message}");
         self.with_bar(|bar| match bar {
             Some(bar) => bar.suspend(|| self.ctx.status(verb, message)),
             None => self.ctx.status(verb, message),
@@ -139,14 +175,22 @@ impl Reporter for TermReporter<'_> {
         if self.ctx.quiet && is_status_line(line) {
             return;
         }
+        self.open_group();
         self.print_line(line);
     }
 
     fn warning(&self, message: &str) {
+        self.close_group();
         self.with_bar(|bar| match bar {
             Some(bar) => bar.suspend(|| self.ctx.warning(message)),
             None => self.ctx.warning(message),
         });
+    }
+}
+
+impl Drop for TermReporter<'_> {
+    fn drop(&mut self) {
+        self.close_group();
     }
 }
 

@@ -873,3 +873,45 @@ fn explain_prints_the_catalog() {
     assert_eq!(output.status.code(), Some(2));
     assert!(err_of(&output).contains("explain --list"));
 }
+
+#[test]
+fn ci_logs_fold_compiler_output_and_annotate_diagnostics() {
+    if !require(
+        default_sysroot().is_some() || on_path("clang-16"),
+        "no clang for WebAssembly",
+    ) {
+        return;
+    }
+    let (_tmp, dir) = project("doctor/c-host-header");
+    let parent = dir.parent().expect("parent").to_path_buf();
+    let output = run(wasmforge()
+        .current_dir(&parent)
+        .arg("build")
+        .arg("c-host-header")
+        .env("GITHUB_ACTIONS", "true")
+        .env("CI", "true")
+        .env_remove("GITLAB_CI"));
+    assert_eq!(output.status.code(), Some(1));
+    let err = err_of(&output);
+    let open = err.find("::group::").expect("a group");
+    let compiler = err.find("fatal error: 'bits/").expect("clang's output");
+    let close = err.find("::endgroup::").expect("the group ends");
+    let annotation = err
+        .find("::error file=c-host-header/main.c,line=2,title=WF3007 ")
+        .expect("an annotation on the file and line");
+    assert!(
+        open < compiler && compiler < close && close < annotation,
+        "{err}"
+    );
+
+    let output = run(wasmforge()
+        .arg("build")
+        .arg(&dir)
+        .env("GITLAB_CI", "true")
+        .env("CI", "true")
+        .env_remove("GITHUB_ACTIONS"));
+    let err = err_of(&output);
+    let start = err.find("section_start:").expect("a collapsible section");
+    let end = err.find("section_end:").expect("the section ends");
+    assert!(start < end && err[end..].contains("error[WF3007]"), "{err}");
+}

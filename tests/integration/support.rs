@@ -23,7 +23,10 @@ pub fn wasmforge() -> Command {
     // not, and with it set every rust-toolchain.toml would be ignored.
     cmd.env_remove("RUSTUP_TOOLCHAIN")
         .env_remove("CARGO_TARGET_DIR")
-        .env_remove("WASMFORGE_TARGET");
+        .env_remove("WASMFORGE_TARGET")
+        // Outside a CI log: no folding or annotations (tests that want them set these).
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITLAB_CI");
     cmd.env("NO_COLOR", "1");
     // Keep the tests' cache out of the user's.
     cmd.env(
