@@ -1,6 +1,7 @@
 //! End-to-end tests of the `wasmforge` binary: real toolchains, real projects, real Wasm runtime.
 //! One test binary, so the wasmforge binary and Wasmtime link once.
 
+mod action;
 mod build_c;
 mod build_go;
 mod build_rust;

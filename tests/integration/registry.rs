@@ -9,9 +9,9 @@ use serde_json::Value;
 use crate::support::*;
 
 /// A registry process with its own storage, stopped when dropped.
-struct Registry {
+pub(crate) struct Registry {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
     storage: PathBuf,
     _dir: TempDirPath,
 }
@@ -26,7 +26,7 @@ impl Drop for TempDirPath {
 }
 
 impl Registry {
-    fn start() -> Option<Registry> {
+    pub(crate) fn start() -> Option<Registry> {
         if !require(
             Path::new("/usr/bin/docker-registry").is_file(),
             "docker-registry is not installed (apt-get install docker-registry)",
@@ -95,7 +95,7 @@ impl Registry {
     }
 
     /// How many blob uploads the registry has started for `repository` (from its access log).
-    fn uploads(&self, repository: &str) -> usize {
+    pub(crate) fn uploads(&self, repository: &str) -> usize {
         let log = self.storage.parent().expect("dir").join("access.log");
         std::fs::read_to_string(log)
             .unwrap_or_default()
@@ -450,7 +450,7 @@ fn layout_folders_are_read_by_skopeo_and_umoci() {
 
 impl Registry {
     /// A registry that wants basic credentials (htpasswd, bcrypt) for everything.
-    fn start_with_password(user: &str, password: &str) -> Option<Registry> {
+    pub(crate) fn start_with_password(user: &str, password: &str) -> Option<Registry> {
         if !require(
             Path::new("/usr/bin/docker-registry").is_file() && on_path("htpasswd"),
             "docker-registry or htpasswd is not installed (apt-get install docker-registry apache2-utils)",

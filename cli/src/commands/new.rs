@@ -248,6 +248,26 @@ fn write(path: &Path, text: &str) -> anyhow::Result<()> {
 mod tests {
     use super::*;
 
+    /// The action's and component's location is this file's constants, and the files that name
+    /// it agree.
+    #[test]
+    fn ci_files_name_the_action_defined_here() {
+        let workflow = template!("ci/github-workflow.yml");
+        assert!(workflow.contains(&format!("uses: {GITHUB_ACTION}@v1")));
+        let script = template!("github/action.sh");
+        assert!(
+            script.contains(&format!(":-{GITHUB_ACTION}}}")),
+            "action.sh's default repository"
+        );
+        assert!(
+            fill(template!("ci/github.yml"), "x").contains(&format!("uses: {GITHUB_ACTION}@v1"))
+        );
+        assert!(
+            fill(template!("ci/gitlab.yml"), "x")
+                .contains(&format!("component: {GITLAB_COMPONENT}@1"))
+        );
+    }
+
     #[test]
     fn names_are_checked_per_language() {
         assert!(check_name("hello-world", Lang::Rust).is_ok());
