@@ -36,9 +36,9 @@ fi
 # binaryen is Debian's old wasm-opt (108), the real "wasm-opt on PATH rejects features" case;
 # docker-registry (distribution) is the registry the push/pull tests start, skopeo and umoci read
 # what wasmforge writes, apache2-utils has htpasswd, openssl makes the TLS test's private CA,
-# curl fetches release archives in the GitHub Action test.
+# curl fetches release archives in the GitHub Action test, rsync is needed by gitlab-ci-local.
 apt_packages=(clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32 golang-1.19-go cmake make binaryen
-              docker-registry skopeo umoci apache2-utils openssl curl)
+              docker-registry skopeo umoci apache2-utils openssl curl rsync)
 missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -63,6 +63,13 @@ if [ ${#pip_missing[@]} -gt 0 ]; then
     step "pip install ${pip_missing[*]}"
     python3 -m pip install -q "${pip_missing[@]}"
 fi
+# gitlab-ci-local runs the GitLab component's jobs (4.60.x: newer releases need Node 22).
+if [ "$(gitlab-ci-local --version 2>/dev/null)" != "4.60.1" ]; then
+    step "npm install -g gitlab-ci-local@4.60.1"
+    sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo npm install -g --silent --no-fund --no-audit gitlab-ci-local@4.60.1
+fi
+
 scripts="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
 case ":$PATH:" in *":$scripts:"*) ;; *) PATH="$PATH:$scripts" ;; esac
 command -v pyenv >/dev/null 2>&1 && pyenv rehash >/dev/null 2>&1 || true

@@ -7,6 +7,7 @@ mod build_go;
 mod build_rust;
 mod cli;
 mod doctor;
+mod gitlab;
 mod install;
 mod new;
 mod registry;
