@@ -82,11 +82,15 @@ toolchains)
         case "${INPUT_TARGET:-}" in wasip2|wasm32-wasip2) triple=wasm32-wasip2 ;; unknown|wasm32-unknown-unknown) triple=wasm32-unknown-unknown ;; esac
         (cd "$path" && rustup target add "$triple")
     fi
-    if ! [ -f "$path/go.mod" ] && ! [ -f "$path/Cargo.toml" ] \
+    # C: when doctor finds no usable C toolchain (runner images have clang but no WASI sysroot),
+    # install clang, lld, wasi-libc and compiler-rt's wasm32 builtins for that clang.
+    if ! [ -f "$path/go.mod" ] && ! [ -f "$path/Cargo.toml" ] && command -v apt-get >/dev/null 2>&1 \
         && ! wasmforge doctor "$path" --format json >/dev/null 2>&1; then
-        if command -v apt-get >/dev/null 2>&1 && ! command -v clang >/dev/null 2>&1; then
-            sudo apt-get update -qq && sudo apt-get install -y -qq clang lld wasi-libc >/dev/null || true
-        fi
+        sudo apt-get update -qq
+        sudo apt-get install -y -qq clang lld wasi-libc >/dev/null
+        major="$(clang --version | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -1)"
+        sudo apt-get install -y -qq "libclang-rt-$major-dev-wasm32" >/dev/null \
+            || echo "::warning title=wasmforge::no libclang-rt-$major-dev-wasm32 package: 128-bit arithmetic may not link (wasmforge explain WF3004)"
     fi
     ;;
 doctor)
