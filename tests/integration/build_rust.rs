@@ -464,3 +464,31 @@ fn sha256_of(path: &str) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+#[test]
+fn wasip2_release_keeps_the_projects_build_rustflags() {
+    if !require_rust_targets() {
+        return;
+    }
+    // wasmforge adds a target-level rustflag for wasip2 release builds (to optimize the core
+    // module before componentizing); cargo ignores `build.rustflags` once a target-level entry
+    // exists, so wasmforge carries them over.
+    let (_tmp, dir) = project("rust-build-rustflags");
+    for extra in [
+        &["--target", "wasip2", "--release"][..],
+        &["--target", "wasip1"][..],
+    ] {
+        let doc = build_ok(&dir, extra);
+        let wasm = doc["artifacts"][0]["path"]
+            .as_str()
+            .expect("path")
+            .to_string();
+        let output = run(wasmforge().arg("run").arg(&wasm));
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert_eq!(
+            stdout(&output).trim(),
+            "build.rustflags: applied",
+            "{extra:?}"
+        );
+    }
+}

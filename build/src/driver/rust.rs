@@ -165,9 +165,14 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
                 cargo.env("RUSTFLAGS", format!("{flags} {SKIP_WIT_COMPONENT}"));
             }
             _ => {
+                // A target-level entry makes cargo ignore `build.rustflags`: carry those over.
+                let mut flags = inherited_build_rustflags(&project.dir);
+                flags.push(SKIP_WIT_COMPONENT.to_string());
+                let array =
+                    toml::Value::Array(flags.into_iter().map(toml::Value::String).collect());
                 cargo.args([
                     "--config",
-                    &format!("target.wasm32-wasip2.rustflags=[\"{SKIP_WIT_COMPONENT}\"]"),
+                    &format!("target.wasm32-wasip2.rustflags={array}"),
                 ]);
             }
         }
@@ -292,6 +297,62 @@ fn resolve_workspace(
     };
     crate::cache::store("rust-plans", &key, inputs_of(&metadata, project), &resolved);
     Ok(resolved)
+}
+
+/// The `build.rustflags` cargo would use for `project_dir` (CARGO_BUILD_RUSTFLAGS, else the
+/// config files' arrays joined, lower precedence first), when no config file has target-level
+/// rustflags (`[target.<triple>]` or `[target.'cfg(…)']`), which already replace them. Adding
+/// wasmforge's own target-level flag would otherwise silently drop these.
+fn inherited_build_rustflags(project_dir: &Path) -> Vec<String> {
+    let words = |v: &toml::Value| -> Vec<String> {
+        match v {
+            toml::Value::String(s) => s.split_whitespace().map(str::to_string).collect(),
+            toml::Value::Array(items) => items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut files: Vec<PathBuf> = Vec::new();
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::home_dir().map(|h| h.join(".cargo")));
+    if let Some(home) = &cargo_home {
+        files.extend([home.join("config.toml"), home.join("config")]);
+    }
+    let mut ancestors: Vec<&Path> = project_dir.ancestors().collect();
+    ancestors.reverse();
+    for dir in ancestors {
+        let cargo_dir = dir.join(".cargo");
+        if cargo_home.as_deref() == Some(cargo_dir.as_path()) {
+            continue;
+        }
+        files.extend([cargo_dir.join("config.toml"), cargo_dir.join("config")]);
+    }
+    let mut flags = Vec::new();
+    for file in files.iter().filter(|f| f.is_file()) {
+        let Ok(table) = fs_err::read_to_string(file)
+            .map_err(|_| ())
+            .and_then(|t| t.parse::<toml::Table>().map_err(|_| ()))
+        else {
+            continue;
+        };
+        if let Some(targets) = table.get("target").and_then(|t| t.as_table())
+            && targets.iter().any(|(key, t)| {
+                (key == "wasm32-wasip2" || key.starts_with("cfg(")) && t.get("rustflags").is_some()
+            })
+        {
+            return Vec::new();
+        }
+        if let Some(value) = table.get("build").and_then(|b| b.get("rustflags")) {
+            flags.extend(words(value));
+        }
+    }
+    if let Ok(env) = std::env::var("CARGO_BUILD_RUSTFLAGS") {
+        return env.split_whitespace().map(str::to_string).collect();
+    }
+    flags
 }
 
 /// The files whose change can change the plan: every member's manifest and the places where
