@@ -88,13 +88,8 @@ pub fn lookup(registry: &str) -> Result<Found> {
     };
     let config = read_config(&path)?;
     let wanted = normalize(registry);
-    let helper = config["credHelpers"]
-        .as_object()
-        .and_then(|helpers| helpers.iter().find(|(k, _)| normalize(k) == wanted))
-        .and_then(|(_, v)| v.as_str())
-        .or_else(|| config["credsStore"].as_str())
-        .filter(|h| !h.is_empty());
-    if let Some(helper) = helper
+    let helper = helper_for(&config, registry);
+    if let Some(helper) = &helper
         && let Some(auth) = helper_get(helper, &server_url(registry))?
     {
         return Ok(Found {
@@ -124,6 +119,18 @@ pub fn lookup(registry: &str) -> Result<Found> {
         auth: Auth::Anonymous,
         source: "anonymous".into(),
     })
+}
+
+/// The credential helper docker would use for `registry`: its `credHelpers` entry, else
+/// `credsStore`.
+fn helper_for(config: &Value, registry: &str) -> Option<String> {
+    let wanted = normalize(registry);
+    config["credHelpers"]
+        .as_object()
+        .and_then(|h| h.iter().find(|(k, _)| normalize(k) == wanted))
+        .and_then(|(_, v)| v.as_str().map(str::to_string))
+        .or_else(|| config["credsStore"].as_str().map(str::to_string))
+        .filter(|h| !h.is_empty())
 }
 
 /// `{"auth": base64(user:pass)}` or `{"username", "password"}`.
@@ -198,12 +205,7 @@ pub fn store(registry: &str, username: &str, password: &str) -> Result<String> {
     })?;
     let mut config = read_config(&path)?;
     let wanted = normalize(registry);
-    let helper = config["credHelpers"]
-        .as_object()
-        .and_then(|h| h.iter().find(|(k, _)| normalize(k) == wanted))
-        .and_then(|(_, v)| v.as_str().map(str::to_string))
-        .or_else(|| config["credsStore"].as_str().map(str::to_string))
-        .filter(|h| !h.is_empty());
+    let helper = helper_for(&config, registry);
     if let Some(helper) = helper {
         let program = helper_program(&helper);
         let payload =
@@ -241,12 +243,7 @@ pub fn erase(registry: &str) -> Result<bool> {
     };
     let mut config = read_config(&path)?;
     let wanted = normalize(registry);
-    let helper = config["credHelpers"]
-        .as_object()
-        .and_then(|h| h.iter().find(|(k, _)| normalize(k) == wanted))
-        .and_then(|(_, v)| v.as_str().map(str::to_string))
-        .or_else(|| config["credsStore"].as_str().map(str::to_string))
-        .filter(|h| !h.is_empty());
+    let helper = helper_for(&config, registry);
     let mut removed = false;
     if let Some(helper) = helper {
         let output = run_helper(

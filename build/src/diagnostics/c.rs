@@ -295,28 +295,9 @@ fn included_header(line: &str) -> Option<&str> {
 
 /// The project's `.c` and `.h` files (build folders and hidden folders aside).
 pub fn source_files(project_dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![project_dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if path.is_dir() {
-                if !(name.starts_with('.')
-                    || ["target", "build", "node_modules"].contains(&name.as_str()))
-                {
-                    stack.push(path);
-                }
-            } else if name.ends_with(".c") || name.ends_with(".h") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
+    super::project_files(project_dir, &["target", "build", "node_modules"], |name| {
+        name.ends_with(".c") || name.ends_with(".h")
+    })
 }
 
 #[cfg(test)]

@@ -285,30 +285,23 @@ pub fn source_checks(project_dir: &Path) -> (Check, Check) {
     (cgo_check, std_check)
 }
 
+/// The Go files a build could use: no tests, nothing under vendor/, testdata/ or `_` folders.
 fn go_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if path.is_dir() {
-                if !(name.starts_with('.')
-                    || name.starts_with('_')
-                    || ["vendor", "testdata", "target", "node_modules"].contains(&name.as_str()))
-                {
-                    stack.push(path);
-                }
-            } else if name.ends_with(".go") && !name.ends_with("_test.go") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
+    let mut files = super::project_files(
+        dir,
+        &["vendor", "testdata", "target", "node_modules"],
+        |name| name.ends_with(".go") && !name.ends_with("_test.go"),
+    );
+    // `_`-prefixed folders are ignored by the go tool too.
+    files.retain(|f| {
+        f.strip_prefix(dir)
+            .map(|rel| {
+                !rel.components()
+                    .any(|c| c.as_os_str().to_string_lossy().starts_with('_'))
+            })
+            .unwrap_or(true)
+    });
+    files
 }
 
 const GOOS: &[&str] = &[

@@ -181,6 +181,31 @@ pub fn catalog_markdown() -> String {
     out
 }
 
+/// The files under `dir` that `keep` accepts, sorted, skipping hidden folders and those named in
+/// `skip_dirs` (build outputs, vendored code).
+pub fn project_files(dir: &Path, skip_dirs: &[&str], keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if !name.starts_with('.') && !skip_dirs.contains(&name.as_str()) {
+                    stack.push(path);
+                }
+            } else if keep(&name) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// `1 crate`, `2 crates`.
 pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
