@@ -5,13 +5,6 @@ use std::path::Path;
 
 use crate::support::*;
 
-fn have_clang() -> bool {
-    require(
-        on_path("clang-16") || on_path("clang"),
-        "no clang on PATH (apt-get install clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32)",
-    )
-}
-
 fn have_zig() -> bool {
     let ok = std::process::Command::new("python3")
         .args(["-m", "ziglang", "version"])

@@ -61,7 +61,7 @@ fn examples_and_healthy_projects_get_no_errors() {
     if on_path("go") {
         names.extend(["hello-go", "hello-go-lib", "doctor/go-std"]);
     }
-    if default_sysroot().is_some() || on_path("clang-16") {
+    if clang_on_path() {
         names.extend(["hello-c", "hello-c-lib", "hello-c-cmake"]);
     }
     for name in names {
@@ -396,10 +396,7 @@ fn wf1009_tokio_with_features_wasm_lacks() {
 
 #[test]
 fn wf1011_c_in_build_scripts_gets_a_compiler_and_runs() {
-    if !require(
-        default_sysroot().is_some() || on_path("clang-16"),
-        "no clang for WebAssembly",
-    ) {
+    if !have_clang() {
         return;
     }
     let (_tmp, dir) = project("doctor/rust-cc-sys");
@@ -636,10 +633,7 @@ fn c_toolchain_checks_wf3001_to_wf3004() {
 
 #[test]
 fn c_headers_wf3005_wf3006_before_compiling_and_wf3007_after() {
-    if !require(
-        default_sysroot().is_some() || on_path("clang-16"),
-        "no clang for WebAssembly",
-    ) {
+    if !have_clang() {
         return;
     }
     let (_tmp, dir) = project("doctor/c-headers");
@@ -687,10 +681,7 @@ fn c_headers_wf3005_wf3006_before_compiling_and_wf3007_after() {
 
 #[test]
 fn wf4002_imports_a_wasi_host_lacks_after_the_build() {
-    if !require(
-        default_sysroot().is_some() || on_path("clang-16"),
-        "no clang for WebAssembly",
-    ) {
+    if !have_clang() {
         return;
     }
     let (_tmp, dir) = project("doctor/c-undefined");
@@ -876,10 +867,7 @@ fn explain_prints_the_catalog() {
 
 #[test]
 fn ci_logs_fold_compiler_output_and_annotate_diagnostics() {
-    if !require(
-        default_sysroot().is_some() || on_path("clang-16"),
-        "no clang for WebAssembly",
-    ) {
+    if !have_clang() {
         return;
     }
     let (_tmp, dir) = project("doctor/c-host-header");

@@ -46,7 +46,7 @@ fn every_language_and_kind_builds_validates_and_runs() {
     if on_path("go") {
         cases.push("go");
     }
-    if default_sysroot().is_some() || on_path("clang-16") {
+    if clang_on_path() {
         cases.push("c");
     }
     if !require(

@@ -304,3 +304,16 @@ pub static PINNED: std::sync::Mutex<()> = std::sync::Mutex::new(());
 pub fn pinned_lock() -> std::sync::MutexGuard<'static, ()> {
     PINNED.lock().unwrap_or_else(|p| p.into_inner())
 }
+
+/// Whether a clang for WebAssembly (Debian's clang-16, or a `clang`) is on PATH.
+pub fn clang_on_path() -> bool {
+    on_path("clang-16") || on_path("clang")
+}
+
+/// [`clang_on_path`], skipping (or, in CI, failing) the test without it.
+pub fn have_clang() -> bool {
+    require(
+        clang_on_path(),
+        "no clang on PATH (apt-get install clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32)",
+    )
+}
