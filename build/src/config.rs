@@ -49,6 +49,8 @@ pub struct BuildConfig {
     pub toolchain: Option<String>,
     /// Go: the main package to build (e.g. `./cmd/server`).
     pub package: Option<String>,
+    /// `false` skips the source checks (never the facts that make a build impossible).
+    pub checks: Option<bool>,
 }
 
 /// C project settings (see DESIGN.md).
@@ -71,8 +73,167 @@ pub struct CConfig {
     pub exports: Vec<String>,
     /// CMake or Make: which target to build.
     pub bin: Option<String>,
-    /// Make: where make leaves the module.
+    /// Make: where make leaves the module (default: what the one link command writes).
     pub artifact: Option<String>,
+    /// wasi-libc emulations to compile and link (default: all of them).
+    #[serde(default)]
+    pub emulate: Emulate,
+    /// Functions wasi-libc declares but does not define that get a stub failing at run time.
+    #[serde(default)]
+    pub stubs: Vec<String>,
+}
+
+/// The emulation libraries wasi-libc ships, off by default in the compiler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Emulation {
+    /// `signal.h`: `signal()` and `raise()`; no signal ever arrives from outside.
+    Signal,
+    /// `sys/mman.h`: `mmap` of anonymous memory and reading files into memory; no sharing.
+    Mman,
+    /// `clock()`, `times()`, `getrusage()` from the wall clock, not CPU time.
+    ProcessClocks,
+    /// `getpid()` returns a placeholder.
+    Getpid,
+}
+
+impl Emulation {
+    pub const ALL: [Emulation; 4] = [
+        Emulation::Signal,
+        Emulation::Mman,
+        Emulation::ProcessClocks,
+        Emulation::Getpid,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Emulation::Signal => "signal",
+            Emulation::Mman => "mman",
+            Emulation::ProcessClocks => "process-clocks",
+            Emulation::Getpid => "getpid",
+        }
+    }
+
+    /// The define that unlocks wasi-libc's declarations.
+    pub fn define(self) -> &'static str {
+        match self {
+            Emulation::Signal => "_WASI_EMULATED_SIGNAL",
+            Emulation::Mman => "_WASI_EMULATED_MMAN",
+            Emulation::ProcessClocks => "_WASI_EMULATED_PROCESS_CLOCKS",
+            Emulation::Getpid => "_WASI_EMULATED_GETPID",
+        }
+    }
+
+    /// The library that implements it (`-l` name).
+    pub fn lib(self) -> &'static str {
+        match self {
+            Emulation::Signal => "wasi-emulated-signal",
+            Emulation::Mman => "wasi-emulated-mman",
+            Emulation::ProcessClocks => "wasi-emulated-process-clocks",
+            Emulation::Getpid => "wasi-emulated-getpid",
+        }
+    }
+
+    /// What it means at run time.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Emulation::Signal => {
+                "signal handlers run only for raise(); no signal ever arrives from outside"
+            }
+            Emulation::Mman => {
+                "mmap gives anonymous or read-only copied memory; nothing is shared or written back"
+            }
+            Emulation::ProcessClocks => {
+                "clock(), times() and getrusage() measure wall time, not CPU time"
+            }
+            Emulation::Getpid => "getpid() returns a placeholder, not the host's process id",
+        }
+    }
+
+    /// The header that needs it, when one does (the others are single functions).
+    pub fn header(self) -> Option<&'static str> {
+        match self {
+            Emulation::Signal => Some("signal.h"),
+            Emulation::Mman => Some("sys/mman.h"),
+            Emulation::ProcessClocks => Some("sys/times.h"),
+            Emulation::Getpid => None,
+        }
+    }
+
+    /// The emulation a header needs (`sys/resource.h` is process clocks too).
+    pub fn for_header(header: &str) -> Option<Emulation> {
+        match header {
+            "signal.h" => Some(Emulation::Signal),
+            "sys/mman.h" => Some(Emulation::Mman),
+            "sys/times.h" | "sys/resource.h" => Some(Emulation::ProcessClocks),
+            _ => None,
+        }
+    }
+}
+
+impl std::str::FromStr for Emulation {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Emulation::ALL
+            .into_iter()
+            .find(|e| e.name() == s)
+            .ok_or_else(|| {
+                format!("unknown emulation `{s}`: use signal, mman, process-clocks or getpid")
+            })
+    }
+}
+
+/// `[c] emulate`: absent or `true` for all, `false` for none, or a list of names.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Emulate {
+    #[default]
+    All,
+    Only(Vec<Emulation>),
+}
+
+impl Emulate {
+    pub fn enabled(&self) -> Vec<Emulation> {
+        match self {
+            Emulate::All => Emulation::ALL.to_vec(),
+            Emulate::Only(list) => list.clone(),
+        }
+    }
+
+    pub fn allows(&self, emulation: Emulation) -> bool {
+        match self {
+            Emulate::All => true,
+            Emulate::Only(list) => list.contains(&emulation),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Emulate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Flag(bool),
+            List(Vec<String>),
+        }
+        match Raw::deserialize(d).map_err(|_| {
+            serde::de::Error::custom(
+                "expected true, false or a list of signal, mman, process-clocks, getpid",
+            )
+        })? {
+            Raw::Flag(true) => Ok(Emulate::All),
+            Raw::Flag(false) => Ok(Emulate::Only(Vec::new())),
+            Raw::List(names) => names
+                .iter()
+                .map(|n| n.parse::<Emulation>())
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map(|mut list| {
+                    list.sort();
+                    list.dedup();
+                    Emulate::Only(list)
+                })
+                .map_err(serde::de::Error::custom),
+        }
+    }
 }
 
 impl Config {

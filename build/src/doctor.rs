@@ -93,6 +93,12 @@ pub struct DoctorOptions {
     pub lang: Option<Lang>,
     pub kind: Option<ArtifactKind>,
     pub toolchain: Option<String>,
+    /// `--bin`: which executable (CMake, Make, Rust) the build makes.
+    pub bins: Vec<String>,
+    /// `-p`: Rust packages, or the Go main package.
+    pub packages: Vec<String>,
+    /// What `build -- ARGS` would pass on (Go tags, CMake options, make variables).
+    pub extra_args: Vec<String>,
 }
 
 /// The project a report is about.
@@ -147,20 +153,43 @@ pub fn doctor(options: &DoctorOptions, reporter: &dyn Reporter) -> Result<Doctor
     };
     let config = Config::load(&config_dir)?;
     let project = project::detect(path, options.lang.or(config.package.lang))?;
-    let target = options
-        .target
-        .or(config.package.target)
-        .unwrap_or(Target::Wasip1);
-    let kind = options.kind.or(config.package.kind);
-    let toolchain_name = options
-        .toolchain
-        .clone()
-        .or_else(|| config.build.toolchain.clone());
-    let mut checks = match project.lang {
-        Lang::Rust => rust_checks(&project, target, reporter),
-        Lang::Go => go_checks(&project, &config, kind, toolchain_name.as_deref(), reporter),
-        Lang::C => c_checks(&project, &config, toolchain_name.as_deref(), reporter),
+    let build_options = crate::BuildOptions {
+        target: options.target,
+        lang: options.lang,
+        kind: options.kind,
+        toolchain: options.toolchain.clone(),
+        bins: options.bins.clone(),
+        packages: options.packages.clone(),
+        extra_args: options.extra_args.clone(),
+        ..crate::BuildOptions::new(path)
     };
+    let job = crate::driver::Job::new(&project, &config, &build_options)?;
+    let (target, kind) = (job.target, job.kind);
+    let mut checks = Vec::new();
+    // What build refuses before probing anything, doctor reports the same way.
+    if let Some(error) = crate::driver::support_error(
+        project.lang,
+        &config,
+        target,
+        kind,
+        job.toolchain.as_deref(),
+    ) {
+        checks.push(Check::failed(
+            "target",
+            format!(
+                "{error}{}",
+                error
+                    .hint()
+                    .map(|h| format!(" (hint: {h})"))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    checks.extend(match project.lang {
+        Lang::Rust => rust_checks(&job, reporter),
+        Lang::Go => go_checks(&job, reporter),
+        Lang::C => c_checks(&job, reporter),
+    });
     checks.push(diagnostics::wasm::wasm_opt_check(
         std::env::var_os("PATH").as_deref(),
     ));
@@ -177,8 +206,9 @@ pub fn doctor(options: &DoctorOptions, reporter: &dyn Reporter) -> Result<Doctor
     })
 }
 
-fn rust_checks(project: &project::Project, target: Target, reporter: &dyn Reporter) -> Vec<Check> {
+fn rust_checks(job: &crate::driver::Job<'_>, reporter: &dyn Reporter) -> Vec<Check> {
     use diagnostics::rust as r;
+    let (project, target) = (job.project, job.target);
     let mut checks = Vec::new();
     let resolved = toolchain::rust::resolve(
         &project.dir,
@@ -220,10 +250,22 @@ fn rust_checks(project: &project::Project, target: Target, reporter: &dyn Report
     }
     let options = crate::BuildOptions {
         target: Some(target),
-        ..crate::BuildOptions::new(&project.dir)
+        ..job.options.clone()
     };
     match crate::driver::rust::workspace_facts(project, &options, reporter) {
-        Ok(facts) => {
+        Ok((facts, refused)) => {
+            if let Some(error) = refused {
+                checks.push(Check::failed(
+                    "artifacts",
+                    format!(
+                        "{error}{}",
+                        error
+                            .hint()
+                            .map(|h| format!(" (hint: {h})"))
+                            .unwrap_or_default()
+                    ),
+                ));
+            }
             checks.push(r::packages_check(&facts, rustc));
             let mut env = r::DepEnv::read(&project.dir, target);
             if facts.deps.iter().any(|d| d.builds_c) {
@@ -265,66 +307,65 @@ fn rust_checks(project: &project::Project, target: Target, reporter: &dyn Report
     checks
 }
 
-fn go_checks(
-    project: &project::Project,
-    _config: &Config,
-    kind: Option<ArtifactKind>,
-    toolchain_name: Option<&str>,
-    reporter: &dyn Reporter,
-) -> Vec<Check> {
-    use diagnostics::go as g;
+fn go_checks(job: &crate::driver::Job<'_>, reporter: &dyn Reporter) -> Vec<Check> {
+    use crate::driver::go as g;
+    let kind = job.kind.unwrap_or(ArtifactKind::Command);
     let go = toolchain::go::probe_go(reporter);
-    let mut checks = vec![g::go_check(&go, kind == Some(ArtifactKind::Library))];
+    let mut checks = g::fact_checks(&go, &job.project.manifest, kind);
     let tinygo = toolchain::go::probe_tinygo(reporter);
-    let wants_tinygo = toolchain_name == Some("tinygo");
+    let wants_tinygo = job.toolchain.as_deref() == Some("tinygo");
     if wants_tinygo || tinygo.is_ok() {
-        checks.push(g::tinygo_check(
+        checks.push(diagnostics::go::tinygo_check(
             &tinygo,
             go.as_ref().ok().map(|g| g.version),
             wants_tinygo,
         ));
     }
-    checks.push(g::env_check(&|k| std::env::var(k).ok()));
-    let (cgo, imports) = g::source_checks(&project.dir);
-    checks.push(cgo);
-    checks.push(imports);
+    if let Ok(go) = &go {
+        let package = job
+            .options
+            .packages
+            .first()
+            .cloned()
+            .or_else(|| job.config.build.package.clone())
+            .unwrap_or_else(|| ".".into());
+        checks.extend(g::evidence_checks(
+            go,
+            &job.project.dir,
+            &package,
+            &g::list_flags(&job.options.extra_args),
+            reporter,
+        ));
+        // The compiler has the last word, once nothing above already says the build fails.
+        if !wants_tinygo && checks.iter().all(|c| c.status != Status::Error) {
+            checks.push(g::compile_check(
+                go,
+                &job.project.dir,
+                &package,
+                kind,
+                &job.options.extra_args,
+                reporter,
+            ));
+        }
+    }
     checks
 }
 
-fn c_checks(
-    project: &project::Project,
-    config: &Config,
-    toolchain_name: Option<&str>,
-    reporter: &dyn Reporter,
-) -> Vec<Check> {
+fn c_checks(job: &crate::driver::Job<'_>, reporter: &dyn Reporter) -> Vec<Check> {
     use diagnostics::c;
     let found = toolchain::c::discover(
-        toolchain_name,
+        job.toolchain.as_deref(),
         &toolchain::c::SearchEnv::from_process(),
         reporter,
     );
     let mut checks = vec![c::toolchain_check(&found)];
     if let Ok(tc) = &found {
         checks.push(c::builtins_check(tc, reporter));
-    }
-    let include = found.as_ref().ok().and_then(sysroot_include);
-    checks.push(c::headers_check(
-        &c::source_files(&project.dir),
-        &config.c,
-        include.as_deref(),
-    ));
-    checks
-}
-
-/// The include folder of the toolchain's WASI sysroot, when it is known.
-pub fn sysroot_include(tc: &toolchain::c::CToolchain) -> Option<PathBuf> {
-    match &tc.sysroot {
-        Some(root) => Some(root.join("include")),
-        None if tc.flavor == toolchain::c::CFlavor::Clang => {
-            Some(PathBuf::from("/usr/include/wasm32-wasi"))
+        if job.target != Target::Unknown {
+            checks.extend(crate::driver::c::doctor_checks(job, tc, reporter));
         }
-        None => None,
     }
+    checks
 }
 
 /// Imports of the modules the project's last build left (wasip1 commands).

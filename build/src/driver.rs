@@ -82,6 +82,9 @@ pub struct BuildOptions {
     pub extra_args: Vec<String>,
     /// Optimization after compiling (release builds optimize with `Oz` by default).
     pub opt: OptChoice,
+    /// `Some(false)` (`--no-checks`) skips the source checks; `None` means wasmforge.toml's
+    /// `[build] checks`, else on. The facts that make a build impossible are always checked.
+    pub checks: Option<bool>,
 }
 
 /// An optimization that happened: the level, and the size before.
@@ -120,6 +123,7 @@ impl BuildOptions {
             quiet: false,
             extra_args: Vec::new(),
             opt: OptChoice::Default,
+            checks: None,
         }
     }
 }
@@ -144,6 +148,39 @@ pub struct Job<'a> {
     pub toolchain: Option<String>,
     /// The optimization level, when this build optimizes.
     pub opt: Option<Level>,
+    /// Whether the source checks run (`--no-checks`, `[build] checks`).
+    pub checks: bool,
+    /// Error findings of the source checks, held back: shown as warnings before the compile,
+    /// they become the diagnosis if the compile fails.
+    pub evidence: std::sync::Mutex<Vec<Diagnostic>>,
+}
+
+impl<'a> Job<'a> {
+    /// One build of `project`, every setting resolved (flag > environment > wasmforge.toml >
+    /// default).
+    pub fn new(
+        project: &'a Project,
+        config: &'a Config,
+        options: &'a BuildOptions,
+    ) -> Result<Job<'a>> {
+        Ok(Job {
+            project,
+            config,
+            options,
+            target: options
+                .target
+                .or(config.package.target)
+                .unwrap_or(Target::Wasip1),
+            kind: options.kind.or(config.package.kind),
+            toolchain: options
+                .toolchain
+                .clone()
+                .or_else(|| config.build.toolchain.clone()),
+            opt: resolve_opt(options, config)?,
+            checks: options.checks.or(config.build.checks).unwrap_or(true),
+            evidence: std::sync::Mutex::new(Vec::new()),
+        })
+    }
 }
 
 impl Job<'_> {
@@ -229,20 +266,23 @@ impl Job<'_> {
         Ok((result.bytes, Some((level, result.before))))
     }
 
-    /// A library cannot become a wasip2 component until WIT worlds are supported: wrapping it
-    /// without one would silently drop its exports. `instead` says what to build.
-    pub fn refuse_wasip2_library(&self, kind: ArtifactKind, instead: &str) -> Result<()> {
-        if self.target == Target::Wasip2 && kind == ArtifactKind::Library {
-            return Err(Error::Unsupported {
-                message: format!(
-                    "a {} library cannot be built for `--target wasip2` yet: wrapping it into a component \
-                     without a WIT world would silently drop its exports",
-                    self.project.lang.display_name()
-                ),
-                hint: instead.into(),
-            });
+    /// Shows what the source checks found without stopping the build: a finding the compiler
+    /// may disagree with is at most a warning before the compile; the errors among them are kept
+    /// and become the diagnosis if the compile fails.
+    pub fn evidence(&self, checks: impl IntoIterator<Item = Check>, reporter: &dyn Reporter) {
+        let mut held = self.evidence.lock().unwrap_or_else(|p| p.into_inner());
+        for check in checks {
+            for d in check.diagnostics {
+                if d.is_error() {
+                    let mut shown = d.clone().severity(crate::diagnostics::Severity::Warning);
+                    shown.message = format!("{} (the compile will likely fail)", shown.message);
+                    reporter.diagnostic(&shown);
+                    held.push(d);
+                } else {
+                    reporter.diagnostic(&d);
+                }
+            }
         }
-        Ok(())
     }
 
     /// Go and C know only debug and release builds.
@@ -256,6 +296,58 @@ impl Job<'_> {
                 hint: "use --release, or no profile flag for a debug build".into(),
             }),
             _ => Ok(()),
+        }
+    }
+}
+
+/// Whether the language's toolchain can build this target and kind at all, before anything is
+/// probed or compiled. `doctor` reports the same errors, so the two never disagree.
+pub fn support_error(
+    lang: Lang,
+    config: &Config,
+    target: Target,
+    kind: Option<ArtifactKind>,
+    toolchain: Option<&str>,
+) -> Option<Error> {
+    let kind = kind.unwrap_or(ArtifactKind::Command);
+    let library_for_wasip2 = |instead: &str| Error::Unsupported {
+        message: format!(
+            "a {} library cannot be built for `--target wasip2` yet: wrapping it into a component \
+             without a WIT world would silently drop its exports",
+            lang.display_name()
+        ),
+        hint: instead.into(),
+    };
+    match lang {
+        Lang::Rust => None,
+        Lang::Go => {
+            if let Err(e) = go::GoToolchain::from_name(toolchain) {
+                return Some(e);
+            }
+            if target == Target::Wasip2 && kind == ArtifactKind::Library {
+                return Some(library_for_wasip2(
+                    "build the library for `--target wasip1` (a reactor with its //go:wasmexport functions)",
+                ));
+            }
+            if target == Target::Unknown && toolchain != Some("tinygo") {
+                return Some(Error::Unsupported {
+                    message: "the standard Go toolchain has no bare `wasm32-unknown-unknown` target: its \
+                              GOOS=js GOARCH=wasm output is a different ABI that needs Go's wasm_exec.js glue"
+                        .into(),
+                    hint: "build for `--target wasip1`, or use TinyGo's bare target: \
+                           `wasmforge build --toolchain tinygo --target unknown`"
+                        .into(),
+                });
+            }
+            None
+        }
+        Lang::C => {
+            if target == Target::Wasip2 && kind == ArtifactKind::Library {
+                return Some(library_for_wasip2(
+                    "build the library for `--target wasip1` (a reactor exporting `[c] exports`) or `--target unknown`",
+                ));
+            }
+            c::exports_error(config, target, kind)
         }
     }
 }
@@ -278,6 +370,7 @@ pub fn preflight(checks: impl IntoIterator<Item = Check>, reporter: &dyn Reporte
     } else {
         Err(Error::Preflight {
             diagnostics: errors,
+            skippable: false,
         })
     }
 }
@@ -337,21 +430,7 @@ pub fn build(options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildOut
     };
     let config = Config::load(&config_dir)?;
     let project = project::detect(&options.path, options.lang.or(config.package.lang))?;
-    let job = Job {
-        project: &project,
-        config: &config,
-        options,
-        target: options
-            .target
-            .or(config.package.target)
-            .unwrap_or(Target::Wasip1),
-        kind: options.kind.or(config.package.kind),
-        toolchain: options
-            .toolchain
-            .clone()
-            .or_else(|| config.build.toolchain.clone()),
-        opt: resolve_opt(options, &config)?,
-    };
+    let job = Job::new(&project, &config, options)?;
     let driver: &dyn Driver = match project.lang {
         Lang::Rust => &rust::RustDriver,
         Lang::Go => &go::GoDriver,
@@ -384,10 +463,41 @@ pub fn build(options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildOut
                 toolchain: toolchain.as_deref(),
                 triple: job.target.rust_triple(),
             };
+            let mut diagnostics = crate::diagnostics::stderr::diagnose(&text, &context);
+            // A function `[c] stubs` stands in for is no longer missing.
+            diagnostics.retain(|d| {
+                !(d.code == "WF3008"
+                    && config
+                        .c
+                        .stubs
+                        .iter()
+                        .any(|s| d.message.starts_with(&format!("`{s}` "))))
+            });
+            // What the checks held back is the diagnosis too, unless the compiler's own output
+            // already said the same.
+            let held = std::mem::take(&mut *job.evidence.lock().unwrap_or_else(|p| p.into_inner()));
+            for d in held {
+                if !diagnostics.iter().any(|f| f.code == d.code) {
+                    diagnostics.push(d);
+                }
+            }
+            // The scan's "includes <pthread.h>" (with its place) says what clang's fall into the
+            // host's headers (WF3007) says, once.
+            let scanned: Vec<Diagnostic> = diagnostics
+                .iter()
+                .filter(|d| d.code == "WF3006")
+                .cloned()
+                .collect();
+            diagnostics.retain(|d| {
+                !(d.code == "WF3007"
+                    && scanned
+                        .iter()
+                        .any(|s| crate::diagnostics::same_header(s, d)))
+            });
             return Err(Error::CompileFailed {
                 what,
                 status,
-                diagnostics: crate::diagnostics::stderr::diagnose(&text, &context),
+                diagnostics,
             });
         }
         other => other?,

@@ -128,7 +128,7 @@ pub enum Error {
         source: cargo_metadata::Error,
     },
 
-    #[error("compiling {what} failed ({status})")]
+    #[error("{what} failed ({status})")]
     CompileFailed {
         what: String,
         status: String,
@@ -139,6 +139,9 @@ pub enum Error {
     #[error("{}", describe_preflight(diagnostics))]
     Preflight {
         diagnostics: Vec<crate::diagnostics::Diagnostic>,
+        /// Found by the source checks, which `--no-checks` skips (else a fact that makes the
+        /// build impossible).
+        skippable: bool,
     },
 
     #[error("the compiler reported success but produced no WebAssembly file for {what}")]
@@ -199,7 +202,7 @@ impl Error {
             Error::ToolNotFound { tool, .. } if tool == "go" || tool.ends_with("/go") => "WF2001",
             Error::ToolNotFound { tool, .. } if tool == "tinygo" => "WF2008",
             Error::NoCToolchain { .. } => "WF3001",
-            Error::Preflight { diagnostics } | Error::CompileFailed { diagnostics, .. } => {
+            Error::Preflight { diagnostics, .. } | Error::CompileFailed { diagnostics, .. } => {
                 return diagnostics
                     .first()
                     .map(|d| crate::diagnostics::lookup(&d.code).map_or("", |e| e.code));
@@ -211,7 +214,7 @@ impl Error {
     /// Diagnostics attached to the error (pre-flight findings, or known compiler failures).
     pub fn diagnostics(&self) -> &[crate::diagnostics::Diagnostic] {
         match self {
-            Error::Preflight { diagnostics } | Error::CompileFailed { diagnostics, .. } => {
+            Error::Preflight { diagnostics, .. } | Error::CompileFailed { diagnostics, .. } => {
                 diagnostics
             }
             _ => &[],
@@ -265,6 +268,10 @@ impl Error {
                 "the diagnostics above say what went wrong and how to fix it".into()
             }
             Error::CompileFailed { .. } => "fix the compiler errors above, then build again".into(),
+            Error::Preflight { skippable: true, .. } => "fix what is listed above; or, if the compiler \
+                 would build it after all, skip the source checks with `wasmforge build --no-checks` \
+                 (`[build] checks = false` in wasmforge.toml)"
+                .into(),
             Error::Preflight { .. } => "fix what is listed above (`wasmforge doctor` checks everything, \
                  `wasmforge doctor --fix` runs the safe fixes)"
                 .into(),

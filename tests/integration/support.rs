@@ -317,3 +317,49 @@ pub fn have_clang() -> bool {
         "no clang on PATH (apt-get install clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32)",
     )
 }
+
+/// Whether zig (PyPI's `python3 -m ziglang`) runs, skipping (or, in CI, failing) without it.
+pub fn have_zig() -> bool {
+    let ok = Command::new("python3")
+        .args(["-m", "ziglang", "version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    require(ok, "zig is not installed (pip install ziglang)")
+}
+
+/// A copy of `../shared/realworld/<archive>.tar.gz` (a public project nobody here wrote),
+/// extracted into a temporary folder; `None` (after `require`) when the archive is missing.
+pub fn realworld(archive: &str) -> Option<(tempfile::TempDir, PathBuf)> {
+    // Where WASMFORGE_REALWORLD points, else beside the checkout (`../shared/realworld`), else
+    // the workplace's shared folder (a clean clone for CI lives elsewhere).
+    let candidates = [
+        std::env::var_os("WASMFORGE_REALWORLD").map(PathBuf::from),
+        Some(repo_root().join("../shared/realworld")),
+        Some(PathBuf::from("/work/shared/realworld")),
+    ];
+    let name = format!("{archive}.tar.gz");
+    let tarball = candidates
+        .into_iter()
+        .flatten()
+        .map(|dir| dir.join(&name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| repo_root().join("../shared/realworld").join(&name));
+    if !require(
+        tarball.is_file(),
+        &format!("{} is missing", tarball.display()),
+    ) {
+        return None;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let status = Command::new("tar")
+        .arg("xzf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(dir.path())
+        .status()
+        .expect("tar");
+    assert!(status.success(), "tar xzf {}", tarball.display());
+    let root = dir.path().join(archive);
+    assert!(root.is_dir(), "{archive}.tar.gz holds {archive}/");
+    Some((dir, root))
+}

@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use super::Diagnostic;
-use crate::config::CConfig;
+use crate::config::{Emulate, Emulation};
 use crate::doctor::Check;
+use crate::driver::c::graph::Scan;
 use crate::process::Tool;
 use crate::report::Reporter;
 use crate::toolchain::c::{CFlavor, CToolchain};
@@ -152,17 +153,6 @@ pub fn builtins_check(tc: &CToolchain, reporter: &dyn Reporter) -> Check {
     )
 }
 
-/// Headers wasi-libc only emulates: the define that turns the emulation on and its library.
-const EMULATED: &[(&str, &str, &str)] = &[
-    ("signal.h", "_WASI_EMULATED_SIGNAL", "wasi-emulated-signal"),
-    ("sys/mman.h", "_WASI_EMULATED_MMAN", "wasi-emulated-mman"),
-    (
-        "sys/times.h",
-        "_WASI_EMULATED_PROCESS_CLOCKS",
-        "wasi-emulated-process-clocks",
-    ),
-];
-
 /// Headers for facilities WASI preview 1 does not have, and what that means.
 const UNAVAILABLE: &[(&str, &str)] = &[
     (
@@ -171,7 +161,7 @@ const UNAVAILABLE: &[(&str, &str)] = &[
     ),
     (
         "setjmp.h",
-        "setjmp/longjmp need WebAssembly exception handling (wasi-sdk 25+ with -mllvm -wasm-enable-sjlj)",
+        "setjmp/longjmp need WebAssembly exception handling (zig 0.15+ or wasi-sdk 26+)",
     ),
     ("sys/wait.h", "WASI cannot start or wait for processes"),
     ("spawn.h", "WASI cannot start processes"),
@@ -186,87 +176,187 @@ const UNAVAILABLE: &[(&str, &str)] = &[
     ("execinfo.h", "WebAssembly cannot walk its own stack"),
 ];
 
-/// `#include <…>` lines in the project's C sources and headers that WASI lacks or only emulates.
-/// `sysroot_include` (when known) rules out headers a richer sysroot does provide.
-pub fn headers_check(files: &[PathBuf], config: &CConfig, sysroot_include: Option<&Path>) -> Check {
-    let mut found = Vec::new();
-    let defined = |define: &str| {
-        config
-            .defines
+/// Why WASI preview 1 lacks a header, when wasmforge knows.
+pub fn why_unavailable(header: &str) -> Option<&'static str> {
+    UNAVAILABLE
+        .iter()
+        .find(|(h, _)| *h == header)
+        .map(|(_, why)| *why)
+}
+
+/// Where a toolchain's preprocessor looks for `<…>` headers, and which of those folders are the
+/// host's own (`/usr/include`: a header found there is one the WASI sysroot lacks).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IncludeRoots {
+    pub roots: Vec<PathBuf>,
+}
+
+impl IncludeRoots {
+    /// Reads the search list from `cc -E -v` (cached per toolchain).
+    pub fn probe(tc: &CToolchain, triple: &str, reporter: &dyn Reporter) -> IncludeRoots {
+        let key = format!("include-roots {:?} {triple}", tc.cc);
+        if let Some(found) = crate::cache::load::<IncludeRoots>("probes", &key) {
+            return found;
+        }
+        let mut tool = Tool::new(&tc.cc[0], "");
+        tool.args(&tc.cc[1..]).args(tc.target_args(triple)).args([
+            "-E",
+            "-v",
+            "-x",
+            "c",
+            "/dev/null",
+            "-o",
+            "/dev/null",
+        ]);
+        let text = tool
+            .command(reporter)
+            .ok()
+            .and_then(|mut c| c.stdin(std::process::Stdio::null()).output().ok())
+            .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+            .unwrap_or_default();
+        let found = IncludeRoots::parse(&text);
+        let stamp = which::which(&tc.cc[0])
+            .map(|p| vec![crate::cache::Stamp::of(&p)])
+            .unwrap_or_default();
+        crate::cache::store("probes", &key, stamp, &found);
+        found
+    }
+
+    /// The folders between "#include <...> search starts here:" and "End of search list.".
+    pub fn parse(text: &str) -> IncludeRoots {
+        let roots = text
+            .lines()
+            .skip_while(|l| !l.starts_with("#include <...> search starts here:"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("End of search list."))
+            .map(|l| PathBuf::from(l.trim()))
+            .collect();
+        IncludeRoots { roots }
+    }
+
+    /// The header's name as `#include <…>` spells it and whether it came from the host's own
+    /// include folders, for a path under one of the roots.
+    pub fn classify(&self, header: &Path) -> Option<(String, bool)> {
+        let root = self
+            .roots
             .iter()
-            .any(|d| d.split('=').next() == Some(define))
-            || config
-                .cflags
+            .filter(|r| header.starts_with(r))
+            .max_by_key(|r| r.components().count())?;
+        let name = header
+            .strip_prefix(root)
+            .ok()?
+            .to_string_lossy()
+            .into_owned();
+        let host = root == Path::new("/usr/include") || root.starts_with("/usr/local/include");
+        Some((name, host))
+    }
+}
+
+/// One system header a compiled file includes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderUse {
+    /// The compiled file.
+    pub source: PathBuf,
+    /// As `#include <…>` names it (`sys/mman.h`).
+    pub name: String,
+    /// Found only in the host's /usr/include: the WASI sysroot does not have it.
+    pub host: bool,
+    /// The project file and line of the `#include`, when it is in the project's own files.
+    pub site: Option<(PathBuf, u32)>,
+}
+
+/// The system headers each scanned file includes, with where the project includes them.
+pub fn header_uses(scans: &[Scan], roots: &IncludeRoots, project_dir: &Path) -> Vec<HeaderUse> {
+    let mut texts: std::collections::HashMap<PathBuf, Option<String>> = Default::default();
+    let mut out = Vec::new();
+    for scan in scans {
+        // The project's own files this one reads, where an `#include <…>` can be.
+        let mut own: Vec<&Path> = vec![scan.source.as_path()];
+        own.extend(
+            scan.headers
                 .iter()
-                .any(|f| f.strip_prefix("-D").and_then(|d| d.split('=').next()) == Some(define))
-    };
-    for file in files {
-        let Ok(text) = std::fs::read_to_string(file) else {
-            continue;
-        };
-        // Conditionals: (excluded for WASI in this branch, is a __wasi__ test)
-        let mut stack: Vec<(bool, bool)> = Vec::new();
-        for (n, line) in text.lines().enumerate() {
-            if let Some(directive) = directive(line) {
-                let wasi_test = directive.contains("__wasi__");
-                let negated = directive.starts_with("ifndef")
-                    || directive.contains("!defined")
-                    || directive.contains("! defined");
-                if directive.starts_with("if") {
-                    stack.push((wasi_test && negated, wasi_test));
-                } else if directive.starts_with("else") || directive.starts_with("elif") {
-                    if let Some(top) = stack.last_mut()
-                        && top.1
-                    {
-                        top.0 = !top.0;
-                    }
-                } else if directive.starts_with("endif") {
-                    stack.pop();
-                }
-                if stack.iter().any(|(excluded, _)| *excluded) {
-                    continue;
-                }
-            }
-            if stack.iter().any(|(excluded, _)| *excluded) {
+                .filter(|h| h.is_absolute() && h.starts_with(project_dir))
+                .map(PathBuf::as_path),
+        );
+        for header in &scan.headers {
+            if header.starts_with(project_dir) {
                 continue;
             }
-            let Some(header) = included_header(line) else {
+            let Some((name, host)) = roots.classify(header) else {
                 continue;
             };
-            let at = Some(n as u32 + 1);
-            if let Some((_, define, lib)) = EMULATED.iter().find(|(h, _, _)| *h == header) {
-                let linked = config.libs.iter().any(|l| l == lib)
-                    || config.ldflags.iter().any(|f| f == &format!("-l{lib}"));
-                if !defined(define) || !linked {
-                    found.push(
-                        Diagnostic::new(
-                            "WF3005",
-                            format!("{}:{} includes <{header}>, which WASI only emulates, and the emulation is off", file.display(), n + 1),
-                            format!("in wasmforge.toml: `[c] defines = [\"{define}\"]` and `libs = [\"{lib}\"]` (for make/cmake: -D{define} and -l{lib})"),
-                        )
-                        .at(file, at),
-                    );
-                }
-            } else if let Some((_, why)) = UNAVAILABLE.iter().find(|(h, _)| *h == header)
-                && !sysroot_include.is_some_and(|inc| inc.join(header).is_file())
-            {
-                found.push(
-                    Diagnostic::new(
-                        "WF3006",
-                        format!("{}:{} includes <{header}>, which WASI preview 1 does not have: {why}", file.display(), n + 1),
-                        "compile this code only for other platforms (`#ifndef __wasi__` around the include and its uses)".to_string(),
-                    )
-                    .at(file, at),
-                );
-            }
+            let site = own.iter().find_map(|file| {
+                let text = texts
+                    .entry(file.to_path_buf())
+                    .or_insert_with(|| std::fs::read_to_string(file).ok());
+                let line = text
+                    .as_deref()?
+                    .lines()
+                    .position(|l| included_header(l) == Some(name.as_str()))?;
+                Some((file.to_path_buf(), line as u32 + 1))
+            });
+            out.push(HeaderUse {
+                source: scan.source.clone(),
+                name,
+                host,
+                site,
+            });
         }
+    }
+    out
+}
+
+fn place(use_: &HeaderUse, project_dir: &Path) -> String {
+    let (file, line) = match &use_.site {
+        Some((file, line)) => (file.as_path(), Some(*line)),
+        None => (use_.source.as_path(), None),
+    };
+    let shown = file.strip_prefix(project_dir).unwrap_or(file).display();
+    match line {
+        Some(line) => format!("{shown}:{line}"),
+        None => format!("{shown} (through another header)"),
+    }
+}
+
+fn at(d: Diagnostic, use_: &HeaderUse) -> Diagnostic {
+    match &use_.site {
+        Some((file, line)) => d.at(file, Some(*line)),
+        None => d.at(&use_.source, None),
+    }
+}
+
+/// Headers the compiled files take from the host's /usr/include because the WASI sysroot does
+/// not have them: the compile of those files will fail (WF3006).
+pub fn fallthrough_check(uses: &[HeaderUse], project_dir: &Path, files: usize) -> Check {
+    let mut found: Vec<Diagnostic> = Vec::new();
+    for u in uses.iter().filter(|u| u.host && u.name != "setjmp.h") {
+        // Only the first host header of a chain is the cause (`pthread.h`, not its `sched.h`).
+        let message = format!(
+            "{} includes <{}>, which WASI preview 1 does not have{}",
+            place(u, project_dir),
+            u.name,
+            why_unavailable(&u.name)
+                .map(|w| format!(": {w}"))
+                .unwrap_or_default()
+        );
+        if u.site.is_none() || found.iter().any(|d| d.message == message) {
+            continue;
+        }
+        found.push(at(
+            Diagnostic::new(
+                "WF3006",
+                message,
+                "compile this code only for other platforms (`#ifndef __wasi__` around the include and its uses)",
+            ),
+            u,
+        ));
     }
     if found.is_empty() {
         Check::ok(
             "c-headers",
             format!(
-                "{}, no header WASI lacks",
-                super::plural(files.len(), "file")
+                "{} compiled, no header WASI lacks",
+                super::plural(files, "file")
             ),
         )
     } else {
@@ -274,14 +364,238 @@ pub fn headers_check(files: &[PathBuf], config: &CConfig, sysroot_include: Optio
     }
 }
 
-/// A preprocessor directive without its `#`: `ifndef __wasi__`, `endif`, ….
-fn directive(line: &str) -> Option<String> {
-    let rest = line.trim_start().strip_prefix('#')?.trim_start();
-    let word = rest.split_whitespace().next()?;
-    matches!(word, "if" | "ifdef" | "ifndef" | "else" | "elif" | "endif").then(|| rest.to_string())
+/// The emulations the compiled files need (by the headers they include), and, where
+/// `[c] emulate` turned one off, the refusal (WF3005: the compiler stops on its `#error`).
+pub fn emulation_check(
+    uses: &[HeaderUse],
+    emulate: &Emulate,
+    project_dir: &Path,
+) -> (Check, Vec<(Emulation, String)>) {
+    let mut used: Vec<(Emulation, String)> = Vec::new();
+    let mut refused = Vec::new();
+    for u in uses {
+        let Some(emulation) = Emulation::for_header(&u.name) else {
+            continue;
+        };
+        if emulate.allows(emulation) {
+            if !used.iter().any(|(e, _)| *e == emulation) {
+                used.push((emulation, place(u, project_dir)));
+            }
+            continue;
+        }
+        let message = format!(
+            "{} includes <{}>, which WASI only emulates, and `[c] emulate` leaves `{}` out",
+            place(u, project_dir),
+            u.name,
+            emulation.name()
+        );
+        if refused.iter().any(|d: &Diagnostic| d.message == message) {
+            continue;
+        }
+        refused.push(at(
+            Diagnostic::new(
+                "WF3005",
+                message,
+                format!(
+                    "add \"{}\" to `[c] emulate` in wasmforge.toml (or remove the key: all emulations are on by default); {}",
+                    emulation.name(),
+                    emulation.meaning()
+                ),
+            ),
+            u,
+        ));
+    }
+    used.sort();
+    let check = if refused.is_empty() {
+        Check::ok(
+            "c-emulations",
+            if used.is_empty() {
+                "no header needs a wasi-libc emulation".to_string()
+            } else {
+                format!(
+                    "emulated: {}",
+                    used.iter()
+                        .map(|(e, at)| format!("{} ({at})", e.name()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
+        )
+    } else {
+        Check::from("c-emulations", refused)
+    };
+    (check, used)
 }
 
-/// `#include <sys/mman.h>` → `sys/mman.h`.
+/// The first compiled file that includes <setjmp.h>, if any.
+pub fn setjmp_use(uses: &[HeaderUse]) -> Option<&HeaderUse> {
+    uses.iter().find(|u| u.name == "setjmp.h")
+}
+
+/// setjmp/longjmp in the compiled code and no toolchain that can build it (WF3009).
+pub fn setjmp_diagnostic(
+    use_: &HeaderUse,
+    project_dir: &Path,
+    toolchain: &str,
+    why: &str,
+) -> Diagnostic {
+    at(
+        Diagnostic::new(
+            "WF3009",
+            format!(
+                "{} includes <setjmp.h>: setjmp/longjmp need WebAssembly exception handling, and {toolchain} cannot build it ({why})",
+                place(use_, project_dir)
+            ),
+            SETJMP_FIX,
+        ),
+        use_,
+    )
+}
+
+/// How to get a toolchain that builds setjmp/longjmp.
+pub const SETJMP_FIX: &str = "install zig 0.15 or newer (`pip install ziglang`) and build with `--toolchain zig` (wasmforge picks it by itself when no toolchain is pinned); or wasi-sdk 26+ (WASI_SDK_PATH) with `--toolchain wasi-sdk`; or keep the code out of the WASI build (`#ifndef __wasi__`)";
+
+/// A function WASI preview 1 lacks: names, what they are, why WASI lacks them, the way out.
+struct MissingFunctions {
+    names: &'static [&'static str],
+    what: &'static str,
+    why: &'static str,
+    way_out: &'static str,
+}
+
+const GUARD: &str =
+    "keep the call out of the WASI build (`#ifndef __wasi__` around it, with a fallback)";
+
+const MISSING: &[MissingFunctions] = &[
+    MissingFunctions {
+        names: &[
+            "socket",
+            "connect",
+            "bind",
+            "listen",
+            "accept",
+            "getaddrinfo",
+            "freeaddrinfo",
+            "gethostbyname",
+            "gethostbyaddr",
+            "getnameinfo",
+            "setsockopt",
+            "socketpair",
+        ],
+        what: "a BSD socket call",
+        why: "WASI preview 1 cannot open sockets (a host may only pass in ones it opened)",
+        way_out: "; or build for wasip2, where wasi-libc has BSD sockets (wasi-sdk 22+ `--target wasip2`, run with `--allow-tcp`)",
+    },
+    MissingFunctions {
+        names: &[
+            "fork",
+            "vfork",
+            "execv",
+            "execvp",
+            "execve",
+            "execl",
+            "execlp",
+            "execle",
+            "posix_spawn",
+            "posix_spawnp",
+            "wait",
+            "waitpid",
+            "popen",
+            "pclose",
+            "kill",
+            "setsid",
+            "getppid",
+            "daemon",
+        ],
+        what: "a process call",
+        why: "WASI has no processes: a module cannot start, replace or signal one",
+        way_out: "",
+    },
+    MissingFunctions {
+        names: &["system"],
+        what: "`system`, which runs a shell command",
+        why: "WASI has no processes, so wasi-libc declares it but has no definition",
+        way_out: "; or link a stub that fails at run time (returns -1, errno ENOSYS): `[c] stubs = [\"system\"]`",
+    },
+    MissingFunctions {
+        names: &["tmpfile", "tmpnam"],
+        what: "a temporary-file call",
+        why: "WASI has no system temporary folder, so wasi-libc declares it but has no definition",
+        way_out: "; or link a stub that fails at run time (returns NULL, errno ENOTSUP): `[c] stubs = [\"tmpfile\", \"tmpnam\"]`",
+    },
+    MissingFunctions {
+        names: &["pthread_create", "pthread_join", "pthread_detach"],
+        what: "a thread call",
+        why: "threads need the wasm32-wasip1-threads target (wasi-sdk) and a host with wasi-threads",
+        way_out: "",
+    },
+    MissingFunctions {
+        names: &["dlopen", "dlsym", "dlclose", "dlerror"],
+        what: "a dynamic-loading call",
+        why: "WebAssembly modules cannot load code at run time",
+        way_out: "",
+    },
+    MissingFunctions {
+        names: &[
+            "getpwnam",
+            "getpwuid",
+            "getpwnam_r",
+            "getpwuid_r",
+            "getgrnam",
+            "getgrgid",
+            "getlogin",
+            "getgroups",
+        ],
+        what: "a user or group lookup",
+        why: "WASI has no users or groups",
+        way_out: "",
+    },
+    MissingFunctions {
+        names: &["tcgetattr", "tcsetattr", "cfmakeraw", "ttyname"],
+        what: "a terminal call",
+        why: "WASI has no terminals to configure",
+        way_out: "",
+    },
+    MissingFunctions {
+        names: &["sigaction", "sigprocmask", "alarm", "setitimer", "pause"],
+        what: "a signal call",
+        why: "WASI has no signals; wasi-libc's emulation offers only signal() and raise()",
+        way_out: "",
+    },
+];
+
+/// The functions `[c] stubs` can stand in for.
+pub const STUBBABLE: &[&str] = &["system", "tmpfile", "tmpnam"];
+
+/// The WF3008 diagnostic for a call to `name`, when it is a function WASI preview 1 lacks.
+pub fn missing_function(name: &str, place: Option<(PathBuf, Option<u32>)>) -> Option<Diagnostic> {
+    let entry = MISSING.iter().find(|m| m.names.contains(&name))?;
+    let d = Diagnostic::new(
+        "WF3008",
+        format!(
+            "`{name}` is {}, which WASI preview 1 does not have: {}",
+            entry.what, entry.why
+        ),
+        format!("{GUARD}{}", entry.way_out),
+    );
+    Some(match place {
+        Some((file, line)) => d.at(file, line),
+        None => d,
+    })
+}
+
+/// The emulation whose library defines `symbol` (for "undefined symbol: clock" when it is off).
+pub fn emulation_for_symbol(symbol: &str) -> Option<Emulation> {
+    match symbol {
+        "clock" | "times" | "getrusage" => Some(Emulation::ProcessClocks),
+        "getpid" => Some(Emulation::Getpid),
+        "signal" | "raise" => Some(Emulation::Signal),
+        "mmap" | "munmap" | "mprotect" => Some(Emulation::Mman),
+        _ => None,
+    }
+}
+
+/// `#include <sys/mman.h>` (or `"sys/mman.h"`) → `sys/mman.h`.
 fn included_header(line: &str) -> Option<&str> {
     let rest = line
         .trim_start()
@@ -289,15 +603,13 @@ fn included_header(line: &str) -> Option<&str> {
         .trim_start()
         .strip_prefix("include")?
         .trim_start();
-    let rest = rest.strip_prefix('<')?;
-    Some(&rest[..rest.find('>')?])
-}
-
-/// The project's `.c` and `.h` files (build folders and hidden folders aside).
-pub fn source_files(project_dir: &Path) -> Vec<PathBuf> {
-    super::project_files(project_dir, &["target", "build", "node_modules"], |name| {
-        name.ends_with(".c") || name.ends_with(".h")
-    })
+    let (open, close) = match rest.chars().next()? {
+        '<' => ('<', '>'),
+        '"' => ('"', '"'),
+        _ => return None,
+    };
+    let rest = rest.strip_prefix(open)?;
+    Some(&rest[..rest.find(close)?])
 }
 
 #[cfg(test)]
@@ -332,21 +644,84 @@ mod tests {
     }
 
     #[test]
-    fn includes_guarded_for_wasi_are_not_reported() {
+    fn include_roots_from_recorded_search_lists() {
+        // `clang-16 --target=wasm32-wasi -E -v -x c /dev/null` on Debian 12.
+        let debian = "clang version 16.0.6\n#include \"...\" search starts here:\n#include <...> search starts here:\n /usr/lib/llvm-16/lib/clang/16/include\n /usr/local/include\n /usr/include/wasm32-wasi\n /usr/include\nEnd of search list.\n";
+        let roots = IncludeRoots::parse(debian);
+        assert_eq!(roots.roots.len(), 4);
+        assert_eq!(
+            roots.classify(Path::new("/usr/include/wasm32-wasi/sys/mman.h")),
+            Some(("sys/mman.h".to_string(), false))
+        );
+        assert_eq!(
+            roots.classify(Path::new("/usr/include/pthread.h")),
+            Some(("pthread.h".to_string(), true)),
+            "the host's glibc header: the WASI sysroot lacks it"
+        );
+        assert_eq!(
+            roots.classify(Path::new("/usr/lib/llvm-16/lib/clang/16/include/stddef.h")),
+            Some(("stddef.h".to_string(), false))
+        );
+        assert_eq!(roots.classify(Path::new("/p/include/a.h")), None);
+    }
+
+    #[test]
+    fn header_uses_find_the_include_site_and_only_what_was_scanned() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let file = dir.path().join("a.c");
+        let project = dir.path();
         std::fs::write(
-            &file,
-            "#include <stdio.h>\n#ifndef __wasi__\n#include <pthread.h>\n#endif\n#ifdef __wasi__\n#include <stdlib.h>\n#else\n#include <dlfcn.h>\n#endif\n#if !defined(__wasi__) && defined(X)\n#include <termios.h>\n#endif\n#include <setjmp.h>\n",
+            project.join("main.c"),
+            "#include \"cfg.h\"\nint main(void){return 0;}\n",
         )
         .expect("write");
-        let check = headers_check(&[file], &CConfig::default(), None);
-        let lines: Vec<Option<u32>> = check
-            .diagnostics
-            .iter()
-            .map(|d| d.location.as_ref().and_then(|l| l.line))
-            .collect();
-        assert_eq!(lines, [Some(13)], "{:#?}", check.diagnostics);
+        std::fs::write(
+            project.join("cfg.h"),
+            "#include <stdio.h>\n#include <signal.h>\n",
+        )
+        .expect("write");
+        let roots = IncludeRoots {
+            roots: vec![
+                PathBuf::from("/usr/include/wasm32-wasi"),
+                PathBuf::from("/usr/include"),
+            ],
+        };
+        let scans = [Scan {
+            source: project.join("main.c"),
+            headers: vec![
+                project.join("cfg.h"),
+                PathBuf::from("/usr/include/wasm32-wasi/stdio.h"),
+                PathBuf::from("/usr/include/wasm32-wasi/signal.h"),
+                PathBuf::from("bits/missing.h"),
+            ],
+        }];
+        let uses = header_uses(&scans, &roots, project);
+        let names: Vec<&str> = uses.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(names, ["stdio.h", "signal.h"]);
+        assert_eq!(uses[1].site, Some((project.join("cfg.h"), 2)));
+        let (check, used) = emulation_check(&uses, &Emulate::All, project);
+        assert!(check.diagnostics.is_empty());
+        assert_eq!(used, [(Emulation::Signal, "cfg.h:2".to_string())]);
+        let (check, used) = emulation_check(&uses, &Emulate::Only(vec![]), project);
+        assert!(used.is_empty());
+        assert_eq!(check.diagnostics[0].code, "WF3005");
+        assert!(
+            check.diagnostics[0]
+                .message
+                .starts_with("cfg.h:2 includes <signal.h>")
+        );
+    }
+
+    #[test]
+    fn functions_wasi_lacks_have_a_way_out() {
+        let d = missing_function("socket", None).expect("known");
+        assert_eq!(d.code, "WF3008");
+        assert!(d.fix.text.contains("wasip2"), "{}", d.fix.text);
+        let d = missing_function("tmpfile", None).expect("known");
+        assert!(d.fix.text.contains("[c] stubs"), "{}", d.fix.text);
+        assert!(missing_function("printf", None).is_none());
+        for name in STUBBABLE {
+            assert!(missing_function(name, None).is_some(), "{name}");
+        }
     }
 
     #[test]
@@ -356,7 +731,7 @@ mod tests {
             included_header("  #  include <sys/mman.h> // x"),
             Some("sys/mman.h")
         );
-        assert_eq!(included_header("#include \"local.h\""), None);
+        assert_eq!(included_header("#include \"local.h\""), Some("local.h"));
         assert_eq!(included_header("// #include <x.h>"), None);
     }
 }

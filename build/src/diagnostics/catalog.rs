@@ -91,25 +91,29 @@ build it; cargo refuses to build it (\"package requires rustc X or newer\").",
     Entry {
         code: "WF1007",
         severity: Error,
-        title: "getrandom 0.2 without the `js` feature on wasm32-unknown-unknown",
+        title: "getrandom 0.2 without a backend on wasm32-unknown-unknown",
         explanation: "\
 `wasm32-unknown-unknown` has no operating system, so getrandom 0.2 has no source of randomness \
 and refuses to compile (\"the wasm*-unknown-unknown targets are not supported by default, you \
-may need to enable the \"js\" feature\"). Its `js` feature takes randomness from the browser \
-or Node.js through wasm-bindgen. Some crate in the dependency graph (rand, uuid, ahash, …) \
-pulls getrandom in; the crate itself rarely needs to change.",
-        fix: "add `getrandom = { version = \"0.2\", features = [\"js\"] }` to [dependencies] of the package (cargo unifies features), or build for wasip1.",
+may need to enable the \"js\" feature\"). It has two ways out: the `js` feature takes \
+randomness from a browser or Node.js through wasm-bindgen, and the `custom` feature with \
+`register_custom_getrandom!` lets the program supply its own source (any other host: a plugin \
+system, an embedded runtime). Some crate in the dependency graph (rand, uuid, ahash, …) pulls \
+getrandom in; the crate itself rarely needs to change.",
+        fix: "in a browser: add `getrandom = { version = \"0.2\", features = [\"js\"] }` to [dependencies] (cargo unifies features); elsewhere: the `custom` feature and `register_custom_getrandom!`; or build for wasip1.",
     },
     Entry {
         code: "WF1008",
         severity: Error,
-        title: "getrandom 0.3 without the `wasm_js` backend on wasm32-unknown-unknown",
+        title: "getrandom 0.3 without a backend on wasm32-unknown-unknown",
         explanation: "\
-getrandom 0.3 no longer has a `js` feature: on `wasm32-unknown-unknown` it needs the `wasm_js` \
-feature *and* the configuration flag `getrandom_backend=\"wasm_js\"`, set in RUSTFLAGS or \
-`.cargo/config.toml`. Without the flag it fails with \"The wasm32-unknown-unknown targets are \
-not supported by default; you may need to enable the \"wasm_js\" configuration flag\".",
-        fix: "in `.cargo/config.toml`: `[target.wasm32-unknown-unknown] rustflags = ['--cfg', 'getrandom_backend=\"wasm_js\"']`, and `getrandom = { version = \"0.3\", features = [\"wasm_js\"] }` in Cargo.toml.",
+getrandom 0.3 chooses its backend with the configuration flag `getrandom_backend`, set in \
+RUSTFLAGS or `.cargo/config.toml`. On `wasm32-unknown-unknown` it has no default: a browser or \
+Node.js uses `getrandom_backend=\"wasm_js\"` together with the `wasm_js` feature, any other host \
+`getrandom_backend=\"custom\"` with its own `__getrandom_v03_custom` function. Without one it \
+fails with \"The wasm32-unknown-unknown targets are not supported by default; you may need to \
+enable the \"wasm_js\" configuration flag\".",
+        fix: "in a browser: `[target.wasm32-unknown-unknown] rustflags = ['--cfg', 'getrandom_backend=\"wasm_js\"']` in .cargo/config.toml and `getrandom = { version = \"0.3\", features = [\"wasm_js\"] }`; elsewhere: `--cfg getrandom_backend=\"custom\"` and a custom source; or build for wasip1.",
     },
     Entry {
         code: "WF1009",
@@ -247,6 +251,18 @@ another platform.",
         explanation: "The project (`--toolchain tinygo` or `[build] toolchain = \"tinygo\"`) wants TinyGo, which is not on PATH.",
         fix: "install TinyGo (https://tinygo.org/getting-started/install/), or build with the standard Go toolchain.",
     },
+    Entry {
+        code: "WF2009",
+        severity: Error,
+        title: "go.mod requires a newer Go than the one installed",
+        explanation: "\
+Since Go 1.21 the `go` line of go.mod is a minimum, not a hint: when it names a newer release \
+than the installed `go`, every go command switches to that toolchain and downloads it from the \
+Go proxy (GOTOOLCHAIN=auto, the default). Offline or behind a proxy that refuses it, the build \
+fails with a network error (\"go: download go1.X: … dial tcp: lookup proxy.golang.org\"); with \
+GOTOOLCHAIN=local it fails with \"go.mod requires go >= 1.X\".",
+        fix: "install that Go (or newer) and put it first on PATH; or let go download it (`GOTOOLCHAIN=go1.X+auto`, needs the network); or lower the `go` line if the code does not need the newer language.",
+    },
     // ---------------------------------------------------------------- C
     Entry {
         code: "WF3001",
@@ -290,12 +306,16 @@ archive is missing for the clang in use, linking fails with \"cannot open \
     Entry {
         code: "WF3005",
         severity: Error,
-        title: "a header WASI only emulates",
+        title: "a header WASI only emulates, with the emulation off",
         explanation: "\
-WASI preview 1 has no signals, no `mmap` and no process clocks; wasi-libc offers a minimal \
-emulation of each, off by default. `signal.h`, `sys/mman.h` and `sys/times.h` stop with an \
-`#error` until the emulation is asked for with a define and its library is linked.",
-        fix: "in wasmforge.toml `[c]`: add the define (e.g. `_WASI_EMULATED_SIGNAL`) to `defines` and the library (e.g. `wasi-emulated-signal`) to `libs`.",
+WASI preview 1 has no signals, no `mmap`, no process clocks and no process ids; wasi-libc offers \
+a minimal emulation of each, off by default in the compiler: `signal.h`, `sys/mman.h`, \
+`sys/times.h` and `sys/resource.h` stop with an `#error`, and `clock()` and `getpid()` fail to \
+link, until the emulation's define is set and its library linked. wasmforge turns all of them on \
+(a library only adds code when the program calls into it) and says which headers the compiled \
+code uses; `[c] emulate` in wasmforge.toml chooses (a list, or `false` for none), and a header \
+whose emulation is off is then refused before the compile.",
+        fix: "add the emulation to `[c] emulate` in wasmforge.toml (`\"signal\"`, `\"mman\"`, `\"process-clocks\"`, `\"getpid\"`), or remove the line to have them all; or keep the code out of the WASI build (`#ifndef __wasi__`).",
     },
     Entry {
         code: "WF3006",
@@ -320,6 +340,43 @@ clang looked for a header that the WASI sysroot does not have, found the host's 
 problem is the first header: WASI preview 1 does not provide it (see WF3006), or no WASI sysroot \
 is in use at all (WF3003).",
         fix: "find the `#include` that started it (the line above the `bits/` error) and guard it with `#ifndef __wasi__`, or install the WASI sysroot.",
+    },
+    Entry {
+        code: "WF3008",
+        severity: Error,
+        title: "a function WASI preview 1 does not have",
+        explanation: "\
+The C code calls a POSIX function that WASI preview 1 cannot provide: sockets (`socket`, \
+`connect`, `getaddrinfo`), processes (`fork`, `execvp`, `popen`, `system`, `wait`), threads \
+(`pthread_create`), dynamic loading (`dlopen`), users (`getpwnam`), temporary files (`tmpfile`). \
+wasi-libc leaves them out, so clang stops with \"call to undeclared function 'X'\", or, where \
+wasi-libc declares but does not define it, wasm-ld stops with \"undefined symbol: X\".",
+        fix: "keep that code out of the WASI build (`#ifndef __wasi__` around the call, with a fallback); for sockets, build for wasip2 with a wasi-libc that has them (wasi-sdk 22+); for `system`, `tmpfile` and `tmpnam`, `[c] stubs = [\"X\"]` links a stub that fails at run time with ENOSYS.",
+    },
+    Entry {
+        code: "WF3009",
+        severity: Error,
+        title: "setjmp/longjmp need a toolchain with WebAssembly exception handling",
+        explanation: "\
+`setjmp`/`longjmp` cannot be written in plain WebAssembly: LLVM lowers them to Wasm exception \
+handling (`-mllvm -wasm-enable-sjlj`), with a runtime in wasi-libc (`__wasm_setjmp`, \
+`__wasm_longjmp`, the `__c_longjmp` tag), and only LLVM 20 and newer can emit the standard \
+exception instructions (`exnref`) that Wasmtime runs. Debian's clang 16 and its wasi-libc have \
+neither the header nor the runtime, and clang falls through to the host's <setjmp.h>. zig 0.15 \
+and newer (`pip install ziglang`) and wasi-sdk 26 and newer can build it; wasmforge picks one \
+when the compiled code includes <setjmp.h>, and `wasmforge run` turns exception handling on.",
+        fix: "install zig (`pip install ziglang`) or wasi-sdk 26+ (set WASI_SDK_PATH) and build with `--toolchain zig` (or `wasi-sdk`); or keep the code out of the WASI build.",
+    },
+    Entry {
+        code: "WF3010",
+        severity: Error,
+        title: "the link asks for a library the WASI sysroot does not have",
+        explanation: "\
+The link names a library (`-lreadline`, `-lssl`, `-lz`) that exists for the host but not in the \
+WASI sysroot: native libraries cannot be linked into WebAssembly, and wasi-libc ships only libc, \
+libm and its emulations. Makefiles written for one platform often add such libraries in a \
+variable of their own (Lua's `MYLIBS = -ldl -lreadline`).",
+        fix: "build the library for WebAssembly too and point the link at it (`-L`), or leave it out of the WASI build: for Make, override the variable that adds it (`wasmforge build -- MYLIBS=`); for CMake, turn off the option that needs it (`wasmforge build -- -DWITH_X=OFF`).",
     },
     // ---------------------------------------------------------------- Wasm tools and artifacts
     Entry {

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use super::{Diagnostic, Severity};
 use crate::doctor::Check;
-use crate::toolchain::go::{Go, GoVersion, TinyGoVersion};
+use crate::toolchain::go::{
+    Go, GoPackage, GoVersion, TinyGoVersion, go_mod_minimum, toolchain_in_module_cache,
+};
 
 /// Go 1.21 added `GOOS=wasip1`.
 pub const MIN_WASIP1: GoVersion = GoVersion(1, 21, 0);
@@ -216,11 +218,28 @@ struct GoFile {
     for_wasip1: bool,
 }
 
-/// cgo and run-time-only packages in the project's Go files (tests, vendor and testdata aside).
-pub fn source_checks(project_dir: &Path) -> (Check, Check) {
-    let files: Vec<GoFile> = go_files(project_dir)
-        .into_iter()
-        .filter_map(|p| parse_go_file(&p))
+/// cgo and run-time-only packages in the Go files of the packages the build compiles (from
+/// `go list -deps`: other packages of the module, tests and files for other platforms are not
+/// part of it). `project_dir` shortens the names shown.
+pub fn source_checks(packages: &[GoPackage], project_dir: &Path) -> (Check, Check) {
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for package in packages.iter().filter(|p| !p.standard) {
+        for name in package
+            .go_files
+            .iter()
+            .chain(&package.cgo_files)
+            .chain(&package.ignored_go_files)
+        {
+            if !name.ends_with("_test.go") {
+                paths.push(package.dir.join(name));
+            }
+        }
+    }
+    paths.sort();
+    paths.dedup();
+    let files: Vec<GoFile> = paths
+        .iter()
+        .filter_map(|p| parse_go_file(p))
         .filter(|f| f.for_wasip1)
         .collect();
     let mut cgo = Vec::new();
@@ -266,10 +285,15 @@ pub fn source_checks(project_dir: &Path) -> (Check, Check) {
             }
         }
     }
+    let count = packages.iter().filter(|p| !p.standard).count();
     let cgo_check = if cgo.is_empty() {
         Check::ok(
             "cgo",
-            format!("{}, none uses cgo", super::plural(files.len(), "Go file")),
+            format!(
+                "{} in {} of the build, none uses cgo",
+                super::plural(files.len(), "Go file"),
+                super::plural(count, "package")
+            ),
         )
     } else {
         Check::from("cgo", cgo)
@@ -285,23 +309,49 @@ pub fn source_checks(project_dir: &Path) -> (Check, Check) {
     (cgo_check, std_check)
 }
 
-/// The Go files a build could use: no tests, nothing under vendor/, testdata/ or `_` folders.
-fn go_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = super::project_files(
-        dir,
-        &["vendor", "testdata", "target", "node_modules"],
-        |name| name.ends_with(".go") && !name.ends_with("_test.go"),
+/// The `go` line of go.mod against the installed Go. Since Go 1.21 it is a minimum: a newer line
+/// makes go switch to (and download) that toolchain, which fails offline with a network error.
+pub fn go_mod_check(go_mod: &Path, go: &Go, get: &dyn Fn(&str) -> Option<String>) -> Check {
+    let Some((wanted, line)) = std::fs::read_to_string(go_mod)
+        .ok()
+        .and_then(|text| go_mod_minimum(&text))
+    else {
+        return Check::note("go-mod", "go.mod has no `go` line".into());
+    };
+    if wanted <= go.version {
+        return Check::ok(
+            "go-mod",
+            format!(
+                "go.mod asks for go {wanted}; go {} is installed",
+                go.version
+            ),
+        );
+    }
+    let switch = get("GOTOOLCHAIN").filter(|v| !v.is_empty() && v != "local");
+    if toolchain_in_module_cache(wanted) {
+        return Check::ok(
+            "go-mod",
+            format!("go.mod asks for go {wanted}: go switches to the copy in the module cache"),
+        );
+    }
+    let message = format!(
+        "go.mod requires go {wanted} or newer (line {line}), but the installed go is {} ({})",
+        go.version,
+        go.path.display()
     );
-    // `_`-prefixed folders are ignored by the go tool too.
-    files.retain(|f| {
-        f.strip_prefix(dir)
-            .map(|rel| {
-                !rel.components()
-                    .any(|c| c.as_os_str().to_string_lossy().starts_with('_'))
-            })
-            .unwrap_or(true)
-    });
-    files
+    let fix = format!(
+        "install Go {}.{} or newer and put it first on PATH; or let go download it (network access to the Go proxy): `GOTOOLCHAIN=go{wanted}+auto wasmforge build`; or lower the `go` line of go.mod if the code allows it",
+        wanted.0, wanted.1
+    );
+    let d = Diagnostic::new("WF2009", message, fix).at(go_mod, Some(line));
+    // The user asked go to fetch toolchains itself: then it is go's to decide.
+    Check::from(
+        "go-mod",
+        vec![match switch {
+            Some(_) => d.severity(Severity::Warning),
+            None => d,
+        }],
+    )
 }
 
 const GOOS: &[&str] = &[

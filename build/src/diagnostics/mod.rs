@@ -206,6 +206,18 @@ pub fn project_files(dir: &Path, skip_dirs: &[&str], keep: impl Fn(&str) -> bool
     out
 }
 
+/// Whether two header diagnostics are about the same header (`<pthread.h>` / `` `pthread.h` ``).
+pub fn same_header(a: &Diagnostic, b: &Diagnostic) -> bool {
+    let name = |d: &Diagnostic| {
+        d.message
+            .split(['<', '`'])
+            .nth(1)
+            .and_then(|r| r.split(['>', '`']).next())
+            .map(str::to_string)
+    };
+    name(a).is_some() && name(a) == name(b)
+}
+
 /// `1 crate`, `2 crates`.
 pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {

@@ -493,6 +493,26 @@ fn version_of(dep: &DepFact) -> (u64, u64, u64) {
     )
 }
 
+/// The fix for getrandom 0.2 on the bare target: a browser gets randomness through JavaScript,
+/// anything else registers its own source.
+pub const GETRANDOM_02_FIX: &str = "in a browser or Node.js: `getrandom = { version = \"0.2\", features = [\"js\"] }` in [dependencies] (cargo unifies the feature into the graph); for another host: the `custom` feature and `getrandom::register_custom_getrandom!(your_fn)`; or build for wasip1, where WASI provides randomness";
+
+/// The fix for getrandom 0.3 on the bare target.
+pub const GETRANDOM_03_FIX: &str = "in a browser or Node.js: `[target.wasm32-unknown-unknown] rustflags = ['--cfg', 'getrandom_backend=\"wasm_js\"']` in .cargo/config.toml and `getrandom = { version = \"0.3\", features = [\"wasm_js\"] }` in Cargo.toml; for another host: `--cfg getrandom_backend=\"custom\"` and an `extern \"Rust\" fn __getrandom_v03_custom`; or build for wasip1";
+
+/// The value of the `getrandom_backend` cfg in rustflags text (`--cfg getrandom_backend="custom"`,
+/// quotes escaped or not), if it is set.
+fn getrandom_backend(rustflags: &str) -> Option<String> {
+    let at = rustflags.find("getrandom_backend")? + "getrandom_backend".len();
+    let rest = rustflags[at..].trim_start().strip_prefix('=')?;
+    let value: String = rest
+        .trim_start_matches(['\\', '"', '\'', ' '])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    (!value.is_empty()).then_some(value)
+}
+
 /// Crates in the resolved graph that cannot work on `target`.
 pub fn dependency_check(facts: &RustFacts, target: Target, env: &DepEnv) -> Check {
     let mut found = Vec::new();
@@ -501,34 +521,37 @@ pub fn dependency_check(facts: &RustFacts, target: Target, env: &DepEnv) -> Chec
     for dep in &facts.deps {
         let (major, minor, patch) = version_of(dep);
         match dep.name.as_str() {
+            // getrandom's own backends for the bare target: `js`/`wasm_js` (a browser or Node.js
+            // through wasm-bindgen) or a custom one the program registers. Either builds.
             "getrandom"
-                if target == Target::Unknown && (major, minor) == (0, 2) && !has(dep, "js") =>
+                if target == Target::Unknown
+                    && (major, minor) == (0, 2)
+                    && !has(dep, "js")
+                    && !has(dep, "custom") =>
             {
                 found.push(Diagnostic::new(
                     "WF1007",
-                    format!("{}{} has no randomness source on {triple} without its `js` feature", dep.label(), dep.via()),
-                    "add `getrandom = { version = \"0.2\", features = [\"js\"] }` to [dependencies] in Cargo.toml (cargo unifies the feature into the graph)",
+                    format!("{}{} has no randomness source on {triple}: neither its `js` nor its `custom` feature is on", dep.label(), dep.via()),
+                    GETRANDOM_02_FIX,
                 ));
             }
             "getrandom" if target == Target::Unknown && (major, minor) == (0, 3) => {
-                let cfg = env.rustflags.contains("getrandom_backend=\"wasm_js\"")
-                    || env.rustflags.contains("getrandom_backend=\\\"wasm_js\\\"");
-                let feature = has(dep, "wasm_js");
-                if !cfg || !feature {
-                    let missing = match (cfg, feature) {
-                        (false, false) => {
-                            "the `wasm_js` feature and the `getrandom_backend=\"wasm_js\"` cfg"
-                        }
-                        (false, true) => {
-                            "the `getrandom_backend=\"wasm_js\"` cfg (the feature alone is not enough)"
-                        }
-                        _ => "the `wasm_js` feature (the cfg is set)",
-                    };
-                    found.push(Diagnostic::new(
-                        "WF1008",
-                        format!("{}{} on {triple} needs {missing}", dep.label(), dep.via()),
-                        "in .cargo/config.toml: `[target.wasm32-unknown-unknown] rustflags = ['--cfg', 'getrandom_backend=\"wasm_js\"']`; in Cargo.toml: `getrandom = { version = \"0.3\", features = [\"wasm_js\"] }`",
-                    ));
+                match getrandom_backend(&env.rustflags).as_deref() {
+                    // Another backend (custom, unsupported, …): the crate's own business.
+                    Some(backend) if backend != "wasm_js" => {}
+                    Some(_) if has(dep, "wasm_js") => {}
+                    backend => {
+                        let missing = if backend.is_some() {
+                            "the `wasm_js` feature (the `getrandom_backend=\"wasm_js\"` cfg is set)"
+                        } else {
+                            "a backend: `getrandom_backend` is not set (`\"wasm_js\"` with the `wasm_js` feature, or `\"custom\"`)"
+                        };
+                        found.push(Diagnostic::new(
+                            "WF1008",
+                            format!("{}{} on {triple} needs {missing}", dep.label(), dep.via()),
+                            GETRANDOM_03_FIX,
+                        ));
+                    }
                 }
             }
             "tokio" => {

@@ -86,10 +86,10 @@ pub fn diagnose(text: &str, ctx: &Context<'_>) -> Vec<Diagnostic> {
                 Diagnostic::new(
                     "WF1007",
                     format!(
-                        "{} has no randomness source on wasm32-unknown-unknown without its `js` feature",
+                        "{} has no randomness source on wasm32-unknown-unknown (no `js` or `custom` backend)",
                         krate.unwrap_or_else(|| "getrandom 0.2".into())
                     ),
-                    "add `getrandom = { version = \"0.2\", features = [\"js\"] }` to [dependencies] in Cargo.toml",
+                    super::rust::GETRANDOM_02_FIX,
                 ),
                 at,
             ));
@@ -100,10 +100,10 @@ pub fn diagnose(text: &str, ctx: &Context<'_>) -> Vec<Diagnostic> {
                 Diagnostic::new(
                     "WF1008",
                     format!(
-                        "{} needs the `getrandom_backend=\"wasm_js\"` cfg on wasm32-unknown-unknown",
+                        "{} has no backend on wasm32-unknown-unknown (`getrandom_backend` is not set)",
                         krate.unwrap_or_else(|| "getrandom 0.3".into())
                     ),
-                    "in .cargo/config.toml: `[target.wasm32-unknown-unknown] rustflags = ['--cfg', 'getrandom_backend=\"wasm_js\"']`; in Cargo.toml: `getrandom = { version = \"0.3\", features = [\"wasm_js\"] }`",
+                    super::rust::GETRANDOM_03_FIX,
                 ),
                 at,
             ));
@@ -192,19 +192,32 @@ pub fn diagnose(text: &str, ctx: &Context<'_>) -> Vec<Diagnostic> {
                         .strip_suffix(':')
                         .map(str::to_string)
                 });
-            let mut d = Diagnostic::new(
-                "WF3007",
-                format!(
-                    "`{first}` is not part of WASI preview 1: clang fell back to the host's {host_header} and failed on its `{header}`{}",
-                    origin
-                        .as_deref()
-                        .map(|o| format!(" (included at {o})"))
-                        .unwrap_or_default()
-                ),
-                format!(
-                    "guard `#include <{first}>` and the code using it with `#ifndef __wasi__`, or use a WASI replacement; `wasmforge explain WF3006` lists what WASI lacks"
-                ),
-            );
+            let included_at = origin
+                .as_deref()
+                .map(|o| format!(" (included at {o})"))
+                .unwrap_or_default();
+            let mut d = if first == "setjmp.h" {
+                Diagnostic::new(
+                    "WF3009",
+                    format!(
+                        "<setjmp.h>{included_at}: setjmp/longjmp need WebAssembly exception handling, and this toolchain has neither the header nor its runtime (clang fell back to the host's {host_header})"
+                    ),
+                    super::c::SETJMP_FIX,
+                )
+            } else {
+                Diagnostic::new(
+                    "WF3007",
+                    format!(
+                        "`{first}` is not part of WASI preview 1{}: clang fell back to the host's {host_header} and failed on its `{header}`{included_at}",
+                        super::c::why_unavailable(first)
+                            .map(|w| format!(" ({w})"))
+                            .unwrap_or_default()
+                    ),
+                    format!(
+                        "guard `#include <{first}>` and the code using it with `#ifndef __wasi__`, or use a WASI replacement; `wasmforge explain WF3006` lists what WASI lacks"
+                    ),
+                )
+            };
             if let Some((file, line_no)) = origin.as_deref().and_then(split_file_line) {
                 d = d.at(file, line_no);
             }
@@ -228,6 +241,109 @@ pub fn diagnose(text: &str, ctx: &Context<'_>) -> Vec<Diagnostic> {
                     "in wasmforge.toml: `[c] defines = [\"{define}\"]` and `libs = [\"{lib}\"]` (flags: -D{define}, -l{lib})"
                 ),
             ));
+        }
+        // wasi-libc's own <setjmp.h> (zig, newer wasi-sdk) without exception handling turned on.
+        if line.contains("Setjmp/longjmp support requires Exception handling support") {
+            let at = line
+                .split(": error")
+                .next()
+                .and_then(|_| {
+                    lines[..i].iter().rev().find_map(|l| {
+                        l.strip_prefix("In file included from ")
+                            .and_then(|o| o.trim().strip_suffix(':'))
+                    })
+                })
+                .and_then(split_file_line);
+            push(with_place(
+                Diagnostic::new(
+                    "WF3009",
+                    "<setjmp.h> needs WebAssembly exception handling, and the build did not turn it on (`-mllvm -wasm-enable-sjlj -mexception-handling`)",
+                    super::c::SETJMP_FIX,
+                ),
+                at,
+            ));
+        }
+        // clang: "call to undeclared function 'socket'" (C99+), older: "implicit declaration of
+        // function 'socket' is invalid in C99".
+        if let Some(name) = between(line, "call to undeclared function '", "'")
+            .or_else(|| between(line, "implicit declaration of function '", "'"))
+            && let Some(d) = super::c::missing_function(name, source_place(line))
+        {
+            push(d);
+        }
+        // tmpnam's buffer size, which wasi-libc leaves out with tmpnam itself.
+        if between(line, "use of undeclared identifier '", "'") == Some("L_tmpnam") {
+            push(with_place(
+                Diagnostic::new(
+                    "WF3008",
+                    "`L_tmpnam` (the buffer size for tmpnam) is not defined: WASI has no system temporary folder, so wasi-libc has no tmpnam",
+                    "keep the tmpnam code out of the WASI build (`#ifndef __wasi__`); or give it a size and a stub that fails at run time: `[c] defines = [\"L_tmpnam=20\"]` and `[c] stubs = [\"tmpnam\"]`",
+                ),
+                source_place(line),
+            ));
+        }
+        // "tmpnam is not defined on WASI": a warning now, an undefined symbol at the link.
+        if let Some(name) = between(line, "warning: '", "' is deprecated: ")
+            && line.contains("is not defined on WASI")
+            && let Some(d) = super::c::missing_function(name, source_place(line))
+        {
+            push(d);
+        }
+        // wasm-ld: "unable to find library -lreadline"; zig: `unable to find dynamic system
+        // library "readline"`.
+        if let Some(lib) = line
+            .split("unable to find library -l")
+            .nth(1)
+            .or_else(|| between(line, "system library \"", "\""))
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+        {
+            push(Diagnostic::new(
+                "WF3010",
+                format!(
+                    "the link asks for `-l{lib}`, which the WASI sysroot does not have (a library of the host, not built for WebAssembly)"
+                ),
+                format!(
+                    "build {lib} for WebAssembly and point the link at it (`-L`), or leave it out of the WASI build: for Make, override the variable that adds `-l{lib}` (e.g. `wasmforge build -- MYLIBS=`); for CMake, turn off the option that needs it"
+                ),
+            ));
+        }
+        // wasm-ld: "error: main.o: undefined symbol: socket".
+        if let Some(symbol) = line
+            .split("undefined symbol: ")
+            .nth(1)
+            .map(str::trim)
+            .filter(|_| line.contains("error"))
+        {
+            if let Some(d) = super::c::missing_function(symbol, None) {
+                push(d);
+            } else if let Some(emulation) = super::c::emulation_for_symbol(symbol) {
+                push(Diagnostic::new(
+                    "WF3005",
+                    format!(
+                        "`{symbol}` is only emulated on WASI and the `{}` emulation is off",
+                        emulation.name()
+                    ),
+                    format!(
+                        "add \"{}\" to `[c] emulate` in wasmforge.toml (or remove the key: all emulations are on by default); {}",
+                        emulation.name(),
+                        emulation.meaning()
+                    ),
+                ));
+            } else if [
+                "__wasm_setjmp",
+                "__wasm_setjmp_test",
+                "__wasm_longjmp",
+                "__c_longjmp",
+            ]
+            .contains(&symbol)
+            {
+                push(Diagnostic::new(
+                    "WF3009",
+                    format!("`{symbol}` (the setjmp/longjmp runtime) is missing at the link"),
+                    super::c::SETJMP_FIX,
+                ));
+            }
         }
         if line.contains("libclang_rt.builtins-wasm32.a") && line.contains("cannot open")
             || BUILTIN_SYMBOLS
@@ -281,6 +397,27 @@ pub fn diagnose(text: &str, ctx: &Context<'_>) -> Vec<Diagnostic> {
                 ),
                 format!(
                     "remove `{flag}` from GOFLAGS (`go env -u GOFLAGS` if it was set with `go env -w`)"
+                ),
+            ));
+        }
+        if let Some(wanted) = between(line, "go.mod requires go >= ", " (running go ") {
+            let running = between(line, "(running go ", ";").unwrap_or("this go");
+            push(Diagnostic::new(
+                "WF2009",
+                format!("go.mod requires go {wanted} or newer, and the installed go is {running}"),
+                format!(
+                    "install Go {wanted} or newer and put it first on PATH, or lower the `go` line of go.mod"
+                ),
+            ));
+        }
+        if let Some(wanted) = between(line, "go: download go", ":") {
+            push(Diagnostic::new(
+                "WF2009",
+                format!(
+                    "go.mod requires go {wanted}, and go could not download it (no network access to the Go proxy)"
+                ),
+                format!(
+                    "install Go {wanted} or newer and put it first on PATH, or lower the `go` line of go.mod"
                 ),
             ));
         }
@@ -367,6 +504,13 @@ fn split_file_line(text: &str) -> Option<(PathBuf, Option<u32>)> {
         }
         _ => None,
     }
+}
+
+/// `file.c:5:13: error: …` → the file and line of a compiler message.
+fn source_place(line: &str) -> Option<(PathBuf, Option<u32>)> {
+    let head = line.split(": ").next()?;
+    let (file, line_no) = split_file_line(head)?;
+    (file.extension().is_some_and(|e| e == "c" || e == "h")).then_some((file, line_no))
 }
 
 /// For a rustc error at line `i`, the ` --> …/NAME-VERSION/src/…:L:C` line after it: the crate
@@ -542,6 +686,90 @@ mod tests {
                 ["WF3004"],
                 "{file}"
             );
+        }
+    }
+
+    /// The functions recognised in recorded clang-16 and zig output, with the place.
+    fn wf3008(file: &str) -> Vec<String> {
+        codes(file, &Context::default())
+            .iter()
+            .filter(|d| d.code == "WF3008")
+            .map(|d| d.message.split('`').nth(1).unwrap_or_default().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn c_calls_to_functions_wasi_lacks_before_and_after_the_link() {
+        let all = [
+            "socket",
+            "fork",
+            "execvp",
+            "popen",
+            "dlopen",
+            "getpwnam",
+            "pthread_create",
+        ];
+        // clang 16: "call to undeclared function 'socket'" (an error since C99).
+        assert_eq!(wf3008("c-undeclared-clang16.txt"), all);
+        let found = codes("c-undeclared-clang16.txt", &Context::default());
+        let at = found[0].location.as_ref().expect("place");
+        assert_eq!(
+            (at.file.as_path(), at.line),
+            (Path::new("calls.c"), Some(5))
+        );
+        assert!(found[0].fix.text.contains("#ifndef __wasi__"));
+        assert!(
+            found[0].fix.text.contains("wasip2"),
+            "sockets: {}",
+            found[0].fix.text
+        );
+        assert_eq!(wf3008("c-undeclared-zig.txt"), all);
+        // wasm-ld: "undefined symbol: socket" (zig's libc has dlopen and pthread_create stubs).
+        assert_eq!(wf3008("c-undefined-symbol-clang16.txt"), all);
+        assert_eq!(
+            wf3008("c-undefined-symbol-zig.txt"),
+            ["socket", "fork", "execvp", "popen", "getpwnam"]
+        );
+        // Declared by wasi-libc but not defined: the deprecation warning and the link both say it.
+        let found = codes("c-declared-undefined-clang16.txt", &Context::default());
+        let names: Vec<&str> = found
+            .iter()
+            .map(|d| d.message.split('`').nth(1).unwrap_or_default())
+            .collect();
+        assert_eq!(names, ["tmpfile", "tmpnam", "system"], "{found:#?}");
+        assert!(found.iter().all(|d| d.fix.text.contains("[c] stubs")));
+    }
+
+    #[test]
+    fn c_setjmp_and_missing_libraries() {
+        for file in ["c-setjmp-clang16.txt", "c-setjmp-zig.txt"] {
+            let found = codes(file, &Context::default());
+            assert_eq!(
+                found.iter().map(|d| d.code.as_str()).collect::<Vec<_>>(),
+                ["WF3009"],
+                "{file}: {found:#?}"
+            );
+            assert!(found[0].fix.text.contains("zig"), "{}", found[0].fix.text);
+        }
+        for file in ["c-lib-missing-clang16.txt", "c-lib-missing-zig.txt"] {
+            let found = codes(file, &Context::default());
+            assert_eq!(found.len(), 1, "{file}: {found:#?}");
+            assert_eq!(found[0].code, "WF3010");
+            assert!(
+                found[0].message.contains("`-lreadline`"),
+                "{}",
+                found[0].message
+            );
+        }
+    }
+
+    #[test]
+    fn go_mod_newer_than_the_installed_go() {
+        for file in ["go-mod-newer.txt", "go-mod-newer-local.txt"] {
+            let found = codes(file, &Context::default());
+            assert_eq!(found.len(), 1, "{file}: {found:#?}");
+            assert_eq!(found[0].code, "WF2009");
+            assert!(found[0].message.contains("1.99"), "{}", found[0].message);
         }
     }
 

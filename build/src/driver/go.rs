@@ -25,7 +25,7 @@ pub enum GoToolchain {
 }
 
 impl GoToolchain {
-    fn from_name(name: Option<&str>) -> Result<GoToolchain> {
+    pub fn from_name(name: Option<&str>) -> Result<GoToolchain> {
         match name {
             None | Some("go") => Ok(GoToolchain::Go),
             Some("tinygo") => Ok(GoToolchain::TinyGo),
@@ -38,7 +38,13 @@ impl GoToolchain {
 }
 
 /// The command line that builds `package` into `out`, for the standard Go toolchain.
-pub fn go_build_args(package: &str, out: &Path, kind: ArtifactKind, release: bool) -> Vec<String> {
+pub fn go_build_args(
+    package: &str,
+    out: &Path,
+    kind: ArtifactKind,
+    release: bool,
+    extra: &[String],
+) -> Vec<String> {
     let mut args = vec!["build".to_string(), "-trimpath".to_string()];
     if release {
         args.push("-ldflags=-s -w".into());
@@ -46,8 +52,124 @@ pub fn go_build_args(package: &str, out: &Path, kind: ArtifactKind, release: boo
     if kind == ArtifactKind::Library {
         args.push("-buildmode=c-shared".into());
     }
+    args.extend(extra.iter().cloned());
     args.extend(["-o".into(), out.display().to_string(), package.to_string()]);
     args
+}
+
+/// The facts that make a Go build impossible: no Go or one too old for what is built, an
+/// environment that forces another platform or cgo, a go.mod that asks for a newer Go.
+pub fn fact_checks(
+    probe: &Result<probe::Go>,
+    go_mod: &Path,
+    kind: ArtifactKind,
+) -> Vec<crate::doctor::Check> {
+    let mut checks = vec![
+        diagnostics::go::go_check(probe, kind == ArtifactKind::Library),
+        diagnostics::go::env_check(&|k| std::env::var(k).ok()),
+    ];
+    if let Ok(go) = probe {
+        checks.push(diagnostics::go::go_mod_check(go_mod, go, &|k| {
+            std::env::var(k).ok()
+        }));
+    }
+    checks
+}
+
+/// What the sources of the packages in the build say: cgo, and standard packages that fail at
+/// run time under wasip1. Only packages `go list -deps` puts in the build are read.
+pub fn evidence_checks(
+    go: &probe::Go,
+    project_dir: &Path,
+    package: &str,
+    flags: &[String],
+    reporter: &dyn Reporter,
+) -> Vec<crate::doctor::Check> {
+    match probe::list_packages(go, project_dir, package, flags, reporter) {
+        Ok(packages) => {
+            let (cgo, imports) = diagnostics::go::source_checks(&packages, project_dir);
+            vec![cgo, imports]
+        }
+        Err(e) => vec![crate::doctor::Check::note(
+            "go-packages",
+            format!("could not list the packages of the build: {e}"),
+        )],
+    }
+}
+
+/// doctor's last word on a Go build: the compiler's own, from `go build -o /dev/null` with the
+/// build's settings (the go build cache makes the real build that follows cheap), read with
+/// the same catalog as a failed build.
+pub fn compile_check(
+    go: &probe::Go,
+    project_dir: &Path,
+    package: &str,
+    kind: ArtifactKind,
+    extra: &[String],
+    reporter: &dyn Reporter,
+) -> crate::doctor::Check {
+    let mut tool = Tool::new(&go.path, probe::GO_HINT);
+    tool.current_dir(project_dir)
+        .env("GOOS", "wasip1")
+        .env("GOARCH", "wasm")
+        .env("GOTOOLCHAIN", "local")
+        .args(go_build_args(
+            package,
+            Path::new("/dev/null"),
+            kind,
+            false,
+            extra,
+        ));
+    let output = match tool.command(reporter).and_then(|mut c| {
+        c.stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|source| Error::Spawn {
+                command: tool.display(),
+                source,
+            })
+    }) {
+        Ok(output) => output,
+        Err(e) => {
+            return crate::doctor::Check::note("go-compile", format!("could not run go: {e}"));
+        }
+    };
+    if output.status.success() {
+        return crate::doctor::Check::ok(
+            "go-compile",
+            format!("`{package}` compiles for wasip1/wasm"),
+        );
+    }
+    let text = String::from_utf8_lossy(&output.stderr);
+    let found = diagnostics::stderr::diagnose(&text, &diagnostics::stderr::Context::default());
+    if found.is_empty() {
+        let first: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .take(3)
+            .collect();
+        crate::doctor::Check::failed(
+            "go-compile",
+            format!("go build fails: {}", first.join("; ")),
+        )
+    } else {
+        crate::doctor::Check::from("go-compile", found)
+    }
+}
+
+/// The flags of `go build` arguments that change which files are in the build (`-tags`).
+pub fn list_flags(extra: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut words = extra.iter();
+    while let Some(word) = words.next() {
+        if word.starts_with("-tags=") || word.starts_with("--tags=") {
+            out.push(word.clone());
+        } else if (word == "-tags" || word == "--tags")
+            && let Some(value) = words.next()
+        {
+            out.extend([word.clone(), value.clone()]);
+        }
+    }
+    out
 }
 
 /// The command line for TinyGo.
@@ -84,18 +206,15 @@ impl Driver for GoDriver {
         let release = job.options.profile == Profile::Release;
         let target = job.target;
 
-        job.refuse_wasip2_library(kind, "build the library for `--target wasip1` (a reactor with its //go:wasmexport functions)")?;
-        if target == Target::Unknown && toolchain == GoToolchain::Go {
-            return Err(Error::Unsupported {
-                message: "the standard Go toolchain has no bare `wasm32-unknown-unknown` target: its \
-                          GOOS=js GOARCH=wasm output is a different ABI that needs Go's wasm_exec.js glue"
-                    .into(),
-                hint: "build for `--target wasip1`, or use TinyGo's bare target: \
-                       `wasmforge build --toolchain tinygo --target unknown`"
-                    .into(),
-            });
+        if let Some(error) = super::support_error(
+            Lang::Go,
+            job.config,
+            target,
+            Some(kind),
+            job.toolchain.as_deref(),
+        ) {
+            return Err(error);
         }
-
         let package = job
             .options
             .packages
@@ -120,22 +239,26 @@ impl Driver for GoDriver {
         let (toolchain_name, mut tool) = match toolchain {
             GoToolchain::Go => {
                 let probe = probe::probe_go(reporter);
-                let (cgo, imports) = diagnostics::go::source_checks(&job.project.dir);
-                super::preflight(
-                    [
-                        diagnostics::go::go_check(&probe, kind == ArtifactKind::Library),
-                        diagnostics::go::env_check(&|k| std::env::var(k).ok()),
-                        cgo,
-                        imports,
-                    ],
-                    reporter,
-                )?;
+                super::preflight(fact_checks(&probe, &job.project.manifest, kind), reporter)?;
                 let go = probe?;
+                if job.checks {
+                    let flags = list_flags(&job.options.extra_args);
+                    job.evidence(
+                        evidence_checks(&go, &job.project.dir, &package, &flags, reporter),
+                        reporter,
+                    );
+                }
                 let mut tool = Tool::new(&go.path, probe::GO_HINT);
                 // The core module is always wasip1: a wasip2 component wraps it below.
-                tool.args(go_build_args(&package, &core_out, kind, release))
-                    .env("GOOS", "wasip1")
-                    .env("GOARCH", "wasm");
+                tool.args(go_build_args(
+                    &package,
+                    &core_out,
+                    kind,
+                    release,
+                    &job.options.extra_args,
+                ))
+                .env("GOOS", "wasip1")
+                .env("GOARCH", "wasm");
                 (format!("go {}", go.version), tool)
             }
             GoToolchain::TinyGo => {
@@ -152,7 +275,8 @@ impl Driver for GoDriver {
                 let mut tool = Tool::new(&path, probe::TINYGO_HINT);
                 tool.args(tinygo_build_args(
                     &package, &core_out, target, kind, release,
-                ));
+                ))
+                .args(&job.options.extra_args);
                 (format!("tinygo {}", version.tinygo), tool)
             }
         };
@@ -168,7 +292,7 @@ impl Driver for GoDriver {
         if !status.success() {
             return Err(Error::CompileFailed {
                 diagnostics: Vec::new(),
-                what: format!("the Go package `{package}`"),
+                what: format!("compiling the Go package `{package}`"),
                 status: status.to_string(),
             });
         }
@@ -223,11 +347,11 @@ mod tests {
     fn command_lines() {
         let out = Path::new("/o/x.wasm");
         assert_eq!(
-            go_build_args(".", out, ArtifactKind::Command, false),
+            go_build_args(".", out, ArtifactKind::Command, false, &[]),
             ["build", "-trimpath", "-o", "/o/x.wasm", "."]
         );
         assert_eq!(
-            go_build_args("./cmd/x", out, ArtifactKind::Library, true),
+            go_build_args("./cmd/x", out, ArtifactKind::Library, true, &[]),
             [
                 "build",
                 "-trimpath",

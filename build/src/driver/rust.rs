@@ -101,30 +101,37 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
     .flatten()
     .filter(|tc| tc.flavor != crate::toolchain::c::CFlavor::Zig);
     dep_env.c_compiler = c_for_scripts.as_ref().map(|tc| tc.cc[0].clone());
-    let build_target = std::env::var("CARGO_BUILD_TARGET").ok();
-    let mut checks = vec![
-        diagnostics::rust::renamed_target_check(
-            &project.dir,
-            false,
-            rustc,
-            build_target.as_deref(),
-        ),
-        diagnostics::rust::packages_check(&resolved.facts, rustc),
-        diagnostics::rust::dependency_check(&resolved.facts, target, &dep_env),
-    ];
-    for check in &mut checks {
-        // wasmforge passes `--target` itself and sets CC for build scripts: for this build the
-        // old target name and a C-building crate are worth knowing, not stopping for.
-        check
-            .diagnostics
-            .retain(|d| !(d.code == "WF1011" && c_for_scripts.is_some()));
-        for d in &mut check.diagnostics {
-            if d.code == "WF1004" {
-                d.severity = diagnostics::Severity::Warning;
+    // Facts cargo would stop on: no artifact to build, a package needing a newer rustc.
+    super::preflight(
+        [diagnostics::rust::packages_check(&resolved.facts, rustc)],
+        reporter,
+    )?;
+    // Evidence: what the graph says about crates on this target. The compiler decides.
+    if job.checks {
+        let build_target = std::env::var("CARGO_BUILD_TARGET").ok();
+        let mut checks = vec![
+            diagnostics::rust::renamed_target_check(
+                &project.dir,
+                false,
+                rustc,
+                build_target.as_deref(),
+            ),
+            diagnostics::rust::dependency_check(&resolved.facts, target, &dep_env),
+        ];
+        for check in &mut checks {
+            // wasmforge passes `--target` itself and sets CC for build scripts: for this build
+            // the old target name and a C-building crate are worth knowing, not stopping for.
+            check
+                .diagnostics
+                .retain(|d| !(d.code == "WF1011" && c_for_scripts.is_some()));
+            for d in &mut check.diagnostics {
+                if d.code == "WF1004" {
+                    d.severity = diagnostics::Severity::Warning;
+                }
             }
         }
+        job.evidence(checks, reporter);
     }
-    super::preflight(checks, reporter)?;
 
     let mut cargo = Tool::new("cargo", CARGO_HINT);
     cargo
@@ -435,14 +442,20 @@ fn metadata(
 }
 
 /// The workspace facts doctor checks (one `cargo metadata` call for the options' target).
+/// Also says why the build would refuse the packages for this target, as build does (a
+/// library for wasip2), apart from "nothing to build", which the facts report themselves.
 pub fn workspace_facts(
     project: &Project,
     options: &BuildOptions,
     reporter: &dyn Reporter,
-) -> Result<RustFacts> {
+) -> Result<(RustFacts, Option<Error>)> {
     let metadata = metadata(project, options, reporter)?;
     let selected = select_packages(&metadata, project, options)?;
-    Ok(diagnostics::rust::facts(&metadata, &selected))
+    let refused = match plan(&selected, options) {
+        Err(Error::NoWasmTarget { .. }) | Ok(_) => None,
+        Err(other) => Some(other),
+    };
+    Ok((diagnostics::rust::facts(&metadata, &selected), refused))
 }
 
 /// Where wasmforge puts a Rust project's artifacts (`<target-dir>/wasmforge`), without asking
@@ -694,7 +707,7 @@ fn run_cargo(cargo: &Tool, total: u64, reporter: &dyn Reporter) -> Result<Produc
     if !status.success() {
         return Err(Error::CompileFailed {
             diagnostics: Vec::new(),
-            what: "the Rust project".into(),
+            what: "compiling the Rust project".into(),
             status: status.to_string(),
         });
     }

@@ -2,7 +2,7 @@
 //! TinyGo. Versions are read before building, so a too-old Go is an error naming the fix, not a
 //! compile failure.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cache::{self, Stamp};
 use crate::error::{Error, Result};
@@ -66,7 +66,9 @@ pub fn probe_go(reporter: &dyn Reporter) -> Result<Go> {
         return Ok(go);
     }
     let mut version = Tool::new(&path, GO_HINT);
-    version.arg("version");
+    // In a module whose go.mod asks for a newer Go, any go command (even `go version`) would
+    // otherwise switch to, and try to download, that toolchain: ask the installed one.
+    version.arg("version").env("GOTOOLCHAIN", "local");
     let output = version.output(reporter)?;
     let text = String::from_utf8_lossy(&output.stdout);
     let version = GoVersion::find_in(&text).ok_or_else(|| Error::ToolFailed {
@@ -80,6 +82,139 @@ pub fn probe_go(reporter: &dyn Reporter) -> Result<Go> {
     };
     cache::store("probes", &key, vec![Stamp::of(&path)], &go);
     Ok(go)
+}
+
+/// The `go` line of a go.mod (`go 1.24.0` → 1.24.0), since Go 1.21 the minimum Go that builds it.
+pub fn go_mod_minimum(go_mod_text: &str) -> Option<(GoVersion, u32)> {
+    go_mod_text.lines().enumerate().find_map(|(i, line)| {
+        let rest = line.trim().strip_prefix("go ")?.trim();
+        let rest = rest.split("//").next().unwrap_or(rest).trim();
+        GoVersion::find_in(&format!("go{rest}")).map(|v| (v, i as u32 + 1))
+    })
+}
+
+/// Whether `go` can switch to `wanted` without the network: the toolchain module is already in
+/// the module cache (where an earlier download left it).
+pub fn toolchain_in_module_cache(wanted: GoVersion) -> bool {
+    let cache = std::env::var_os("GOMODCACHE")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("GOPATH")
+                .and_then(|p| std::env::split_paths(&p).next())
+                .map(|p| p.join("pkg/mod"))
+        })
+        .or_else(|| std::env::home_dir().map(|h| h.join("go/pkg/mod")));
+    let Some(cache) = cache else {
+        return false;
+    };
+    let (os, arch) = (std::env::consts::OS, go_arch());
+    let dir = cache.join("golang.org");
+    let names = [
+        format!(
+            "toolchain@v0.0.1-go{}.{}.{}.{os}-{arch}",
+            wanted.0, wanted.1, wanted.2
+        ),
+        format!("toolchain@v0.0.1-go{}.{}.{os}-{arch}", wanted.0, wanted.1),
+    ];
+    names.iter().any(|n| dir.join(n).is_dir())
+}
+
+fn go_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        other => other,
+    }
+}
+
+/// One package of a build as `go list -deps -json` describes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct GoPackage {
+    #[serde(rename = "ImportPath")]
+    pub import_path: String,
+    #[serde(rename = "Dir")]
+    pub dir: PathBuf,
+    #[serde(rename = "Standard")]
+    pub standard: bool,
+    #[serde(rename = "GoFiles")]
+    pub go_files: Vec<String>,
+    #[serde(rename = "CgoFiles")]
+    pub cgo_files: Vec<String>,
+    /// Files the build constraints leave out (other platforms, and cgo files without cgo).
+    #[serde(rename = "IgnoredGoFiles")]
+    pub ignored_go_files: Vec<String>,
+    #[serde(rename = "Imports")]
+    pub imports: Vec<String>,
+    #[serde(rename = "Error")]
+    pub error: Option<GoListError>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct GoListError {
+    #[serde(rename = "Err")]
+    pub err: String,
+}
+
+/// The packages `go build` would compile for wasip1/wasm (the main package and everything it
+/// imports), with the build's own flags (`-tags`), from one `go list -deps -json` call. Cached
+/// against go.mod, go.sum and every Go file it listed (and their folders, for new files).
+pub fn list_packages(
+    go: &Go,
+    project_dir: &Path,
+    package: &str,
+    build_flags: &[String],
+    reporter: &dyn Reporter,
+) -> Result<Vec<GoPackage>> {
+    let key = format!(
+        "go-list {}\n{}\n{package}\n{build_flags:?}\n{:?}",
+        go.path.display(),
+        project_dir.display(),
+        std::env::var_os("GOFLAGS"),
+    );
+    if let Some(found) = cache::load::<Vec<GoPackage>>("go-list", &key) {
+        return Ok(found);
+    }
+    let mut tool = Tool::new(&go.path, GO_HINT);
+    tool.current_dir(project_dir)
+        .env("GOOS", "wasip1")
+        .env("GOARCH", "wasm")
+        .env("CGO_ENABLED", "0")
+        .env("GOTOOLCHAIN", "local")
+        .args(["list", "-deps", "-e"])
+        .arg("-json=ImportPath,Dir,Standard,GoFiles,CgoFiles,IgnoredGoFiles,Imports,Error")
+        .args(build_flags)
+        .arg(package);
+    let output = tool.output(reporter)?;
+    let mut packages = Vec::new();
+    let stream = serde_json::Deserializer::from_slice(&output.stdout).into_iter::<GoPackage>();
+    for item in stream {
+        packages.push(item.map_err(|e| Error::ToolFailed {
+            command: tool.display(),
+            status: format!("unreadable output: {e}"),
+            stderr: String::new(),
+        })?);
+    }
+    let mut stamps = vec![
+        Stamp::of(&project_dir.join("go.mod")),
+        Stamp::of(&project_dir.join("go.sum")),
+        Stamp::of(&go.path),
+    ];
+    for p in packages.iter().filter(|p| !p.standard) {
+        stamps.push(Stamp::of(&p.dir));
+        for f in p
+            .go_files
+            .iter()
+            .chain(&p.cgo_files)
+            .chain(&p.ignored_go_files)
+        {
+            stamps.push(Stamp::of(&p.dir.join(f)));
+        }
+    }
+    cache::store("go-list", &key, stamps, &packages);
+    Ok(packages)
 }
 
 /// `tinygo version` output, parsed.

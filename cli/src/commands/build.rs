@@ -70,6 +70,11 @@ pub struct Args {
     #[arg(long)]
     no_opt: bool,
 
+    /// Skip the source checks (dependency graph, headers, Go imports): the compiler decides.
+    /// Missing targets and toolchains are still checked
+    #[arg(long)]
+    no_checks: bool,
+
     /// Build with the named profile
     #[arg(long, value_name = "NAME")]
     profile: Option<String>,
@@ -106,8 +111,9 @@ pub struct Args {
     #[arg(long)]
     offline: bool,
 
-    /// Arguments passed to cargo as they are
-    #[arg(last = true, value_name = "CARGO_ARGS")]
+    /// Arguments passed on as they are: to cargo, to `go build`, to make (e.g. `VAR=value`), or
+    /// to CMake's configure step (e.g. `-DOPTION=ON`)
+    #[arg(last = true, value_name = "ARGS")]
     cargo_args: Vec<String>,
 }
 
@@ -175,6 +181,7 @@ impl Args {
             } else {
                 self.opt.unwrap_or_default()
             },
+            checks: self.no_checks.then_some(false),
         }
     }
 }

@@ -53,6 +53,15 @@ pub struct Args {
     /// Run the fixes that are safe unattended (e.g. `rustup target add`), then check again
     #[arg(long)]
     fix: bool,
+    /// The executable the build makes (as `build --bin`: CMake and Make targets, Rust binaries)
+    #[arg(long = "bin", value_name = "NAME")]
+    bins: Vec<String>,
+    /// The package the build makes (as `build -p`: Rust packages, the Go main package)
+    #[arg(short, long = "package", value_name = "SPEC")]
+    packages: Vec<String>,
+    /// What `build -- ARGS` would pass on (Go `-tags`, CMake `-D` options, make variables)
+    #[arg(last = true, value_name = "ARGS")]
+    extra_args: Vec<String>,
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
@@ -74,6 +83,9 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         lang: args.lang,
         kind: args.kind,
         toolchain: args.toolchain.clone(),
+        bins: args.bins.clone(),
+        packages: args.packages.clone(),
+        extra_args: args.extra_args.clone(),
     };
     let reporter = TermReporter::new(ctx);
     let mut report = doctor::doctor(&options, &reporter)?;

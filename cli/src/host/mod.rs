@@ -72,6 +72,8 @@ pub struct Timings {
 /// change the generated code (and so the cache key).
 pub fn engine(limits: &Limits) -> anyhow::Result<Engine> {
     let mut config = Config::new();
+    // C's setjmp/longjmp (and C++ exceptions) compile to Wasm exception handling.
+    config.wasm_exceptions(true);
     config.consume_fuel(limits.fuel.is_some());
     config.epoch_interruption(limits.timeout.is_some());
     Engine::new(&config)

@@ -1,0 +1,207 @@
+//! Make projects: make runs in the project's folder with `CC` set to wasmforge's compiler
+//! wrapper, which adds the target and wasmforge's flags and records every compile and link. What
+//! make will compile is read beforehand from `make -n -B`; which file the build made, afterwards
+//! from the wrapper's record of the link (no `[c] artifact` needed unless there are several).
+
+use std::path::{Path, PathBuf};
+
+use super::graph::{self, MakePlan};
+use super::support::{self, Recorded};
+use super::{Flags, Job};
+use crate::artifact::{sha256_hex, write_atomic};
+use crate::error::{Error, Result};
+use crate::process::{Tool, shell_quote};
+use crate::report::Reporter;
+use crate::toolchain::c::CToolchain;
+
+const MAKE_HINT: &str = "install GNU make: `apt-get install make`";
+
+/// The make command line for this build, with the wrapper at `wrapper`.
+fn make_tool(
+    job: &Job<'_>,
+    toolchain: &CToolchain,
+    flags: &Flags,
+    dir: &Path,
+    wrapper: &Path,
+) -> Result<Tool> {
+    let tools = support::archiver_dir(toolchain, &dir.join("tools"))?;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths = vec![tools];
+    paths.extend(std::env::split_paths(&path));
+    let path = std::env::join_paths(paths).map_err(|e| Error::Io(std::io::Error::other(e)))?;
+    let words = |words: &[String]| {
+        words
+            .iter()
+            .map(|w| shell_quote(w.as_ref()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut cflags = flags.profile.clone();
+    cflags.extend(flags.project.iter().cloned());
+    let mut make = Tool::new("make", MAKE_HINT);
+    make.arg("-C")
+        .arg(&job.project.dir)
+        .env("PATH", path)
+        .arg(format!("CC={}", wrapper.display()))
+        .arg(format!("CFLAGS={}", words(&cflags)))
+        .args(&job.options.extra_args);
+    Ok(make)
+}
+
+fn wrapper(
+    toolchain: &CToolchain,
+    flags: &Flags,
+    dir: &Path,
+    log: &str,
+) -> Result<(PathBuf, PathBuf)> {
+    let path = dir.join("cc");
+    let log = dir.join(log);
+    let mut compile = flags.target.clone();
+    compile.extend(flags.extra.iter().cloned());
+    support::compiler_wrapper(&path, &log, toolchain, &compile, &flags.target, &flags.link)?;
+    Ok((path, log))
+}
+
+fn bin(job: &Job<'_>) -> Option<String> {
+    job.options
+        .bins
+        .first()
+        .cloned()
+        .or_else(|| job.config.c.bin.clone())
+}
+
+/// What make would compile and link, from `make -n -B` (nothing is built).
+pub fn plan(
+    job: &Job<'_>,
+    toolchain: &CToolchain,
+    flags: &Flags,
+    dir: &Path,
+    reporter: &dyn Reporter,
+) -> Result<MakePlan> {
+    let (wrapper, _) = wrapper(toolchain, flags, dir, "dry-run.log")?;
+    let mut make = make_tool(job, toolchain, flags, dir, &wrapper)?;
+    make.args(["-n", "-B"]);
+    if let Some(bin) = bin(job) {
+        make.arg(bin);
+    }
+    let output = make.output(reporter)?;
+    Ok(graph::from_make_dry_run(
+        &String::from_utf8_lossy(&output.stdout),
+        &wrapper.display().to_string(),
+        &job.project.dir,
+    ))
+}
+
+/// Runs make; returns the module it linked and its name.
+pub fn build(
+    job: &Job<'_>,
+    toolchain: &CToolchain,
+    flags: &Flags,
+    dir: &Path,
+    name: &str,
+    reporter: &dyn Reporter,
+) -> Result<(PathBuf, String)> {
+    fs_err::create_dir_all(dir)?;
+    let (wrapper, log) = wrapper(toolchain, flags, dir, "build.log")?;
+    let mut make = make_tool(job, toolchain, flags, dir, &wrapper)?;
+    make.arg(format!("-j{}", super::jobs(job)));
+    // make only knows file times: after a change of toolchain, target, profile or flags, every
+    // object is rebuilt (`-B`), or the last build's objects would be linked as they are.
+    let fingerprint = sha256_hex(
+        format!(
+            "{}\n{}\n{}",
+            make.display(),
+            toolchain.version,
+            std::fs::read_to_string(&wrapper).unwrap_or_default()
+        )
+        .as_bytes(),
+    );
+    let stamp = dir.join(".wasmforge-make");
+    let last = std::fs::read_to_string(&stamp).ok();
+    if last.as_deref() != Some(fingerprint.as_str()) {
+        make.arg("-B");
+        let _ = std::fs::remove_file(&stamp);
+    }
+    let wanted = bin(job);
+    if let Some(bin) = &wanted {
+        make.arg(bin);
+    }
+    write_atomic(&log, b"")?;
+    let status = make.run_streaming(reporter)?;
+    if !status.success() {
+        return Err(Error::CompileFailed {
+            diagnostics: Vec::new(),
+            what: "building the Make project".into(),
+            status: status.to_string(),
+        });
+    }
+    write_atomic(&stamp, fingerprint.as_bytes())?;
+
+    let artifact = match &job.config.c.artifact {
+        Some(artifact) => job.project.dir.join(artifact),
+        None => linked(job, &support::read_log(&log), dir, wanted.as_deref())?,
+    };
+    if !artifact.is_file() {
+        return Err(Error::NoArtifact {
+            what: format!(
+                "{} (make finished, but the file is not there)",
+                artifact.display()
+            ),
+        });
+    }
+    let name = job.config.package.name.clone().unwrap_or_else(|| {
+        artifact
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| name.to_string())
+    });
+    Ok((artifact, name))
+}
+
+/// The module make linked this time (remembered for a later build that links nothing because
+/// everything is up to date).
+fn linked(job: &Job<'_>, log: &[Recorded], dir: &Path, wanted: Option<&str>) -> Result<PathBuf> {
+    let remembered = dir.join("artifact");
+    let mut outputs: Vec<PathBuf> = log
+        .iter()
+        .filter(|r| r.mode == "link")
+        .filter_map(|r| {
+            let (cwd, args) = r.args.split_first()?;
+            Some(Path::new(cwd).join(graph::output_of(args)?))
+        })
+        .collect();
+    outputs.sort();
+    outputs.dedup();
+    if let Some(bin) = wanted {
+        outputs.retain(|o| o.file_stem().is_some_and(|s| s == bin));
+    }
+    match outputs.as_slice() {
+        [] => std::fs::read_to_string(&remembered)
+            .ok()
+            .map(|p| PathBuf::from(p.trim()))
+            .filter(|p| p.is_file())
+            .ok_or_else(|| Error::Unsupported {
+                message: "make linked nothing, and wasmforge does not know which file is the module"
+                    .into(),
+                hint: "say where make leaves it in wasmforge.toml: `[c] artifact = \"out/app.wasm\"`, or run `wasmforge build` again after `make clean`".into(),
+            }),
+        [one] => {
+            write_atomic(&remembered, one.display().to_string().as_bytes())?;
+            Ok(one.clone())
+        }
+        many => Err(Error::Unsupported {
+            message: format!(
+                "make linked several programs: {}",
+                many.iter()
+                    .map(|p| p
+                        .strip_prefix(&job.project.dir)
+                        .unwrap_or(p)
+                        .display()
+                        .to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            hint: "choose one with `--bin NAME` (the make target), or `[c] artifact = \"PATH\"` in wasmforge.toml".into(),
+        }),
+    }
+}

