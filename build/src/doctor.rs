@@ -72,6 +72,20 @@ impl Check {
         }
     }
 
+    /// A check that failed with an error of the build (its message and hint).
+    pub fn from_error(name: &str, error: &crate::Error) -> Check {
+        Check::failed(
+            name,
+            format!(
+                "{error}{}",
+                error
+                    .hint()
+                    .map(|h| format!(" (hint: {h})"))
+                    .unwrap_or_default()
+            ),
+        )
+    }
+
     /// A check that failed without a catalogued cause (e.g. `cargo metadata` rejected Cargo.toml).
     pub fn failed(name: &str, detail: String) -> Check {
         Check {
@@ -174,16 +188,7 @@ pub fn doctor(options: &DoctorOptions, reporter: &dyn Reporter) -> Result<Doctor
         kind,
         job.toolchain.as_deref(),
     ) {
-        checks.push(Check::failed(
-            "target",
-            format!(
-                "{error}{}",
-                error
-                    .hint()
-                    .map(|h| format!(" (hint: {h})"))
-                    .unwrap_or_default()
-            ),
-        ));
+        checks.push(Check::from_error("target", &error));
     }
     checks.extend(match project.lang {
         Lang::Rust => rust_checks(&job, reporter),
@@ -255,16 +260,7 @@ fn rust_checks(job: &crate::driver::Job<'_>, reporter: &dyn Reporter) -> Vec<Che
     match crate::driver::rust::workspace_facts(project, &options, reporter) {
         Ok((facts, refused)) => {
             if let Some(error) = refused {
-                checks.push(Check::failed(
-                    "artifacts",
-                    format!(
-                        "{error}{}",
-                        error
-                            .hint()
-                            .map(|h| format!(" (hint: {h})"))
-                            .unwrap_or_default()
-                    ),
-                ));
+                checks.push(Check::from_error("artifacts", &error));
             }
             checks.push(r::packages_check(&facts, rustc));
             let mut env = r::DepEnv::read(&project.dir, target);
@@ -322,13 +318,7 @@ fn go_checks(job: &crate::driver::Job<'_>, reporter: &dyn Reporter) -> Vec<Check
         ));
     }
     if let Ok(go) = &go {
-        let package = job
-            .options
-            .packages
-            .first()
-            .cloned()
-            .or_else(|| job.config.build.package.clone())
-            .unwrap_or_else(|| ".".into());
+        let package = g::main_package(job);
         checks.extend(g::evidence_checks(
             go,
             &job.project.dir,

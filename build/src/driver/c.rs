@@ -506,15 +506,7 @@ pub fn doctor_checks(job: &Job<'_>, toolchain: &CToolchain, reporter: &dyn Repor
         reporter,
     ) {
         Ok(findings) => findings,
-        Err(e) => {
-            return vec![Check::failed(
-                "c-sources",
-                format!(
-                    "could not read the build's compile commands: {e}{}",
-                    e.hint().map(|h| format!(" ({h})")).unwrap_or_default()
-                ),
-            )];
-        }
+        Err(e) => return vec![Check::from_error("c-sources", &e)],
     };
     let mut checks = Vec::new();
     checks.push(Check::ok(

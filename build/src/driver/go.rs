@@ -57,6 +57,16 @@ pub fn go_build_args(
     args
 }
 
+/// The main package a build makes: `-p`, `[build] package`, else the module's root.
+pub fn main_package(job: &Job<'_>) -> String {
+    job.options
+        .packages
+        .first()
+        .cloned()
+        .or_else(|| job.config.build.package.clone())
+        .unwrap_or_else(|| ".".into())
+}
+
 /// The facts that make a Go build impossible: no Go or one too old for what is built, an
 /// environment that forces another platform or cgo, a go.mod that asks for a newer Go.
 pub fn fact_checks(
@@ -215,13 +225,7 @@ impl Driver for GoDriver {
         ) {
             return Err(error);
         }
-        let package = job
-            .options
-            .packages
-            .first()
-            .cloned()
-            .or_else(|| job.config.build.package.clone())
-            .unwrap_or_else(|| ".".into());
+        let package = main_package(job);
         let name = job
             .config
             .package

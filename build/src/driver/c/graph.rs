@@ -280,24 +280,28 @@ pub struct Scan {
     pub headers: Vec<PathBuf>,
 }
 
-/// Scans every command (in parallel, `jobs` at a time), reusing earlier answers while the
-/// command, the file and the headers it listed are unchanged.
-pub fn scan_all(commands: &[CompileCommand], jobs: usize, reporter: &dyn Reporter) -> Vec<Scan> {
+/// `f` over every item, `jobs` at a time, in the items' order (items `f` gives nothing for are
+/// left out).
+fn parallel<T: Sync, R: Send>(
+    items: &[T],
+    jobs: usize,
+    f: impl Fn(usize, &T) -> Option<R> + Sync,
+) -> Vec<R> {
     let next = AtomicUsize::new(0);
     let found = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, commands.len().max(1)) {
+        for _ in 0..jobs.clamp(1, items.len().max(1)) {
             scope.spawn(|| {
                 loop {
                     let index = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(command) = commands.get(index) else {
+                    let Some(item) = items.get(index) else {
                         break;
                     };
-                    if let Some(scan) = scan_one(command, reporter) {
+                    if let Some(result) = f(index, item) {
                         found
                             .lock()
                             .unwrap_or_else(|p| p.into_inner())
-                            .push((index, scan));
+                            .push((index, result));
                     }
                 }
             });
@@ -305,7 +309,13 @@ pub fn scan_all(commands: &[CompileCommand], jobs: usize, reporter: &dyn Reporte
     });
     let mut found = found.into_inner().unwrap_or_else(|p| p.into_inner());
     found.sort_by_key(|(i, _)| *i);
-    found.into_iter().map(|(_, s)| s).collect()
+    found.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Scans every command (in parallel, `jobs` at a time), reusing earlier answers while the
+/// command, the file and the headers it listed are unchanged.
+pub fn scan_all(commands: &[CompileCommand], jobs: usize, reporter: &dyn Reporter) -> Vec<Scan> {
+    parallel(commands, jobs, |_, command| scan_one(command, reporter))
 }
 
 fn scan_one(command: &CompileCommand, reporter: &dyn Reporter) -> Option<Scan> {
@@ -360,36 +370,19 @@ pub fn syntax_check_all(
     objects: Option<&Path>,
     reporter: &dyn Reporter,
 ) -> Vec<(PathBuf, bool, String)> {
-    let next = AtomicUsize::new(0);
-    let found = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, commands.len().max(1)) {
-            scope.spawn(|| {
-                loop {
-                    let index = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(command) = commands.get(index) else {
-                        break;
-                    };
-                    let object = objects.map(|dir| dir.join(format!("{index}.o")));
-                    let argv = command.syntax_argv(object.as_deref());
-                    let Ok(mut cmd) = command.tool(&argv).command(reporter) else {
-                        continue;
-                    };
-                    let Ok(output) = cmd.stdin(std::process::Stdio::null()).output() else {
-                        continue;
-                    };
-                    let text = String::from_utf8_lossy(&output.stderr).into_owned();
-                    found.lock().unwrap_or_else(|p| p.into_inner()).push((
-                        index,
-                        (command.source.clone(), output.status.success(), text),
-                    ));
-                }
-            });
-        }
-    });
-    let mut found = found.into_inner().unwrap_or_else(|p| p.into_inner());
-    found.sort_by_key(|(i, _)| *i);
-    found.into_iter().map(|(_, s)| s).collect()
+    parallel(commands, jobs, |index, command| {
+        let object = objects.map(|dir| dir.join(format!("{index}.o")));
+        let argv = command.syntax_argv(object.as_deref());
+        let output = command
+            .tool(&argv)
+            .command(reporter)
+            .ok()?
+            .stdin(std::process::Stdio::null())
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&output.stderr).into_owned();
+        Some((command.source.clone(), output.status.success(), text))
+    })
 }
 
 #[cfg(test)]
