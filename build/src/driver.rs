@@ -544,7 +544,8 @@ fn finish_artifact(job: &Job<'_>, artifact: &mut Artifact, reporter: &dyn Report
         }
     }
     // After the build: imports a WASI host will not provide, said now rather than at run time.
-    if job.target == Target::Wasip1
+    if job.checks
+        && job.target == Target::Wasip1
         && artifact.kind == ArtifactKind::Command
         && artifact.encoding == Encoding::Module
     {

@@ -415,28 +415,40 @@ impl Driver for CDriver {
         let _lock = support::BuildLock::acquire(&job.work_dir(), reporter)?;
 
         let mut decisions = Decisions::default();
-        if job.checks && target != Target::Unknown {
-            let findings = inspect(job, style, toolchain, kind, None, reporter)?;
-            if !findings.refusals.is_empty() {
-                let diagnostics = findings
-                    .refusals
-                    .into_iter()
-                    .flat_map(|c| c.diagnostics)
-                    .collect();
-                return Err(Error::Preflight {
-                    diagnostics,
-                    skippable: true,
-                });
+        // The build graph decides how to build (setjmp needs a toolchain that can), so it is
+        // read even with `--no-checks`, which only silences what it finds — and lets the build
+        // go on when the graph cannot be read.
+        if target != Target::Unknown {
+            match inspect(job, style, toolchain.clone(), kind, None, reporter) {
+                Ok(findings) => {
+                    if job.checks {
+                        if !findings.refusals.is_empty() {
+                            let diagnostics = findings
+                                .refusals
+                                .into_iter()
+                                .flat_map(|c| c.diagnostics)
+                                .collect();
+                            return Err(Error::Preflight {
+                                diagnostics,
+                                skippable: true,
+                            });
+                        }
+                        job.evidence(findings.evidence, reporter);
+                    }
+                    for (emulation, at) in &findings.emulated {
+                        reporter.status(
+                            "Emulating",
+                            &format!("{} for {at}: {}", emulation.name(), emulation.meaning()),
+                        );
+                    }
+                    toolchain = findings.toolchain;
+                    decisions = findings.decisions;
+                }
+                Err(error) if job.checks => return Err(error),
+                Err(error) => reporter.warning(&format!(
+                    "the build graph could not be read ({error}); building as configured"
+                )),
             }
-            for (emulation, at) in &findings.emulated {
-                reporter.status(
-                    "Emulating",
-                    &format!("{} for {at}: {}", emulation.name(), emulation.meaning()),
-                );
-            }
-            job.evidence(findings.evidence, reporter);
-            toolchain = findings.toolchain;
-            decisions = findings.decisions;
         }
         if decisions.setjmp {
             reporter.status(
