@@ -111,22 +111,51 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// Writes `bytes` to `dest` through a temporary file in the same folder and a rename, so a
 /// reader (or a crash) never sees half a file. Creates the folder when needed.
 pub fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<()> {
+    let dest = &through_links(dest);
     let dir = dest
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     fs_err::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".wasmforge-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| with_path(e, dir))?;
+    // A file written in place keeps its mode; a new one gets the usual 0666 minus the umask
+    // (tempfile's own default, 0600, would hide artifacts from every other user).
+    let kept = std::fs::metadata(dest).ok().map(|m| m.permissions());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".wasmforge-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(
+            kept.clone()
+                .unwrap_or_else(|| std::fs::Permissions::from_mode(0o666)),
+        );
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| with_path(e, dir))?;
+    if let Some(mode) = kept {
+        tmp.as_file()
+            .set_permissions(mode)
+            .map_err(|e| with_path(e, tmp.path()))?;
+    }
     tmp.write_all(bytes).map_err(|e| with_path(e, tmp.path()))?;
     tmp.as_file()
         .sync_all()
         .map_err(|e| with_path(e, tmp.path()))?;
     tmp.persist(dest).map_err(|e| with_path(e.error, dest))?;
     Ok(())
+}
+
+/// Where writing to `path` really writes: a symlink is followed (as `cp` and editors write
+/// through one) to the file it names, even when that file does not exist yet.
+pub fn through_links(path: &Path) -> PathBuf {
+    let mut path = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::read_link(&path) {
+            Ok(target) if target.is_absolute() => path = target,
+            Ok(target) => path = path.parent().map(|p| p.join(&target)).unwrap_or(target),
+            Err(_) => break,
+        }
+    }
+    path
 }
 
 fn with_path(err: std::io::Error, path: &Path) -> Error {
@@ -172,7 +201,7 @@ impl Identity<'_> {
 pub(crate) fn publish(source: &Path, dest: PathBuf, id: Identity<'_>) -> Result<Artifact> {
     let cache_key = format!("publish\n{}\n{}", source.display(), dest.display());
     if let Some((encoding, size, sha256)) =
-        cache::load::<(Encoding, u64, String)>("artifacts", &cache_key)
+        cache::load::<(Encoding, u64, String)>(crate::cache::Section::Artifacts, &cache_key)
     {
         return Ok(id.artifact(dest, encoding, size, sha256));
     }
@@ -180,7 +209,7 @@ pub(crate) fn publish(source: &Path, dest: PathBuf, id: Identity<'_>) -> Result<
     let artifact = publish_bytes(&bytes, dest, id)?;
     let known = (artifact.encoding, artifact.size, artifact.sha256.clone());
     cache::store(
-        "artifacts",
+        crate::cache::Section::Artifacts,
         &cache_key,
         vec![Stamp::of(source), Stamp::of(&artifact.path)],
         &known,

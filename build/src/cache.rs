@@ -28,6 +28,102 @@ pub fn cache_dir() -> Option<PathBuf> {
     }
 }
 
+/// The folders wasmforge keeps in its cache; `cache clean` removes these and nothing else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// Artifact digests, checked against file stamps.
+    Artifacts,
+    /// The headers each C compile includes.
+    CScan,
+    /// Findings of the checks after a build (imports), by artifact digest.
+    Checks,
+    /// Wasmtime's compiled code (`wasmforge run`).
+    Compiled,
+    /// `go list -deps` answers.
+    GoList,
+    /// Modules `run REF` pulled, by sha256.
+    Oci,
+    /// Binaryen's output, by input and settings.
+    Optimized,
+    /// What toolchain probes learned (versions, search lists).
+    Probes,
+    /// Resolved Rust workspaces (`cargo metadata`).
+    RustPlans,
+}
+
+impl Section {
+    pub const ALL: [Section; 9] = [
+        Section::Artifacts,
+        Section::CScan,
+        Section::Checks,
+        Section::Compiled,
+        Section::GoList,
+        Section::Oci,
+        Section::Optimized,
+        Section::Probes,
+        Section::RustPlans,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Section::Artifacts => "artifacts",
+            Section::CScan => "c-scan",
+            Section::Checks => "checks",
+            Section::Compiled => "compiled",
+            Section::GoList => "go-list",
+            Section::Oci => "oci",
+            Section::Optimized => "optimized",
+            Section::Probes => "probes",
+            Section::RustPlans => "rust-plans",
+        }
+    }
+}
+
+/// The Cache Directory Tagging Specification's tag: backup tools skip the folder, and
+/// `cache clean` removes only a folder that carries it.
+pub const TAG_FILE: &str = "CACHEDIR.TAG";
+const TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
+# This file is a cache directory tag created by wasmforge.\n\
+# For information about cache directory tags, see https://bford.info/cachedir/\n";
+
+/// Whether `dir` carries wasmforge's (or any) cache directory tag.
+pub fn is_tagged(dir: &Path) -> bool {
+    std::fs::read(dir.join(TAG_FILE))
+        .is_ok_and(|t| t.starts_with(b"Signature: 8a477f597d28d172789f06886806bc55"))
+}
+
+/// The folder of `section`, created (with the cache folder, 0700 and tagged) when missing.
+/// `None` when there is no cache folder or it cannot be made.
+pub fn section_dir(section: Section) -> Option<PathBuf> {
+    let root = cache_dir()?;
+    let dir = root.join(section.name());
+    if dir.is_dir() && root.join(TAG_FILE).is_file() {
+        return Some(dir);
+    }
+    create_private(&root).ok()?;
+    if !root.join(TAG_FILE).is_file() {
+        write_atomic(&root.join(TAG_FILE), TAG.as_bytes()).ok()?;
+    }
+    create_private(&dir).ok()?;
+    Some(dir)
+}
+
+/// Creates `dir` (and its parents) readable and writable by the user only, as code loaded from
+/// it is trusted.
+fn create_private(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
 /// What a file looked like: its size and modification time, or that it did not exist.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Stamp {
@@ -66,26 +162,23 @@ struct Entry<T> {
     value: T,
 }
 
-/// Where the entry for `key` lives in `section`.
-fn entry_path(section: &str, key: &str) -> Option<PathBuf> {
-    Some(
-        cache_dir()?
-            .join(section)
-            .join(format!("{}.json", &sha256_hex(key.as_bytes())[..32])),
-    )
+/// The name of the entry for `key` in a section.
+fn entry_name(key: &str) -> String {
+    format!("{}.json", &sha256_hex(key.as_bytes())[..32])
 }
 
 /// Reads the value stored for `key`, if every stamp recorded with it is still current.
-pub fn load<T: DeserializeOwned>(section: &str, key: &str) -> Option<T> {
-    let bytes = std::fs::read(entry_path(section, key)?).ok()?;
+pub fn load<T: DeserializeOwned>(section: Section, key: &str) -> Option<T> {
+    let path = cache_dir()?.join(section.name()).join(entry_name(key));
+    let bytes = std::fs::read(path).ok()?;
     let entry: Entry<T> = serde_json::from_slice(&bytes).ok()?;
     (entry.key == key && entry.stamps.iter().all(Stamp::is_current)).then_some(entry.value)
 }
 
 /// Stores `value` for `key` with the stamps that must stay current. Failures are ignored: the
 /// cache only ever saves time.
-pub fn store<T: Serialize>(section: &str, key: &str, stamps: Vec<Stamp>, value: &T) {
-    let Some(path) = entry_path(section, key) else {
+pub fn store<T: Serialize>(section: Section, key: &str, stamps: Vec<Stamp>, value: &T) {
+    let Some(path) = section_dir(section).map(|d| d.join(entry_name(key))) else {
         return;
     };
     let entry = Entry {

@@ -551,13 +551,14 @@ fn finish_artifact(job: &Job<'_>, artifact: &mut Artifact, reporter: &dyn Report
     {
         // Keyed by content and place, so a no-op rebuild does not read the module again.
         let key = format!("imports {} {}", artifact.sha256, artifact.path.display());
-        let found = match crate::cache::load::<Vec<Diagnostic>>("checks", &key) {
+        let found = match crate::cache::load::<Vec<Diagnostic>>(crate::cache::Section::Checks, &key)
+        {
             Some(found) => found,
             None => {
                 let bytes = fs_err::read(&artifact.path)?;
                 let found =
                     crate::diagnostics::wasm::imports_check(&bytes, &artifact.path).diagnostics;
-                crate::cache::store("checks", &key, Vec::new(), &found);
+                crate::cache::store(crate::cache::Section::Checks, &key, Vec::new(), &found);
                 found
             }
         };

@@ -128,16 +128,22 @@ pub fn report_error(ctx: &Ctx, err: &anyhow::Error) -> ExitStatus {
         render_diagnostic(diagnostic);
     }
     let mut stderr = anstream::stderr().lock();
+    // Messages can quote what a module or a registry said (an import's name, a server's error).
+    let message = untrusted_lines(&err.to_string()).into_owned();
     match code {
         Some(code) if diagnostics.is_empty() => {
-            let _ = writeln!(stderr, "{ERROR}error[{code}]{ERROR:#}: {err}");
+            let _ = writeln!(stderr, "{ERROR}error[{code}]{ERROR:#}: {message}");
         }
         _ => {
-            let _ = writeln!(stderr, "{ERROR}error{ERROR:#}: {err}");
+            let _ = writeln!(stderr, "{ERROR}error{ERROR:#}: {message}");
         }
     }
     for cause in &causes {
-        let _ = writeln!(stderr, "  {BOLD}caused by{BOLD:#}: {}", indent_rest(cause));
+        let _ = writeln!(
+            stderr,
+            "  {BOLD}caused by{BOLD:#}: {}",
+            indent_rest(&untrusted_lines(cause))
+        );
     }
     if let Some(details) = &details {
         for line in details.trim_end().lines() {
@@ -289,6 +295,38 @@ fn indent_rest(text: &str) -> String {
 }
 
 /// A byte count for people: `1.92 MiB`.
+/// Text a module, a component or a registry chose (export names, custom sections, backtraces,
+/// annotations), made safe for a terminal: control characters (escape sequences that erase lines
+/// or set the window title, newlines that start a fake line) and Unicode direction overrides are
+/// shown as `\u{1b}`-style escapes.
+pub fn untrusted(text: &str) -> std::borrow::Cow<'_, str> {
+    escape_except(text, &[])
+}
+
+/// [`untrusted`] for text that may hold lines of its own (error messages, WIT): newlines stay.
+pub fn untrusted_lines(text: &str) -> std::borrow::Cow<'_, str> {
+    escape_except(text, &['\n'])
+}
+
+fn escape_except<'a>(text: &'a str, keep: &[char]) -> std::borrow::Cow<'a, str> {
+    let risky = |c: char| {
+        !keep.contains(&c)
+            && (c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+    };
+    if !text.chars().any(risky) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if risky(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
     if bytes < 1024 {

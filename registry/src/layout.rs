@@ -25,12 +25,27 @@ fn blob_path(dir: &Path, digest: &str) -> Result<PathBuf> {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder.
+/// Writes `bytes` to `path` through a temporary file in the same folder, with the mode a file
+/// written in place would have (the replaced file's, else 0666 minus the umask), so a layout
+/// folder is readable by the other users it is shared with.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write as _;
     let dir = path.parent().unwrap_or(Path::new("."));
     fs_err::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let kept = std::fs::metadata(path).ok().map(|m| m.permissions());
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(
+            kept.clone()
+                .unwrap_or_else(|| std::fs::Permissions::from_mode(0o666)),
+        );
+    }
+    let mut tmp = builder.tempfile_in(dir)?;
+    if let Some(mode) = kept {
+        tmp.as_file().set_permissions(mode)?;
+    }
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| Error::Io(e.error))?;

@@ -133,7 +133,12 @@ PY
 push)
     [ -n "${INPUT_PUSH:-}" ] || { echo "no push reference: nothing to push"; exit 0; }
     if [ -n "${INPUT_REGISTRY_PASSWORD:-}" ]; then
-        echo "::add-mask::$INPUT_REGISTRY_PASSWORD"
+        # `::add-mask::` masks one line: a secret of several lines (a key, a JSON token) is
+        # masked line by line.
+        while IFS= read -r secret_line; do
+            secret_line="${secret_line%$'\r'}"
+            [ -n "$secret_line" ] && echo "::add-mask::$secret_line"
+        done <<< "$INPUT_REGISTRY_PASSWORD"
         export WASMFORGE_REGISTRY_USERNAME="${INPUT_REGISTRY_USERNAME:-}"
         export WASMFORGE_REGISTRY_PASSWORD="$INPUT_REGISTRY_PASSWORD"
     fi

@@ -10,17 +10,22 @@ use crate::support::*;
 
 const PASSWORD: &str = "action-Secret-42";
 
-/// Runs the action's steps with `inputs` in `workdir`; returns (exit code, report).
-fn play(workdir: &Path, inputs: &Value) -> (i32, Value) {
+/// PATH with the folder of the wasmforge under test first.
+fn wasmforge_path_dir() -> String {
     let wasmforge_dir = Path::new(env!("CARGO_BIN_EXE_wasmforge"))
         .parent()
         .expect("bin dir")
         .to_path_buf();
-    let path = format!(
+    format!(
         "{}:{}",
         wasmforge_dir.display(),
         std::env::var("PATH").unwrap_or_default()
-    );
+    )
+}
+
+/// Runs the action's steps with `inputs` in `workdir`; returns (exit code, report).
+fn play(workdir: &Path, inputs: &Value) -> (i32, Value) {
+    let path = wasmforge_path_dir();
     let output = run(std::process::Command::new("python3")
         .arg(repo_root().join("tests/support/play_action.py"))
         .arg(repo_root())
@@ -200,6 +205,46 @@ fn the_action_builds_checks_pushes_and_reports() {
                 .count();
             assert_eq!(leaks, 0, "{} {stream}: {text}", s["name"]);
         }
+    }
+}
+
+/// `::add-mask::` masks one line: every line of a multi-line secret is masked on its own.
+#[test]
+fn every_line_of_a_multi_line_secret_is_masked() {
+    if !ready() {
+        return;
+    }
+    let work = tempfile::tempdir().expect("tempdir");
+    let wasm = work.path().join("app.wasm");
+    std::fs::write(&wasm, wat::parse_str("(module)").expect("wat")).expect("write");
+    let output = run(std::process::Command::new("bash")
+        .arg(repo_root().join("templates/github/action.sh"))
+        .arg("push")
+        .env("PATH", wasmforge_path_dir())
+        .env("RUNNER_TEMP", work.path())
+        .env("WASM_PATH", &wasm)
+        .env(
+            "INPUT_PUSH",
+            format!("oci:{}:1", work.path().join("layout").display()),
+        )
+        .env("INPUT_REGISTRY_USERNAME", "ci")
+        .env(
+            "INPUT_REGISTRY_PASSWORD",
+            "first-secret-line\nsecond-secret-line\n",
+        ));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let out = stdout(&output);
+    for secret in ["first-secret-line", "second-secret-line"] {
+        assert!(
+            out.lines().any(|l| l == format!("::add-mask::{secret}")),
+            "{secret} masked: {out}"
+        );
+        assert!(
+            out.lines()
+                .filter(|l| l.contains(secret))
+                .all(|l| l.starts_with("::add-mask::")),
+            "{secret} shown only to be masked: {out}"
+        );
     }
 }
 

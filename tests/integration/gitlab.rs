@@ -130,7 +130,7 @@ fn doctor_build_and_push_jobs_with_their_reports() {
     let (_tmp, dir) = pipeline(
         "hello-rust",
         &format!(
-            "      validate-profile: wasip1-command\n      push: \"{reference}\"\n      annotations: \"org.opencontainers.image.version=1.0,org.opencontainers.image.vendor=acme\"\n"
+            "      validate-profile: wasip1-command\n      push: \"{reference}\"\n      annotations: \"org.opencontainers.image.version=1.0,org.opencontainers.image.vendor=acme,org.example.glob=*\"\n"
         ),
     );
     // A script with the removed target name: a doctor warning in the Code Quality report.
@@ -139,6 +139,8 @@ fn doctor_build_and_push_jobs_with_their_reports() {
         "#!/bin/sh\ncargo build --target wasm32-wasi\n",
     )
     .expect("write");
+    // A file a `*` in an annotation would expand to, were the value not kept as it is.
+    std::fs::write(dir.join("org.example.glob=expanded"), "").expect("write");
     let output = gitlab_ci_local(&dir);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     for job in ["wasmforge-doctor", "wasmforge-build", "wasmforge-push"] {
@@ -191,6 +193,19 @@ fn doctor_build_and_push_jobs_with_their_reports() {
     let output = run(wasmforge().arg("pull").arg(&reference).arg("-o").arg(&back));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(std::fs::read(&back).expect("read"), wasm);
+    if require(on_path("skopeo"), "skopeo is not installed") {
+        let output = run(std::process::Command::new("skopeo").args([
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            &format!("docker://{reference}"),
+        ]));
+        let manifest = json(&output);
+        assert_eq!(
+            manifest["annotations"]["org.example.glob"], "*",
+            "the annotation as written, not a file name: {manifest}"
+        );
+    }
 }
 
 #[test]

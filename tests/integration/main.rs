@@ -15,4 +15,5 @@ mod realworld;
 mod registry;
 mod run;
 mod support;
+mod trust;
 mod wasm_tools;

@@ -195,7 +195,8 @@ impl IncludeRoots {
     /// Reads the search list from `cc -E -v` (cached per toolchain).
     pub fn probe(tc: &CToolchain, triple: &str, reporter: &dyn Reporter) -> IncludeRoots {
         let key = format!("include-roots {:?} {triple}", tc.cc);
-        if let Some(found) = crate::cache::load::<IncludeRoots>("probes", &key) {
+        if let Some(found) = crate::cache::load::<IncludeRoots>(crate::cache::Section::Probes, &key)
+        {
             return found;
         }
         let mut tool = Tool::new(&tc.cc[0], "");
@@ -218,7 +219,7 @@ impl IncludeRoots {
         let stamp = which::which(&tc.cc[0])
             .map(|p| vec![crate::cache::Stamp::of(&p)])
             .unwrap_or_default();
-        crate::cache::store("probes", &key, stamp, &found);
+        crate::cache::store(crate::cache::Section::Probes, &key, stamp, &found);
         found
     }
 

@@ -51,9 +51,12 @@ pub struct Location {
 pub struct Fix {
     /// What to do, in one or two sentences (names the file and the edit when it is an edit).
     pub text: String,
-    /// Commands that fix it, to run in order.
+    /// Commands that fix it, to run in order, as a shell would show them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commands: Vec<String>,
+    /// The same commands word by word: what `doctor --fix` runs (never a string split again).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub argv: Vec<Vec<String>>,
     /// Whether `doctor --fix` may run `commands` unattended (they only add what is missing).
     #[serde(default)]
     pub safe: bool,
@@ -92,6 +95,7 @@ impl Diagnostic {
             fix: Fix {
                 text: fix.into(),
                 commands: Vec::new(),
+                argv: Vec::new(),
                 safe: false,
             },
         }
@@ -110,9 +114,10 @@ impl Diagnostic {
         self
     }
 
-    /// Commands that fix it; `safe` when `doctor --fix` may run them unattended.
-    pub fn commands(mut self, commands: Vec<String>, safe: bool) -> Self {
-        self.fix.commands = commands;
+    /// Commands that fix it, word by word; `safe` when `doctor --fix` may run them unattended.
+    pub fn commands(mut self, argv: Vec<Vec<String>>, safe: bool) -> Self {
+        self.fix.commands = argv.iter().map(|words| shell_line(words)).collect();
+        self.fix.argv = argv;
         self.fix.safe = safe;
         self
     }
@@ -131,6 +136,20 @@ impl Diagnostic {
                 .unwrap_or_else(|_| file.clone()),
         )
     }
+}
+
+/// A command line as a shell would need it typed (words with spaces or quotes quoted).
+pub fn shell_line(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| crate::process::shell_quote(w.as_ref()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `rustup update`: the fix for a compiler too old.
+pub fn rustup_update() -> Vec<Vec<String>> {
+    vec![["rustup", "update"].map(String::from).to_vec()]
 }
 
 /// Errors first, then by code, then by place: the order every report uses.

@@ -156,7 +156,9 @@ pub fn toolchain_check(resolved: &crate::Result<RustToolchain>, target: Target) 
         ),
         Ok(toolchain) => {
             let d = if toolchain.rustup {
-                let command = format!("rustup target add {triple} --toolchain {}", toolchain.name);
+                let (argv, safe) =
+                    crate::toolchain::rust::target_add(triple, Some(&toolchain.name));
+                let command = super::shell_line(&argv);
                 Diagnostic::new(
                     "WF1001",
                     format!(
@@ -165,7 +167,7 @@ pub fn toolchain_check(resolved: &crate::Result<RustToolchain>, target: Target) 
                     ),
                     format!("run `{command}`"),
                 )
-                .commands(vec![command], true)
+                .commands(vec![argv], safe)
             } else {
                 Diagnostic::new(
                     "WF1001",
@@ -185,7 +187,20 @@ pub fn toolchain_check(resolved: &crate::Result<RustToolchain>, target: Target) 
             source_desc,
             ..
         }) => {
-            let command = format!("rustup toolchain install {toolchain} --target {triple}");
+            // The name comes from the project (rust-toolchain.toml): only a name rustup's
+            // grammar allows becomes a command `--fix` may run.
+            let argv: Vec<String> = [
+                "rustup",
+                "toolchain",
+                "install",
+                toolchain,
+                "--target",
+                triple,
+            ]
+            .map(String::from)
+            .to_vec();
+            let safe = crate::toolchain::rust::valid_toolchain_name(toolchain);
+            let command = super::shell_line(&argv);
             Check::from(
                 "rust-target",
                 vec![
@@ -196,7 +211,7 @@ pub fn toolchain_check(resolved: &crate::Result<RustToolchain>, target: Target) 
                         ),
                         format!("run `{command}`"),
                     )
-                    .commands(vec![command], true),
+                    .commands(vec![argv], safe),
                 ],
             )
         }
@@ -231,7 +246,7 @@ pub fn rustc_check(toolchain: &str, version: Option<RustcVersion>, target: Targe
                 format!("rustc {v} (toolchain `{toolchain}`) does not know `{}`: it needs Rust {}.{} or newer", target.rust_triple(), needed.0, needed.1),
                 "run `rustup update` (or raise the version in rust-toolchain.toml), then add the target",
             )
-            .commands(vec!["rustup update".into()], false)],
+            .commands(super::rustup_update(), false)],
         ),
         Some(v) => Check::ok("rustc", format!("rustc {v} knows {}", target.rust_triple())),
     }
@@ -396,7 +411,7 @@ pub fn packages_check(facts: &RustFacts, rustc: Option<RustcVersion>) -> Check {
                     ),
                     "run `rustup update`, or pin a newer toolchain in rust-toolchain.toml",
                 )
-                .commands(vec!["rustup update".into()], false)
+                .commands(super::rustup_update(), false)
                 .at(
                     &package.manifest,
                     line_of(&package.manifest, "rust-version"),
@@ -677,10 +692,17 @@ pub fn wasm_bindgen_check(facts: &RustFacts, cli: Option<(PathBuf, String)>) -> 
             format!("crate and CLI ({}) are both {version}", path.display()),
         ));
     }
-    let command = format!(
-        "cargo install -f wasm-bindgen-cli --version {}",
-        krate.version
-    );
+    let argv: Vec<String> = [
+        "cargo",
+        "install",
+        "-f",
+        "wasm-bindgen-cli",
+        "--version",
+        &krate.version,
+    ]
+    .map(String::from)
+    .to_vec();
+    let command = super::shell_line(&argv);
     Some(Check::from(
         "wasm-bindgen",
         vec![
@@ -693,7 +715,7 @@ pub fn wasm_bindgen_check(facts: &RustFacts, cli: Option<(PathBuf, String)>) -> 
                 ),
                 format!("run `{command}` (or `cargo update -p wasm-bindgen --precise {version}`)"),
             )
-            .commands(vec![command], false),
+            .commands(vec![argv], false),
         ],
     ))
 }

@@ -39,11 +39,8 @@ pub fn diagnose(text: &str, ctx: &Context<'_>) -> Vec<Diagnostic> {
         }
         // ---- Rust
         if let Some(triple) = between(line, "the `", "` target may not be installed") {
-            let toolchain = ctx
-                .toolchain
-                .map(|t| format!(" --toolchain {t}"))
-                .unwrap_or_default();
-            let command = format!("rustup target add {triple}{toolchain}");
+            let (argv, safe) = crate::toolchain::rust::target_add(triple, ctx.toolchain);
+            let command = super::shell_line(&argv);
             push(
                 Diagnostic::new(
                     "WF1001",
@@ -57,7 +54,7 @@ pub fn diagnose(text: &str, ctx: &Context<'_>) -> Vec<Diagnostic> {
                         "run `{command}` (rustc's own hint adds it to the default toolchain only)"
                     ),
                 )
-                .commands(vec![command], true),
+                .commands(vec![argv], safe),
             );
         }
         if let Some(name) = between(line, "could not find specification for target \"", "\"") {
@@ -77,7 +74,7 @@ pub fn diagnose(text: &str, ctx: &Context<'_>) -> Vec<Diagnostic> {
                     "WF1003",
                     format!("this rustc does not know the target `{name}` (it needs Rust {needed} or newer)"),
                     "`rustup update`, or raise the version in rust-toolchain.toml",
-                ).commands(vec!["rustup update".into()], false));
+                ).commands(super::rustup_update(), false));
             }
         }
         if line.contains("you may need to enable the \"js\" feature") {
@@ -150,7 +147,7 @@ pub fn diagnose(text: &str, ctx: &Context<'_>) -> Vec<Diagnostic> {
                     ),
                     "`rustup update` (or a newer toolchain in rust-toolchain.toml)",
                 )
-                .commands(vec!["rustup update".into()], false),
+                .commands(super::rustup_update(), false),
             );
         }
         if line.contains("failed to find tool") {

@@ -103,7 +103,7 @@ fn wasm_opt_verdict(wasm_opt: &Path, version: &str, rejected: &[(String, String)
 
 fn probe_wasm_opt(wasm_opt: &Path) -> Result<WasmOptFacts, String> {
     let key = format!("wasm-opt {}", wasm_opt.display());
-    if let Some(facts) = cache::load::<WasmOptFacts>("probes", &key) {
+    if let Some(facts) = cache::load::<WasmOptFacts>(crate::cache::Section::Probes, &key) {
         return Ok(facts);
     }
     let out = std::process::Command::new(wasm_opt)
@@ -133,7 +133,12 @@ fn probe_wasm_opt(wasm_opt: &Path) -> Result<WasmOptFacts, String> {
         }
     }
     let facts = WasmOptFacts { version, rejected };
-    cache::store("probes", &key, vec![Stamp::of(wasm_opt)], &facts);
+    cache::store(
+        crate::cache::Section::Probes,
+        &key,
+        vec![Stamp::of(wasm_opt)],
+        &facts,
+    );
     Ok(facts)
 }
 

@@ -286,7 +286,7 @@ fn resolve_workspace(
         std::env::var_os("CARGO_TARGET_DIR"),
         std::env::var_os("CARGO_BUILD_TARGET_DIR"),
     );
-    if let Some(resolved) = crate::cache::load::<Resolved>("rust-plans", &key) {
+    if let Some(resolved) = crate::cache::load::<Resolved>(crate::cache::Section::RustPlans, &key) {
         return Ok(resolved);
     }
     let metadata = metadata(project, options, reporter)?;
@@ -302,7 +302,12 @@ fn resolve_workspace(
         plan,
         facts,
     };
-    crate::cache::store("rust-plans", &key, inputs_of(&metadata, project), &resolved);
+    crate::cache::store(
+        crate::cache::Section::RustPlans,
+        &key,
+        inputs_of(&metadata, project),
+        &resolved,
+    );
     Ok(resolved)
 }
 

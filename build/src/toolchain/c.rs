@@ -199,7 +199,7 @@ fn clang_candidates(env: &SearchEnv) -> Vec<PathBuf> {
 
 fn probe_clang(clang: &Path, reporter: &dyn Reporter) -> Result<ClangFacts> {
     let key = format!("clang {}", clang.display());
-    if let Some(facts) = cache::load::<ClangFacts>("probes", &key) {
+    if let Some(facts) = cache::load::<ClangFacts>(crate::cache::Section::Probes, &key) {
         return Ok(facts);
     }
     let run = |args: &[&str]| -> Result<String> {
@@ -246,7 +246,12 @@ fn probe_clang(clang: &Path, reporter: &dyn Reporter) -> Result<ClangFacts> {
         wasm_ld,
         install_dir,
     };
-    cache::store("probes", &key, vec![Stamp::of(clang)], &facts);
+    cache::store(
+        crate::cache::Section::Probes,
+        &key,
+        vec![Stamp::of(clang)],
+        &facts,
+    );
     Ok(facts)
 }
 
@@ -382,7 +387,7 @@ fn find_zig(
     // `zig env` says the version and where the binary is: every later call goes to the binary
     // itself, not through Python (about 40 ms a compile).
     let key = format!("zig {prefix:?}");
-    let facts = match cache::load::<ZigFacts>("probes", &key) {
+    let facts = match cache::load::<ZigFacts>(crate::cache::Section::Probes, &key) {
         Some(facts) => facts,
         None => {
             let mut probe = Tool::new(&prefix[0], "");
@@ -406,7 +411,7 @@ fn find_zig(
             // Without the binary's path nothing would tell an upgrade: then ask every time.
             if let Some(exe) = &facts.exe {
                 let stamps = vec![Stamp::of(Path::new(&prefix[0])), Stamp::of(exe)];
-                cache::store("probes", &key, stamps, &facts);
+                cache::store(crate::cache::Section::Probes, &key, stamps, &facts);
             }
             facts
         }

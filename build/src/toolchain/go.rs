@@ -62,7 +62,7 @@ pub fn probe_go(reporter: &dyn Reporter) -> Result<Go> {
     let tool = Tool::new(&program, GO_HINT);
     let path = tool.resolve()?;
     let key = format!("go-version {}", path.display());
-    if let Some(go) = cache::load::<Go>("probes", &key) {
+    if let Some(go) = cache::load::<Go>(crate::cache::Section::Probes, &key) {
         return Ok(go);
     }
     let mut version = Tool::new(&path, GO_HINT);
@@ -80,7 +80,12 @@ pub fn probe_go(reporter: &dyn Reporter) -> Result<Go> {
         path: path.clone(),
         version,
     };
-    cache::store("probes", &key, vec![Stamp::of(&path)], &go);
+    cache::store(
+        crate::cache::Section::Probes,
+        &key,
+        vec![Stamp::of(&path)],
+        &go,
+    );
     Ok(go)
 }
 
@@ -174,7 +179,7 @@ pub fn list_packages(
         project_dir.display(),
         std::env::var_os("GOFLAGS"),
     );
-    if let Some(found) = cache::load::<Vec<GoPackage>>("go-list", &key) {
+    if let Some(found) = cache::load::<Vec<GoPackage>>(crate::cache::Section::GoList, &key) {
         return Ok(found);
     }
     let mut tool = Tool::new(&go.path, GO_HINT);
@@ -213,7 +218,7 @@ pub fn list_packages(
             stamps.push(Stamp::of(&p.dir.join(f)));
         }
     }
-    cache::store("go-list", &key, stamps, &packages);
+    cache::store(crate::cache::Section::GoList, &key, stamps, &packages);
     Ok(packages)
 }
 

@@ -173,14 +173,19 @@ pub fn rustc_version(
         PathBuf::from("rustc")
     };
     let key = format!("rustc-version {}", program.display());
-    if let Some(version) = cache::load::<RustcVersion>("probes", &key) {
+    if let Some(version) = cache::load::<RustcVersion>(crate::cache::Section::Probes, &key) {
         return Some(version);
     }
     let mut tool = Tool::new(&program, "");
     tool.arg("--version");
     let output = tool.output(reporter).ok()?;
     let version = RustcVersion::parse(&String::from_utf8_lossy(&output.stdout))?;
-    cache::store("probes", &key, vec![Stamp::of(&program)], &version);
+    cache::store(
+        crate::cache::Section::Probes,
+        &key,
+        vec![Stamp::of(&program)],
+        &version,
+    );
     Some(version)
 }
 
@@ -236,7 +241,8 @@ pub fn survey(reporter: &dyn Reporter) -> Vec<crate::doctor::Check> {
         .collect();
         let label = format!("rust ({name}{})", if is_default { ", default" } else { "" });
         if targets.is_empty() && is_default {
-            let command = format!("rustup target add wasm32-wasip1 --toolchain {name}");
+            let (argv, safe) = target_add("wasm32-wasip1", Some(&name));
+            let command = crate::diagnostics::shell_line(&argv);
             checks.push(Check::from(
                 &label,
                 vec![Diagnostic::new(
@@ -244,7 +250,7 @@ pub fn survey(reporter: &dyn Reporter) -> Vec<crate::doctor::Check> {
                     format!("the default toolchain `{name}` (rustc {version}) has no WebAssembly target"),
                     format!("run `{command}`"),
                 )
-                .commands(vec![command], true)],
+                .commands(vec![argv], safe)],
             ));
         } else if targets.is_empty() {
             checks.push(Check::note(
@@ -352,9 +358,78 @@ fn resolve_without_rustup(project_dir: &Path, reporter: &dyn Reporter) -> Result
     })
 }
 
+/// Whether `name` is a toolchain rustup could install: `stable`, `beta`, `nightly` or a version,
+/// with an optional date and host (`nightly-2026-01-02`, `1.81.0-x86_64-unknown-linux-gnu`).
+/// A name read from a project (rust-toolchain.toml) that is not one of those never becomes a
+/// command `doctor --fix` runs on its own.
+pub fn valid_toolchain_name(name: &str) -> bool {
+    let well_formed = !name.is_empty()
+        && name.len() <= 100
+        && !name.starts_with('-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    let channel = name.split('-').next().unwrap_or_default();
+    let known = matches!(channel, "stable" | "beta" | "nightly")
+        || (channel.split('.').count() >= 2
+            && channel
+                .split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())));
+    well_formed && known
+}
+
+/// `rustup target add TRIPLE [--toolchain NAME]` word by word, and whether `doctor --fix` may run
+/// it on its own (only for names rustup's grammar allows).
+pub fn target_add(triple: &str, toolchain: Option<&str>) -> (Vec<String>, bool) {
+    let mut argv: Vec<String> = ["rustup", "target", "add", triple]
+        .map(String::from)
+        .to_vec();
+    if let Some(name) = toolchain {
+        argv.extend(["--toolchain".to_string(), name.to_string()]);
+    }
+    let triple_ok = triple
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    (
+        argv,
+        triple_ok && toolchain.is_none_or(valid_toolchain_name),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn toolchain_names_from_projects_are_checked_before_fix_runs_them() {
+        for ok in [
+            "stable",
+            "nightly-2026-01-02",
+            "1.81.0",
+            "1.95",
+            "beta",
+            "1.81.0-x86_64-unknown-linux-gnu",
+        ] {
+            assert!(valid_toolchain_name(ok), "{ok}");
+        }
+        for bad in [
+            "stable --force",
+            "--force",
+            "",
+            "my-custom",
+            "1.81.0; rm -rf ~",
+            "stable\n",
+        ] {
+            assert!(!valid_toolchain_name(bad), "{bad:?}");
+        }
+        let (argv, safe) = target_add("wasm32-wasip1", Some("stable --force"));
+        assert_eq!(
+            argv.last().map(String::as_str),
+            Some("stable --force"),
+            "one word"
+        );
+        assert!(!safe);
+    }
     use crate::report::NullReporter;
 
     fn fake_home(toolchains: &[(&str, &[&str])], settings: &str) -> tempfile::TempDir {

@@ -4,7 +4,6 @@
 //! bad input. So the input is validated with wasmparser first, the feature set is read from the
 //! code itself and exactly those features are enabled, and the output is validated again.
 
-use std::path::Path;
 use std::str::FromStr;
 
 use wasm_opt::{Feature, OptimizationOptions};
@@ -160,8 +159,8 @@ pub fn optimize(bytes: &[u8], options: Options) -> Result<Optimized> {
         });
     }
 
-    let cache_path = cache_path(bytes, options, &names);
-    if let Some(cached) = cache_path.as_deref().and_then(read_cached) {
+    let cache_entry = cache_entry(bytes, options, &names);
+    if let Some(cached) = cache_entry.as_ref().and_then(read_cached) {
         return Ok(Optimized {
             before: bytes.len() as u64,
             after: cached.len() as u64,
@@ -190,8 +189,8 @@ pub fn optimize(bytes: &[u8], options: Options) -> Result<Optimized> {
                 e.offset()
             ),
         })?;
-    if let Some(path) = &cache_path {
-        let _ = write_atomic(path, &out);
+    if let Some(entry) = &cache_entry {
+        write_cached(entry, &out);
     }
     Ok(Optimized {
         before: bytes.len() as u64,
@@ -202,7 +201,13 @@ pub fn optimize(bytes: &[u8], options: Options) -> Result<Optimized> {
     })
 }
 
-fn cache_path(bytes: &[u8], options: Options, features: &[String]) -> Option<std::path::PathBuf> {
+/// Where the result for `bytes` and the settings is cached, and the key it is bound to.
+struct CacheEntry {
+    path: std::path::PathBuf,
+    key: String,
+}
+
+fn cache_entry(bytes: &[u8], options: Options, features: &[String]) -> Option<CacheEntry> {
     let key = format!(
         "binaryen-116 {} {} debug={} producers={} {}",
         sha256_hex(bytes),
@@ -211,19 +216,45 @@ fn cache_path(bytes: &[u8], options: Options, features: &[String]) -> Option<std
         !options.strip_producers,
         features.join(",")
     );
-    crate::cache::cache_dir().map(|d| {
-        d.join("optimized")
-            .join(format!("{}.wasm", &sha256_hex(key.as_bytes())[..32]))
-    })
+    let path = crate::cache::cache_dir()?
+        .join(crate::cache::Section::Optimized.name())
+        .join(format!("{}.wasm", &sha256_hex(key.as_bytes())[..32]));
+    Some(CacheEntry { path, key })
 }
 
-/// A cached result is used only when it is still a valid module.
-fn read_cached(path: &Path) -> Option<Vec<u8>> {
-    let cached = std::fs::read(path).ok()?;
+/// An entry is the key's sha256 followed by the module: a file copied over another entry (the
+/// output for other input) is refused, not used.
+const ENTRY_MAGIC: &[u8; 8] = b"WFOPT001";
+
+fn write_cached(entry: &CacheEntry, out: &[u8]) {
+    if crate::cache::section_dir(crate::cache::Section::Optimized).is_none() {
+        return;
+    }
+    let mut file = Vec::with_capacity(out.len() + 40);
+    file.extend_from_slice(ENTRY_MAGIC);
+    file.extend_from_slice(&sha256_bytes(entry.key.as_bytes()));
+    file.extend_from_slice(out);
+    let _ = write_atomic(&entry.path, &file);
+}
+
+fn sha256_bytes(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes).into()
+}
+
+/// A cached result is used only when it is bound to this input and settings and is still a
+/// valid module.
+fn read_cached(entry: &CacheEntry) -> Option<Vec<u8>> {
+    let stored = std::fs::read(&entry.path).ok()?;
+    let rest = stored.strip_prefix(ENTRY_MAGIC.as_slice())?;
+    let (bound, cached) = rest.split_at_checked(32)?;
+    if bound != sha256_bytes(entry.key.as_bytes()) {
+        return None;
+    }
     wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
-        .validate_all(&cached)
+        .validate_all(cached)
         .ok()?;
-    Some(cached)
+    Some(cached.to_vec())
 }
 
 /// The cached result of optimizing `bytes` with `options`, when there is a sound one. Callers
@@ -231,7 +262,7 @@ fn read_cached(path: &Path) -> Option<Vec<u8>> {
 pub fn cached(bytes: &[u8], options: Options) -> Option<Optimized> {
     let used = features::detect(bytes).ok()?;
     let names: Vec<String> = used.iter().map(|f| f.to_string()).collect();
-    let hit = read_cached(&cache_path(bytes, options, &names)?)?;
+    let hit = read_cached(&cache_entry(bytes, options, &names)?)?;
     Some(Optimized {
         before: bytes.len() as u64,
         after: hit.len() as u64,

@@ -16,7 +16,7 @@ pub enum CacheCommand {
     Dir,
     /// Print how much space the cache takes
     Size,
-    /// Delete everything in the cache
+    /// Delete wasmforge's folders in the cache (only in a folder tagged with CACHEDIR.TAG)
     Clean,
 }
 
@@ -43,17 +43,38 @@ pub fn run(command: CacheCommand, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             )?,
         },
         CacheCommand::Clean => {
-            if dir.exists() {
-                std::fs::remove_dir_all(&dir)
-                    .with_context(|| format!("could not remove `{}`", dir.display()))?;
+            // WASMFORGE_CACHE_DIR can name any folder: only one wasmforge tagged as its cache is
+            // cleaned, and only of wasmforge's own folders.
+            if dir.exists() && !wasmforge_build::cache::is_tagged(&dir) {
+                return Err(wasmforge_build::Error::Unsupported {
+                    message: format!(
+                        "`{}` has no {} file: it is not a cache folder wasmforge made, and nothing in it was removed",
+                        dir.display(),
+                        wasmforge_build::cache::TAG_FILE
+                    ),
+                    hint: "point WASMFORGE_CACHE_DIR (or XDG_CACHE_HOME) at wasmforge's cache folder, or remove the folder yourself if it is one".into(),
+                }
+                .into());
+            }
+            let mut removed = 0;
+            for section in wasmforge_build::cache::Section::ALL {
+                let sub = dir.join(section.name());
+                if sub.exists() {
+                    removed += folder_size(&sub);
+                    std::fs::remove_dir_all(&sub)
+                        .with_context(|| format!("could not remove `{}`", sub.display()))?;
+                }
             }
             match ctx.format {
-                Format::Json => {
-                    crate::output::print_json(&serde_json::json!({ "path": dir, "removed": size }))?
-                }
-                Format::Human => {
-                    writeln!(out, "removed {} from {}", human_size(size), dir.display())?
-                }
+                Format::Json => crate::output::print_json(
+                    &serde_json::json!({ "path": dir, "removed": removed }),
+                )?,
+                Format::Human => writeln!(
+                    out,
+                    "removed {} from {}",
+                    human_size(removed),
+                    dir.display()
+                )?,
             }
         }
     }

@@ -95,15 +95,15 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         if commands.is_empty() {
             ctx.status("Fix", "nothing to fix unattended");
         }
-        for command in &commands {
-            ctx.status("Running", command);
-            let words: Vec<&str> = command.split_whitespace().collect();
-            let status = std::process::Command::new(words[0])
-                .args(&words[1..])
+        for argv in &commands {
+            let command = wasmforge_build::diagnostics::shell_line(argv);
+            ctx.status("Running", &command);
+            let status = std::process::Command::new(&argv[0])
+                .args(&argv[1..])
                 .stdout(std::process::Stdio::inherit())
                 .status();
             match status {
-                Ok(s) if s.success() => fixed.push(command.clone()),
+                Ok(s) if s.success() => fixed.push(command),
                 Ok(s) => ctx.warning(&format!("`{command}` failed ({s})")),
                 Err(e) => ctx.warning(&format!("could not run `{command}`: {e}")),
             }
@@ -135,13 +135,14 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
 }
 
 /// The commands of safe fixes, each once, in report order.
-fn safe_fixes(report: &DoctorReport) -> Vec<String> {
-    let mut commands: Vec<String> = Vec::new();
+/// The commands `--fix` may run unattended, word by word (each once).
+fn safe_fixes(report: &DoctorReport) -> Vec<Vec<String>> {
+    let mut commands: Vec<Vec<String>> = Vec::new();
     for d in report.checks.iter().flat_map(|c| &c.diagnostics) {
         if d.fix.safe {
-            for command in &d.fix.commands {
-                if !commands.contains(command) {
-                    commands.push(command.clone());
+            for argv in &d.fix.argv {
+                if !argv.is_empty() && !commands.contains(argv) {
+                    commands.push(argv.clone());
                 }
             }
         }

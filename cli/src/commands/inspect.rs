@@ -7,7 +7,7 @@ use wasmforge_build::wasm::inspect;
 
 use crate::cli::Format;
 use crate::exit::ExitStatus;
-use crate::output::{BOLD, Ctx, DIM, human_size};
+use crate::output::{BOLD, Ctx, DIM, human_size, untrusted};
 
 /// Show what is inside a module or component
 ///
@@ -48,7 +48,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     writeln!(out, "{BOLD}sections{BOLD:#}")?;
     for section in &report.sections {
         let label = if section.id == "custom" {
-            format!("custom \"{}\"", section.name)
+            format!("custom \"{}\"", untrusted(&section.name))
         } else {
             section.id.clone()
         };
@@ -67,7 +67,13 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             } else {
                 format!("{}::{}", import.module, import.name)
             };
-            writeln!(out, "  {:<8} {name} {DIM}{}{DIM:#}", import.kind, import.ty)?;
+            writeln!(
+                out,
+                "  {:<8} {} {DIM}{}{DIM:#}",
+                import.kind,
+                untrusted(&name),
+                untrusted(&import.ty)
+            )?;
         }
     }
     if !report.exports.is_empty() {
@@ -76,7 +82,9 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             writeln!(
                 out,
                 "  {:<8} {} {DIM}{}{DIM:#}",
-                export.kind, export.name, export.ty
+                export.kind,
+                untrusted(&export.name),
+                untrusted(&export.ty)
             )?;
         }
     }
@@ -114,18 +122,23 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             .iter()
             .map(|(n, v)| {
                 if v.is_empty() {
-                    n.clone()
+                    untrusted(n).into_owned()
                 } else {
-                    format!("{n} {v}")
+                    format!("{} {}", untrusted(n), untrusted(v))
                 }
             })
             .collect();
-        writeln!(out, "{BOLD}{field}{BOLD:#}  {}", list.join(", "))?;
+        writeln!(
+            out,
+            "{BOLD}{}{BOLD:#}  {}",
+            untrusted(field),
+            list.join(", ")
+        )?;
     }
     if let Some(wit) = &report.wit {
         writeln!(out, "{BOLD}WIT{BOLD:#}")?;
         for line in wit.lines() {
-            writeln!(out, "  {line}")?;
+            writeln!(out, "  {}", untrusted(line))?;
         }
     }
     Ok(ExitStatus::Success)

@@ -67,6 +67,30 @@ pub fn read_input(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
     parse_input(path, bytes)
 }
 
+/// Writes a binary result to `path` (atomically, through a symlink), but never over
+/// hand-written WebAssembly text: `strip a.wat` or `opt --in-place a.wat` would replace the source
+/// with binary.
+pub fn write_binary(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let target = wasmforge_build::artifact::through_links(path);
+    if let Ok(existing) = std::fs::read(&target)
+        && looks_like_text(&existing)
+    {
+        return Err(wasmforge_build::Error::Unsupported {
+            message: format!(
+                "`{}` is WebAssembly text: writing the binary result over it would lose the source",
+                path.display()
+            ),
+            hint: format!(
+                "write the result to another file, e.g. `-o {}`",
+                path.with_extension("wasm").display()
+            ),
+        }
+        .into());
+    }
+    wasmforge_build::artifact::write_atomic(path, bytes)?;
+    Ok(())
+}
+
 /// Turns a file's bytes into a binary module or component: text is assembled (as wasm-tools and
 /// the Wasmtime CLI accept it), anything without a WebAssembly header is an error naming the file.
 pub fn parse_input(path: &std::path::Path, bytes: Vec<u8>) -> anyhow::Result<Vec<u8>> {

@@ -3,7 +3,6 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use wasmforge_build::artifact::write_atomic;
 use wasmforge_build::wasm::optimize::{self, Level};
 
 use crate::cli::Format;
@@ -112,7 +111,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     if let Some(reason) = &result.skipped {
         ctx.warning(reason);
     }
-    write_atomic(&output, &result.bytes)?;
+    super::write_binary(&output, &result.bytes)?;
     let reduction = 100.0 * (1.0 - result.after as f64 / result.before.max(1) as f64);
     match ctx.format {
         Format::Json => crate::output::print_json(&serde_json::json!({

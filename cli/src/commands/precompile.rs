@@ -4,7 +4,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use wasmforge_build::artifact::{Encoding, sha256_hex, write_atomic};
+use wasmforge_build::artifact::{Encoding, sha256_hex};
 
 use crate::cli::Format;
 use crate::exit::ExitStatus;
@@ -43,7 +43,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let output = args
         .output
         .unwrap_or_else(|| args.file.with_extension("cwasm"));
-    write_atomic(&output, &compiled)?;
+    super::write_binary(&output, &compiled)?;
     match ctx.format {
         Format::Json => crate::output::print_json(&serde_json::json!({
             "path": output,

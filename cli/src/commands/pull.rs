@@ -7,7 +7,7 @@ use wasmforge_registry::{Ref, layout, remote};
 
 use crate::cli::Format;
 use crate::exit::ExitStatus;
-use crate::output::{Ctx, human_size};
+use crate::output::{Ctx, human_size, untrusted};
 
 /// Pull a Wasm module or component from an OCI registry (or an `oci:DIR` layout folder)
 ///
@@ -58,7 +58,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         };
         PathBuf::from(format!("{name}.wasm"))
     });
-    wasmforge_build::artifact::write_atomic(&output, &wasm)?;
+    super::write_binary(&output, &wasm)?;
     match ctx.format {
         Format::Json => crate::output::print_json(&serde_json::json!({
             "path": output,
@@ -71,7 +71,11 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         Format::Human => {
             ctx.status(
                 "Pulled",
-                &format!("{} ({})", report.reference, report.digest),
+                &format!(
+                    "{} ({})",
+                    untrusted(&report.reference),
+                    untrusted(&report.digest)
+                ),
             );
             writeln!(
                 anstream::stdout().lock(),

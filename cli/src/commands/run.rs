@@ -12,7 +12,7 @@ use crate::exit::ExitStatus;
 use crate::host::grants::{AddrPattern, DirGrant};
 use crate::host::limits::{self, EXIT_FUEL, EXIT_LIMIT, EXIT_TIMEOUT, EXIT_TRAP, format_duration};
 use crate::host::{self, Grants, Limits, Outcome, RunRequest, Timings};
-use crate::output::{Ctx, DIM, ERROR};
+use crate::output::{Ctx, DIM, ERROR, untrusted, untrusted_lines};
 use crate::reporter::TermReporter;
 
 /// Run a WebAssembly module or component in a sandbox
@@ -94,11 +94,11 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     fuel: Option<u64>,
 
-    /// Largest linear memory the guest may have (e.g. 64MiB)
+    /// Most linear memory the guest may have, all its memories together (e.g. 64MiB)
     #[arg(long, value_name = "SIZE", value_parser = limits::parse_size)]
     max_memory: Option<u64>,
 
-    /// Largest number of elements a table may have
+    /// Most table elements the guest may have, all its tables together
     #[arg(long, value_name = "N")]
     max_table_elements: Option<u64>,
 
@@ -178,13 +178,15 @@ fn pull_to_cache(
         "Pulled",
         &format!("{} ({})", report.reference, report.digest),
     );
-    let dir = wasmforge_build::cache::cache_dir()
+    let dir = wasmforge_build::cache::section_dir(wasmforge_build::cache::Section::Oci)
         .ok_or_else(|| {
             anyhow::anyhow!("no cache folder for pulled modules (set WASMFORGE_CACHE_DIR)")
-        })?
-        .join("oci");
+        })?;
     let path = dir.join(format!("{}.wasm", report.sha256));
-    if !path.is_file() {
+    // A file already there is reused only while it still is the module of that digest.
+    let current = std::fs::read(&path)
+        .is_ok_and(|bytes| wasmforge_build::artifact::sha256_hex(&bytes) == report.sha256);
+    if !current {
         wasmforge_build::artifact::write_atomic(&path, &wasm)?;
     }
     Ok(path)
@@ -265,7 +267,14 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let engine = host::engine(&req.limits)?;
     let mut timings = Timings::default();
     let started = Instant::now();
-    let (loaded, event) = host::load(&engine, &path, &bytes, req.cache, req.allow_precompiled)?;
+    let (loaded, event) = host::load(
+        &engine,
+        &path,
+        &bytes,
+        req.cache,
+        req.allow_precompiled,
+        &|message| ctx.warning(message),
+    )?;
     timings.load = started.elapsed();
     timings.cache = Some(event);
     if ctx.verbose > 0 {
@@ -354,10 +363,11 @@ fn finish(outcome: Outcome, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             ExitStatus::Success
         }
         Outcome::Trapped { message, backtrace } => {
-            fail(format!("the guest trapped: {message}"));
+            fail(format!("the guest trapped: {}", untrusted_lines(&message)));
             if let Some(backtrace) = backtrace {
+                // Function names come from the module's name section.
                 for line in backtrace.lines() {
-                    anstream::eprintln!("  {line}");
+                    anstream::eprintln!("  {}", untrusted(line));
                 }
             }
             ExitStatus::Code(EXIT_TRAP)

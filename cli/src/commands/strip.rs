@@ -3,12 +3,11 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use wasmforge_build::artifact::write_atomic;
 use wasmforge_build::wasm::strip;
 
 use crate::cli::Format;
 use crate::exit::ExitStatus;
-use crate::output::{Ctx, human_size};
+use crate::output::{Ctx, human_size, untrusted};
 
 /// Drop custom sections (debug info, names, producers)
 ///
@@ -46,7 +45,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         .validate_all(&out_bytes)
         .map_err(invalid)?;
     let output = args.output.unwrap_or_else(|| args.file.clone());
-    write_atomic(&output, &out_bytes)?;
+    super::write_binary(&output, &out_bytes)?;
     match ctx.format {
         Format::Json => crate::output::print_json(&serde_json::json!({
             "output": output,
@@ -57,7 +56,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         Format::Human => {
             let mut out = anstream::stdout().lock();
             for (name, size) in &stripped.removed {
-                writeln!(out, "removed custom \"{name}\" ({size} bytes)")?;
+                writeln!(out, "removed custom \"{}\" ({size} bytes)", untrusted(name))?;
             }
             writeln!(
                 out,

@@ -8,7 +8,7 @@ use wasmforge_build::wasm::validate::{self, Profile};
 use crate::cli::Format;
 use crate::exit::ExitStatus;
 use crate::host::limits::parse_size;
-use crate::output::{Ctx, ERROR, GOOD};
+use crate::output::{Ctx, ERROR, GOOD, untrusted};
 
 /// Validate a module or component, optionally against a target profile
 ///
@@ -61,7 +61,9 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
                 Some(error) => writeln!(
                     out,
                     "{ERROR}invalid{ERROR:#}: {name}: {} (at byte offset {:#x} = {})",
-                    error.message, error.offset, error.offset
+                    untrusted(&error.message),
+                    error.offset,
+                    error.offset
                 )?,
                 None => writeln!(
                     out,
@@ -71,7 +73,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             }
             for problem in &report.problems {
                 let profile = report.profile.map(|p| p.name()).unwrap_or("budget");
-                writeln!(out, "{ERROR}{profile}{ERROR:#}: {problem}")?;
+                writeln!(out, "{ERROR}{profile}{ERROR:#}: {}", untrusted(problem))?;
             }
             if report.ok()
                 && let Some(profile) = report.profile

@@ -1,21 +1,29 @@
 //! The compiled-code cache: Wasmtime's serialized code on disk, keyed by the module's sha256,
 //! the Wasmtime version and the engine's settings.
 //!
-//! Loading compiled code trusts it (Wasmtime's deserialize is `unsafe`), so every entry carries
-//! the sha256 of its payload and is checked before use: a damaged or stale entry is compiled
-//! again and replaced, never loaded.
+//! Loading compiled code trusts it (Wasmtime's deserialize is `unsafe`: the bytes become machine
+//! code), so an entry is used only when
+//! - the cache folder, `compiled/` and the entry are the user's own and nobody else can write
+//!   them (the folders are created 0700); otherwise the module is compiled and nothing is
+//!   stored, with a warning;
+//! - it is bound to this module: it carries the sha256 of the module it was compiled from, which
+//!   must be the sha256 of the module being run (an entry copied over another is refused);
+//! - the sha256 of its payload matches (a damaged entry is refused).
+//!
+//! A refused entry is compiled again and replaced.
 
 use std::hash::{Hash as _, Hasher as _};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
 use wasmforge_build::artifact::{Encoding, write_atomic};
+use wasmforge_build::cache::Section;
 use wasmtime::component::Component;
 use wasmtime::{Engine, Module, Precompiled};
 
 use super::{HostError, Loaded};
 
-const MAGIC: &[u8; 8] = b"WFCODE01";
+const MAGIC: &[u8; 8] = b"WFCODE02";
 
 /// What the cache did for one load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -31,6 +39,8 @@ pub enum CacheEvent {
     Disabled,
     /// A `.cwasm` given on the command line.
     Precompiled,
+    /// The cache folder is not the user's alone: compiled, nothing loaded or stored.
+    Untrusted,
 }
 
 impl CacheEvent {
@@ -41,44 +51,100 @@ impl CacheEvent {
             CacheEvent::Rebuilt => "cache entry damaged or stale: compiled again",
             CacheEvent::Disabled => "compiled, cache off",
             CacheEvent::Precompiled => "precompiled code",
+            CacheEvent::Untrusted => "cache folder not private: compiled without it",
         }
     }
 }
 
 /// The folder holding compiled code.
 pub fn compiled_dir() -> Option<PathBuf> {
-    Some(wasmforge_build::cache::cache_dir()?.join("compiled"))
+    Some(wasmforge_build::cache::cache_dir()?.join(Section::Compiled.name()))
 }
 
-fn entry_path(engine: &Engine, bytes: &[u8]) -> Option<PathBuf> {
+/// The entry for a module (by its sha256) under this engine's settings.
+fn entry_path(engine: &Engine, module_sha256: &[u8]) -> Option<PathBuf> {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
-    let digest = Sha256::digest(bytes);
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = module_sha256.iter().map(|b| format!("{b:02x}")).collect();
     // The compatibility hash covers the Wasmtime version and every setting that changes the
     // generated code; Wasmtime also checks both again when it deserializes.
     let name = format!("{hex}-{:016x}.cwasm", hasher.finish());
     Some(compiled_dir()?.join(name))
 }
 
+/// Whether native code may be loaded from `path`: it and the folders from the cache root down
+/// belong to the user running wasmforge and nobody else can write them.
+#[cfg(unix)]
+pub fn private(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt as _;
+    let Some(root) = wasmforge_build::cache::cache_dir() else {
+        return Err("no cache folder".into());
+    };
+    let me = rustix::process::geteuid().as_raw();
+    let mut places: Vec<&Path> = path
+        .ancestors()
+        .take_while(|p| p.starts_with(&root))
+        .collect();
+    places.reverse();
+    for place in places {
+        let meta =
+            std::fs::symlink_metadata(place).map_err(|e| format!("{}: {e}", place.display()))?;
+        if meta.file_type().is_symlink() {
+            return Err(format!("{} is a symbolic link", place.display()));
+        }
+        if meta.uid() != me {
+            return Err(format!(
+                "{} belongs to user {}, not to you ({me})",
+                place.display(),
+                meta.uid()
+            ));
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Err(format!(
+                "{} can be written by other users (mode {:o})",
+                place.display(),
+                meta.mode() & 0o777
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+pub fn private(_path: &Path) -> Result<(), String> {
+    Ok(())
+}
+
 /// Compiles `bytes`, or loads the compiled code from the cache when it holds a sound entry.
+/// `warn` hears why the cache was not used when it is not private.
 pub fn load_or_compile(
     engine: &Engine,
     bytes: &[u8],
     encoding: Encoding,
     use_cache: bool,
+    warn: &dyn Fn(&str),
 ) -> anyhow::Result<(Loaded, CacheEvent)> {
+    let module_sha256 = Sha256::digest(bytes);
     let entry = if use_cache {
-        entry_path(engine, bytes)
+        entry_path(engine, &module_sha256)
     } else {
         None
     };
     let Some(entry) = entry else {
         return Ok((compile(engine, bytes, encoding)?, CacheEvent::Disabled));
     };
+    let Some(dir) = wasmforge_build::cache::section_dir(Section::Compiled) else {
+        return Ok((compile(engine, bytes, encoding)?, CacheEvent::Disabled));
+    };
+    if let Err(why) = private(&dir) {
+        warn(&format!(
+            "compiled code is loaded only from a cache folder that is yours alone: {why}; compiling without the cache (make it private, or set WASMFORGE_CACHE_DIR)"
+        ));
+        return Ok((compile(engine, bytes, encoding)?, CacheEvent::Untrusted));
+    }
     let mut event = CacheEvent::Miss;
     if let Ok(stored) = std::fs::read(&entry) {
-        match verified_payload(&stored) {
+        match verified_payload(&stored, &module_sha256).filter(|_| private(&entry).is_ok()) {
             Some(payload) => match deserialize(engine, encoding, payload) {
                 Ok(loaded) => return Ok((loaded, CacheEvent::Hit)),
                 Err(_) => event = CacheEvent::Rebuilt,
@@ -92,8 +158,9 @@ pub fn load_or_compile(
         Loaded::Component(component) => component.serialize(),
     };
     if let Ok(payload) = payload {
-        let mut file = Vec::with_capacity(payload.len() + 40);
+        let mut file = Vec::with_capacity(payload.len() + 72);
         file.extend_from_slice(MAGIC);
+        file.extend_from_slice(&module_sha256);
         file.extend_from_slice(&Sha256::digest(&payload));
         file.extend_from_slice(&payload);
         // A cache that cannot be written only costs time next run.
@@ -102,14 +169,13 @@ pub fn load_or_compile(
     Ok((loaded, event))
 }
 
-/// The payload of a cache file whose checksum matches, or `None`.
-fn verified_payload(stored: &[u8]) -> Option<&[u8]> {
+/// The payload of a cache file compiled from the module whose sha256 is `module`, when its
+/// checksum matches; else `None`.
+fn verified_payload<'a>(stored: &'a [u8], module: &[u8]) -> Option<&'a [u8]> {
     let rest = stored.strip_prefix(MAGIC.as_slice())?;
-    if rest.len() < 32 {
-        return None;
-    }
-    let (sum, payload) = rest.split_at(32);
-    (Sha256::digest(payload).as_slice() == sum).then_some(payload)
+    let (bound, rest) = rest.split_at_checked(32)?;
+    let (sum, payload) = rest.split_at_checked(32)?;
+    (bound == module && Sha256::digest(payload).as_slice() == sum).then_some(payload)
 }
 
 fn invalid(err: wasmtime::Error, what: &str) -> anyhow::Error {
@@ -132,9 +198,12 @@ fn compile(engine: &Engine, bytes: &[u8], encoding: Encoding) -> anyhow::Result<
     reason = "deserializing compiled code is unsafe by design; callers vouch for the bytes"
 )]
 fn deserialize(engine: &Engine, encoding: Encoding, payload: &[u8]) -> anyhow::Result<Loaded> {
-    // SAFETY: the payload is either our own cache entry whose sha256 was just verified (so it
-    // is exactly what this program serialized), or a .cwasm the user vouched for with
-    // --allow-precompiled. Wasmtime itself rejects code from another version or configuration.
+    // SAFETY: the payload is either
+    // - our own cache entry, read from a folder only this user can write (checked by
+    //   `private`), bound to the sha256 of the module being run and with its own sha256 verified:
+    //   exactly what this program serialized for this module; or
+    // - a .cwasm the user vouched for with --allow-precompiled.
+    // Wasmtime itself rejects code from another version or configuration.
     Ok(match encoding {
         Encoding::Module => Loaded::Module(unsafe { Module::deserialize(engine, payload)? }),
         Encoding::Component => {
@@ -195,17 +264,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn damaged_entries_are_refused() {
+    fn damaged_or_rebound_entries_are_refused() {
+        let module = Sha256::digest(b"module a");
         let payload = b"compiled code".to_vec();
         let mut file = MAGIC.to_vec();
+        file.extend_from_slice(&module);
         file.extend_from_slice(&Sha256::digest(&payload));
         file.extend_from_slice(&payload);
-        assert_eq!(verified_payload(&file), Some(payload.as_slice()));
+        assert_eq!(verified_payload(&file, &module), Some(payload.as_slice()));
+        let other = Sha256::digest(b"module b");
+        assert_eq!(
+            verified_payload(&file, &other),
+            None,
+            "another module's code"
+        );
         let mut flipped = file.clone();
         let last = flipped.len() - 1;
         flipped[last] ^= 1;
-        assert_eq!(verified_payload(&flipped), None);
-        assert_eq!(verified_payload(&file[..20]), None);
-        assert_eq!(verified_payload(b"ELF something else"), None);
+        assert_eq!(verified_payload(&flipped, &module), None);
+        assert_eq!(verified_payload(&file[..20], &module), None);
+        assert_eq!(verified_payload(b"ELF something else", &module), None);
     }
 }

@@ -37,11 +37,16 @@ pub fn arm<T>(store: &mut wasmtime::Store<T>, limits: &Limits) -> wasmtime::Resu
 }
 
 /// The store limiter: refuses growth past a limit by trapping, and records the limit so the
-/// message can name it.
+/// message can name it. The limits are the guest's totals: all its memories (and all its tables)
+/// together, however many a module (or the modules of a component) declares.
 #[derive(Debug, Default)]
 pub struct StoreLimiter {
     max_memory: Option<u64>,
     max_table_elements: Option<u64>,
+    /// Bytes of every memory of the store, as granted so far.
+    memory_total: u64,
+    /// Elements of every table of the store, as granted so far.
+    table_total: u64,
     pub hit: Option<String>,
 }
 
@@ -50,7 +55,28 @@ impl StoreLimiter {
         StoreLimiter {
             max_memory: limits.max_memory,
             max_table_elements: limits.max_table_elements,
-            hit: None,
+            ..StoreLimiter::default()
+        }
+    }
+
+    /// Accounts for one memory or table going from `current` to `desired` against `max`;
+    /// `Err` with the message when the total would pass it.
+    fn grow(
+        total: &mut u64,
+        current: usize,
+        desired: usize,
+        max: Option<u64>,
+        describe: impl Fn(u64, u64) -> String,
+    ) -> Result<(), String> {
+        let after = total
+            .saturating_sub(current as u64)
+            .saturating_add(desired as u64);
+        match max {
+            Some(max) if after > max => Err(describe(after, max)),
+            _ => {
+                *total = after;
+                Ok(())
+            }
         }
     }
 }
@@ -58,39 +84,50 @@ impl StoreLimiter {
 impl ResourceLimiter for StoreLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        match self.max_memory {
-            Some(max) if desired as u64 > max => {
-                let message = format!(
-                    "the guest tried to grow its memory to {} bytes, over --max-memory {} bytes",
-                    desired, max
-                );
-                self.hit = Some(message.clone());
-                Err(wasmtime::Error::msg(message))
-            }
-            _ => Ok(true),
-        }
+        Self::grow(
+            &mut self.memory_total,
+            current,
+            desired,
+            self.max_memory,
+            |after, max| {
+                format!(
+                    "the guest tried to grow its memory to {after} bytes (all its memories together), over --max-memory {max} bytes"
+                )
+            },
+        )
+        .map(|()| true)
+        .map_err(|message| {
+            self.hit = Some(message.clone());
+            wasmtime::Error::msg(message)
+        })
     }
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        match self.max_table_elements {
-            Some(max) if desired as u64 > max => {
-                let message = format!(
-                    "the guest tried to grow a table to {desired} elements, over --max-table-elements {max}"
-                );
-                self.hit = Some(message.clone());
-                Err(wasmtime::Error::msg(message))
-            }
-            _ => Ok(true),
-        }
+        Self::grow(
+            &mut self.table_total,
+            current,
+            desired,
+            self.max_table_elements,
+            |after, max| {
+                format!(
+                    "the guest tried to grow its tables to {after} elements (all together), over --max-table-elements {max}"
+                )
+            },
+        )
+        .map(|()| true)
+        .map_err(|message| {
+            self.hit = Some(message.clone());
+            wasmtime::Error::msg(message)
+        })
     }
 }
 

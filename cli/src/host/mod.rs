@@ -93,6 +93,7 @@ pub fn load(
     bytes: &[u8],
     use_cache: bool,
     allow_precompiled: bool,
+    warn: &dyn Fn(&str),
 ) -> anyhow::Result<(Loaded, CacheEvent)> {
     if let Some(kind) = Engine::detect_precompiled(bytes) {
         if !allow_precompiled {
@@ -104,7 +105,7 @@ pub fn load(
             .map(|l| (l, CacheEvent::Precompiled));
     }
     let encoding = wasmforge_build::artifact::Encoding::of(bytes, path)?;
-    cache::load_or_compile(engine, bytes, encoding, use_cache)
+    cache::load_or_compile(engine, bytes, encoding, use_cache, warn)
 }
 
 /// Runs the code with the request's grants and limits.

@@ -321,7 +321,7 @@ pub fn scan_all(commands: &[CompileCommand], jobs: usize, reporter: &dyn Reporte
 fn scan_one(command: &CompileCommand, reporter: &dyn Reporter) -> Option<Scan> {
     let argv = command.scan_argv();
     let key = format!("scan {}\n{}", command.dir.display(), argv.join("\u{1f}"));
-    if let Some(scan) = cache::load::<Scan>("c-scan", &key) {
+    if let Some(scan) = cache::load::<Scan>(crate::cache::Section::CScan, &key) {
         return Some(scan);
     }
     let output = command
@@ -358,7 +358,7 @@ fn scan_one(command: &CompileCommand, reporter: &dyn Reporter) -> Option<Scan> {
             .filter(|h| h.is_absolute())
             .map(|h| Stamp::of(h)),
     );
-    cache::store("c-scan", &key, stamps, &scan);
+    cache::store(crate::cache::Section::CScan, &key, stamps, &scan);
     Some(scan)
 }
 

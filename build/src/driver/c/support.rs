@@ -223,7 +223,7 @@ fn llvm_major(tc: &CToolchain, reporter: &dyn Reporter) -> Option<u32> {
             .and_then(|m| m.parse().ok());
     }
     let key = format!("llvm-major {:?}", tc.cc);
-    if let Some(major) = crate::cache::load::<u32>("probes", &key) {
+    if let Some(major) = crate::cache::load::<u32>(crate::cache::Section::Probes, &key) {
         return Some(major);
     }
     let mut tool = Tool::new(&tc.cc[0], "");
@@ -238,7 +238,7 @@ fn llvm_major(tc: &CToolchain, reporter: &dyn Reporter) -> Option<u32> {
     let stamp = which::which(&tc.cc[0])
         .map(|p| vec![crate::cache::Stamp::of(&p)])
         .unwrap_or_default();
-    crate::cache::store("probes", &key, stamp, &major);
+    crate::cache::store(crate::cache::Section::Probes, &key, stamp, &major);
     Some(major)
 }
 
