@@ -21,6 +21,12 @@ pub enum Error {
     #[error("path `{}` does not exist", path.display())]
     PathNotFound { path: PathBuf },
 
+    #[error("no such file `{}`", path.display())]
+    NoSuchFile {
+        path: PathBuf,
+        did_you_mean: Option<PathBuf>,
+    },
+
     #[error("`{}` is not a project wasmforge can build", path.display())]
     NotAProject { path: PathBuf },
 
@@ -186,6 +192,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::PathNotFound { .. }
+            | Error::NoSuchFile { .. }
             | Error::UnknownTarget { .. }
             | Error::NotInWorkspace { .. } => ErrorKind::Usage,
             _ => ErrorKind::Failure,
@@ -225,6 +232,14 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         Some(match self {
             Error::PathNotFound { .. } => "check the path, or run wasmforge inside the project folder".into(),
+            Error::NoSuchFile { did_you_mean: Some(other), .. } => format!(
+                "did you mean {}? (a registry reference names its registry — `docker.io/library/app:1`, \
+                 `ghcr.io/acme/app:1` — or a layout folder, `oci:DIR`)",
+                other.display()
+            ),
+            Error::NoSuchFile { .. } => "check the path; a registry reference names its registry \
+                 (`docker.io/library/app:1`, `ghcr.io/acme/app:1`) or a layout folder (`oci:DIR`)"
+                .into(),
             Error::NotAProject { .. } => "wasmforge builds Rust (Cargo.toml), Go (go.mod) and C projects (CMakeLists.txt, \
                  a Makefile or .c files); point it at the project's folder"
                 .into(),

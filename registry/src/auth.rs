@@ -54,14 +54,36 @@ fn server_url(registry: &str) -> String {
 }
 
 fn read_config(path: &Path) -> Result<Value> {
-    match fs_err::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Registry {
-            registry: "docker config".into(),
-            detail: format!("{} is not valid JSON: {e}", path.display()),
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(json!({})),
-        Err(e) => Err(e.into()),
+    let malformed = |why: String| Error::Registry {
+        registry: "docker config".into(),
+        detail: format!("{} {why}", path.display()),
+    };
+    let config: Value = match fs_err::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| malformed(format!("is not valid JSON: {e}")))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(json!({})),
+        Err(e) => return Err(e.into()),
+    };
+    // docker's own shape: an object whose `auths` (when there) is an object of objects. A file
+    // of another shape is not edited as if it were empty.
+    if !config.is_object() {
+        return Err(malformed(
+            "is not a JSON object (docker's config is one)".into(),
+        ));
     }
+    if let Some(auths) = config.get("auths")
+        && !auths.is_object()
+    {
+        return Err(malformed("has an `auths` that is not an object".into()));
+    }
+    for key in ["credHelpers"] {
+        if let Some(value) = config.get(key)
+            && !value.is_object()
+        {
+            return Err(malformed(format!("has a `{key}` that is not an object")));
+        }
+    }
+    Ok(config)
 }
 
 /// Where credentials came from, for messages (never the secret).
@@ -69,21 +91,38 @@ fn read_config(path: &Path) -> Result<Value> {
 pub struct Found {
     pub auth: Auth,
     pub source: String,
+    /// Something the user should hear (credentials in the environment meant for another host).
+    pub note: Option<String>,
 }
 
 /// Credentials for `registry` from the environment and the docker config.
 pub fn lookup(registry: &str) -> Result<Found> {
-    let env = Auth::from_env();
-    if !matches!(env, Auth::Anonymous) {
-        return Ok(Found {
-            auth: env,
-            source: "WASMFORGE_REGISTRY_USERNAME/PASSWORD".into(),
-        });
-    }
+    // The environment's credentials go only to the registry WASMFORGE_REGISTRY names; for any
+    // other, the docker config is asked as if they were not set.
+    let env_note = match Auth::from_env(registry) {
+        Ok(Auth::Anonymous) => None,
+        Ok(auth) => {
+            return Ok(Found {
+                auth,
+                source: "WASMFORGE_REGISTRY_USERNAME/PASSWORD".into(),
+                note: None,
+            });
+        }
+        Err(why) => Some(why),
+    };
+    let found = lookup_config(registry)?;
+    Ok(Found {
+        note: env_note,
+        ..found
+    })
+}
+
+fn lookup_config(registry: &str) -> Result<Found> {
     let Some(path) = config_path() else {
         return Ok(Found {
             auth: Auth::Anonymous,
             source: "no docker config".into(),
+            note: None,
         });
     };
     let config = read_config(&path)?;
@@ -95,6 +134,7 @@ pub fn lookup(registry: &str) -> Result<Found> {
         return Ok(Found {
             auth,
             source: format!("docker-credential-{helper}"),
+            note: None,
         });
     }
     if let Some(entry) = config["auths"]
@@ -106,18 +146,21 @@ pub fn lookup(registry: &str) -> Result<Found> {
             return Ok(Found {
                 auth: Auth::IdentityToken(token.to_string()),
                 source: path.display().to_string(),
+                note: None,
             });
         }
         if let Some((username, password)) = decode_auth(entry) {
             return Ok(Found {
                 auth: Auth::Basic { username, password },
                 source: path.display().to_string(),
+                note: None,
             });
         }
     }
     Ok(Found {
         auth: Auth::Anonymous,
         source: "anonymous".into(),
+        note: None,
     })
 }
 
@@ -264,16 +307,22 @@ pub fn erase(registry: &str) -> Result<bool> {
     Ok(removed)
 }
 
+/// Writes the config atomically, as docker does: through a symlink (dotfile managers link it),
+/// keeping the mode of the file it replaces, 0600 for a new one.
 fn write_private(path: &Path, config: &Value) -> Result<()> {
+    let path = &through_links(path);
     let dir = path.parent().unwrap_or(Path::new("."));
     fs_err::create_dir_all(dir)?;
+    let kept = std::fs::metadata(path).ok().map(|m| m.permissions());
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
         tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            .set_permissions(kept.unwrap_or_else(|| std::fs::Permissions::from_mode(0o600)))?;
     }
+    #[cfg(not(unix))]
+    let _ = kept;
     tmp.write_all(
         serde_json::to_string_pretty(config)
             .unwrap_or_default()
@@ -282,6 +331,19 @@ fn write_private(path: &Path, config: &Value) -> Result<()> {
     tmp.write_all(b"\n")?;
     tmp.persist(path).map_err(|e| Error::Io(e.error))?;
     Ok(())
+}
+
+/// The file a path names, following symlinks (even to a file that does not exist yet).
+fn through_links(path: &Path) -> PathBuf {
+    let mut path = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::read_link(&path) {
+            Ok(target) if target.is_absolute() => path = target,
+            Ok(target) => path = path.parent().map(|p| p.join(&target)).unwrap_or(target),
+            Err(_) => break,
+        }
+    }
+    path
 }
 
 /// For tests and messages: the registries with stored `auths` entries.

@@ -36,6 +36,16 @@ pub enum Error {
         actual: String,
     },
 
+    #[error("{what} is larger than {limit} bytes{}", size.map(|s| format!(" ({s} bytes)")).unwrap_or_default())]
+    TooLarge {
+        what: String,
+        size: Option<u64>,
+        limit: u64,
+    },
+
+    #[error("{what} does not match what its manifest declares: {why}")]
+    Inconsistent { what: String, why: String },
+
     #[error("`{reference}` is not a Wasm artifact: {found}")]
     NotWasm { reference: String, found: String },
 
@@ -67,6 +77,12 @@ impl Error {
                  or `oci:DIR[:TAG]` for a local OCI layout folder"
                     .into()
             }
+            Error::TooLarge { .. } => "nothing was written; if you trust the source and the module is \
+                 really that large, raise the limit with `--max-size` (manifests stay capped at 4 MiB)"
+                .into(),
+            Error::Inconsistent { .. } => "nothing was written: the source is broken or hostile; \
+                 pull from another source or ask its owner"
+                .into(),
             Error::NotFound { .. } => "check the repository and tag (tags are case-sensitive); \
                  for a private repository, log in first: `wasmforge login REGISTRY`"
                 .into(),
@@ -77,7 +93,7 @@ impl Error {
                 "the username or password for {registry} is wrong or expired: `wasmforge login {registry}` again"
             ),
             Error::Unauthorized { registry, .. } => format!(
-                "{registry} needs credentials: `wasmforge login {registry}`, or set WASMFORGE_REGISTRY_USERNAME and WASMFORGE_REGISTRY_PASSWORD"
+                "{registry} needs credentials: `wasmforge login {registry}`, or set WASMFORGE_REGISTRY={registry} with WASMFORGE_REGISTRY_USERNAME and WASMFORGE_REGISTRY_PASSWORD"
             ),
             Error::Forbidden { .. } => {
                 "the credentials are valid but lack permission for this repository \

@@ -80,10 +80,15 @@ fn index_bytes(manifests: &[Value]) -> Vec<u8> {
 
 fn read_index(dir: &Path) -> Result<Vec<Value>> {
     let path = dir.join("index.json");
-    let text = fs_err::read(&path).map_err(|_| Error::BadLayout {
+    let no_index = || Error::BadLayout {
         path: dir.to_path_buf(),
-        why: "it has no index.json".into(),
-    })?;
+        why: "it has no index.json (a regular file)".into(),
+    };
+    if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+        return Err(no_index());
+    }
+    let file = std::fs::File::open(&path).map_err(|_| no_index())?;
+    let text = crate::read_bounded(file, crate::MANIFEST_LIMIT, "index.json")?;
     let value: Value = serde_json::from_slice(&text).map_err(|e| Error::BadLayout {
         path: dir.to_path_buf(),
         why: format!("index.json is not valid JSON: {e}"),
@@ -93,6 +98,12 @@ fn read_index(dir: &Path) -> Result<Vec<Value>> {
 
 /// Stores `artifact` under each of `tags`.
 pub fn push(dir: &Path, tags: &[String], artifact: &Artifact) -> Result<PushReport> {
+    for tag in tags {
+        crate::reference::check_tag(tag).map_err(|why| Error::BadReference {
+            given: tag.clone(),
+            why,
+        })?;
+    }
     open_for_write(dir)?;
     let mut uploaded = 0;
     let mut skipped = 0;
@@ -137,17 +148,59 @@ pub fn push(dir: &Path, tags: &[String], artifact: &Artifact) -> Result<PushRepo
     })
 }
 
-fn read_blob(dir: &Path, digest: &str, what: &str) -> Result<Vec<u8>> {
+/// Reads a blob: a regular file (a FIFO would hang the read, a device could be endless), at most
+/// `limit` bytes, with the `declared` size when the manifest declares one, then its digest.
+fn read_blob(
+    dir: &Path,
+    digest: &str,
+    what: &str,
+    declared: Option<u64>,
+    limit: u64,
+) -> Result<Vec<u8>> {
     let path = blob_path(dir, digest)?;
-    let bytes = fs_err::read(&path).map_err(|_| Error::NotFound {
+    let missing = || Error::NotFound {
         what: format!("{what} {digest} in {}", dir.display()),
-    })?;
+    };
+    let meta = std::fs::metadata(&path).map_err(|_| missing())?;
+    if !meta.is_file() {
+        return Err(Error::BadLayout {
+            path: dir.to_path_buf(),
+            why: format!("{what} {digest} is not a regular file"),
+        });
+    }
+    if let Some(declared) = declared {
+        if declared > limit {
+            return Err(Error::TooLarge {
+                what: format!("{what} {digest}"),
+                size: Some(declared),
+                limit,
+            });
+        }
+        if declared != meta.len() {
+            return Err(Error::Inconsistent {
+                what: format!("{what} {digest}"),
+                why: format!(
+                    "the manifest declares {declared} bytes, the blob has {}",
+                    meta.len()
+                ),
+            });
+        }
+    }
+    let file = std::fs::File::open(&path).map_err(|_| missing())?;
+    let bytes = crate::read_bounded(file, limit, &format!("{what} {digest}"))?;
     verify(&bytes, digest, what)?;
     Ok(bytes)
 }
 
-/// Reads the module tagged `tag` (or with manifest `digest`) from the layout at `dir`.
-pub fn pull(dir: &Path, tag: &str, digest: Option<&str>) -> Result<(Vec<u8>, PullReport)> {
+/// Reads the module tagged `tag` (or with manifest `digest`) from the layout at `dir`; blobs and
+/// the decompressed module are capped at `max_size` bytes, manifests at [`crate::MANIFEST_LIMIT`],
+/// and what comes back parses as WebAssembly.
+pub fn pull(
+    dir: &Path,
+    tag: &str,
+    digest: Option<&str>,
+    max_size: u64,
+) -> Result<(Vec<u8>, PullReport)> {
     if !dir.join("oci-layout").is_file() {
         return Err(Error::BadLayout {
             path: dir.to_path_buf(),
@@ -180,21 +233,31 @@ pub fn pull(dir: &Path, tag: &str, digest: Option<&str>) -> Result<(Vec<u8>, Pul
             ),
         });
     };
-    let mut manifest_bytes = read_blob(dir, &manifest_digest, "the manifest")?;
+    let manifest_limit = crate::MANIFEST_LIMIT;
+    let mut manifest_bytes =
+        read_blob(dir, &manifest_digest, "the manifest", None, manifest_limit)?;
     let top_digest = manifest_digest.clone();
     loop {
         match manifest::next_step(&manifest_bytes, &reference)? {
             Next::Manifest(d) => {
                 manifest_digest = d.digest;
-                manifest_bytes = read_blob(dir, &manifest_digest, "the manifest")?;
+                manifest_bytes = read_blob(
+                    dir,
+                    &manifest_digest,
+                    "the manifest",
+                    d.size,
+                    manifest_limit,
+                )?;
             }
             Next::WasmLayer(d) => {
-                let wasm = read_blob(dir, &d.digest, "the Wasm layer")?;
+                let wasm = read_blob(dir, &d.digest, "the Wasm layer", d.size, max_size)?;
+                crate::check_wasm(&wasm, &reference)?;
                 return Ok(report(wasm, reference, top_digest, d.media_type));
             }
             Next::ImageLayer(d) => {
-                let gz = read_blob(dir, &d.digest, "the image layer")?;
-                let wasm = manifest::wasm_from_image_layer(&gz, &reference)?;
+                let gz = read_blob(dir, &d.digest, "the image layer", d.size, max_size)?;
+                let wasm = manifest::wasm_from_image_layer(&gz, &reference, max_size)?;
+                crate::check_wasm(&wasm, &reference)?;
                 return Ok(report(wasm, reference, top_digest, d.media_type));
             }
         }
@@ -245,19 +308,22 @@ mod tests {
             2,
             "re-tagging replaces, not duplicates"
         );
-        let (bytes, report) = pull(&dir, "v1", None).expect("pull");
+        let (bytes, report) = pull(&dir, "v1", None, crate::DEFAULT_MAX_SIZE).expect("pull");
         assert_eq!(bytes, wasm);
         assert_eq!(report.digest, artifact.digest);
 
-        // A tampered layer is refused.
+        // A tampered layer (same length) is refused.
         let layer = blob_path(&dir, &artifact.layers[0].digest).expect("path");
-        std::fs::write(&layer, b"\0asm\x01\0\0\x01").expect("tamper");
+        let mut tampered = std::fs::read(&layer).expect("read");
+        let last = tampered.len() - 1;
+        tampered[last] ^= 1;
+        std::fs::write(&layer, &tampered).expect("tamper");
         assert!(matches!(
-            pull(&dir, "v1", None),
+            pull(&dir, "v1", None, crate::DEFAULT_MAX_SIZE),
             Err(Error::DigestMismatch { .. })
         ));
         assert!(matches!(
-            pull(&dir, "nope", None),
+            pull(&dir, "nope", None, crate::DEFAULT_MAX_SIZE),
             Err(Error::NotFound { .. })
         ));
         // A folder with other things in it is not turned into a layout.

@@ -42,6 +42,55 @@ pub struct PullReport {
     pub sha256: String,
 }
 
+/// The most a manifest may hold (as containerd caps them): a manifest is small JSON.
+pub const MANIFEST_LIMIT: u64 = 4 * 1024 * 1024;
+
+/// The default cap on a pulled blob and on a decompressed image layer (`--max-size`).
+pub const DEFAULT_MAX_SIZE: u64 = 1 << 30;
+
+/// Reads at most `limit` bytes; more is an error (what a registry, a layout folder or an archive
+/// says about sizes is never trusted for allocation).
+pub fn read_bounded(mut reader: impl std::io::Read, limit: u64, what: &str) -> Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut out = Vec::new();
+    (&mut reader)
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut out)?;
+    if out.len() as u64 > limit {
+        return Err(Error::TooLarge {
+            what: what.to_string(),
+            size: None,
+            limit,
+        });
+    }
+    Ok(out)
+}
+
+/// Fails unless `bytes` are a WebAssembly module or component that parses: nothing else is
+/// written as a `.wasm`.
+pub fn check_wasm(bytes: &[u8], reference: &str) -> Result<()> {
+    let not_wasm = |found: String| Error::NotWasm {
+        reference: reference.to_string(),
+        found,
+    };
+    if !bytes.starts_with(b"\0asm") {
+        return Err(not_wasm(format!(
+            "its layer is {} bytes that do not start with the WebAssembly header",
+            bytes.len()
+        )));
+    }
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        payload.map_err(|e| {
+            not_wasm(format!(
+                "its layer does not parse as WebAssembly: {} (at byte offset {})",
+                e.message(),
+                e.offset()
+            ))
+        })?;
+    }
+    Ok(())
+}
+
 /// sha256 of `bytes` as an OCI digest (`sha256:<hex>`).
 pub fn digest_of(bytes: &[u8]) -> String {
     use sha2::Digest as _;

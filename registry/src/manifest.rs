@@ -202,14 +202,15 @@ fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
 pub struct Descriptor {
     pub media_type: String,
     pub digest: String,
-    pub size: u64,
+    /// As declared: never trusted for allocation, only as the most to read.
+    pub size: Option<u64>,
 }
 
 fn descriptor(v: &Value) -> Option<Descriptor> {
     Some(Descriptor {
         media_type: v["mediaType"].as_str().unwrap_or_default().to_string(),
         digest: v["digest"].as_str()?.to_string(),
-        size: v["size"].as_u64().unwrap_or(0),
+        size: v["size"].as_u64(),
     })
 }
 
@@ -309,18 +310,48 @@ pub fn next_step(manifest: &[u8], reference: &str) -> Result<Next> {
 }
 
 /// The module inside a `wasi/wasm` image layer: the only `.wasm` file in the tar.
-pub fn wasm_from_image_layer(gz: &[u8], reference: &str) -> Result<Vec<u8>> {
+pub fn wasm_from_image_layer(gz: &[u8], reference: &str, max_size: u64) -> Result<Vec<u8>> {
     use std::io::Read as _;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(gz));
+    let too_large = || Error::TooLarge {
+        what: "the image layer, decompressed".into(),
+        size: None,
+        limit: max_size,
+    };
+    // A few kilobytes of gzip can expand to gigabytes: the decompressed stream is capped.
+    let capped = Capped {
+        inner: flate2::read::GzDecoder::new(gz),
+        left: max_size,
+    };
+    let mut archive = tar::Archive::new(capped);
+    let over = |e: &std::io::Error| e.kind() == std::io::ErrorKind::FileTooLarge;
     let mut found: Vec<(String, Vec<u8>)> = Vec::new();
-    for entry in archive.entries()? {
-        let mut entry = entry?;
+    let entries = archive
+        .entries()
+        .map_err(|e| if over(&e) { too_large() } else { e.into() })?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| if over(&e) { too_large() } else { e.into() })?;
         let name = entry.path()?.display().to_string();
-        if name.ends_with(".wasm") {
-            let mut bytes = Vec::new();
-            entry.read_to_end(&mut bytes)?;
-            found.push((name, bytes));
+        if !name.ends_with(".wasm") {
+            continue;
         }
+        // Only a file's own bytes: a link or a device named `.wasm` is not a module.
+        if !entry.header().entry_type().is_file() {
+            return Err(Error::NotWasm {
+                reference: reference.to_string(),
+                found: format!(
+                    "an image whose `{name}` is a {:?} entry, not a regular file",
+                    entry.header().entry_type()
+                ),
+            });
+        }
+        if entry.size() > max_size {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::new();
+        entry
+            .read_to_end(&mut bytes)
+            .map_err(|e| if over(&e) { too_large() } else { Error::Io(e) })?;
+        found.push((name, bytes));
     }
     match found.len() {
         1 => Ok(found.remove(0).1),
@@ -328,6 +359,26 @@ pub fn wasm_from_image_layer(gz: &[u8], reference: &str) -> Result<Vec<u8>> {
             reference: reference.to_string(),
             found: format!("an image whose layer holds {n} .wasm files"),
         }),
+    }
+}
+
+/// A reader that fails (`FileTooLarge`) once it has produced more than `left` bytes.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n as u64 > self.left {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                "decompressed past the size limit",
+            ));
+        }
+        self.left -= n as u64;
+        Ok(n)
     }
 }
 
@@ -380,7 +431,7 @@ mod tests {
             Next::WasmLayer(Descriptor {
                 media_type: WASM_LAYER.into(),
                 digest: a.layers[0].digest.clone(),
-                size: MODULE.len() as u64,
+                size: Some(MODULE.len() as u64),
             })
         );
     }
@@ -400,7 +451,7 @@ mod tests {
             Next::ImageLayer(_)
         ));
         assert_eq!(
-            wasm_from_image_layer(&a.layers[0].bytes, "x").expect("wasm"),
+            wasm_from_image_layer(&a.layers[0].bytes, "x", 1 << 20).expect("wasm"),
             MODULE
         );
         assert_eq!(

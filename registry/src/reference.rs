@@ -184,7 +184,9 @@ fn check_component(component: &str) -> std::result::Result<(), String> {
     }
 }
 
-fn check_tag(tag: &str) -> std::result::Result<(), String> {
+/// A tag as the distribution spec's grammar allows it (`[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`): never
+/// a path (`../x`), a space or a newline, whatever reaches a URL or an `index.json`.
+pub fn check_tag(tag: &str) -> std::result::Result<(), String> {
     let ok = !tag.is_empty()
         && tag.len() <= 128
         && !tag.starts_with(['.', '-'])

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
-use oci_client::manifest::OciDescriptor;
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference, RegistryOperation};
 
@@ -55,28 +54,57 @@ impl Auth {
         }
     }
 
-    /// `WASMFORGE_REGISTRY_USERNAME` and `WASMFORGE_REGISTRY_PASSWORD`, when both are set.
-    pub fn from_env() -> Auth {
-        match (
+    /// `WASMFORGE_REGISTRY_USERNAME` and `WASMFORGE_REGISTRY_PASSWORD`, when both are set:
+    /// `Ok` for the registry `WASMFORGE_REGISTRY` names, `Err(why)` for any other (they are
+    /// never sent to a host they were not meant for), `Ok(Anonymous)` when they are not set.
+    pub fn from_env(registry: &str) -> std::result::Result<Auth, String> {
+        let (Ok(username), Ok(password)) = (
             std::env::var("WASMFORGE_REGISTRY_USERNAME"),
             std::env::var("WASMFORGE_REGISTRY_PASSWORD"),
-        ) {
-            (Ok(username), Ok(password)) if !username.is_empty() => {
-                Auth::Basic { username, password }
-            }
-            _ => Auth::Anonymous,
+        ) else {
+            return Ok(Auth::Anonymous);
+        };
+        if username.is_empty() {
+            return Ok(Auth::Anonymous);
         }
+        let meant = std::env::var("WASMFORGE_REGISTRY").unwrap_or_default();
+        if meant.trim().is_empty() {
+            return Err(
+                "WASMFORGE_REGISTRY_USERNAME/PASSWORD are set, but WASMFORGE_REGISTRY does not say which registry they are for"
+                    .into(),
+            );
+        }
+        if crate::auth::normalize(&meant) != crate::auth::normalize(registry) {
+            return Err(format!(
+                "WASMFORGE_REGISTRY_USERNAME/PASSWORD are for {}, not {registry}",
+                crate::auth::normalize(&meant)
+            ));
+        }
+        Ok(Auth::Basic { username, password })
     }
 }
 
 /// How to talk to registries.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Registries (host[:port]) to reach over plain HTTP; localhost and 127.0.0.1 always are.
     pub insecure: Vec<String>,
     /// Extra CA certificates (PEM) to trust.
     pub ca_file: Option<PathBuf>,
     pub auth: Auth,
+    /// The largest blob (and decompressed image layer) a pull accepts.
+    pub max_size: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            insecure: Vec::new(),
+            ca_file: None,
+            auth: Auth::default(),
+            max_size: crate::DEFAULT_MAX_SIZE,
+        }
+    }
 }
 
 fn is_local(registry: &str) -> bool {
@@ -250,6 +278,16 @@ async fn with_access_token(
     let Some(realm) = challenge.get("realm") else {
         return Err(unauthorized());
     };
+    // The refresh token is a long-lived secret: it goes over TLS unless the registry itself is
+    // reached over plain HTTP (a local one, or one named with --insecure).
+    if !realm_allowed(realm, plain) {
+        return Err(Error::Registry {
+            registry: reference.registry().to_string(),
+            detail: format!(
+                "its token endpoint `{realm}` is not HTTPS: the identity token was not sent"
+            ),
+        });
+    }
     let mut form = vec![
         ("grant_type", "refresh_token".to_string()),
         ("refresh_token", refresh.clone()),
@@ -280,6 +318,13 @@ async fn with_access_token(
         auth: Auth::Bearer(token.to_string()),
         ..options.clone()
     })
+}
+
+/// Whether a refresh token may be posted to `realm`: over HTTPS, or over plain HTTP only when the
+/// registry itself is reached over plain HTTP (a local one, or one named with `--insecure`).
+fn realm_allowed(realm: &str, registry_is_plain: bool) -> bool {
+    let realm = realm.trim().to_ascii_lowercase();
+    realm.starts_with("https://") || (registry_is_plain && realm.starts_with("http://"))
 }
 
 /// `Bearer realm="https://auth/token",service="registry",scope="…"` → its parameters.
@@ -316,11 +361,28 @@ pub fn parse_challenge(header: &str) -> std::collections::BTreeMap<String, Strin
 
 /// A plain HTTP client with the same trust as the registry client (for the token exchange).
 fn http_client(reference: &Reference, options: &Options) -> Result<reqwest::Client> {
+    client_with(reference, options, |b| b.timeout(Duration::from_secs(60)))
+}
+
+/// The client pulls fetch with: no limit on a whole download (a large module takes time), only
+/// on a read that stalls.
+fn fetch_client(reference: &Reference, options: &Options) -> Result<reqwest::Client> {
+    client_with(reference, options, |b| {
+        b.read_timeout(Duration::from_secs(120))
+    })
+}
+
+fn client_with(
+    reference: &Reference,
+    options: &Options,
+    timeouts: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
+) -> Result<reqwest::Client> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut builder = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(60))
-        .user_agent(concat!("wasmforge/", env!("CARGO_PKG_VERSION")));
+    let mut builder = timeouts(
+        reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("wasmforge/", env!("CARGO_PKG_VERSION"))),
+    );
     if let Some(ca) = &options.ca_file {
         let pem = fs_err::read(ca)?;
         let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| Error::Tls {
@@ -411,6 +473,13 @@ async fn push_async(
     artifact: &Artifact,
     options: &Options,
 ) -> Result<PushReport> {
+    // A tag goes into the manifest URL: `../../other/manifests/x` would write elsewhere.
+    for tag in tags {
+        crate::reference::check_tag(tag).map_err(|why| Error::BadReference {
+            given: tag.clone(),
+            why,
+        })?;
+    }
     let options = &with_access_token(reference, options, "pull,push").await?;
     let client = client(reference, options)?;
     let fail = |e| classify(e, reference, options);
@@ -501,14 +570,116 @@ pub fn pull(reference: &Reference, options: &Options) -> Result<(Vec<u8>, PullRe
     runtime()?.block_on(pull_async(reference, options))
 }
 
+/// One GET of a manifest or blob, read as it arrives and cut off at `limit` bytes: what a
+/// registry declares or sends is never trusted for allocation. The outer error is a request that
+/// failed (retried and classified like oci-client's); the inner one, a body over the limit.
+async fn bounded_get(
+    http: &reqwest::Client,
+    url: &str,
+    accept: &[&str],
+    authorization: Option<&str>,
+    limit: u64,
+    what: &str,
+) -> std::result::Result<Result<Vec<u8>>, OciDistributionError> {
+    let mut request = http.get(url);
+    if !accept.is_empty() {
+        request = request.header(http::header::ACCEPT, accept.join(", "));
+    }
+    if let Some(value) = authorization {
+        request = request.header(http::header::AUTHORIZATION, value);
+    }
+    let mut response = request.send().await?;
+    let status = response.status();
+    if !status.is_success() {
+        let mut body = Vec::new();
+        // An error body is for a message: a few kilobytes are plenty.
+        while let Some(chunk) = response.chunk().await? {
+            body.extend_from_slice(&chunk);
+            if body.len() > 16 * 1024 {
+                break;
+            }
+        }
+        let text = String::from_utf8_lossy(&body);
+        let message = text.chars().take(512).collect::<String>();
+        return Err(OciDistributionError::ServerError {
+            code: status.as_u16(),
+            url: url.to_string(),
+            message,
+        });
+    }
+    if let Some(length) = response.content_length()
+        && length > limit
+    {
+        return Ok(Err(Error::TooLarge {
+            what: what.to_string(),
+            size: Some(length),
+            limit,
+        }));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() as u64 + chunk.len() as u64 > limit {
+            return Ok(Err(Error::TooLarge {
+                what: what.to_string(),
+                size: None,
+                limit,
+            }));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Ok(body))
+}
+
 async fn pull_async(reference: &Reference, options: &Options) -> Result<(Vec<u8>, PullReport)> {
     let options = &with_access_token(reference, options, "pull").await?;
     let client = client(reference, options)?;
     let fail = |e| classify(e, reference, options);
-    let auth = options.auth.to_oci();
-    let (bytes, _) = retrying(|| client.pull_manifest_raw(reference, &auth, manifest::ACCEPTED))
+    // oci-client runs the token dance (anonymous, or with the credentials) and hands the token
+    // over; the fetches are ours, bounded, as oci-client reads bodies whole.
+    let oci_auth = options.auth.to_oci();
+    let token = retrying(|| client.auth(reference, &oci_auth, RegistryOperation::Pull))
         .await
         .map_err(fail)?;
+    let authorization = match (&token, &options.auth) {
+        (Some(token), _) | (None, Auth::Bearer(token)) => Some(format!("Bearer {token}")),
+        (None, Auth::Basic { username, password }) => {
+            use base64::Engine as _;
+            Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
+            ))
+        }
+        _ => None,
+    };
+    let http = fetch_client(reference, options)?;
+    let plain = is_local(reference.registry())
+        || options.insecure.iter().any(|r| r == reference.registry());
+    let base = format!(
+        "{}://{}/v2/{}",
+        if plain { "http" } else { "https" },
+        reference.resolve_registry(),
+        reference.repository()
+    );
+    let get = |url: String, accept: &'static [&'static str], limit: u64, what: String| {
+        let (http, authorization) = (&http, authorization.clone());
+        async move {
+            retrying(|| bounded_get(http, &url, accept, authorization.as_deref(), limit, &what))
+                .await
+                .map_err(fail)?
+        }
+    };
+    let first = reference
+        .digest()
+        .map(str::to_string)
+        .or_else(|| reference.tag().map(str::to_string))
+        .unwrap_or_else(|| "latest".into());
+    let bytes = get(
+        format!("{base}/manifests/{first}"),
+        manifest::ACCEPTED,
+        crate::MANIFEST_LIMIT,
+        "the manifest".into(),
+    )
+    .await?;
     let top_digest = match reference.digest() {
         Some(expected) => {
             verify(&bytes, expected, "the manifest")?;
@@ -517,47 +688,62 @@ async fn pull_async(reference: &Reference, options: &Options) -> Result<(Vec<u8>
         None => digest_of(&bytes),
     };
     let whole = reference.whole();
-    let mut manifest_bytes = bytes.to_vec();
+    let mut manifest_bytes = bytes;
     loop {
         match manifest::next_step(&manifest_bytes, &whole)? {
             Next::Manifest(d) => {
-                let by_digest = reference.clone_with_digest(d.digest.clone());
-                let (bytes, _) =
-                    retrying(|| client.pull_manifest_raw(&by_digest, &auth, manifest::ACCEPTED))
-                        .await
-                        .map_err(fail)?;
+                let bytes = get(
+                    format!("{base}/manifests/{}", d.digest),
+                    manifest::ACCEPTED,
+                    crate::MANIFEST_LIMIT,
+                    "the manifest".into(),
+                )
+                .await?;
                 verify(&bytes, &d.digest, "the manifest")?;
-                manifest_bytes = bytes.to_vec();
+                manifest_bytes = bytes;
             }
-            Next::WasmLayer(d) | Next::ImageLayer(d) => {
-                let image =
-                    manifest::next_step(&manifest_bytes, &whole)? != Next::WasmLayer(d.clone());
-                let descriptor = OciDescriptor {
-                    media_type: d.media_type.clone(),
-                    digest: d.digest.clone(),
-                    size: d.size as i64,
-                    ..Default::default()
+            step @ (Next::WasmLayer(_) | Next::ImageLayer(_)) => {
+                let (image, d) = match step {
+                    Next::ImageLayer(d) => (true, d),
+                    Next::WasmLayer(d) | Next::Manifest(d) => (false, d),
                 };
-                let blob = retrying(|| async {
-                    let mut blob = Vec::with_capacity(d.size as usize);
-                    client.pull_blob(reference, &descriptor, &mut blob).await?;
-                    Ok(blob)
-                })
-                .await
-                .map_err(|e| match e {
-                    OciDistributionError::DigestError(_) => Error::DigestMismatch {
-                        what: "the Wasm layer".into(),
-                        expected: d.digest.clone(),
-                        actual: "different content".into(),
-                    },
-                    other => fail(other),
-                })?;
+                // The declared size is the most that is read, and is itself capped.
+                let limit = match d.size {
+                    Some(declared) if declared > options.max_size => {
+                        return Err(Error::TooLarge {
+                            what: format!("the layer {} (as its manifest declares)", d.digest),
+                            size: Some(declared),
+                            limit: options.max_size,
+                        });
+                    }
+                    Some(declared) => declared,
+                    None => options.max_size,
+                };
+                let blob = get(
+                    format!("{base}/blobs/{}", d.digest),
+                    &[],
+                    limit,
+                    format!("the layer {} (sent past its declared size)", d.digest),
+                )
+                .await?;
+                if let Some(declared) = d.size
+                    && blob.len() as u64 != declared
+                {
+                    return Err(Error::Inconsistent {
+                        what: format!("the layer {}", d.digest),
+                        why: format!(
+                            "the manifest declares {declared} bytes, the registry sent {}",
+                            blob.len()
+                        ),
+                    });
+                }
                 verify(&blob, &d.digest, "the Wasm layer")?;
                 let wasm = if image {
-                    manifest::wasm_from_image_layer(&blob, &whole)?
+                    manifest::wasm_from_image_layer(&blob, &whole, options.max_size)?
                 } else {
                     blob
                 };
+                crate::check_wasm(&wasm, &whole)?;
                 let report = PullReport {
                     reference: whole,
                     digest: top_digest,
@@ -589,6 +775,15 @@ mod tests {
         assert!(is_local("localhost"));
         assert!(!is_local("ghcr.io"));
         assert!(!is_local("registry.example.com:5000"));
+    }
+
+    #[test]
+    fn refresh_tokens_go_over_https_unless_the_registry_is_plain_http() {
+        assert!(realm_allowed("https://auth.example.com/token", false));
+        assert!(!realm_allowed("http://auth.example.com/token", false));
+        assert!(!realm_allowed("HTTP://auth.example.com/token", false));
+        assert!(!realm_allowed("ftp://x/token", true));
+        assert!(realm_allowed("http://127.0.0.1:5001/token", true));
     }
 
     #[test]

@@ -139,6 +139,12 @@ push)
             secret_line="${secret_line%$'\r'}"
             [ -n "$secret_line" ] && echo "::add-mask::$secret_line"
         done <<< "$INPUT_REGISTRY_PASSWORD"
+        # The credentials are for the push's registry and no other host.
+        first="${INPUT_PUSH%%/*}"
+        case "$first" in
+            *.*|*:*|localhost) export WASMFORGE_REGISTRY="$first" ;;
+            *) export WASMFORGE_REGISTRY=docker.io ;;
+        esac
         export WASMFORGE_REGISTRY_USERNAME="${INPUT_REGISTRY_USERNAME:-}"
         export WASMFORGE_REGISTRY_PASSWORD="$INPUT_REGISTRY_PASSWORD"
     fi

@@ -8,6 +8,7 @@ mod build_rust;
 mod checks;
 mod cli;
 mod doctor;
+mod forged;
 mod gitlab;
 mod install;
 mod new;

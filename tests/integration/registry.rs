@@ -673,9 +673,10 @@ fn credentials_login_helpers_and_secrets_never_shown() {
     );
     outputs.push(output);
 
-    // WASMFORGE_REGISTRY_USERNAME / _PASSWORD (CI).
+    // WASMFORGE_REGISTRY_USERNAME / _PASSWORD (CI), for the registry WASMFORGE_REGISTRY names.
     let output = run(wasmforge()
         .env("DOCKER_CONFIG", work.path().join("empty"))
+        .env("WASMFORGE_REGISTRY", &registry.addr)
         .env("WASMFORGE_REGISTRY_USERNAME", "ci")
         .env("WASMFORGE_REGISTRY_PASSWORD", PASSWORD)
         .args(["-v", "pull", &reference, "-o"])

@@ -178,6 +178,22 @@ fn files_get_the_usual_mode_and_links_are_written_through() {
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
         assert_eq!(mode(&dest), usual, "{out}: {:o}", mode(&dest));
     }
+    // An `oci:` layout folder (shared with other users) and what `pull` writes from it.
+    let layout = tmp.path().join("layout");
+    let output = run(wasmforge()
+        .arg("push")
+        .arg(&input)
+        .arg(format!("oci:{}:v1", layout.display())));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(mode(&layout.join("index.json")), usual);
+    let pulled = tmp.path().join("pulled.wasm");
+    let output = run(wasmforge()
+        .arg("pull")
+        .arg(format!("oci:{}:v1", layout.display()))
+        .arg("-o")
+        .arg(&pulled));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(mode(&pulled), usual);
     // `new`'s files too.
     let project = tmp.path().join("hello");
     let output = run(wasmforge()

@@ -59,6 +59,18 @@ pub fn login(args: LoginArgs, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         std::io::stdin().read_to_string(&mut text)?;
         text.trim_end_matches(['\n', '\r']).to_string()
     } else if let Ok(password) = std::env::var("WASMFORGE_REGISTRY_PASSWORD") {
+        // Login names its registry; a password WASMFORGE_REGISTRY ties to another one stays
+        // where it belongs.
+        if let Ok(meant) = std::env::var("WASMFORGE_REGISTRY")
+            && !meant.trim().is_empty()
+            && auth::normalize(&meant) != auth::normalize(&args.registry)
+        {
+            anyhow::bail!(
+                "WASMFORGE_REGISTRY_PASSWORD is for {}, not {}: pass this registry's password with --password-stdin",
+                auth::normalize(&meant),
+                auth::normalize(&args.registry)
+            );
+        }
         password
     } else if std::io::stdin().is_terminal() {
         anyhow::bail!(

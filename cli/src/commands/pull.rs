@@ -28,6 +28,9 @@ pub struct Args {
     /// Where to write the module (default: the repository's last name + .wasm, here)
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// The largest module (or decompressed image layer) to accept; manifests are capped at 4 MiB
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = crate::host::limits::parse_size)]
+    max_size: u64,
     #[command(flatten)]
     connection: super::push::Connection,
     #[command(flatten)]
@@ -37,10 +40,16 @@ pub struct Args {
 pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let reference = Ref::parse(&args.reference)?;
     let (wasm, report) = match &reference {
-        Ref::Layout { dir, tag, digest } => layout::pull(dir, tag, digest.as_deref())?,
+        Ref::Layout { dir, tag, digest } => {
+            layout::pull(dir, tag, digest.as_deref(), args.max_size)?
+        }
         Ref::Registry(r) => {
             let auth = args.credentials.resolve(r.registry(), ctx)?;
-            remote::pull(r, &args.connection.options_for(Some(auth)))?
+            let options = remote::Options {
+                max_size: args.max_size,
+                ..args.connection.options_for(Some(auth))
+            };
+            remote::pull(r, &options)?
         }
     };
     let output = args.output.clone().unwrap_or_else(|| {

@@ -37,7 +37,7 @@ pub struct Args {
     #[arg(value_name = "REF")]
     reference: String,
     /// Also tag it (repeatable); the reference's own tag is used when none is given
-    #[arg(long = "tag", value_name = "TAG")]
+    #[arg(long = "tag", value_name = "TAG", value_parser = parse_tag)]
     tags: Vec<String>,
     /// A manifest annotation (repeatable), e.g. org.opencontainers.image.version=1.0
     #[arg(long = "annotation", value_name = "KEY=VALUE", value_parser = parse_annotation)]
@@ -90,6 +90,9 @@ impl Credentials {
             });
         }
         let found = wasmforge_registry::auth::lookup(registry)?;
+        if let Some(note) = &found.note {
+            ctx.warning(note);
+        }
         if ctx.verbose > 0 {
             ctx.status("Credentials", &format!("for {registry}: {}", found.source));
         }
@@ -104,6 +107,7 @@ impl Connection {
             insecure: self.insecure.clone(),
             ca_file: self.ca_file.clone(),
             auth: auth.unwrap_or_default(),
+            ..remote::Options::default()
         }
     }
 }
@@ -207,6 +211,12 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         }
     }
     Ok(ExitStatus::Success)
+}
+
+fn parse_tag(tag: &str) -> Result<String, String> {
+    wasmforge_registry::reference::check_tag(tag)
+        .map(|()| tag.to_string())
+        .map_err(|why| format!("`{}` is not a tag: {why}", tag.escape_debug()))
 }
 
 /// Builds the project in release and returns its one artifact (and the package version).

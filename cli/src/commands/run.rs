@@ -142,19 +142,48 @@ fn parse_env(text: &str) -> Result<(String, String), String> {
 
 /// TARGET as an OCI reference: `oci:DIR[:TAG]`, or something with a `/` that is not a file
 /// here and does not look like one (`ghcr.io/acme/app:1.0`, `localhost:5000/app`).
+/// A TARGET that names no file is a registry reference only when it says so: `oci:DIR`, or a
+/// first component that is a registry host (`ghcr.io/…`, `localhost:5000/…`, `docker.io/…` —
+/// Docker Hub must be spelled out) and is not a folder here. `build/app` (meant
+/// `build/app.wasm`) is a missing file, never a pull from Docker Hub run with your grants.
 fn as_reference(target: &std::path::Path) -> Option<wasmforge_registry::Ref> {
     if target.exists() {
         return None;
     }
     let text = target.to_str()?;
-    let file_like = [".wasm", ".wat", ".cwasm"]
-        .iter()
-        .any(|e| text.ends_with(e));
-    if text.starts_with("oci:") || (text.contains('/') && !file_like && !text.starts_with('.')) {
-        wasmforge_registry::Ref::parse(text).ok()
-    } else {
-        None
+    if text.starts_with("oci:") {
+        return wasmforge_registry::Ref::parse(text).ok();
     }
+    let (first, rest) = text.split_once('/')?;
+    let host = first.contains('.') || first.contains(':') || first == "localhost";
+    if !host || rest.is_empty() || std::path::Path::new(first).exists() {
+        return None;
+    }
+    wasmforge_registry::Ref::parse(text).ok()
+}
+
+/// A file beside a missing one that was probably meant (`app` → `app.wasm`, `app.wasn` →
+/// `app.wasm`).
+fn did_you_mean(missing: &std::path::Path) -> Option<std::path::PathBuf> {
+    let parent = missing
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = missing.file_name()?.to_str()?;
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    let mut found: Vec<std::path::PathBuf> = std::fs::read_dir(parent)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && p.file_stem().and_then(|s| s.to_str()) == Some(stem)
+                && p.extension()
+                    .is_some_and(|e| e == "wasm" || e == "wat" || e == "cwasm")
+        })
+        .collect();
+    found.sort();
+    found.into_iter().next()
 }
 
 /// Pulls the module at `reference` into the cache, named by its digest, and returns the path.
@@ -164,7 +193,12 @@ fn pull_to_cache(
 ) -> anyhow::Result<std::path::PathBuf> {
     use wasmforge_registry::{Ref, layout, remote};
     let (wasm, report) = match reference {
-        Ref::Layout { dir, tag, digest } => layout::pull(dir, tag, digest.as_deref())?,
+        Ref::Layout { dir, tag, digest } => layout::pull(
+            dir,
+            tag,
+            digest.as_deref(),
+            wasmforge_registry::DEFAULT_MAX_SIZE,
+        )?,
         Ref::Registry(r) => {
             let auth = wasmforge_registry::auth::lookup(r.registry())?.auth;
             let options = remote::Options {
@@ -205,7 +239,11 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         args.target.clone()
     };
     if !path.exists() {
-        return Err(wasmforge_build::Error::PathNotFound { path }.into());
+        return Err(wasmforge_build::Error::NoSuchFile {
+            did_you_mean: did_you_mean(&path),
+            path,
+        }
+        .into());
     }
     if path.is_dir() {
         bail!(
