@@ -90,6 +90,21 @@ fn os(s: &str) -> &std::ffi::OsStr {
     std::ffi::OsStr::new(s)
 }
 
+/// `wasmforge pull REFERENCE -o OUT EXTRA…`, bounded in time.
+fn pull(reference: &str, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![os("pull"), os(reference), os("-o"), out.as_os_str()];
+    args.extend(extra.iter().map(|a| os(a)));
+    bounded(&args)
+}
+
+/// The command was refused (exit 1), said `needle`, and wrote nothing to `out`.
+#[track_caller]
+fn assert_refused(output: &Output, needle: &str, out: &Path) {
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(output));
+    assert!(stderr(output).contains(needle), "{}", stderr(output));
+    assert!(!out.exists(), "nothing written to {}", out.display());
+}
+
 #[test]
 fn declared_layer_sizes_are_never_trusted_for_memory() {
     for scenario in ["declares-2^62", "declares-2^64-1"] {
@@ -99,19 +114,7 @@ fn declared_layer_sizes_are_never_trusted_for_memory() {
         let out = tempfile::tempdir().expect("tempdir");
         let file = out.path().join("app.wasm");
         let reference = format!("{}/app:1", registry.addr);
-        let output = bounded(&[os("pull"), os(&reference), os("-o"), file.as_os_str()]);
-        assert_eq!(
-            output.status.code(),
-            Some(1),
-            "{scenario}: {}",
-            stderr(&output)
-        );
-        assert!(
-            stderr(&output).contains("larger than"),
-            "{}",
-            stderr(&output)
-        );
-        assert!(!file.exists(), "nothing written");
+        assert_refused(&pull(&reference, &file, &[]), "larger than", &file);
         let output = bounded(&[os("run"), os(&reference)]);
         assert_eq!(
             output.status.code(),
@@ -129,36 +132,15 @@ fn a_registry_sending_more_than_it_declared_is_cut_off() {
     };
     let out = tempfile::tempdir().expect("tempdir");
     let file = out.path().join("app.wasm");
-    let output = bounded(&[
-        os("pull"),
-        os(&format!("{}/app:1", registry.addr)),
-        os("-o"),
-        file.as_os_str(),
-    ]);
+    let output = pull(&format!("{}/app:1", registry.addr), &file, &[]);
     // It would send zeros for ever: the pull stops after the declared 109 bytes.
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("sent past its declared size"),
-        "{}",
-        stderr(&output)
-    );
-    assert!(!file.exists());
+    assert_refused(&output, "sent past its declared size", &file);
 
     let Some(registry) = Forged::start("endless-manifest") else {
         return;
     };
-    let output = bounded(&[
-        os("pull"),
-        os(&format!("{}/app:1", registry.addr)),
-        os("-o"),
-        file.as_os_str(),
-    ]);
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("the manifest is larger than 4194304 bytes"),
-        "{}",
-        stderr(&output)
-    );
+    let output = pull(&format!("{}/app:1", registry.addr), &file, &[]);
+    assert_refused(&output, "the manifest is larger than 4194304 bytes", &file);
 }
 
 #[test]
@@ -287,27 +269,15 @@ fn forged_layout(dir: &Path, media_type: &str, layer: &[u8], declared: u64) -> (
 fn layout_folders_are_read_within_bounds_and_only_as_regular_files() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("out.wasm");
-    let pull = |reference: &str, extra: &[&str]| {
-        let mut args = vec![os("pull"), os(reference), os("-o"), out.as_os_str()];
-        args.extend(extra.iter().map(|a| os(a)));
-        bounded(&args)
-    };
     // 64 bytes that are not WebAssembly, declared as 2^60: refused, nothing written.
     let junk = [7u8; 64];
     let (_, reference) = forged_layout(&tmp.path().join("a"), "application/wasm", &junk, 1 << 60);
-    let output = pull(&reference, &[]);
+    let output = pull(&reference, &out, &[]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(!out.exists());
     // Declared truthfully, still not WebAssembly: refused too.
     let (_, reference) = forged_layout(&tmp.path().join("b"), "application/wasm", &junk, 64);
-    let output = pull(&reference, &[]);
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("WebAssembly header"),
-        "{}",
-        stderr(&output)
-    );
-    assert!(!out.exists());
+    assert_refused(&pull(&reference, &out, &[]), "WebAssembly header", &out);
 
     // A FIFO where the layer should be: refused at once, no hang.
     let module = wat::parse_str("(module)").expect("wat");
@@ -320,13 +290,7 @@ fn layout_folders_are_read_within_bounds_and_only_as_regular_files() {
     std::fs::remove_file(&layer).expect("rm");
     let status = Command::new("mkfifo").arg(&layer).status().expect("mkfifo");
     assert!(status.success());
-    let output = pull(&reference, &[]);
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("not a regular file"),
-        "{}",
-        stderr(&output)
-    );
+    assert_refused(&pull(&reference, &out, &[]), "not a regular file", &out);
 }
 
 /// A tar.gz image layer holding `name` of `size` zeros (made by Python: kilobytes of gzip).
@@ -382,32 +346,12 @@ fn image_layers_are_decompressed_within_bounds_and_only_from_regular_entries() {
     let bomb = gzip_bomb(64 << 20, "app.wasm", false);
     assert!(bomb.len() < 1 << 20, "{}", bomb.len());
     let (_, reference) = forged_layout(&tmp.path().join("a"), layer_type, &bomb, bomb.len() as u64);
-    let output = bounded(&[
-        os("pull"),
-        os(&reference),
-        os("-o"),
-        out.as_os_str(),
-        os("--max-size"),
-        os("16MiB"),
-    ]);
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("decompressed"),
-        "{}",
-        stderr(&output)
-    );
-    assert!(!out.exists());
+    let output = pull(&reference, &out, &["--max-size", "16MiB"]);
+    assert_refused(&output, "decompressed", &out);
     // A `.wasm` that is a symlink in the archive is not a module.
     let link = gzip_bomb(0, "app.wasm", true);
     let (_, reference) = forged_layout(&tmp.path().join("b"), layer_type, &link, link.len() as u64);
-    let output = bounded(&[os("pull"), os(&reference), os("-o"), out.as_os_str()]);
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("not a regular file"),
-        "{}",
-        stderr(&output)
-    );
-    assert!(!out.exists());
+    assert_refused(&pull(&reference, &out, &[]), "not a regular file", &out);
 }
 
 #[test]

@@ -59,23 +59,35 @@ impl StoreLimiter {
         }
     }
 
-    /// Accounts for one memory or table going from `current` to `desired` against `max`;
-    /// `Err` with the message when the total would pass it.
-    fn grow(
-        total: &mut u64,
-        current: usize,
-        desired: usize,
-        max: Option<u64>,
-        describe: impl Fn(u64, u64) -> String,
-    ) -> Result<(), String> {
+    /// Accounts for one memory (or table, `tables`) going from `current` to `desired` against
+    /// its flag: an error (the guest traps) when the total would pass it, with the message kept
+    /// in `hit` for the run's report.
+    fn grow(&mut self, tables: bool, current: usize, desired: usize) -> wasmtime::Result<bool> {
+        let (total, max) = if tables {
+            (&mut self.table_total, self.max_table_elements)
+        } else {
+            (&mut self.memory_total, self.max_memory)
+        };
         let after = total
             .saturating_sub(current as u64)
             .saturating_add(desired as u64);
         match max {
-            Some(max) if after > max => Err(describe(after, max)),
+            Some(max) if after > max => {
+                let message = if tables {
+                    format!(
+                        "the guest tried to grow its tables to {after} elements (all together), over --max-table-elements {max}"
+                    )
+                } else {
+                    format!(
+                        "the guest tried to grow its memory to {after} bytes (all its memories together), over --max-memory {max} bytes"
+                    )
+                };
+                self.hit = Some(message.clone());
+                Err(wasmtime::Error::msg(message))
+            }
             _ => {
                 *total = after;
-                Ok(())
+                Ok(true)
             }
         }
     }
@@ -88,22 +100,7 @@ impl ResourceLimiter for StoreLimiter {
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Self::grow(
-            &mut self.memory_total,
-            current,
-            desired,
-            self.max_memory,
-            |after, max| {
-                format!(
-                    "the guest tried to grow its memory to {after} bytes (all its memories together), over --max-memory {max} bytes"
-                )
-            },
-        )
-        .map(|()| true)
-        .map_err(|message| {
-            self.hit = Some(message.clone());
-            wasmtime::Error::msg(message)
-        })
+        self.grow(false, current, desired)
     }
 
     fn table_growing(
@@ -112,22 +109,7 @@ impl ResourceLimiter for StoreLimiter {
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Self::grow(
-            &mut self.table_total,
-            current,
-            desired,
-            self.max_table_elements,
-            |after, max| {
-                format!(
-                    "the guest tried to grow its tables to {after} elements (all together), over --max-table-elements {max}"
-                )
-            },
-        )
-        .map(|()| true)
-        .map_err(|message| {
-            self.hit = Some(message.clone());
-            wasmtime::Error::msg(message)
-        })
+        self.grow(true, current, desired)
     }
 }
 
