@@ -23,3 +23,14 @@ impl ExitStatus {
         }
     }
 }
+
+/// A failure that ends with a code of its own: the guest was stopped (a trap, `--timeout`,
+/// `--fuel`, `--max-memory`). Reported like every other error, in text and in JSON.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct GuestStopped {
+    pub code: u8,
+    pub message: String,
+    /// The guest's backtrace, a frame a line (function names come from the module).
+    pub backtrace: Vec<String>,
+}

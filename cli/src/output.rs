@@ -98,7 +98,11 @@ pub fn report_error(ctx: &Ctx, err: &anyhow::Error) -> ExitStatus {
     let registry_err = err
         .chain()
         .find_map(|c| c.downcast_ref::<wasmforge_registry::Error>());
+    let stopped = err
+        .chain()
+        .find_map(|c| c.downcast_ref::<crate::exit::GuestStopped>());
     let status = match build_err.map(|e| e.kind()) {
+        _ if stopped.is_some() => ExitStatus::Code(stopped.map_or(1, |s| s.code)),
         Some(wasmforge_build::ErrorKind::Usage) => ExitStatus::Usage,
         _ if registry_err.is_some_and(|e| e.is_usage()) => ExitStatus::Usage,
         _ => ExitStatus::Failure,
@@ -145,6 +149,13 @@ pub fn report_error(ctx: &Ctx, err: &anyhow::Error) -> ExitStatus {
             indent_rest(&untrusted_lines(cause))
         );
     }
+    let frames = stopped.map(|s| s.backtrace.as_slice()).unwrap_or_default();
+    if !frames.is_empty() {
+        let _ = writeln!(stderr, "  {BOLD}backtrace{BOLD:#}:");
+        for frame in frames {
+            let _ = writeln!(stderr, "    {}", untrusted(frame));
+        }
+    }
     if let Some(details) = &details {
         for line in details.trim_end().lines() {
             let _ = writeln!(stderr, "  {DIM}|{DIM:#} {line}");
@@ -169,6 +180,10 @@ pub fn report_error(ctx: &Ctx, err: &anyhow::Error) -> ExitStatus {
                 "exit_code": status.code(),
             }
         });
+        let mut doc = doc;
+        if let Some(stopped) = stopped.filter(|s| !s.backtrace.is_empty()) {
+            doc["error"]["backtrace"] = serde_json::json!(stopped.backtrace);
+        }
         let _ = print_json(&doc);
     }
     status

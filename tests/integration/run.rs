@@ -7,6 +7,8 @@ use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use snapbox::{IntoData as _, str};
+
 use crate::support::*;
 
 /// The sandbox probe, built once per test run for wasip1 and wasip2.
@@ -333,11 +335,19 @@ fn grants_allow_exactly_the_granted_thing() {
             format!("read-only refuses writes: {}", stdout(&output)),
         );
         assert!(!data.join("out.txt").exists());
+        // B is set on the host: only the granted A reaches the guest.
         let output = run(wasmforge()
             .args(["run", "--env", "A=1"])
             .arg(probe)
-            .args(["env", "B"]));
+            .args(["env", "B"])
+            .env("B", "host value"));
         assert_denied(&output, "only the granted variable");
+        let output = run(wasmforge()
+            .args(["run", "--env", "A=1"])
+            .arg(probe)
+            .args(["env", "A"])
+            .env("B", "host value"));
+        assert_eq!(stdout(&output).trim(), "ok: 1", "{}", stdout(&output));
     }
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
@@ -594,4 +604,124 @@ fn bad_input_is_a_clear_error() {
         .args(["run", "--timeout", "soon"])
         .arg(fixture("scalars.wat")));
     assert_eq!(code(&output), Some(2));
+}
+
+#[test]
+fn a_guest_the_host_cannot_link_fails_before_it_starts() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, wat: &str| std::fs::write(tmp.path().join(name), wat).expect("write");
+    write(
+        "unknown.wat",
+        r#"(module (import "wasi_snapshot_preview1" "nope" (func)) (func (export "_start")))"#,
+    );
+    write(
+        "signature.wat",
+        r#"(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32))) (func (export "_start")))"#,
+    );
+    write(
+        "threads.wat",
+        r#"(module (memory (export "memory") 1 1 shared) (func (export "_start")))"#,
+    );
+    write(
+        "http.wat",
+        r#"(component (import "wasi:http/outgoing-handler@0.2.0" (instance (export "handle" (func)))))"#,
+    );
+    session(tmp.path(), &["run", "unknown.wat"])
+        .code(1)
+        .stdout_eq(str![""])
+        .stderr_eq(str![[r#"
+error: the module cannot be linked with `wasmforge run`'s host: unknown import: `wasi_snapshot_preview1::nope` has not been defined
+hint: `run` provides WASI preview 1 (`wasi_snapshot_preview1`) as Wasmtime implements it; this function is not part of it, so the module was made for another host or WASI version
+
+"#]]);
+    session(tmp.path(), &["run", "signature.wat"])
+        .code(1)
+        .stderr_eq(str![[r#"
+error: the module cannot be linked with `wasmforge run`'s host: incompatible import type for `wasi_snapshot_preview1::fd_write`: types incompatible: expected type `(func (param i32))`, found type `(func (param i32 i32 i32 i32) (result i32))`
+hint: the module declares a WASI preview 1 function with another signature than WASI's: it was built against another ABI or a hand-written import; rebuild it for wasm32-wasip1
+
+"#]]);
+    session(tmp.path(), &["run", "threads.wat"])
+        .code(1)
+        .stderr_eq(str![[r#"
+error: the module could not be instantiated: shared memory support is disabled for this engine -- see `Config::shared_memory`
+hint: the module uses threads (a shared memory), and `run` does not provide wasi-threads: build for wasm32-wasip1 (not wasm32-wasip1-threads) without `+atomics`
+
+"#]]);
+    session(tmp.path(), &["--format", "json", "run", "http.wat"])
+        .code(1)
+        .stdout_eq(str![[r#"
+{
+  "error": {
+    "causes": [],
+    "code": null,
+    "diagnostics": [],
+    "exit_code": 1,
+    "hint": "wasi:http is the interface of HTTP servers and clients: a `wasi:http/proxy` component is served (`wasmtime serve FILE`), not run as a command",
+    "message": "the component cannot be linked with `wasmforge run`'s host: component imports instance `wasi:http/outgoing-handler@0.2.0`, but a matching implementation was not found in the linker: instance export `handle` has the wrong type: function implementation is missing"
+  }
+}
+"#]].is_json());
+}
+
+#[test]
+fn exit_codes_pass_through_as_a_native_programs_do() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for (code, expected) in [
+        (0, 0),
+        (7, 7),
+        (126, 126),
+        (200, 200),
+        (255, 255),
+        (256, 1),
+        (-1, 1),
+    ] {
+        let name = format!("exit{code}.wat");
+        std::fs::write(
+            tmp.path().join(&name),
+            format!(
+                r#"(module (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+                   (memory (export "memory") 1)
+                   (func (export "_start") i32.const {code} call $exit))"#
+            ),
+        )
+        .expect("write");
+        session(tmp.path(), &["run", &name])
+            .code(expected)
+            .stdout_eq(str![""])
+            .stderr_eq(str![""]);
+    }
+    // A trap is wasmforge's report, in JSON too, with the guest's backtrace.
+    std::fs::write(
+        tmp.path().join("trap.wat"),
+        r#"(module (func $boom unreachable) (func (export "_start") call $boom))"#,
+    )
+    .expect("write");
+    session(tmp.path(), &["run", "trap.wat"])
+        .code(134)
+        .stderr_eq(str![[r#"
+error: the guest trapped: wasm trap: wasm `unreachable` instruction executed
+  backtrace:
+    0: [..] - <unknown>!boom
+    1: [..] - <unknown>![..]
+
+"#]]);
+    session(tmp.path(), &["--format", "json", "run", "trap.wat"])
+        .code(134)
+        .stdout_eq(
+            str![[r#"
+{
+  "error": {
+    "backtrace": "{...}",
+    "causes": [],
+    "code": null,
+    "diagnostics": [],
+    "exit_code": 134,
+    "hint": null,
+    "message": "the guest trapped: wasm trap: wasm `unreachable` instruction executed"
+  }
+}
+"#]]
+            .is_json(),
+        );
 }

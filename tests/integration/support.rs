@@ -363,3 +363,22 @@ pub fn realworld(archive: &str) -> Option<(tempfile::TempDir, PathBuf)> {
     assert!(root.is_dir(), "{archive}.tar.gz holds {archive}/");
     Some((dir, root))
 }
+
+/// `wasmforge ARGS` run in `dir`, as a terminal session to assert: its exit code, stdout and
+/// stderr against snapshots (`snapbox::str!`; `[..]` matches within a line, `...` whole lines;
+/// `SNAPSHOTS=overwrite cargo test` rewrites them). `[CWD]` stands for `dir` in the output.
+pub fn session(dir: &Path, args: &[&str]) -> snapbox::cmd::OutputAssert {
+    let mut redactions = snapbox::Redactions::new();
+    redactions
+        .insert("[CWD]", dir.to_path_buf())
+        .expect("redaction");
+    let mut cmd = wasmforge();
+    cmd.args(args).current_dir(dir);
+    snapbox::cmd::Command::from_std(cmd)
+        .with_assert(
+            snapbox::Assert::new()
+                .action_env("SNAPSHOTS")
+                .redact_with(redactions),
+        )
+        .assert()
+}

@@ -8,11 +8,11 @@ use anyhow::bail;
 use wasmforge_build::{BuildOptions, Profile, Target};
 
 use crate::cli::Format;
-use crate::exit::ExitStatus;
+use crate::exit::{ExitStatus, GuestStopped};
 use crate::host::grants::{AddrPattern, DirGrant};
 use crate::host::limits::{self, EXIT_FUEL, EXIT_LIMIT, EXIT_TIMEOUT, EXIT_TRAP, format_duration};
 use crate::host::{self, Grants, Limits, Outcome, RunRequest, Timings};
-use crate::output::{Ctx, DIM, ERROR, untrusted, untrusted_lines};
+use crate::output::{Ctx, DIM};
 use crate::reporter::TermReporter;
 
 /// Run a WebAssembly module or component in a sandbox
@@ -26,8 +26,9 @@ use crate::reporter::TermReporter;
 /// with --dir, --env, --allow-tcp. stdin is inherited unless --inherit-stdin=false.
 /// Arguments after TARGET go to the guest; put `--` before them when they look like options.
 ///
-/// Exit codes: a core module's own exit code; 0/1 for a component (ok/err of wasi:cli/run);
-/// 134 trap, 124 --timeout, 125 --fuel exhausted, 123 --max-memory/--max-table-elements hit.
+/// Exit codes: a core module's own exit code (0–255); 0/1 for a component (ok/err of
+/// wasi:cli/run); 134 trap, 124 --timeout, 125 --fuel exhausted, 123 --max-memory or
+/// --max-table-elements hit; 1 when the guest cannot be linked (an import run lacks).
 ///
 /// Examples:
 ///   wasmforge run hello.wasm
@@ -322,7 +323,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             event.describe()
         );
     }
-    let outcome = host::run(&engine, &loaded, &req, &mut timings)?;
+    let outcome = host::run(&engine, &loaded, &req, &mut timings, ctx)?;
     if args.timings {
         anstream::eprintln!(
             "{DIM}timings: load {:.2?} ({}), instantiate {:.2?}, run {:.2?}{DIM:#}",
@@ -369,18 +370,32 @@ fn build_project(args: &Args, ctx: &Ctx) -> anyhow::Result<PathBuf> {
     }
 }
 
-/// Reports how the guest ended and picks the exit status.
+/// Reports how the guest ended and picks the exit status. A guest wasmforge stopped (a trap or
+/// a limit) is an error like any other: text on stderr, and the JSON error document.
 fn finish(outcome: Outcome, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
-    let fail = |message: String| anstream::eprintln!("{ERROR}error{ERROR:#}: {message}");
-    Ok(match outcome {
-        Outcome::Exited(code) => ExitStatus::Code(u8::try_from(code).unwrap_or(1)),
-        Outcome::ComponentResult(ok) => {
-            if ok {
-                ExitStatus::Success
-            } else {
-                ExitStatus::Failure
-            }
+    let stopped = |code: u8, message: String, backtrace: Option<String>| {
+        Err(GuestStopped {
+            code,
+            message,
+            backtrace: backtrace
+                .iter()
+                .flat_map(|b| b.lines())
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.ends_with("backtrace:"))
+                .map(str::to_string)
+                .collect(),
         }
+        .into())
+    };
+    match outcome {
+        // As a native program's: 0–255 as they are; anything else is a failure (1), not the
+        // low byte (256 would read as success).
+        Outcome::Exited(code) => Ok(ExitStatus::Code(u8::try_from(code).unwrap_or(1))),
+        Outcome::ComponentResult(ok) => Ok(if ok {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Failure
+        }),
         Outcome::Returned(values) => {
             let mut out = std::io::stdout().lock();
             match ctx.format {
@@ -398,34 +413,30 @@ fn finish(outcome: Outcome, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
                 }
             }
             out.flush()?;
-            ExitStatus::Success
+            Ok(ExitStatus::Success)
         }
-        Outcome::Trapped { message, backtrace } => {
-            fail(format!("the guest trapped: {}", untrusted_lines(&message)));
-            if let Some(backtrace) = backtrace {
-                // Function names come from the module's name section.
-                for line in backtrace.lines() {
-                    anstream::eprintln!("  {}", untrusted(line));
-                }
-            }
-            ExitStatus::Code(EXIT_TRAP)
-        }
-        Outcome::TimedOut(limit) => {
-            fail(format!(
+        Outcome::Trapped { message, backtrace } => stopped(
+            EXIT_TRAP,
+            format!("the guest trapped: {message}"),
+            backtrace,
+        ),
+        Outcome::TimedOut(limit) => stopped(
+            EXIT_TIMEOUT,
+            format!(
                 "the guest ran longer than --timeout {} and was stopped",
                 format_duration(limit)
-            ));
-            ExitStatus::Code(EXIT_TIMEOUT)
-        }
-        Outcome::OutOfFuel(fuel) => {
-            fail(format!(
-                "the guest used all its fuel (--fuel {fuel}) and was stopped"
-            ));
-            ExitStatus::Code(EXIT_FUEL)
-        }
-        Outcome::LimitHit(message) => {
-            fail(format!("{message}; the guest was stopped"));
-            ExitStatus::Code(EXIT_LIMIT)
-        }
-    })
+            ),
+            None,
+        ),
+        Outcome::OutOfFuel(fuel) => stopped(
+            EXIT_FUEL,
+            format!("the guest used all its fuel (--fuel {fuel}) and was stopped"),
+            None,
+        ),
+        Outcome::LimitHit(message) => stopped(
+            EXIT_LIMIT,
+            format!("{message}; the guest was stopped"),
+            None,
+        ),
+    }
 }

@@ -47,6 +47,10 @@ pub fn run(
 
     let mut linker: Linker<State> = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    // An interface nobody provides fails here, before the guest exists (exit 1, not a trap).
+    let pre = linker
+        .instantiate_pre(component)
+        .map_err(|e| HostError::link("component", e))?;
     let mut argv = vec![req.program.clone()];
     if req.invoke.is_none() {
         argv.extend(req.args.iter().cloned());
@@ -69,10 +73,11 @@ pub fn run(
             .into());
         }
         let command = match timed(&mut timings.instantiate, || {
-            wasmtime_wasi::p2::bindings::sync::Command::instantiate(&mut store, component, &linker)
+            wasmtime_wasi::p2::bindings::sync::CommandPre::new(pre.clone())
+                .and_then(|pre| pre.instantiate(&mut store))
         }) {
             Ok(command) => command,
-            Err(err) => return classify(err, &store, req),
+            Err(err) => return classify_instantiation(err, &store, req),
         };
         let result = timed(&mut timings.run, || {
             command.wasi_cli_run().call_run(&mut store)
@@ -83,11 +88,9 @@ pub fn run(
         };
     };
 
-    let instance = match timed(&mut timings.instantiate, || {
-        linker.instantiate(&mut store, component)
-    }) {
+    let instance = match timed(&mut timings.instantiate, || pre.instantiate(&mut store)) {
         Ok(instance) => instance,
-        Err(err) => return classify(err, &store, req),
+        Err(err) => return classify_instantiation(err, &store, req),
     };
     let Some(func) = find_func(&instance, &mut store, name) else {
         return Err(HostError::NoSuchExport {
@@ -155,6 +158,21 @@ fn find_func(instance: &Instance, store: &mut Store<State>, name: &str) -> Optio
 
 fn type_name(ty: &Type) -> String {
     format!("{ty:?}").to_lowercase()
+}
+
+/// Like the core module's: the guest's trap, exit or limit, else a host-side failure.
+fn classify_instantiation(
+    err: wasmtime::Error,
+    store: &Store<State>,
+    req: &RunRequest,
+) -> anyhow::Result<Outcome> {
+    if err.downcast_ref::<wasmtime::Trap>().is_some()
+        || err.downcast_ref::<wasmtime_wasi::I32Exit>().is_some()
+        || store.data().limiter.hit.is_some()
+    {
+        return classify(err, store, req);
+    }
+    Err(HostError::instantiation("component", err).into())
 }
 
 fn classify(

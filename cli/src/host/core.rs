@@ -36,6 +36,17 @@ pub fn run(
 
     let mut linker: Linker<State> = Linker::new(engine);
     wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s| &mut s.wasi)?;
+    // Exit codes pass through as a native program's do (README: 0–255 as they are, others 1).
+    // Wasmtime's own proc_exit traps on 126 and above, which a C `return 200` reaches.
+    linker.allow_shadowing(true);
+    linker.func_wrap(WASI_P1, "proc_exit", |code: i32| -> wasmtime::Result<()> {
+        Err(wasmtime_wasi::I32Exit(code).into())
+    })?;
+    // Linking happens before the guest exists: an import nobody provides, or one with another
+    // signature, is the module's mismatch with this host (exit 1), not a trap.
+    let pre = linker
+        .instantiate_pre(module)
+        .map_err(|e| HostError::link("module", e))?;
     let mut argv = vec![req.program.clone()];
     if req.invoke.is_none() {
         argv.extend(req.args.iter().cloned());
@@ -51,11 +62,9 @@ pub fn run(
     store.limiter(|s| &mut s.limiter);
     super::limits::arm(&mut store, &req.limits)?;
 
-    let instance = match timed(&mut timings.instantiate, || {
-        linker.instantiate(&mut store, module)
-    }) {
+    let instance = match timed(&mut timings.instantiate, || pre.instantiate(&mut store)) {
         Ok(instance) => instance,
-        Err(err) => return classify(err, &store, req),
+        Err(err) => return classify_instantiation(err, &store, req),
     };
     let exports = function_exports(module);
 
@@ -113,6 +122,22 @@ fn classify(
         return Ok(Outcome::Exited(exit.0));
     }
     Ok(classify_trap(err, store.data().limiter.hit.clone(), req))
+}
+
+/// An error while instantiating: the start function's exit or trap, a limit, or (anything else)
+/// a host-side failure before the guest ran, such as a shared memory this host cannot create.
+fn classify_instantiation(
+    err: wasmtime::Error,
+    store: &Store<State>,
+    req: &RunRequest,
+) -> anyhow::Result<Outcome> {
+    if err.downcast_ref::<Trap>().is_some()
+        || err.downcast_ref::<wasmtime_wasi::I32Exit>().is_some()
+        || store.data().limiter.hit.is_some()
+    {
+        return classify(err, store, req);
+    }
+    Err(HostError::instantiation("module", err).into())
 }
 
 /// Shared with components: limits first (their trap says which limit), then traps.

@@ -124,7 +124,7 @@ pub struct Watchdog {
 const GRACE: Duration = Duration::from_millis(200);
 
 impl Watchdog {
-    pub fn start(engine: Engine, timeout: Duration) -> Watchdog {
+    pub fn start(engine: Engine, timeout: Duration, ctx: crate::output::Ctx) -> Watchdog {
         let state = Arc::new((Mutex::new(false), Condvar::new()));
         let shared = Arc::clone(&state);
         std::thread::spawn(move || {
@@ -143,13 +143,18 @@ impl Watchdog {
             if wait(GRACE) {
                 return;
             }
-            anstream::eprintln!(
-                "{}error{:#}: the guest ran longer than --timeout {} and was stopped (it was blocked in a host call)",
-                crate::output::ERROR,
-                crate::output::ERROR,
-                format_duration(timeout)
-            );
-            std::process::exit(i32::from(EXIT_TIMEOUT));
+            // Blocked in a host call, the guest cannot be interrupted: the process ends here,
+            // reported as every other failure is.
+            let err = anyhow::Error::new(crate::exit::GuestStopped {
+                code: EXIT_TIMEOUT,
+                message: format!(
+                    "the guest ran longer than --timeout {} and was stopped (it was blocked in a host call)",
+                    format_duration(timeout)
+                ),
+                backtrace: Vec::new(),
+            });
+            let status = crate::output::report_error(&ctx, &err);
+            std::process::exit(i32::from(status.code()));
         });
         Watchdog { state }
     }

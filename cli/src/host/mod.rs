@@ -114,11 +114,12 @@ pub fn run(
     loaded: &Loaded,
     req: &RunRequest,
     timings: &mut Timings,
+    ctx: &crate::output::Ctx,
 ) -> anyhow::Result<Outcome> {
     let watchdog = req
         .limits
         .timeout
-        .map(|timeout| limits::Watchdog::start(engine.clone(), timeout));
+        .map(|timeout| limits::Watchdog::start(engine.clone(), timeout, ctx.clone()));
     let outcome = match loaded {
         Loaded::Module(module) => core::run(engine, module, req, timings),
         Loaded::Component(component) => component::run(engine, component, req, timings),
@@ -170,9 +171,30 @@ pub enum HostError {
     },
     #[error("{0}")]
     NetworkNeedsComponent(String),
+    /// The code needs something of the host that `run` does not provide; the guest never started.
+    #[error("the {what} cannot be linked with `wasmforge run`'s host: {message}")]
+    Link { what: &'static str, message: String },
+    /// The host could not create the instance (before the guest ran).
+    #[error("the {what} could not be instantiated: {message}")]
+    Instantiate { what: &'static str, message: String },
 }
 
 impl HostError {
+    /// A linker's refusal of a module or component (`what`).
+    pub fn link(what: &'static str, err: wasmtime::Error) -> HostError {
+        HostError::Link {
+            what,
+            message: error_text(&err),
+        }
+    }
+
+    pub fn instantiation(what: &'static str, err: wasmtime::Error) -> HostError {
+        HostError::Instantiate {
+            what,
+            message: error_text(&err),
+        }
+    }
+
     pub fn hint(&self) -> Option<String> {
         Some(match self {
             HostError::PrecompiledNotAllowed(_) => "loading compiled code trusts it completely; if you made it with \
@@ -202,7 +224,46 @@ impl HostError {
             HostError::NetworkNeedsComponent(_) => "WASI preview 1 has no sockets: build for `--target wasip2` to \
                  use --allow-tcp/--allow-udp"
                 .into(),
+            HostError::Link { message, .. } => link_hint(message),
+            HostError::Instantiate { message, .. } if message.contains("shared memory") => {
+                "the module uses threads (a shared memory), and `run` does not provide wasi-threads: \
+                 build for wasm32-wasip1 (not wasm32-wasip1-threads) without `+atomics`"
+                    .into()
+            }
+            HostError::Instantiate { .. } => return None,
         })
+    }
+}
+
+/// A Wasmtime error as one line: its message and causes.
+fn error_text(err: &wasmtime::Error) -> String {
+    let mut text = err.to_string();
+    for cause in err.chain().skip(1) {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+    }
+    text
+}
+
+/// What would provide what the linker missed.
+fn link_hint(message: &str) -> String {
+    if message.contains("wasi:http/") {
+        "wasi:http is the interface of HTTP servers and clients: a `wasi:http/proxy` component is \
+         served (`wasmtime serve FILE`), not run as a command"
+            .into()
+    } else if message.contains("component imports") {
+        "`run` provides the WASI 0.2 command world: wasi:cli, wasi:clocks, wasi:filesystem, \
+         wasi:io, wasi:random and wasi:sockets (0.2.0 and later 0.2.x); anything else must be \
+         composed in or provided by another host"
+            .into()
+    } else if message.contains("incompatible import type") {
+        "the module declares a WASI preview 1 function with another signature than WASI's: it was \
+         built against another ABI or a hand-written import; rebuild it for wasm32-wasip1"
+            .into()
+    } else {
+        "`run` provides WASI preview 1 (`wasi_snapshot_preview1`) as Wasmtime implements it; this \
+         function is not part of it, so the module was made for another host or WASI version"
+            .into()
     }
 }
 
