@@ -21,11 +21,10 @@ pub struct Config {
     pub build: BuildConfig,
     #[serde(default)]
     pub c: CConfig,
-    /// Read by later stages (validation profile, size budget); kept as data here.
     #[serde(default)]
-    pub validate: toml::Table,
+    pub validate: ValidateConfig,
     #[serde(default)]
-    pub push: toml::Table,
+    pub push: PushConfig,
     /// Where the file was read from, when there was one.
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -51,6 +50,59 @@ pub struct BuildConfig {
     pub package: Option<String>,
     /// `false` skips the source checks (never the facts that make a build impossible).
     pub checks: Option<bool>,
+}
+
+/// `[validate]`: what release builds check their artifacts against.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ValidateConfig {
+    /// The profile (default: the one the target and kind imply).
+    #[serde(default, deserialize_with = "profile")]
+    pub profile: Option<crate::wasm::validate::Profile>,
+    /// The largest artifact allowed, in bytes.
+    #[serde(default, deserialize_with = "size")]
+    pub max_size: Option<u64>,
+}
+
+/// `[push]`: where `wasmforge push` sends a project when no reference is given.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushConfig {
+    /// `registry/repository:tag` or `oci:DIR:TAG`; `{version}` becomes the package's version.
+    pub reference: Option<String>,
+}
+
+fn profile<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<crate::wasm::validate::Profile>, D::Error> {
+    let expected = "a profile: wasip1-command, wasip1-library, wasip2 or unknown";
+    let text = <toml::Value as serde::Deserialize>::deserialize(d)?;
+    match text {
+        toml::Value::String(name) => name
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("`{name}` is not {expected}"))),
+        other => Err(serde::de::Error::custom(format!(
+            "expected {expected}, found {}",
+            other.type_str()
+        ))),
+    }
+}
+
+fn size<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<u64>, D::Error> {
+    let expected = "a size: a number of bytes, or a string like \"1MiB\"";
+    match <toml::Value as serde::Deserialize>::deserialize(d)? {
+        toml::Value::Integer(n) => u64::try_from(n)
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("{n} is negative: expected {expected}"))),
+        toml::Value::String(text) => crate::wasm::validate::parse_size(&text)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+        other => Err(serde::de::Error::custom(format!(
+            "expected {expected}, found {}",
+            other.type_str()
+        ))),
+    }
 }
 
 /// C project settings (see DESIGN.md).
@@ -299,9 +351,45 @@ reference = "ghcr.io/acme/hello:{version}"
         assert_eq!(config.c.defines, ["NDEBUG", "LEVEL=2"]);
         assert_eq!(config.c.artifact.as_deref(), Some("out/app.wasm"));
 
-        std::fs::write(dir.path().join(FILE_NAME), "[c]\nsource = [\"a.c\"]\n").expect("write");
-        let err = Config::load(dir.path()).expect_err("typo");
-        assert!(matches!(err, Error::ConfigInvalid { .. }));
-        assert!(format!("{:?}", err).contains("source"), "{err:?}");
+        assert_eq!(config.validate.max_size, Some(1 << 20));
+        assert_eq!(
+            config.validate.profile,
+            Some(crate::wasm::validate::Profile::Wasip1Command)
+        );
+        assert_eq!(
+            config.push.reference.as_deref(),
+            Some("ghcr.io/acme/hello:{version}")
+        );
+
+        for (text, says) in [
+            ("[c]\nsource = [\"a.c\"]\n", "unknown field `source`"),
+            (
+                "[validate]\nmax_size = 10\n",
+                "expected `profile` or `max-size`",
+            ),
+            (
+                "[validate]\nprofile = 3\n",
+                "expected a profile: wasip1-command",
+            ),
+            (
+                "[validate]\nprofile = \"tiny\"\n",
+                "`tiny` is not a profile",
+            ),
+            ("[validate]\nmax-size = true\n", "expected a size"),
+            ("[validate]\nmax-size = \"1 lot\"\n", "unknown unit"),
+            ("[push]\nref = \"x\"\n", "expected `reference`"),
+            ("[push]\nreference = 1\n", "expected a string"),
+        ] {
+            std::fs::write(dir.path().join(FILE_NAME), text).expect("write");
+            let err = Config::load(dir.path()).expect_err(text);
+            assert!(matches!(err, Error::ConfigInvalid { .. }));
+            let shown = format!(
+                "{}",
+                std::error::Error::source(&err)
+                    .map(|e| e.to_string())
+                    .unwrap_or_default()
+            );
+            assert!(shown.contains(says), "{text}: {shown}");
+        }
     }
 }

@@ -197,6 +197,7 @@ pub fn doctor(options: &DoctorOptions, reporter: &dyn Reporter) -> Result<Doctor
     });
     checks.push(diagnostics::wasm::wasm_opt_check(
         std::env::var_os("PATH").as_deref(),
+        reporter,
     ));
     if target == Target::Wasip1 && kind != Some(ArtifactKind::Library) {
         checks.extend(artifact_checks(&project, project.lang, target));
@@ -215,11 +216,7 @@ fn rust_checks(job: &crate::driver::Job<'_>, reporter: &dyn Reporter) -> Vec<Che
     use diagnostics::rust as r;
     let (project, target) = (job.project, job.target);
     let mut checks = Vec::new();
-    let resolved = toolchain::rust::resolve(
-        &project.dir,
-        &toolchain::rust::RustupEnv::from_process(),
-        reporter,
-    );
+    let resolved = toolchain::rust::resolve(&project.dir, &job.rustup_env(), reporter);
     checks.push(r::toolchain_check(&resolved, target));
     let rustc = resolved
         .as_ref()
@@ -275,9 +272,9 @@ fn rust_checks(job: &crate::driver::Job<'_>, reporter: &dyn Reporter) -> Vec<Che
             }
             checks.push(r::dependency_check(&facts, target, &env));
             let cli = which::which("wasm-bindgen").ok().and_then(|path| {
-                let out = std::process::Command::new(&path)
+                let out = crate::process::Tool::new(&path, "")
                     .arg("--version")
-                    .output()
+                    .output(reporter)
                     .ok()?;
                 let version = r::wasm_bindgen_cli_version(&String::from_utf8_lossy(&out.stdout))?;
                 Some((path, version))
@@ -399,6 +396,7 @@ fn survey(reporter: &dyn Reporter) -> Vec<Check> {
     }
     checks.push(diagnostics::wasm::wasm_opt_check(
         std::env::var_os("PATH").as_deref(),
+        reporter,
     ));
     checks
 }

@@ -163,6 +163,7 @@ impl<'a> Job<'a> {
         config: &'a Config,
         options: &'a BuildOptions,
     ) -> Result<Job<'a>> {
+        check_options(project.lang, options, config)?;
         Ok(Job {
             project,
             config,
@@ -183,7 +184,212 @@ impl<'a> Job<'a> {
     }
 }
 
+/// The toolchains each language takes (`--toolchain`, `[build] toolchain`); Rust takes a
+/// rustup toolchain's name instead.
+const GO_TOOLCHAINS: [&str; 2] = ["go", "tinygo"];
+const C_TOOLCHAINS: [&str; 3] = ["wasi-sdk", "clang", "zig"];
+
+/// Every flag works for the project's language or is refused (exit 2) saying who takes it;
+/// none passes silently.
+fn check_options(lang: Lang, options: &BuildOptions, config: &Config) -> Result<()> {
+    let refuse = |flag: &str, takers: &str, instead: &str| {
+        Err(Error::BadUsage {
+            message: format!(
+                "{flag} does not apply to {} projects: it is for {takers}",
+                lang_label(lang)
+            ),
+            hint: instead.to_string(),
+        })
+    };
+    let cargo_only = |flag: &str| {
+        refuse(
+            flag,
+            "Rust (cargo)",
+            match lang {
+                Lang::Go => {
+                    "Go builds choose code with build tags: `wasmforge build -- -tags NAME`"
+                }
+                _ => {
+                    "C builds choose code with defines: `[c] defines` in wasmforge.toml, or `-- -DNAME` for CMake"
+                }
+            },
+        )
+    };
+    let features = &options.features;
+    if lang != Lang::Rust {
+        if !features.features.is_empty() {
+            return cargo_only("-F/--features");
+        }
+        if features.all_features {
+            return cargo_only("--all-features");
+        }
+        if features.no_default_features {
+            return cargo_only("--no-default-features");
+        }
+        for (flag, set) in [
+            ("--locked", options.locked),
+            ("--frozen", options.frozen),
+            ("--offline", options.offline),
+        ] {
+            if set {
+                return refuse(
+                    flag,
+                    "Rust (Cargo.lock)",
+                    match lang {
+                        Lang::Go => {
+                            "Go checks go.sum on every build; `-- -mod=readonly` or `-- -mod=vendor` go to `go build`"
+                        }
+                        _ => "a C build has no lock file: what it compiles is in the project",
+                    },
+                );
+            }
+        }
+        if let Profile::Custom(name) = &options.profile {
+            return refuse(
+                &format!("--profile {name}"),
+                "Rust (Cargo profiles)",
+                "Go and C build debug or release: use --release, or no profile flag",
+            );
+        }
+    }
+    match lang {
+        Lang::Rust => {
+            if options.kind.is_none() && config.package.kind.is_some() {
+                return Err(Error::Unsupported {
+                    message: "wasmforge.toml: [package] kind is for Go and C projects".into(),
+                    hint: "a Rust package's kind is in Cargo.toml: a binary is a command, \
+                           `[lib] crate-type = [\"cdylib\"]` a library; remove `kind`"
+                        .into(),
+                });
+            }
+            if options.kind.is_some() {
+                return refuse(
+                    "--kind",
+                    "Go and C",
+                    "a Rust package's kind is in Cargo.toml: a binary (src/main.rs, [[bin]]) is a \
+                     command, `[lib] crate-type = [\"cdylib\"]` a library; choose with --bin or -p",
+                );
+            }
+            if let Some(name) = &options.toolchain {
+                check_rust_toolchain_name(name)?;
+            } else if let Some(name) = &config.build.toolchain {
+                check_rust_toolchain_name(name).map_err(|e| Error::Unsupported {
+                    message: format!("wasmforge.toml: [build] toolchain: {e}"),
+                    hint: e.hint().unwrap_or_default(),
+                })?;
+            }
+        }
+        Lang::Go => {
+            if !options.bins.is_empty() {
+                return refuse(
+                    "--bin",
+                    "Rust and C (CMake, Make)",
+                    "a Go build makes one main package: choose it with `-p ./cmd/NAME`",
+                );
+            }
+            check_toolchain_name(lang, options.toolchain.as_deref(), &GO_TOOLCHAINS, false)?;
+            check_toolchain_name(
+                lang,
+                config.build.toolchain.as_deref(),
+                &GO_TOOLCHAINS,
+                true,
+            )?;
+        }
+        Lang::C => {
+            if !options.packages.is_empty() {
+                return refuse(
+                    "-p/--package",
+                    "Rust and Go",
+                    "a C project's executable is chosen with `--bin NAME` (CMake, Make)",
+                );
+            }
+            check_toolchain_name(lang, options.toolchain.as_deref(), &C_TOOLCHAINS, false)?;
+            check_toolchain_name(lang, config.build.toolchain.as_deref(), &C_TOOLCHAINS, true)?;
+        }
+    }
+    Ok(())
+}
+
+fn lang_label(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Rust => "Rust",
+        Lang::Go => "Go",
+        Lang::C => "C",
+    }
+}
+
+/// A Go or C toolchain name: one the language has (from the flag: a usage error; from
+/// wasmforge.toml: the file is wrong).
+fn check_toolchain_name(
+    lang: Lang,
+    name: Option<&str>,
+    known: &[&str],
+    from_config: bool,
+) -> Result<()> {
+    let Some(name) = name else { return Ok(()) };
+    if known.contains(&name) {
+        return Ok(());
+    }
+    let owner = if GO_TOOLCHAINS.contains(&name) {
+        " (a Go toolchain)".to_string()
+    } else if C_TOOLCHAINS.contains(&name) {
+        " (a C toolchain)".to_string()
+    } else {
+        String::new()
+    };
+    let message = format!(
+        "{}`{name}`{owner} is not a {} toolchain",
+        if from_config {
+            "wasmforge.toml: [build] toolchain "
+        } else {
+            "--toolchain "
+        },
+        lang_label(lang)
+    );
+    let names: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+    let hint = format!(
+        "{} builds with {} or {}",
+        lang_label(lang),
+        names[..names.len() - 1].join(", "),
+        names[names.len() - 1]
+    );
+    Err(if from_config {
+        Error::Unsupported { message, hint }
+    } else {
+        Error::BadUsage { message, hint }
+    })
+}
+
+/// `--toolchain` for Rust names a rustup toolchain (`nightly`, `1.82.0`, a linked one).
+fn check_rust_toolchain_name(name: &str) -> Result<()> {
+    let well_formed = !name.is_empty()
+        && !name.starts_with('-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if well_formed && !GO_TOOLCHAINS.contains(&name) && !C_TOOLCHAINS.contains(&name) {
+        return Ok(());
+    }
+    Err(Error::BadUsage {
+        message: format!("--toolchain `{name}` is not a rustup toolchain"),
+        hint: "for Rust, --toolchain selects a rustup toolchain as `cargo +NAME` does: stable, \
+               nightly, 1.82.0 (`rustup toolchain list` shows what is installed)"
+            .into(),
+    })
+}
+
 impl Job<'_> {
+    /// rustup's view for this build: the toolchain `--toolchain` or `[build] toolchain` chose,
+    /// else rustup's own rules (RUSTUP_TOOLCHAIN, rust-toolchain.toml, the default).
+    pub fn rustup_env(&self) -> crate::toolchain::rust::RustupEnv {
+        let chosen_by = if self.options.toolchain.is_some() {
+            "--toolchain"
+        } else {
+            "wasmforge.toml [build] toolchain"
+        };
+        crate::toolchain::rust::RustupEnv::choosing(self.toolchain.as_deref(), chosen_by)
+    }
+
     /// Where artifacts of languages without their own target folder go:
     /// `<project>/target/wasmforge/<target>/<profile>`.
     pub fn out_dir(&self) -> PathBuf {
@@ -282,20 +488,6 @@ impl Job<'_> {
                     reporter.diagnostic(&d);
                 }
             }
-        }
-    }
-
-    /// Go and C know only debug and release builds.
-    pub fn require_plain_profile(&self) -> Result<()> {
-        match &self.options.profile {
-            Profile::Custom(name) => Err(Error::Unsupported {
-                message: format!(
-                    "the profile `{name}` is a Cargo feature; {} projects build debug or release",
-                    self.project.lang.name()
-                ),
-                hint: "use --release, or no profile flag for a debug build".into(),
-            }),
-            _ => Ok(()),
         }
     }
 }
@@ -430,7 +622,50 @@ pub fn build(options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildOut
     };
     let config = Config::load(&config_dir)?;
     let project = project::detect(&options.path, options.lang.or(config.package.lang))?;
-    let job = Job::new(&project, &config, options)?;
+    // Go compiles one main package and C links one executable at a time: several asked for are
+    // several builds, each named after what it builds (not `[package] name`, which names one).
+    let mut each: Vec<BuildOptions> = Vec::new();
+    let (list, is_packages) = match project.lang {
+        Lang::Go => (&options.packages, true),
+        Lang::C => (&options.bins, false),
+        Lang::Rust => (&Vec::new(), false),
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for item in list.iter().filter(|i| seen.insert(i.as_str())) {
+        let mut one = options.clone();
+        if is_packages {
+            one.packages = vec![item.clone()];
+        } else {
+            one.bins = vec![item.clone()];
+        }
+        each.push(one);
+    }
+    if each.len() < 2 {
+        return build_one(&project, &config, options, reporter);
+    }
+    let mut config = config;
+    config.package.name = None;
+    let mut merged: Option<BuildOutput> = None;
+    for one in &each {
+        let output = build_one(&project, &config, one, reporter)?;
+        match &mut merged {
+            Some(all) => all.artifacts.extend(output.artifacts),
+            None => merged = Some(output),
+        }
+    }
+    merged.ok_or_else(|| Error::NoArtifact {
+        what: project.dir.display().to_string(),
+    })
+}
+
+/// One build: one compile of the project (a Go main package, a C executable, a cargo build).
+fn build_one(
+    project: &Project,
+    config: &Config,
+    options: &BuildOptions,
+    reporter: &dyn Reporter,
+) -> Result<BuildOutput> {
+    let job = Job::new(project, config, options)?;
     let driver: &dyn Driver = match project.lang {
         Lang::Rust => &rust::RustDriver,
         Lang::Go => &go::GoDriver,
@@ -449,12 +684,7 @@ pub fn build(options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildOut
                 .join("\n");
             let toolchain = (project.lang == Lang::Rust)
                 .then(|| {
-                    crate::toolchain::rust::resolve(
-                        &project.dir,
-                        &crate::toolchain::rust::RustupEnv::from_process(),
-                        reporter,
-                    )
-                    .ok()
+                    crate::toolchain::rust::resolve(&project.dir, &job.rustup_env(), reporter).ok()
                 })
                 .flatten()
                 .filter(|tc| tc.rustup)
@@ -566,45 +796,21 @@ fn finish_artifact(job: &Job<'_>, artifact: &mut Artifact, reporter: &dyn Report
             reporter.diagnostic(d);
         }
     }
-    let wants = job.options.profile == Profile::Release || !job.config.validate.is_empty();
-    if !wants {
+    // Release builds are validated; `[validate]` says against what, never whether.
+    if job.options.profile != Profile::Release {
         return Ok(());
     }
-    let settings_error = |key: &str, message: String, hint: &str| Error::Unsupported {
-        message: format!("wasmforge.toml: [validate] {key}: {message}"),
-        hint: hint.into(),
-    };
-    let profile = match job.config.validate.get("profile").and_then(|v| v.as_str()) {
-        Some(name) => name.parse::<ValidationProfile>().map_err(|m| {
-            settings_error(
-                "profile",
-                m,
-                "use wasip1-command, wasip1-library, wasip2 or unknown",
-            )
-        })?,
-        None => match (job.target, artifact.kind) {
+    let profile = job
+        .config
+        .validate
+        .profile
+        .unwrap_or(match (job.target, artifact.kind) {
             (Target::Wasip2, _) => ValidationProfile::Wasip2,
             (Target::Unknown, _) => ValidationProfile::Unknown,
             (Target::Wasip1, ArtifactKind::Command) => ValidationProfile::Wasip1Command,
             (Target::Wasip1, ArtifactKind::Library) => ValidationProfile::Wasip1Library,
-        },
-    };
-    let size_hint = "write a size like \"1MiB\" or a number of bytes";
-    let max_size = match job.config.validate.get("max-size") {
-        None => None,
-        Some(toml::Value::Integer(n)) => Some(u64::try_from(*n).unwrap_or(0)),
-        Some(toml::Value::String(text)) => Some(
-            crate::wasm::validate::parse_size(text)
-                .map_err(|m| settings_error("max-size", m, size_hint))?,
-        ),
-        Some(other) => {
-            return Err(settings_error(
-                "max-size",
-                format!("`{other}` is not a size"),
-                size_hint,
-            ));
-        }
-    };
+        });
+    let max_size = job.config.validate.max_size;
     let bytes = fs_err::read(&artifact.path)?;
     let options = crate::wasm::validate::Options {
         profile: Some(profile),

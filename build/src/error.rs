@@ -43,6 +43,11 @@ pub enum Error {
     #[error("{message}")]
     Unsupported { message: String, hint: String },
 
+    /// The invocation is wrong: a flag the project's language does not take, a value no
+    /// toolchain has, a folder where a file belongs (exit 2).
+    #[error("{message}")]
+    BadUsage { message: String, hint: String },
+
     #[error("{tool} {found} is too old for {what}: it needs {needed} or newer")]
     ToolTooOld {
         tool: String,
@@ -194,6 +199,7 @@ impl Error {
             Error::PathNotFound { .. }
             | Error::NoSuchFile { .. }
             | Error::UnknownTarget { .. }
+            | Error::BadUsage { .. }
             | Error::NotInWorkspace { .. } => ErrorKind::Usage,
             _ => ErrorKind::Failure,
         }
@@ -245,7 +251,9 @@ impl Error {
                 .into(),
             Error::AmbiguousProject { .. } => "say which: `--lang rust|go|c`, or `[package] lang = \"…\"` in wasmforge.toml".into(),
             Error::ConfigInvalid { .. } => "fix the key named above; the keys are listed in the README (wasmforge.toml)".into(),
-            Error::Unsupported { hint, .. } | Error::ToolTooOld { hint, .. } => hint.clone(),
+            Error::Unsupported { hint, .. }
+            | Error::BadUsage { hint, .. }
+            | Error::ToolTooOld { hint, .. } => hint.clone(),
             Error::NoCToolchain { looked } => format!(
                 "looked for: {}. On Debian/Ubuntu: `apt-get install clang lld wasi-libc libclang-rt-dev-wasm32` \
                  (versioned names like clang-16 work too), or `pip install ziglang`, or set WASI_SDK_PATH to a wasi-sdk",

@@ -299,12 +299,6 @@ pub fn github_annotation(d: &wasmforge_build::diagnostics::Diagnostic) {
     anstream::eprintln!("::{kind} {}::{text}", props.join(","));
 }
 
-/// A usage error (the caller returns exit 2): the message and the hint.
-pub fn usage_error(message: &str, hint: &str) {
-    anstream::eprintln!("{ERROR}error{ERROR:#}: {message}");
-    anstream::eprintln!("{HINT}hint{HINT:#}: {hint}");
-}
-
 fn indent_rest(text: &str) -> String {
     text.trim_end().replace('\n', "\n    ")
 }

@@ -92,6 +92,32 @@ fn is_status_line(line: &str) -> bool {
         )
 }
 
+/// Build tools' progress that `-q` hides: CMake's `[ 50%] Building C object …` (Makefiles) and
+/// `[3/7] Linking …` (Ninja), and its `-- Configuring done` status messages.
+fn is_progress_line(line: &str) -> bool {
+    let plain = strip_ansi(line);
+    if plain.starts_with("-- ") {
+        return true;
+    }
+    let Some(rest) = plain.strip_prefix('[') else {
+        return false;
+    };
+    let Some((inside, after)) = rest.split_once("] ") else {
+        return false;
+    };
+    let inside = inside.trim();
+    let percent = inside
+        .strip_suffix('%')
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let ratio = inside.split_once('/').is_some_and(|(a, b)| {
+        !a.is_empty()
+            && !b.is_empty()
+            && a.bytes().all(|c| c.is_ascii_digit())
+            && b.bytes().all(|c| c.is_ascii_digit())
+    });
+    (percent || ratio) && !after.is_empty()
+}
+
 fn strip_ansi(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut chars = line.chars();
@@ -172,7 +198,7 @@ impl Reporter for TermReporter<'_> {
         if has_bar && is_status_line(line) {
             return;
         }
-        if self.ctx.quiet && is_status_line(line) {
+        if self.ctx.quiet && (is_status_line(line) || is_progress_line(line)) {
             return;
         }
         self.open_group();
@@ -207,5 +233,13 @@ mod tests {
         assert!(!is_status_line("error[E0308]: mismatched types"));
         assert!(!is_status_line("  --> src/main.rs:2:5"));
         assert!(!is_status_line("Compiling at column zero is not cargo's"));
+        assert!(is_progress_line(
+            "[ 25%] Building C object CMakeFiles/a.dir/a.c.o"
+        ));
+        assert!(is_progress_line("[100%] Built target hello"));
+        assert!(is_progress_line("[3/7] Linking C executable hello.wasm"));
+        assert!(is_progress_line("-- Configuring done"));
+        assert!(!is_progress_line("src/a.c:3:1: error: expected ';'"));
+        assert!(!is_progress_line("[warning] something"));
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -223,8 +223,7 @@ fn helper_get(helper: &str, server: &str) -> Result<Option<Auth>> {
 }
 
 fn run_helper(program: &str, action: &str, input: &[u8]) -> Result<std::process::Output> {
-    let mut child = Command::new(program)
-        .arg(action)
+    let mut child = crate::command(program, &[action])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

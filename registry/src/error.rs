@@ -58,6 +58,13 @@ pub enum Error {
     #[error("the registry {registry} answered with an error: {detail}")]
     Registry { registry: String, detail: String },
 
+    /// A file named on the command line does not exist (a usage error, exit 2).
+    #[error("{flag} `{}`: no such file", path.display())]
+    NoSuchFile {
+        flag: &'static str,
+        path: std::path::PathBuf,
+    },
+
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
@@ -65,7 +72,7 @@ pub enum Error {
 impl Error {
     /// Whether the reference itself was wrong (a usage error, exit 2).
     pub fn is_usage(&self) -> bool {
-        matches!(self, Error::BadReference { .. })
+        matches!(self, Error::BadReference { .. } | Error::NoSuchFile { .. })
     }
 
     /// What to do about it.
@@ -125,6 +132,7 @@ impl Error {
                  push to a new or empty folder to create one"
                     .into()
             }
+            Error::NoSuchFile { .. } => "give the path of a PEM certificate file".into(),
             Error::Registry { .. } | Error::Io(_) => return None,
         })
     }

@@ -115,3 +115,27 @@ pub fn verify(bytes: &[u8], expected: &str, what: &str) -> Result<()> {
         })
     }
 }
+
+static COMMAND_OBSERVER: std::sync::OnceLock<Box<dyn Fn(&str) + Send + Sync>> =
+    std::sync::OnceLock::new();
+
+/// Shows every external command this crate runs (credential helpers) to `observer` before it
+/// runs, as the build crate shows its commands to the reporter: `wasmforge -v` prints them.
+pub fn observe_commands(observer: impl Fn(&str) + Send + Sync + 'static) {
+    let _ = COMMAND_OBSERVER.set(Box::new(observer));
+}
+
+/// The one place this crate's commands pass before they run.
+pub(crate) fn command(program: &str, args: &[&str]) -> std::process::Command {
+    if let Some(observer) = COMMAND_OBSERVER.get() {
+        let mut line = program.to_string();
+        for arg in args {
+            line.push(' ');
+            line.push_str(arg);
+        }
+        observer(&line);
+    }
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(args);
+    cmd
+}

@@ -112,6 +112,17 @@ fn is_local(registry: &str) -> bool {
     matches!(host, "localhost" | "127.0.0.1" | "[::1]")
 }
 
+/// The `--ca-file` certificate (PEM).
+fn read_ca(path: &std::path::Path) -> Result<Vec<u8>> {
+    match fs_err::read(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::NoSuchFile {
+            flag: "--ca-file",
+            path: path.to_path_buf(),
+        }),
+        other => Ok(other?),
+    }
+}
+
 fn client(reference: &Reference, options: &Options) -> Result<Client> {
     // One process-wide TLS provider (ring); a second install is a harmless no-op error.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -123,7 +134,7 @@ fn client(reference: &Reference, options: &Options) -> Result<Client> {
     if let Some(ca) = &options.ca_file {
         extra_root_certificates.push(Certificate {
             encoding: CertificateEncoding::Pem,
-            data: fs_err::read(ca)?,
+            data: read_ca(ca)?,
         });
     }
     let config = ClientConfig {
@@ -384,7 +395,7 @@ fn client_with(
             .user_agent(concat!("wasmforge/", env!("CARGO_PKG_VERSION"))),
     );
     if let Some(ca) = &options.ca_file {
-        let pem = fs_err::read(ca)?;
+        let pem = read_ca(ca)?;
         let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| Error::Tls {
             registry: reference.registry().to_string(),
             detail: format!("{}: {e}", ca.display()),

@@ -361,7 +361,7 @@ fn bad_input_for_every_binary_command() {
     }
     for command in ["opt", "validate", "inspect", "strip"] {
         let output = wf(&[os(command), tmp.path().as_os_str()]);
-        assert_eq!(output.status.code(), Some(1), "{command} on a folder");
+        assert_eq!(output.status.code(), Some(2), "{command} on a folder");
         let output = wf(&[os(command), tmp.path().join("missing.wasm").as_os_str()]);
         assert_eq!(output.status.code(), Some(2), "{command} on a missing file");
     }

@@ -46,7 +46,10 @@ struct WasmOptFacts {
 }
 
 /// The `wasm-opt` on PATH (what wasm-pack and scripts call), tried on one small module per feature.
-pub fn wasm_opt_check(path_var: Option<&std::ffi::OsStr>) -> Check {
+pub fn wasm_opt_check(
+    path_var: Option<&std::ffi::OsStr>,
+    reporter: &dyn crate::report::Reporter,
+) -> Check {
     let found = path_var
         .map(|p| {
             std::env::split_paths(p)
@@ -60,7 +63,7 @@ pub fn wasm_opt_check(path_var: Option<&std::ffi::OsStr>) -> Check {
             "no wasm-opt on PATH (wasmforge optimizes in-process)".into(),
         );
     };
-    let facts = match probe_wasm_opt(&wasm_opt) {
+    let facts = match probe_wasm_opt(&wasm_opt, reporter) {
         Ok(facts) => facts,
         Err(why) => {
             return Check::note(
@@ -101,14 +104,17 @@ fn wasm_opt_verdict(wasm_opt: &Path, version: &str, rejected: &[(String, String)
     )
 }
 
-fn probe_wasm_opt(wasm_opt: &Path) -> Result<WasmOptFacts, String> {
+fn probe_wasm_opt(
+    wasm_opt: &Path,
+    reporter: &dyn crate::report::Reporter,
+) -> Result<WasmOptFacts, String> {
     let key = format!("wasm-opt {}", wasm_opt.display());
     if let Some(facts) = cache::load::<WasmOptFacts>(crate::cache::Section::Probes, &key) {
         return Ok(facts);
     }
-    let out = std::process::Command::new(wasm_opt)
+    let out = crate::process::Tool::new(wasm_opt, "")
         .arg("--version")
-        .output()
+        .output(reporter)
         .map_err(|e| e.to_string())?;
     let version = String::from_utf8_lossy(&out.stdout)
         .trim()
@@ -120,10 +126,12 @@ fn probe_wasm_opt(wasm_opt: &Path) -> Result<WasmOptFacts, String> {
         let bytes = wat::parse_str(wat).map_err(|e| e.to_string())?;
         let input = dir.path().join(format!("{feature}.wasm"));
         std::fs::write(&input, bytes).map_err(|e| e.to_string())?;
-        let status = std::process::Command::new(wasm_opt)
+        let status = crate::process::Tool::new(wasm_opt, "")
             .arg(&input)
             .arg("-o")
             .arg(dir.path().join("out.wasm"))
+            .command(reporter)
+            .map_err(|e| e.to_string())?
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .status()

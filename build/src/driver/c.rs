@@ -389,7 +389,6 @@ fn inspect(
 
 impl Driver for CDriver {
     fn build(&self, job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
-        job.require_plain_profile()?;
         let kind = job.kind.unwrap_or(ArtifactKind::Command);
         let target = job.target;
         if let Some(error) = super::support_error(

@@ -67,6 +67,46 @@ pub fn main_package(job: &Job<'_>) -> String {
         .unwrap_or_else(|| ".".into())
 }
 
+/// A main package given as a path (`./cmd/x`) must be a folder of the module: `go build` would
+/// say "directory not found" among its compile errors.
+pub fn check_package(job: &Job<'_>, package: &str) -> Result<()> {
+    let relative = package == "." || package.starts_with("./") || package.starts_with("../");
+    if !relative || job.project.dir.join(package).is_dir() {
+        return Ok(());
+    }
+    let mut available: Vec<String> = Vec::new();
+    for parent in ["cmd", "."] {
+        let Ok(entries) = std::fs::read_dir(job.project.dir.join(parent)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let is_main = path.is_dir()
+                && std::fs::read_dir(&path).is_ok_and(|files| {
+                    files.flatten().any(|f| {
+                        f.path().extension().is_some_and(|e| e == "go")
+                            && std::fs::read_to_string(f.path())
+                                .is_ok_and(|t| t.lines().any(|l| l.trim() == "package main"))
+                    })
+                });
+            if is_main {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                available.push(if parent == "." {
+                    format!("./{name}")
+                } else {
+                    format!("./{parent}/{name}")
+                });
+            }
+        }
+    }
+    available.sort();
+    Err(Error::NotInWorkspace {
+        what: "Go package",
+        name: package.to_string(),
+        available,
+    })
+}
+
 /// The facts that make a Go build impossible: no Go or one too old for what is built, an
 /// environment that forces another platform or cgo, a go.mod that asks for a newer Go.
 pub fn fact_checks(
@@ -210,7 +250,6 @@ pub fn tinygo_build_args(
 
 impl Driver for GoDriver {
     fn build(&self, job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
-        job.require_plain_profile()?;
         let toolchain = GoToolchain::from_name(job.toolchain.as_deref())?;
         let kind = job.kind.unwrap_or(ArtifactKind::Command);
         let release = job.options.profile == Profile::Release;
@@ -226,6 +265,7 @@ impl Driver for GoDriver {
             return Err(error);
         }
         let package = main_package(job);
+        check_package(job, &package)?;
         let name = job
             .config
             .package
@@ -254,15 +294,14 @@ impl Driver for GoDriver {
                 }
                 let mut tool = Tool::new(&go.path, probe::GO_HINT);
                 // The core module is always wasip1: a wasip2 component wraps it below.
-                tool.args(go_build_args(
-                    &package,
-                    &core_out,
-                    kind,
-                    release,
-                    &job.options.extra_args,
-                ))
-                .env("GOOS", "wasip1")
-                .env("GOARCH", "wasm");
+                let mut extra = job.options.extra_args.clone();
+                if let Some(jobs) = job.options.jobs {
+                    // go build's own -p: how many packages compile at once.
+                    extra.splice(0..0, ["-p".to_string(), jobs.to_string()]);
+                }
+                tool.args(go_build_args(&package, &core_out, kind, release, &extra))
+                    .env("GOOS", "wasip1")
+                    .env("GOARCH", "wasm");
                 (format!("go {}", go.version), tool)
             }
             GoToolchain::TinyGo => {

@@ -18,7 +18,7 @@ use crate::process::Tool;
 use crate::project::{Lang, Project};
 use crate::report::Reporter;
 use crate::target::Target;
-use crate::toolchain::rust::{self as rust_toolchain, RustupEnv};
+use crate::toolchain::rust as rust_toolchain;
 
 const CARGO_HINT: &str = "install Rust with rustup (https://rustup.rs), which provides cargo";
 
@@ -52,11 +52,12 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
     // The driver's helpers read the target from the options: pin the resolved one there.
     let options = &BuildOptions {
         target: Some(target),
+        toolchain: job.toolchain.clone(),
         ..options.clone()
     };
     let triple = target.rust_triple();
-    let toolchain = rust_toolchain::resolve(&project.dir, &RustupEnv::from_process(), reporter)
-        .map_err(|e| match e {
+    let toolchain = rust_toolchain::resolve(&project.dir, &job.rustup_env(), reporter).map_err(
+        |e| match e {
             Error::ToolchainNotInstalled {
                 toolchain,
                 source_desc,
@@ -67,7 +68,8 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
                 triple: triple.to_string(),
             },
             other => other,
-        })?;
+        },
+    )?;
     // Fail before cargo runs: its own message for a missing target is a wall of
     // "can't find crate for `core`" errors that never names the fix.
     // A rustc older than the target cannot get it with `rustup target add`: say that first.
@@ -84,6 +86,7 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
 
     let resolved = resolve_workspace(project, options, &toolchain.name, reporter)?;
     let plan = &resolved.plan;
+    check_file_names(plan, job.config.package.name.as_deref())?;
 
     // Pre-flight: what would make cargo fail, said before it runs.
     let mut dep_env = diagnostics::rust::DepEnv::read(&project.dir, target);
@@ -137,6 +140,10 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
     cargo
         .current_dir(&project.dir)
         .args(cargo_args(project, options, &resolved));
+    // `--toolchain NAME` is `cargo +NAME`: rustup's proxies read the variable.
+    if let Some(name) = &options.toolchain {
+        cargo.env("RUSTUP_TOOLCHAIN", name);
+    }
     if let Some(tc) = &c_for_scripts {
         let var = triple.replace('-', "_");
         cargo
@@ -214,10 +221,14 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
                 what: format!("`{}` of package `{}`", planned.target_name, planned.package),
             });
         };
-        let stem = source
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        // `[package] name` names the one artifact (check_file_names made sure there is one).
+        let stem = match &job.config.package.name {
+            Some(name) => name.clone(),
+            None => source
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        };
         let dest = out_dir.join(format!("{stem}.wasm"));
         let id = Identity {
             package: &planned.package,
@@ -261,6 +272,45 @@ struct Resolved {
     whole_root: bool,
     /// What the pre-flight checks read (the resolved graph for the target).
     facts: RustFacts,
+}
+
+/// Every artifact gets a file of its own. On WebAssembly a binary and a cdylib of the same name
+/// are the same file (cargo warns of an "output filename collision" and keeps one), and
+/// `[package] name` can name only one artifact.
+fn check_file_names(plan: &[Planned], configured: Option<&str>) -> Result<()> {
+    for lib in plan.iter().filter(|p| p.kind == ArtifactKind::Library) {
+        let file = lib.target_name.replace('-', "_");
+        if let Some(bin) = plan.iter().find(|p| {
+            p.kind == ArtifactKind::Command && p.package == lib.package && p.target_name == file
+        }) {
+            return Err(Error::Unsupported {
+                message: format!(
+                    "package `{}` has a binary and a library (cdylib) that are both `{file}.wasm` on \
+                     WebAssembly: one would overwrite the other",
+                    lib.package
+                ),
+                hint: format!(
+                    "rename the library in Cargo.toml (`[lib] name = \"{file}_lib\"`), or build only \
+                     the binary: `--bin {}`",
+                    bin.target_name
+                ),
+            });
+        }
+    }
+    if let Some(name) = configured
+        && plan.len() > 1
+    {
+        let names: Vec<&str> = plan.iter().map(|p| p.target_name.as_str()).collect();
+        return Err(Error::Unsupported {
+            message: format!(
+                "wasmforge.toml: [package] name = \"{name}\" names one artifact, and this build makes {} ({})",
+                plan.len(),
+                names.join(", ")
+            ),
+            hint: "choose one with `--bin NAME` or `-p PACKAGE`, or remove `name`".into(),
+        });
+    }
+    Ok(())
 }
 
 /// Resolves the workspace with one `cargo metadata` call, or reuses the last answer while the
@@ -408,6 +458,9 @@ fn metadata(
     let mut cmd = MetadataCommand::new();
     cmd.manifest_path(&project.manifest)
         .current_dir(&project.dir);
+    if let Some(name) = &options.toolchain {
+        cmd.env("RUSTUP_TOOLCHAIN", name);
+    }
     if options.features.all_features {
         cmd.features(CargoOpt::AllFeatures);
     }
@@ -607,6 +660,9 @@ fn cargo_args(project: &Project, options: &BuildOptions, resolved: &Resolved) ->
     }
     if options.quiet {
         args.push("--quiet".into());
+    }
+    if let Some(jobs) = options.jobs {
+        args.extend(["--jobs".into(), jobs.to_string()]);
     }
     // Select exactly what the plan holds, so cargo builds no test-only or non-Wasm targets.
     let packages: BTreeSet<&str> = plan.iter().map(|p| p.package.as_str()).collect();

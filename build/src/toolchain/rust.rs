@@ -56,6 +56,8 @@ pub struct RustupEnv {
     pub rustup_home: Option<PathBuf>,
     pub toolchain_env: Option<String>,
     pub host: String,
+    /// Who chose `toolchain_env` when it was not the variable (`--toolchain`, wasmforge.toml).
+    pub chosen_by: Option<String>,
 }
 
 impl RustupEnv {
@@ -71,7 +73,19 @@ impl RustupEnv {
                 .ok()
                 .filter(|s| !s.is_empty()),
             host: host_triple().to_string(),
+            chosen_by: None,
         }
+    }
+
+    /// The process's environment, with the toolchain `name` chosen (as `cargo +name` would)
+    /// by `chosen_by`; unchanged when `name` is `None`.
+    pub fn choosing(name: Option<&str>, chosen_by: &str) -> Self {
+        let mut env = RustupEnv::from_process();
+        if let Some(name) = name {
+            env.toolchain_env = Some(name.to_string());
+            env.chosen_by = Some(chosen_by.to_string());
+        }
+        env
     }
 }
 
@@ -108,7 +122,9 @@ pub fn resolve(
     let (spec, source) = if let Some(name) = &env.toolchain_env {
         (
             ToolchainSpec::Named(name.clone()),
-            "the RUSTUP_TOOLCHAIN environment variable".to_string(),
+            env.chosen_by
+                .clone()
+                .unwrap_or_else(|| "the RUSTUP_TOOLCHAIN environment variable".to_string()),
         )
     } else if let Some(found) = find_override(project_dir, &settings)? {
         found
@@ -456,6 +472,7 @@ mod tests {
             rustup_home: Some(home.to_owned()),
             toolchain_env: toolchain_env.map(str::to_string),
             host: "x86_64-unknown-linux-gnu".into(),
+            chosen_by: None,
         }
     }
 

@@ -54,7 +54,7 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     toolchain: Option<String>,
 
-    /// Parallel compile jobs for C (default: one per core)
+    /// Parallel compile jobs (cargo --jobs, go build -p, C compiles; default: one per core)
     #[arg(short, long, value_name = "N")]
     jobs: Option<usize>,
 
@@ -62,8 +62,9 @@ pub struct Args {
     #[arg(short, long, conflicts_with = "profile")]
     release: bool,
 
-    /// Optimize with Binaryen at this level: O1, O2, O3, O4, Os, Oz, or none (release default: Oz)
-    #[arg(long, value_name = "LEVEL", env = "WASMFORGE_OPT", value_parser = parse_opt, conflicts_with = "no_opt")]
+    /// Optimize with Binaryen at this level: O1, O2, O3, O4, Os, Oz, or none (release default: Oz;
+    /// WASMFORGE_OPT sets it when neither --opt nor --no-opt is given)
+    #[arg(long, value_name = "LEVEL", value_parser = parse_opt, conflicts_with = "no_opt")]
     opt: Option<OptChoice>,
 
     /// Do not optimize, not even a release build
@@ -139,8 +140,22 @@ pub(crate) fn parse_target(s: &str) -> Result<Target, String> {
     })
 }
 
+/// `WASMFORGE_OPT`, read only when no flag said anything (flags win over variables).
+fn opt_from_env() -> anyhow::Result<OptChoice> {
+    match std::env::var("WASMFORGE_OPT") {
+        Ok(text) if !text.is_empty() => parse_opt(&text).map_err(|why| {
+            wasmforge_build::Error::BadUsage {
+                message: format!("WASMFORGE_OPT=`{text}`: {why}"),
+                hint: "set it to O1, O2, O3, O4, Os, Oz or none, or unset it".into(),
+            }
+            .into()
+        }),
+        _ => Ok(OptChoice::Default),
+    }
+}
+
 impl Args {
-    fn options(self, ctx: &Ctx) -> BuildOptions {
+    fn options(self, ctx: &Ctx) -> anyhow::Result<BuildOptions> {
         let profile = match (self.release, self.profile) {
             (true, _) => Profile::Release,
             (false, Some(name)) if name == "release" => Profile::Release,
@@ -155,7 +170,7 @@ impl Args {
             .filter(|f| !f.is_empty())
             .map(str::to_string)
             .collect();
-        BuildOptions {
+        Ok(BuildOptions {
             path: self.path.unwrap_or_else(|| PathBuf::from(".")),
             target: self.target,
             lang: self.lang,
@@ -176,19 +191,19 @@ impl Args {
             color: ctx.color_stderr,
             quiet: ctx.quiet,
             extra_args: self.cargo_args,
-            opt: if self.no_opt {
-                OptChoice::Off
-            } else {
-                self.opt.unwrap_or_default()
+            opt: match (self.no_opt, self.opt) {
+                (true, _) => OptChoice::Off,
+                (false, Some(choice)) => choice,
+                (false, None) => opt_from_env()?,
             },
             checks: self.no_checks.then_some(false),
-        }
+        })
     }
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let started = std::time::Instant::now();
-    let options = args.options(ctx);
+    let options = args.options(ctx)?;
     let reporter = TermReporter::new(ctx);
     let output = wasmforge_build::build(&options, &reporter)?;
     ctx.status(

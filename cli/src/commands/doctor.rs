@@ -98,10 +98,11 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         for argv in &commands {
             let command = wasmforge_build::diagnostics::shell_line(argv);
             ctx.status("Running", &command);
-            let status = std::process::Command::new(&argv[0])
+            let status = wasmforge_build::process::Tool::new(&argv[0], "")
                 .args(&argv[1..])
-                .stdout(std::process::Stdio::inherit())
-                .status();
+                .command(&reporter)
+                .map_err(std::io::Error::other)
+                .and_then(|mut cmd| cmd.stdout(std::process::Stdio::inherit()).status());
             match status {
                 Ok(s) if s.success() => fixed.push(command),
                 Ok(s) => ctx.warning(&format!("`{command}` failed ({s})")),

@@ -60,11 +60,14 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     }
     let code = args.code.unwrap_or_default();
     let Some(entry) = lookup(code.trim()) else {
-        anstream::eprintln!("{ERROR}error{ERROR:#}: `{code}` is not a wasmforge diagnostic code");
-        anstream::eprintln!(
-            "{HINT}hint{HINT:#}: codes look like WF1001; `wasmforge explain --list` lists them all"
-        );
-        return Ok(ExitStatus::Usage);
+        return Err(wasmforge_build::Error::BadUsage {
+            message: format!(
+                "`{}` is not a wasmforge diagnostic code",
+                crate::output::untrusted(&code)
+            ),
+            hint: "codes look like WF1001; `wasmforge explain --list` lists them all".into(),
+        }
+        .into());
     };
     match ctx.format {
         Format::Json => crate::output::print_json(&entry_json(entry))?,

@@ -22,13 +22,11 @@ use crate::output::Ctx;
 
 pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     if ctx.ci_format.is_some() && !matches!(command, Command::Doctor(_)) {
-        anstream::eprintln!(
-            "{}error{:#}: --format sarif, github and gitlab are reports of `wasmforge doctor`; \
-             this command takes --format human or json",
-            crate::output::ERROR,
-            crate::output::ERROR
-        );
-        return Ok(ExitStatus::Usage);
+        return Err(wasmforge_build::Error::BadUsage {
+            message: "--format sarif, github and gitlab are reports of `wasmforge doctor`".into(),
+            hint: "this command takes --format human or json".into(),
+        }
+        .into());
     }
     match command {
         Command::Doctor(args) => doctor::run(args, ctx),
@@ -60,7 +58,12 @@ pub fn read_input(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
         .into());
     }
     if path.is_dir() {
-        anyhow::bail!("`{}` is a folder; give a .wasm file", path.display());
+        return Err(wasmforge_build::Error::BadUsage {
+            message: format!("`{}` is a folder, not a module", path.display()),
+            hint: "give a .wasm (or .wat) file; `wasmforge build` makes one from a project folder"
+                .into(),
+        }
+        .into());
     }
     let bytes = std::fs::read(path)
         .map_err(|e| anyhow::anyhow!("could not read `{}`: {e}", path.display()))?;

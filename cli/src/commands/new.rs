@@ -119,22 +119,126 @@ fn check_name(name: &str, lang: Lang) -> Result<(), String> {
     match lang {
         Lang::Rust => {
             const KEYWORDS: &[&str] = &[
-                "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else",
-                "enum", "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop", "match",
-                "mod", "move", "mut", "pub", "ref", "return", "self", "static", "struct", "super",
-                "trait", "true", "type", "unsafe", "use", "where", "while", "test", "core", "std",
+                "as",
+                "async",
+                "await",
+                "break",
+                "const",
+                "continue",
+                "crate",
+                "dyn",
+                "else",
+                "enum",
+                "extern",
+                "false",
+                "fn",
+                "for",
+                "if",
+                "impl",
+                "in",
+                "let",
+                "loop",
+                "match",
+                "mod",
+                "move",
+                "mut",
+                "pub",
+                "ref",
+                "return",
+                "self",
+                "static",
+                "struct",
+                "super",
+                "trait",
+                "true",
+                "type",
+                "unsafe",
+                "use",
+                "where",
+                "while",
+                "test",
+                "core",
+                "std",
                 "alloc",
+                // Folder names of cargo's target directory, which cargo refuses for binaries.
+                "deps",
+                "build",
+                "examples",
+                "incremental",
             ];
             if !first_ok || !chars_ok("-_") {
                 return Err("a Rust package name starts with a letter and has only letters, digits, `-` and `_`".into());
             }
             if KEYWORDS.contains(&name) {
-                return Err(format!("`{name}` is a Rust keyword or a standard crate"));
+                return Err(format!(
+                    "`{name}` is reserved: a Rust keyword, a standard crate, or a folder cargo uses"
+                ));
             }
         }
         Lang::Go => {
             if !first_ok || !chars_ok("-_.") || name.chars().any(|c| c.is_ascii_uppercase()) {
                 return Err("a Go module name here is lowercase letters, digits, `-`, `_` and `.`, starting with a letter".into());
+            }
+            // A module path without a dot that is a standard package's would shadow it.
+            const STD: &[&str] = &[
+                "std",
+                "cmd",
+                "archive",
+                "bufio",
+                "builtin",
+                "bytes",
+                "cmp",
+                "compress",
+                "container",
+                "context",
+                "crypto",
+                "database",
+                "debug",
+                "embed",
+                "encoding",
+                "errors",
+                "expvar",
+                "flag",
+                "fmt",
+                "go",
+                "hash",
+                "html",
+                "image",
+                "index",
+                "internal",
+                "io",
+                "iter",
+                "log",
+                "maps",
+                "math",
+                "mime",
+                "net",
+                "os",
+                "path",
+                "plugin",
+                "reflect",
+                "regexp",
+                "runtime",
+                "slices",
+                "sort",
+                "strconv",
+                "strings",
+                "structs",
+                "sync",
+                "syscall",
+                "testing",
+                "text",
+                "time",
+                "unicode",
+                "unique",
+                "unsafe",
+                "vendor",
+                "weak",
+            ];
+            if STD.contains(&name) {
+                return Err(format!(
+                    "`{name}` is a Go standard library name, and a module of that name cannot build"
+                ));
             }
         }
         Lang::C => {
@@ -160,37 +264,48 @@ fn fill(text: &str, name: &str) -> String {
 pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let name = match &args.name {
         Some(name) => name.clone(),
-        None => args
-            .path
-            .file_name()
+        // `new .` (or `new ../x/`) is named after the folder it really is.
+        None => std::path::absolute(&args.path)
+            .ok()
+            .and_then(|p| {
+                p.components()
+                    .filter(|c| !matches!(c, std::path::Component::CurDir))
+                    .fold(Vec::new(), |mut acc, c| {
+                        match c {
+                            std::path::Component::ParentDir => {
+                                acc.pop();
+                            }
+                            other => acc.push(other.as_os_str().to_owned()),
+                        }
+                        acc
+                    })
+                    .pop()
+            })
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
     };
     if let Err(why) = check_name(&name, args.lang) {
-        crate::output::usage_error(
+        return Err(usage(
             &format!(
                 "`{name}` cannot name a {} project: {why}",
                 args.lang.display_name()
             ),
             "pass another name with --name NAME",
-        );
-        return Ok(ExitStatus::Usage);
+        ));
     }
     if args.path.exists() {
         if !args.path.is_dir() {
-            crate::output::usage_error(
+            return Err(usage(
                 &format!("`{}` exists and is not a folder", args.path.display()),
                 "choose a new folder",
-            );
-            return Ok(ExitStatus::Usage);
+            ));
         }
         let empty = std::fs::read_dir(&args.path)?.next().is_none();
         if !empty && !args.force {
-            crate::output::usage_error(
+            return Err(usage(
                 &format!("`{}` is not empty", args.path.display()),
                 "choose a new folder, or pass --force to add the template's files to it (others are left alone)",
-            );
-            return Ok(ExitStatus::Usage);
+            ));
         }
     }
     let mut files: Vec<(String, String)> = project_files(args.lang, args.kind == "library")
@@ -212,6 +327,35 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         )),
         _ => {}
     }
+    // Everything is checked before anything is written: no half-made project.
+    for (relative, _) in &files {
+        let path = args.path.join(relative);
+        if path.is_dir() {
+            return Err(usage(
+                format!(
+                    "`{}` is a folder, and the template has a file there",
+                    path.display()
+                ),
+                "move it away, or create the project in a new folder",
+            ));
+        }
+        let mut parent = path.parent();
+        while let Some(dir) = parent {
+            if dir == args.path.as_path() || dir.as_os_str().is_empty() {
+                break;
+            }
+            if dir.exists() && !dir.is_dir() {
+                return Err(usage(
+                    format!(
+                        "`{}` is a file, and the template needs a folder there",
+                        dir.display()
+                    ),
+                    "move it away, or create the project in a new folder",
+                ));
+            }
+            parent = dir.parent();
+        }
+    }
     for (relative, text) in &files {
         write(&args.path.join(relative), text)?;
     }
@@ -230,13 +374,23 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         } else {
             "wasmforge run ."
         };
-        anstream::eprintln!(
-            "{:>12} cd {} && wasmforge build && {run}",
-            "Next:",
-            args.path.display()
-        );
+        let cd = if args.path == Path::new(".") {
+            String::new()
+        } else {
+            format!("cd {} && ", args.path.display())
+        };
+        anstream::eprintln!("{:>12} {cd}wasmforge build && {run}", "Next:");
     }
     Ok(ExitStatus::Success)
+}
+
+/// A usage error (exit 2), reported as every error is (text, and JSON with --format json).
+fn usage(message: impl Into<String>, hint: &str) -> anyhow::Error {
+    wasmforge_build::Error::BadUsage {
+        message: message.into(),
+        hint: hint.into(),
+    }
+    .into()
 }
 
 fn write(path: &Path, text: &str) -> anyhow::Result<()> {

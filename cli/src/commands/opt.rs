@@ -32,24 +32,10 @@ pub struct Args {
     /// Replace the input file
     #[arg(long)]
     in_place: bool,
-    /// Optimize for speed, level 1
-    #[arg(long = "O1", group = "level")]
-    o1: bool,
-    /// Optimize for speed, level 2
-    #[arg(long = "O2", group = "level")]
-    o2: bool,
-    /// Optimize for speed, level 3
-    #[arg(long = "O3", group = "level")]
-    o3: bool,
-    /// Optimize for speed, level 4
-    #[arg(long = "O4", group = "level")]
-    o4: bool,
-    /// Optimize for size
-    #[arg(long = "Os", group = "level")]
-    os: bool,
-    /// Optimize for size, aggressively (the default)
-    #[arg(long = "Oz", group = "level")]
-    oz: bool,
+    /// The level, as Binaryen and C compilers write it: -O1, -O2, -O3, -O4 (speed), -Os, -Oz
+    /// (size; the default). The last one given wins
+    #[arg(short = 'O', value_name = "LEVEL", value_parser = parse_level, overrides_with = "level")]
+    level: Option<Level>,
     /// Drop the name section and DWARF debug info
     #[arg(long)]
     strip_debug: bool,
@@ -58,43 +44,17 @@ pub struct Args {
     strip_producers: bool,
 }
 
-impl Args {
-    fn level(&self) -> Level {
-        [
-            (self.o1, Level::O1),
-            (self.o2, Level::O2),
-            (self.o3, Level::O3),
-            (self.o4, Level::O4),
-            (self.os, Level::Os),
-        ]
-        .into_iter()
-        .find_map(|(on, level)| on.then_some(level))
-        .unwrap_or(Level::Oz)
-    }
-}
-
-/// Rewrites `-O3`-style single-dash levels (as Binaryen's CLI takes them) to clap's `--O3`.
-pub fn normalize_level_flags(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    let command = args
-        .iter()
-        .skip(1)
-        .find(|a| !a.to_string_lossy().starts_with('-'));
-    if command.is_none_or(|c| c != "opt") {
-        return args;
-    }
-    args.into_iter()
-        .map(|arg| match arg.to_str() {
-            Some(flag @ ("-O1" | "-O2" | "-O3" | "-O4" | "-Os" | "-Oz")) => {
-                format!("-{flag}").into()
-            }
-            _ => arg,
-        })
-        .collect()
+/// `-O3` reaches here as `3`, `-Oz` as `z`.
+fn parse_level(text: &str) -> Result<Level, String> {
+    let bare = text.trim_start_matches(['O', 'o']);
+    format!("O{bare}").parse::<Level>().map_err(|_| {
+        format!("`-O{bare}` is not an optimization level: use -O1, -O2, -O3, -O4 (speed), -Os or -Oz (size)")
+    })
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let bytes = super::read_input(&args.input)?;
-    let level = args.level();
+    let level = args.level.unwrap_or(Level::Oz);
     let options = optimize::Options {
         level,
         strip_debug: args.strip_debug,

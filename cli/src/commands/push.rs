@@ -33,9 +33,10 @@ pub struct Args {
     /// A .wasm file, or a project folder (built in release first)
     #[arg(value_name = "FILE|DIR")]
     input: PathBuf,
-    /// Where to: `registry/repository[:tag]`, or `oci:DIR[:TAG]`
+    /// Where to: `registry/repository[:tag]`, or `oci:DIR[:TAG]` (default for a project folder:
+    /// wasmforge.toml's `[push] reference`, `{version}` being the package's version)
     #[arg(value_name = "REF")]
-    reference: String,
+    reference: Option<String>,
     /// Also tag it (repeatable); the reference's own tag is used when none is given
     #[arg(long = "tag", value_name = "TAG", value_parser = parse_tag)]
     tags: Vec<String>,
@@ -128,17 +129,28 @@ fn parse_layout(s: &str) -> Result<Layout, String> {
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
-    let reference = Ref::parse(&args.reference)?;
     if !args.input.exists() {
         return Err(wasmforge_build::Error::PathNotFound {
             path: args.input.clone(),
         }
         .into());
     }
+    // A reference given is checked before anything is built; one from wasmforge.toml may need
+    // the version the build reads.
+    let given = args.reference.as_deref().map(Ref::parse).transpose()?;
+    let configured = match &args.reference {
+        Some(_) => None,
+        None => Some(configured_reference(&args.input)?),
+    };
     let (wasm_path, version) = if args.input.is_dir() {
         build_release(&args.input, ctx)?
     } else {
         (args.input.clone(), None)
+    };
+    let reference = match (given, configured) {
+        (Some(reference), _) => reference,
+        (None, Some(template)) => expand_reference(&template, version.as_deref())?,
+        (None, None) => unreachable!("a reference is given or configured"),
     };
     let wasm = super::read_input(&wasm_path)?;
     let file_name = wasm_path
@@ -154,7 +166,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let (mut annotations, last_commit) = git_facts(&source_dir);
+    let (mut annotations, last_commit) = git_facts(&source_dir, &TermReporter::new(ctx));
     let created = wasmforge_registry::time::rfc3339(created_at(last_commit));
     if let Some(version) = version {
         annotations.insert("org.opencontainers.image.version".into(), version);
@@ -211,6 +223,43 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// `[push] reference` of the project at `input` (a folder): the template to push to.
+fn configured_reference(input: &Path) -> anyhow::Result<String> {
+    let missing = || {
+        anyhow::Error::new(wasmforge_build::Error::BadUsage {
+            message: "no reference: where should it go?".into(),
+            hint: "give one (`wasmforge push PATH ghcr.io/acme/app:1.0`), or set `[push] \
+                   reference = \"ghcr.io/acme/app:{version}\"` in the project's wasmforge.toml"
+                .into(),
+        })
+    };
+    if !input.is_dir() {
+        return Err(missing());
+    }
+    let config = wasmforge_build::config::Config::load(input)?;
+    config.push.reference.ok_or_else(missing)
+}
+
+/// A `[push] reference` with `{version}` replaced by the package's version.
+fn expand_reference(template: &str, version: Option<&str>) -> anyhow::Result<Ref> {
+    let text = if template.contains("{version}") {
+        let Some(version) = version else {
+            return Err(wasmforge_build::Error::BadUsage {
+                message: format!(
+                    "wasmforge.toml: [push] reference `{template}` uses {{version}}, and this project has no version"
+                ),
+                hint: "only Cargo packages have a version: write the tag in the reference, or give REF".into(),
+            }
+            .into());
+        };
+        // A SemVer build suffix (`1.0.0+abc`) is not allowed in a tag.
+        template.replace("{version}", &version.replace('+', "_"))
+    } else {
+        template.to_string()
+    };
+    Ok(Ref::parse(&text)?)
 }
 
 fn parse_tag(tag: &str) -> Result<String, String> {
@@ -276,28 +325,28 @@ fn created_at(last_commit: Option<i64>) -> i64 {
     })
 }
 
-fn git(dir: &Path, args: &[&str]) -> Option<String> {
-    let out = std::process::Command::new("git")
+fn git(dir: &Path, args: &[&str], reporter: &dyn wasmforge_build::Reporter) -> Option<String> {
+    let out = wasmforge_build::process::Tool::new("git", "")
         .arg("-C")
         .arg(dir)
         .args(args)
-        .output()
+        .output(reporter)
         .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-        .filter(|s| !s.is_empty())
+    Some(String::from_utf8_lossy(&out.stdout).trim().to_string()).filter(|s| !s.is_empty())
 }
 
 /// `source` (the origin remote as an https URL, credentials removed) and `revision`, and the
 /// last commit's time, from two git calls (none outside a repository).
-fn git_facts(dir: &Path) -> (BTreeMap<String, String>, Option<i64>) {
+fn git_facts(
+    dir: &Path,
+    reporter: &dyn wasmforge_build::Reporter,
+) -> (BTreeMap<String, String>, Option<i64>) {
     let mut out = BTreeMap::new();
     if !in_git_repository(dir) {
         return (out, None);
     }
     let mut time = None;
-    if let Some(line) = git(dir, &["log", "-1", "--format=%H %ct"])
+    if let Some(line) = git(dir, &["log", "-1", "--format=%H %ct"], reporter)
         && let Some((revision, ct)) = line.split_once(' ')
     {
         out.insert(
@@ -306,7 +355,9 @@ fn git_facts(dir: &Path) -> (BTreeMap<String, String>, Option<i64>) {
         );
         time = ct.trim().parse().ok();
     }
-    if let Some(url) = git(dir, &["config", "--get", "remote.origin.url"]).map(|u| public_url(&u)) {
+    if let Some(url) =
+        git(dir, &["config", "--get", "remote.origin.url"], reporter).map(|u| public_url(&u))
+    {
         out.insert("org.opencontainers.image.source".into(), url);
     }
     (out, time)

@@ -142,11 +142,17 @@ impl Grants {
                 FsPerms::ReadWrite
             };
             if !dir.host.is_dir() {
-                anyhow::bail!(
-                    "--dir {}: `{}` is not a folder on this machine",
-                    dir.host.display(),
-                    dir.host.display()
-                );
+                return Err(wasmforge_build::Error::BadUsage {
+                    message: format!(
+                        "--dir{} {}: `{}` is not a folder on this machine",
+                        if dir.read_only { "-ro" } else { "" },
+                        dir.host.display(),
+                        dir.host.display()
+                    ),
+                    hint: "grant a folder that exists (`mkdir` it first for the guest to write in)"
+                        .into(),
+                }
+                .into());
             }
             builder
                 .preopened_dir(&dir.host, &dir.guest, perms)

@@ -152,6 +152,10 @@ pub fn configure(
     if !current {
         reporter.status("Configuring", &format!("CMake ({})", toolchain.version));
         let _ = std::fs::remove_file(&stamp);
+        if job.options.quiet {
+            // `-q`: CMake's status messages go; its warnings and errors stay.
+            configure.arg("--log-level=WARNING");
+        }
         let status = if quiet {
             let output = configure
                 .command(reporter)?

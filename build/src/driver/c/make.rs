@@ -122,6 +122,10 @@ pub fn build(
         make.arg("-B");
         let _ = std::fs::remove_file(&stamp);
     }
+    if job.options.quiet {
+        // `-q`: no command echo, no "Entering directory"; the compiler's messages stay.
+        make.args(["-s", "--no-print-directory"]);
+    }
     let wanted = bin(job);
     if let Some(bin) = &wanted {
         make.arg(bin);
