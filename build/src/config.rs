@@ -383,12 +383,9 @@ reference = "ghcr.io/acme/hello:{version}"
             std::fs::write(dir.path().join(FILE_NAME), text).expect("write");
             let err = Config::load(dir.path()).expect_err(text);
             assert!(matches!(err, Error::ConfigInvalid { .. }));
-            let shown = format!(
-                "{}",
-                std::error::Error::source(&err)
-                    .map(|e| e.to_string())
-                    .unwrap_or_default()
-            );
+            let shown = std::error::Error::source(&err)
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             assert!(shown.contains(says), "{text}: {shown}");
         }
     }

@@ -116,8 +116,10 @@ pub fn verify(bytes: &[u8], expected: &str, what: &str) -> Result<()> {
     }
 }
 
-static COMMAND_OBSERVER: std::sync::OnceLock<Box<dyn Fn(&str) + Send + Sync>> =
-    std::sync::OnceLock::new();
+/// What `observe_commands` was given.
+type Observer = Box<dyn Fn(&str) + Send + Sync>;
+
+static COMMAND_OBSERVER: std::sync::OnceLock<Observer> = std::sync::OnceLock::new();
 
 /// Shows every external command this crate runs (credential helpers) to `observer` before it
 /// runs, as the build crate shows its commands to the reporter: `wasmforge -v` prints them.

@@ -286,7 +286,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     };
     if let Err(why) = check_name(&name, args.lang) {
         return Err(usage(
-            &format!(
+            format!(
                 "`{name}` cannot name a {} project: {why}",
                 args.lang.display_name()
             ),
@@ -296,14 +296,14 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     if args.path.exists() {
         if !args.path.is_dir() {
             return Err(usage(
-                &format!("`{}` exists and is not a folder", args.path.display()),
+                format!("`{}` exists and is not a folder", args.path.display()),
                 "choose a new folder",
             ));
         }
         let empty = std::fs::read_dir(&args.path)?.next().is_none();
         if !empty && !args.force {
             return Err(usage(
-                &format!("`{}` is not empty", args.path.display()),
+                format!("`{}` is not empty", args.path.display()),
                 "choose a new folder, or pass --force to add the template's files to it (others are left alone)",
             ));
         }
