@@ -42,6 +42,15 @@ pub enum Encoding {
 impl Encoding {
     /// Reads the header of `bytes`; anything that is not WebAssembly is an error for `path`.
     pub fn of(bytes: &[u8], path: &Path) -> Result<Encoding> {
+        if !bytes.starts_with(b"\0asm") {
+            return Err(Error::NotWasm {
+                path: path.to_owned(),
+                why: format!(
+                    "it does not start with WebAssembly's magic bytes `\\0asm` (it starts with {})",
+                    describe_start(bytes)
+                ),
+            });
+        }
         let mut parser = wasmparser::Parser::new(0);
         match parser.parse(bytes, true) {
             Ok(wasmparser::Chunk::Parsed {
@@ -54,9 +63,27 @@ impl Encoding {
             Ok(_) => unreachable_header(path),
             Err(source) => Err(Error::NotWasm {
                 path: path.to_owned(),
-                source,
+                why: source
+                    .message()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
             }),
         }
+    }
+}
+
+/// The first bytes of a file, for a message: as text when they are printable, else in hex.
+fn describe_start(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return "nothing: the file is empty".into();
+    }
+    let head = &bytes[..bytes.len().min(8)];
+    if head.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+        format!("`{}`", String::from_utf8_lossy(head))
+    } else {
+        let hex: Vec<String> = head.iter().map(|b| format!("{b:02x}")).collect();
+        format!("the bytes {}", hex.join(" "))
     }
 }
 

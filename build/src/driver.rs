@@ -414,7 +414,13 @@ impl Job<'_> {
         reporter: &dyn Reporter,
     ) -> Result<Artifact> {
         let core = fs_err::read(core_path)?;
-        let (core, optimized) = self.maybe_optimize(core, name, reporter)?;
+        // TinyGo's wasip2 output is already a component, optimized by TinyGo's own wasm-opt:
+        // Binaryen cannot read components, so it is published as it is.
+        let (core, optimized) = if wasmparser::Parser::is_component(&core) {
+            (core, None)
+        } else {
+            self.maybe_optimize(core, name, reporter)?
+        };
         let bytes = if wrap && self.target == Target::Wasip2 {
             crate::componentize::command_component(&core, core_path)?
         } else {
@@ -676,6 +682,14 @@ fn build_one(
         lines: std::sync::Mutex::new(Vec::new()),
     };
     let mut output = match driver.build(&job, &capture) {
+        // Stopped by a signal, the compiler's output proves nothing: no diagnosis.
+        Err(Error::CompileFailed { what, status, .. }) if crate::error::interrupted(&status) => {
+            return Err(Error::CompileFailed {
+                what,
+                status,
+                diagnostics: Vec::new(),
+            });
+        }
         Err(Error::CompileFailed { what, status, .. }) => {
             let text = capture
                 .lines
@@ -834,4 +848,48 @@ fn finish_artifact(job: &Job<'_>, artifact: &mut Artifact, reporter: &dyn Report
     }
     artifact.validated = Some(profile.name().to_string());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// TinyGo's wasip2 release output is a component: it is published as it is, never handed
+    /// to Binaryen (which cannot read components).
+    #[test]
+    fn a_component_from_the_compiler_is_published_without_the_core_optimizer() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("go.mod"),
+            "module example.com/t\n\ngo 1.21\n",
+        )
+        .expect("go.mod");
+        let project = Project {
+            lang: Lang::Go,
+            dir: dir.path().to_owned(),
+            manifest: dir.path().join("go.mod"),
+            within: None,
+        };
+        let config = Config::default();
+        let mut options = BuildOptions::new(dir.path());
+        options.profile = Profile::Release;
+        options.target = Some(Target::Wasip2);
+        let job = Job::new(&project, &config, &options).expect("job");
+        assert_eq!(job.opt, Some(Level::Oz));
+        let component = wat::parse_str("(component (core module))").expect("wat");
+        let core_path = dir.path().join("tinygo-out.wasm");
+        std::fs::write(&core_path, &component).expect("write");
+        let artifact = job
+            .publish_core(
+                &core_path,
+                false,
+                "t",
+                ArtifactKind::Command,
+                &crate::NullReporter,
+            )
+            .expect("published");
+        assert_eq!(artifact.encoding, Encoding::Component);
+        assert_eq!(artifact.opt_level, None);
+        assert_eq!(std::fs::read(&artifact.path).expect("read"), component);
+    }
 }

@@ -139,7 +139,7 @@ pub enum Error {
         source: cargo_metadata::Error,
     },
 
-    #[error("{what} failed ({status})")]
+    #[error("{}", describe_compile(what, status))]
     CompileFailed {
         what: String,
         status: String,
@@ -158,12 +158,8 @@ pub enum Error {
     #[error("the compiler reported success but produced no WebAssembly file for {what}")]
     NoArtifact { what: String },
 
-    #[error("`{}` is not a valid WebAssembly file", path.display())]
-    NotWasm {
-        path: PathBuf,
-        #[source]
-        source: wasmparser::BinaryReaderError,
-    },
+    #[error("`{}` is not a WebAssembly file: {why}", path.display())]
+    NotWasm { path: PathBuf, why: String },
 
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -176,6 +172,22 @@ fn describe_preflight(diagnostics: &[crate::diagnostics::Diagnostic]) -> String 
             "this project cannot build for its target: {} problems (nothing was compiled)",
             many.len()
         ),
+    }
+}
+
+/// Whether a tool's exit status says it was stopped by a signal someone sent (Ctrl-C, a CI
+/// cancelling the job), not that it failed.
+pub fn interrupted(status: &str) -> bool {
+    ["SIGINT", "SIGTERM", "SIGHUP", "SIGKILL"]
+        .iter()
+        .any(|s| status.contains(s))
+}
+
+fn describe_compile(what: &str, status: &str) -> String {
+    if interrupted(status) {
+        format!("the build was interrupted: {what} was stopped ({status})")
+    } else {
+        format!("{what} failed ({status})")
     }
 }
 
@@ -290,6 +302,9 @@ impl Error {
             Error::CompileFailed { diagnostics, .. } if !diagnostics.is_empty() => {
                 "the diagnostics above say what went wrong and how to fix it".into()
             }
+            Error::CompileFailed { status, .. } if interrupted(status) => {
+                "nothing was wrong with the code as far as wasmforge saw: build again".into()
+            }
             Error::CompileFailed { .. } => "fix the compiler errors above, then build again".into(),
             Error::Preflight { skippable: true, .. } => "fix what is listed above; or, if the compiler \
                  would build it after all, skip the source checks with `wasmforge build --no-checks` \
@@ -307,7 +322,10 @@ impl Error {
                 .into(),
             Error::InvalidWasm { .. } => "`wasmforge validate FILE` shows the error in context; rebuild the module".into(),
             Error::OptimizerFailed { .. } => "build with --no-opt to skip optimizing, and please report this with the module".into(),
-            Error::NotWasm { .. } | Error::Io(_) => return None,
+            Error::NotWasm { .. } => "give a .wasm module or component (binary), or WebAssembly text \
+                 (.wat); a project folder is built with `wasmforge build`"
+                .into(),
+            Error::Io(_) => return None,
         })
     }
 }

@@ -56,6 +56,9 @@ pub struct Project {
     pub dir: PathBuf,
     /// The file that makes it a project: `Cargo.toml`, `go.mod`; for C the folder itself.
     pub manifest: PathBuf,
+    /// Go: the package folder the user pointed at inside the module (`cmd/x`), relative to
+    /// `dir`, which is then the module's root (as `go build` in `cmd/x` builds that package).
+    pub within: Option<PathBuf>,
 }
 
 /// What in a folder points at a language.
@@ -121,6 +124,7 @@ pub fn detect(path: &Path, lang: Option<Lang>) -> Result<Project> {
             lang,
             dir,
             manifest,
+            within: None,
         });
     }
 
@@ -167,10 +171,24 @@ pub fn detect(path: &Path, lang: Option<Lang>) -> Result<Project> {
         }
         Lang::C => path.clone(),
     };
+    // Go inside a module's subfolder: the module root is the project, the folder its package.
+    if lang == Lang::Go
+        && let Some(root) = manifest.parent()
+        && root != path
+        && let Ok(relative) = path.strip_prefix(root)
+    {
+        return Ok(Project {
+            lang,
+            dir: root.to_path_buf(),
+            within: Some(relative.to_path_buf()),
+            manifest,
+        });
+    }
     Ok(Project {
         lang,
         dir: path,
         manifest,
+        within: None,
     })
 }
 

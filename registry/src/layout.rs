@@ -79,6 +79,15 @@ fn index_bytes(manifests: &[Value]) -> Vec<u8> {
 }
 
 fn read_index(dir: &Path) -> Result<Vec<Value>> {
+    Ok(read_index_document(dir)?["manifests"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default())
+}
+
+/// `index.json` as a whole: its own annotations and any other fields are kept when it is
+/// rewritten.
+fn read_index_document(dir: &Path) -> Result<Value> {
     let path = dir.join("index.json");
     let no_index = || Error::BadLayout {
         path: dir.to_path_buf(),
@@ -93,7 +102,13 @@ fn read_index(dir: &Path) -> Result<Vec<Value>> {
         path: dir.to_path_buf(),
         why: format!("index.json is not valid JSON: {e}"),
     })?;
-    Ok(value["manifests"].as_array().cloned().unwrap_or_default())
+    if !value.is_object() {
+        return Err(Error::BadLayout {
+            path: dir.to_path_buf(),
+            why: "index.json is not a JSON object".into(),
+        });
+    }
+    Ok(value)
 }
 
 /// Stores `artifact` under each of `tags`.
@@ -117,7 +132,11 @@ pub fn push(dir: &Path, tags: &[String], artifact: &Artifact) -> Result<PushRepo
         }
     }
     write_atomic(&blob_path(dir, &artifact.digest)?, &artifact.manifest)?;
-    let mut entries = read_index(dir)?;
+    let mut document = read_index_document(dir)?;
+    let mut entries = document["manifests"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     entries.retain(|e| {
         !tags
             .iter()
@@ -131,7 +150,15 @@ pub fn push(dir: &Path, tags: &[String], artifact: &Artifact) -> Result<PushRepo
             "annotations": { REF_NAME: tag },
         }));
     }
-    write_atomic(&dir.join("index.json"), &index_bytes(&entries))?;
+    document["manifests"] = Value::Array(entries);
+    document["schemaVersion"] = json!(2);
+    if document.get("mediaType").is_none() {
+        document["mediaType"] = json!(manifest::INDEX);
+    }
+    write_atomic(
+        &dir.join("index.json"),
+        &serde_json::to_vec(&document).unwrap_or_default(),
+    )?;
     let size = artifact.config.bytes.len()
         + artifact.layers.iter().map(|l| l.bytes.len()).sum::<usize>()
         + artifact.manifest.len();
@@ -207,7 +234,10 @@ pub fn pull(
             why: "it has no `oci-layout` file".into(),
         });
     }
-    let reference = format!("oci:{}:{tag}", dir.display());
+    let reference = match digest {
+        Some(digest) => format!("oci:{}@{digest}", dir.display()),
+        None => format!("oci:{}:{tag}", dir.display()),
+    };
     let entries = read_index(dir)?;
     let chosen = match digest {
         Some(d) => Some(d.to_string()),

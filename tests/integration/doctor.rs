@@ -58,10 +58,10 @@ fn err_of(output: &Output) -> String {
 #[test]
 fn examples_and_healthy_projects_get_no_errors() {
     let mut names = vec!["hello-rust", "hello-rust-lib", "doctor/rust-healthy-deps"];
-    if on_path("go") {
+    if have_go(24) {
         names.extend(["hello-go", "hello-go-lib", "doctor/go-std"]);
     }
-    if clang_on_path() {
+    if have_clang() {
         names.extend(["hello-c", "hello-c-lib", "hello-c-cmake"]);
     }
     for name in names {
@@ -457,7 +457,7 @@ fn wf1014_cargo_missing() {
 
 #[test]
 fn go_checks_wf2001_wf2004_wf2005_wf2007() {
-    if !require(on_path("go"), "go is not on PATH") {
+    if !have_go(21) {
         return;
     }
     // WF2001: no go at all.
@@ -525,12 +525,15 @@ fn go_checks_wf2001_wf2004_wf2005_wf2007() {
 
 #[test]
 fn wf2008_tinygo_asked_for_but_missing() {
-    if on_path("tinygo") {
-        eprintln!("skipped: tinygo is installed");
-        return;
-    }
+    let (_bin, path) = path_with_only(&["go"]);
     let (_tmp, dir) = project("hello-go");
-    let (code, doc) = doctor(&dir, &["--toolchain", "tinygo"]);
+    let (code, doc) = doctor_with(
+        wasmforge()
+            .arg("doctor")
+            .arg(&dir)
+            .args(["--toolchain", "tinygo"])
+            .env("PATH", &path),
+    );
     assert_eq!(code, 1);
     let found = with_code(&doc, "WF2008");
     assert!(fix(&found[0]).contains("tinygo.org"));
@@ -540,7 +543,7 @@ fn wf2008_tinygo_asked_for_but_missing() {
 /// resource folder — where compiler-rt's builtins live — is empty: a real clang without builtins.
 fn clang_copy(with_wasm_ld: bool) -> Option<(tempfile::TempDir, PathBuf)> {
     let real = Path::new("/usr/lib/llvm-16/bin/clang");
-    if !real.is_file() {
+    if !require(real.is_file(), "clang-16 is not installed") {
         return None;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -595,7 +598,6 @@ fn c_toolchain_checks_wf3001_to_wf3004() {
     );
 
     let Some((_clang, bin)) = clang_copy(false) else {
-        require(false, "clang-16 is not installed");
         return;
     };
     // WF3002: clang with the backend but no wasm-ld anywhere it looks.

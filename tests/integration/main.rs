@@ -17,4 +17,5 @@ mod registry;
 mod run;
 mod support;
 mod trust;
+mod truth;
 mod wasm_tools;

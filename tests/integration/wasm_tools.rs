@@ -71,7 +71,7 @@ fn opt_every_level_on_rust_and_c_keeps_behaviour() {
 
 #[test]
 fn go_output_and_a_module_without_target_features_optimize_with_no_flags() {
-    if !require_rust_targets() || !require(on_path("go"), "go missing") {
+    if !require_rust_targets() || !have_go(21) {
         return;
     }
     // Go 1.2x output has no target_features section but uses bulk memory.
@@ -300,7 +300,7 @@ fn inspect_examples() {
     insta::assert_json_snapshot!("inspect-hello-c", shape(&c));
     let (_t5, _d5, c_lib) = built("hello-c-lib", &["--toolchain", "clang", "--release"]);
     insta::assert_json_snapshot!("inspect-hello-c-lib", shape(&c_lib));
-    if require(on_path("go"), "go missing") {
+    if have_go(21) {
         let (_t6, _d6, go) = built("hello-go-lib", &[]);
         insta::assert_json_snapshot!("inspect-hello-go-lib", shape(&go));
     }
@@ -369,9 +369,7 @@ fn bad_input_for_every_binary_command() {
 
 #[test]
 fn release_builds_are_optimized_validated_and_cached() {
-    if !require_rust_targets()
-        || !require(on_path("go"), "go missing")
-        || !require(on_path("clang-16"), "clang-16 missing")
+    if !require_rust_targets() || !have_go(21) || !require(on_path("clang-16"), "clang-16 missing")
     {
         return;
     }

@@ -644,6 +644,7 @@ mod tests {
             lang: Lang::C,
             dir: dir.path().to_owned(),
             manifest: dir.path().to_owned(),
+            within: None,
         };
         let config = Config::default();
         let options = crate::BuildOptions::new(dir.path());

@@ -57,13 +57,20 @@ pub fn go_build_args(
     args
 }
 
-/// The main package a build makes: `-p`, `[build] package`, else the module's root.
+/// The main package a build makes: `-p`, `[build] package`, the module folder the build was
+/// started in, else the module's root.
 pub fn main_package(job: &Job<'_>) -> String {
     job.options
         .packages
         .first()
         .cloned()
         .or_else(|| job.config.build.package.clone())
+        .or_else(|| {
+            job.project
+                .within
+                .as_ref()
+                .map(|w| format!("./{}", w.display()))
+        })
         .unwrap_or_else(|| ".".into())
 }
 

@@ -342,7 +342,7 @@ fn resolve_workspace(
     let metadata = metadata(project, options, reporter)?;
     let selected = select_packages(&metadata, project, options)?;
     let facts = diagnostics::rust::facts(&metadata, &selected);
-    let plan = plan(&selected, options)?;
+    let plan = plan(&selected, options).map_err(|e| bin_elsewhere(e, &metadata, options))?;
     let roots: Vec<&PackageId> = plan.iter().map(|p| &p.package_id).collect();
     let resolved = Resolved {
         units: count_units(&metadata, &roots),
@@ -509,7 +509,7 @@ pub fn workspace_facts(
 ) -> Result<(RustFacts, Option<Error>)> {
     let metadata = metadata(project, options, reporter)?;
     let selected = select_packages(&metadata, project, options)?;
-    let refused = match plan(&selected, options) {
+    let refused = match plan(&selected, options).map_err(|e| bin_elsewhere(e, &metadata, options)) {
         Err(Error::NoWasmTarget { .. }) | Ok(_) => None,
         Err(other) => Some(other),
     };
@@ -558,6 +558,43 @@ fn select_packages<'m>(
     } else {
         members.clone()
     })
+}
+
+/// A `--bin` that is not among the selected packages but is in another member of the
+/// workspace: say which package has it, not that it does not exist.
+fn bin_elsewhere(err: Error, metadata: &Metadata, options: &BuildOptions) -> Error {
+    let Error::NotInWorkspace {
+        what: "binary",
+        name,
+        ..
+    } = &err
+    else {
+        return err;
+    };
+    let owner = metadata.workspace_packages().into_iter().find(|p| {
+        p.targets
+            .iter()
+            .any(|t| t.is_bin() && t.name.as_str() == name.as_str())
+    });
+    match owner {
+        Some(package) => Error::BadUsage {
+            message: format!(
+                "binary `{name}` is in package `{}`, which {} does not select",
+                package.name,
+                options
+                    .packages
+                    .iter()
+                    .map(|p| format!("`-p {p}`"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            hint: format!(
+                "add `-p {}`, or leave out -p to build from the whole workspace",
+                package.name
+            ),
+        },
+        None => err,
+    }
 }
 
 /// Which packages and targets this build produces, checked before cargo runs.

@@ -257,8 +257,15 @@ fn check_profile(bytes: &[u8], profile: Profile, allowed: &[String], problems: &
             if !exports.iter().any(|e| !e.starts_with('_') && e != "memory") {
                 problems.push("exports no functions for a host to call".into());
             }
-            if !exported("memory") && !imports.is_empty() {
-                problems.push("imports WASI but does not export `memory`".into());
+            if !exported("memory")
+                && imports
+                    .iter()
+                    .any(|(module, _)| module == "wasi_snapshot_preview1")
+            {
+                problems.push(
+                    "imports WASI but does not export `memory`, which WASI needs to pass data"
+                        .into(),
+                );
             }
         }
         Profile::Unknown | Profile::Wasip2 => {}

@@ -32,11 +32,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
-    if !args.file.exists() {
-        return Err(wasmforge_build::Error::PathNotFound { path: args.file }.into());
-    }
-    let bytes = std::fs::read(&args.file)
-        .map_err(|e| anyhow::anyhow!("could not read `{}`: {e}", args.file.display()))?;
+    // .wat is accepted as `run`, `opt` and `validate` accept it.
+    let bytes = super::read_input(&args.file)?;
     let encoding = Encoding::of(&bytes, &args.file)?;
     let engine = host::engine(&Limits::default())?;
     let compiled = host::cache::precompile(&engine, &bytes, encoding)?;

@@ -357,15 +357,48 @@ fn build_project(args: &Args, ctx: &Ctx) -> anyhow::Result<PathBuf> {
     }
     match artifacts.len() {
         1 => Ok(artifacts.remove(0).path),
-        0 => bail!(
-            "the project builds no command to run; call a library's export with --invoke NAME"
-        ),
+        0 => Err(wasmforge_build::Error::BadUsage {
+            message: "the project builds no command to run".into(),
+            hint: "call a library's export with `--invoke NAME`".into(),
+        }
+        .into()),
         _ => {
-            let names: Vec<&str> = artifacts.iter().map(|a| a.name.as_str()).collect();
-            bail!(
-                "the project builds several modules ({}); choose one with --bin NAME",
-                names.join(", ")
-            )
+            let choices: Vec<String> = artifacts
+                .iter()
+                .map(|a| match a.kind {
+                    wasmforge_build::ArtifactKind::Command => format!("--bin {}", a.name),
+                    wasmforge_build::ArtifactKind::Library => format!("-p {}", a.package),
+                })
+                .collect();
+            let has_library = artifacts
+                .iter()
+                .any(|a| a.kind == wasmforge_build::ArtifactKind::Library);
+            Err(wasmforge_build::Error::BadUsage {
+                message: format!(
+                    "the project builds {} modules: {}",
+                    artifacts.len(),
+                    artifacts
+                        .iter()
+                        .map(|a| format!(
+                            "`{}` ({}, package `{}`)",
+                            a.name,
+                            a.kind.name(),
+                            a.package
+                        ))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                hint: format!(
+                    "choose one: {}{}",
+                    choices.join(", "),
+                    if has_library {
+                        " (a library is chosen by its package)"
+                    } else {
+                        ""
+                    }
+                ),
+            }
+            .into())
         }
     }
 }
