@@ -279,32 +279,30 @@ fn check_options(lang: Lang, options: &BuildOptions, config: &Config) -> Result<
                 })?;
             }
         }
-        Lang::Go => {
-            if !options.bins.is_empty() {
-                return refuse(
+        Lang::Go | Lang::C => {
+            // Go chooses main packages (-p), C executables (--bin): the other one is refused.
+            let (given, flag, takers, instead, toolchains) = if lang == Lang::Go {
+                (
+                    !options.bins.is_empty(),
                     "--bin",
                     "Rust and C (CMake, Make)",
                     "a Go build makes one main package: choose it with `-p ./cmd/NAME`",
-                );
-            }
-            check_toolchain_name(lang, options.toolchain.as_deref(), &GO_TOOLCHAINS, false)?;
-            check_toolchain_name(
-                lang,
-                config.build.toolchain.as_deref(),
-                &GO_TOOLCHAINS,
-                true,
-            )?;
-        }
-        Lang::C => {
-            if !options.packages.is_empty() {
-                return refuse(
+                    &GO_TOOLCHAINS[..],
+                )
+            } else {
+                (
+                    !options.packages.is_empty(),
                     "-p/--package",
                     "Rust and Go",
                     "a C project's executable is chosen with `--bin NAME` (CMake, Make)",
-                );
+                    &C_TOOLCHAINS[..],
+                )
+            };
+            if given {
+                return refuse(flag, takers, instead);
             }
-            check_toolchain_name(lang, options.toolchain.as_deref(), &C_TOOLCHAINS, false)?;
-            check_toolchain_name(lang, config.build.toolchain.as_deref(), &C_TOOLCHAINS, true)?;
+            check_toolchain_name(lang, options.toolchain.as_deref(), toolchains, false)?;
+            check_toolchain_name(lang, config.build.toolchain.as_deref(), toolchains, true)?;
         }
     }
     Ok(())

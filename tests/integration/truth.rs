@@ -14,8 +14,23 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).expect("write");
 }
 
+/// Writes each `(relative path, text)` under `dir`.
+fn write_files(dir: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        write(&dir.join(path), text);
+    }
+}
+
 fn artifacts(doc: &Value) -> Vec<Value> {
     doc["artifacts"].as_array().cloned().unwrap_or_default()
+}
+
+/// The artifacts' names, in the report's order.
+fn names(doc: &Value) -> Vec<String> {
+    artifacts(doc)
+        .iter()
+        .map(|a| a["name"].as_str().unwrap_or_default().to_string())
+        .collect()
 }
 
 #[test]
@@ -167,11 +182,7 @@ hint: for Rust, --toolchain selects a rustup toolchain as `cargo +NAME` does: st
             .args(["-p", "./cmd/a", "-p", "./cmd/b", "--", "-tags", "special"]));
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
         let doc = json(&output);
-        let names: Vec<String> = artifacts(&doc)
-            .iter()
-            .map(|a| a["name"].as_str().unwrap_or_default().to_string())
-            .collect();
-        assert_eq!(names, ["a", "b"], "{doc}");
+        assert_eq!(names(&doc), ["a", "b"], "{doc}");
         let (_, out_a) = wf_run(&[artifacts(&doc)[0]["path"].as_str().expect("path").as_ref()]);
         assert_eq!(out_a.trim(), "a says special");
         let (_, out_b) = wf_run(&[artifacts(&doc)[1]["path"].as_str().expect("path").as_ref()]);
@@ -193,24 +204,25 @@ hint: a C project's executable is chosen with `--bin NAME` (CMake, Make)
         // Repeated --bin builds each CMake executable.
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("two");
-        write(
-            &dir.join("CMakeLists.txt"),
-            "cmake_minimum_required(VERSION 3.13)\nproject(two C)\nadd_executable(one one.c)\nadd_executable(other other.c)\n",
-        );
-        write(
-            &dir.join("one.c"),
-            "#include <stdio.h>\nint main(void) { puts(\"one\"); }\n",
-        );
-        write(
-            &dir.join("other.c"),
-            "#include <stdio.h>\nint main(void) { puts(\"other\"); }\n",
+        write_files(
+            &dir,
+            &[
+                (
+                    "CMakeLists.txt",
+                    "cmake_minimum_required(VERSION 3.13)\nproject(two C)\nadd_executable(one one.c)\nadd_executable(other other.c)\n",
+                ),
+                (
+                    "one.c",
+                    "#include <stdio.h>\nint main(void) { puts(\"one\"); }\n",
+                ),
+                (
+                    "other.c",
+                    "#include <stdio.h>\nint main(void) { puts(\"other\"); }\n",
+                ),
+            ],
         );
         let doc = build_ok(&dir, &["--bin", "one", "--bin", "other"]);
-        let names: Vec<String> = artifacts(&doc)
-            .iter()
-            .map(|a| a["name"].as_str().unwrap_or_default().to_string())
-            .collect();
-        assert_eq!(names, ["one", "other"], "{doc}");
+        assert_eq!(names(&doc), ["one", "other"], "{doc}");
         for artifact in artifacts(&doc) {
             let (code, out) = wf_run(&[artifact["path"].as_str().expect("path").as_ref()]);
             assert_eq!(
@@ -270,17 +282,19 @@ fn artifact_names_are_the_projects_and_never_shared() {
     // A binary and a cdylib of one name would be one file on WebAssembly: refused with the fix.
     let tmp = tempfile::tempdir().expect("tempdir");
     let both = tmp.path().join("both");
-    write(
-        &both.join("Cargo.toml"),
-        "[package]\nname = \"both\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[lib]\ncrate-type = [\"cdylib\"]\n[[bin]]\nname = \"both\"\npath = \"src/main.rs\"\n",
-    );
-    write(
-        &both.join("src/main.rs"),
-        "fn main() { println!(\"bin\"); }\n",
-    );
-    write(
-        &both.join("src/lib.rs"),
-        "#[unsafe(no_mangle)] pub extern \"C\" fn add(a: i32, b: i32) -> i32 { a + b }\n",
+    write_files(
+        &both,
+        &[
+            (
+                "Cargo.toml",
+                "[package]\nname = \"both\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[lib]\ncrate-type = [\"cdylib\"]\n[[bin]]\nname = \"both\"\npath = \"src/main.rs\"\n",
+            ),
+            ("src/main.rs", "fn main() { println!(\"bin\"); }\n"),
+            (
+                "src/lib.rs",
+                "#[unsafe(no_mangle)] pub extern \"C\" fn add(a: i32, b: i32) -> i32 { a + b }\n",
+            ),
+        ],
     );
     session(tmp.path(), &["build", "both"])
         .code(1)
