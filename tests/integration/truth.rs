@@ -598,6 +598,44 @@ fn every_failure_is_a_json_document() {
         std::fs::read_to_string(tmp.path().join("full/keep.txt")).expect("kept"),
         "mine"
     );
+    // Every command: one failure each, one JSON document each, with the exit code.
+    write(&tmp.path().join("junk.wasm"), "not wasm");
+    write(
+        &tmp.path().join("trap.wat"),
+        "(module (func (export \"_start\") unreachable))",
+    );
+    for (args, code) in [
+        (&["build", "/nope"][..], 2),
+        (&["doctor", "/nope"][..], 2),
+        (&["run", "trap.wat"][..], 134),
+        (&["opt", "junk.wasm"][..], 1),
+        (&["validate", "missing.wasm"][..], 2),
+        (&["inspect", "junk.wasm"][..], 1),
+        (&["strip", "junk.wasm"][..], 1),
+        (&["precompile", "junk.wasm"][..], 1),
+        (&["push", "trap.wat", "bad..ref"][..], 2),
+        (&["pull", "bad..ref"][..], 2),
+        (&["login"][..], 2),
+        (&["logout"][..], 2),
+        (&["cache", "frob"][..], 2),
+        (&["completions", "tcsh"][..], 2),
+        (&["new", "x"][..], 2),
+        (&["explain"][..], 2),
+    ] {
+        let output = run(wasmforge()
+            .current_dir(tmp.path())
+            .args(["--format", "json"])
+            .args(args));
+        assert_eq!(output.status.code(), Some(code), "{args:?}");
+        let doc = json(&output);
+        assert_eq!(doc["error"]["exit_code"], code, "{args:?}");
+        assert!(
+            doc["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty() && !m.contains('\n')),
+            "{args:?}: {doc}"
+        );
+    }
 }
 
 #[test]
