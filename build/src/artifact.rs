@@ -120,6 +120,16 @@ pub struct Artifact {
     pub opt_level: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unoptimized_size: Option<u64>,
+    /// When wasmforge changed what the compiler wrote (stripped or optimized it): the size the
+    /// compiler wrote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compiled_size: Option<u64>,
+    /// When custom sections were dropped: the strip level (`debuginfo`, `symbols`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stripped: Option<String>,
+    /// Release builds: where the bytes are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breakdown: Option<crate::wasm::size::Breakdown>,
     /// When validated against a profile: its name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub validated: Option<String>,
@@ -216,6 +226,9 @@ impl Identity<'_> {
             sha256,
             opt_level: None,
             unoptimized_size: None,
+            compiled_size: None,
+            stripped: None,
+            breakdown: None,
             validated: None,
         }
     }

@@ -50,6 +50,11 @@ pub struct BuildConfig {
     pub package: Option<String>,
     /// `false` skips the source checks (never the facts that make a build impossible).
     pub checks: Option<bool>,
+    /// Release builds: what custom sections go, with cargo's names (`none`, `debuginfo` — the
+    /// default —, `symbols`).
+    pub strip: Option<crate::wasm::strip::Level>,
+    /// Release builds: the smallest artifact the toolchain allows (`--size`).
+    pub size: Option<bool>,
 }
 
 /// `[validate]`: what release builds check their artifacts against.

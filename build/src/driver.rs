@@ -12,6 +12,7 @@ use crate::project::{self, Lang, Project};
 use crate::report::Reporter;
 use crate::target::Target;
 use crate::wasm::optimize::{self, Level};
+use crate::wasm::strip::Level as Strip;
 use crate::wasm::validate::Profile as ValidationProfile;
 
 pub mod c;
@@ -85,10 +86,31 @@ pub struct BuildOptions {
     /// `Some(false)` (`--no-checks`) skips the source checks; `None` means wasmforge.toml's
     /// `[build] checks`, else on. The facts that make a build impossible are always checked.
     pub checks: Option<bool>,
+    /// `--size`: the smallest release artifact the toolchain allows (`[build] size`).
+    pub size: bool,
+    /// `--strip`: what custom sections go (`[build] strip`; release default `debuginfo`).
+    pub strip: Option<Strip>,
 }
 
-/// An optimization that happened: the level, and the size before.
-pub type Optimization = (Level, u64);
+/// An optimization that happened.
+#[derive(Debug, Clone, Copy)]
+pub struct Optimization {
+    pub level: Level,
+    /// The size the compiler wrote.
+    pub before: u64,
+    /// The strip level, when it dropped something on the way.
+    pub stripped: Option<Strip>,
+}
+
+impl Optimization {
+    /// Notes on `artifact` what was done to it.
+    pub fn record(&self, artifact: &mut Artifact) {
+        artifact.opt_level = Some(self.level.name().to_string());
+        artifact.unoptimized_size = Some(self.before);
+        artifact.compiled_size = Some(self.before);
+        artifact.stripped = self.stripped.map(|s| s.name().to_string());
+    }
+}
 
 /// What the user said about optimizing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -124,6 +146,8 @@ impl BuildOptions {
             extra_args: Vec::new(),
             opt: OptChoice::Default,
             checks: None,
+            size: false,
+            strip: None,
         }
     }
 }
@@ -150,6 +174,10 @@ pub struct Job<'a> {
     pub opt: Option<Level>,
     /// Whether the source checks run (`--no-checks`, `[build] checks`).
     pub checks: bool,
+    /// `--size` / `[build] size` on a release build: size first, run speed second.
+    pub size: bool,
+    /// What custom sections artifacts keep.
+    pub strip: Strip,
     /// Error findings of the source checks, held back: shown as warnings before the compile,
     /// they become the diagnosis if the compile fails.
     pub evidence: std::sync::Mutex<Vec<Diagnostic>>,
@@ -164,7 +192,26 @@ impl<'a> Job<'a> {
         options: &'a BuildOptions,
     ) -> Result<Job<'a>> {
         check_options(project.lang, options, config)?;
+        let release = options.profile == Profile::Release;
+        if options.size && !release {
+            return Err(Error::BadUsage {
+                message: "--size shrinks release artifacts, and this is not a release build".into(),
+                hint: "add --release: `wasmforge build --release --size`".into(),
+            });
+        }
+        let size = release && (options.size || config.build.size == Some(true));
+        let strip = match options.strip {
+            Some(level) => level,
+            None if !release => Strip::None,
+            None => config.build.strip.unwrap_or(if size {
+                Strip::Symbols
+            } else {
+                Strip::Debuginfo
+            }),
+        };
         Ok(Job {
+            size,
+            strip,
             project,
             config,
             options,
@@ -433,9 +480,8 @@ impl Job<'_> {
         };
         let dest = self.out_dir().join(format!("{name}.wasm"));
         let mut artifact = artifact::publish_bytes(&bytes, dest, id)?;
-        if let Some((level, before)) = optimized {
-            artifact.opt_level = Some(level.name().to_string());
-            artifact.unoptimized_size = Some(before);
+        if let Some(optimization) = optimized {
+            optimization.record(&mut artifact);
         }
         Ok(artifact)
     }
@@ -453,27 +499,44 @@ impl Job<'_> {
         };
         let options = optimize::Options {
             level,
-            strip_debug: false,
-            strip_producers: false,
+            strip: self.strip,
+            strip_producers: self.size,
+            converge: self.size,
         };
+        let shown = if self.size {
+            format!("-{} --converge", level.name())
+        } else {
+            format!("-{}", level.name())
+        };
+        let stripped = crate::wasm::strip::has_droppable(&core, self.strip).then_some(self.strip);
         let result = match optimize::cached(&core, options) {
             Some(hit) => {
-                reporter.status(
-                    "Optimized",
-                    &format!("{name}.wasm (-{}, cached)", level.name()),
-                );
+                reporter.status("Optimized", &format!("{name}.wasm ({shown}, cached)"));
                 hit
             }
             None => {
-                reporter.status("Optimizing", &format!("{name}.wasm (-{})", level.name()));
-                optimize::optimize(&core, options)?
+                reporter.status("Optimizing", &format!("{name}.wasm ({shown})"));
+                optimize::optimize(&core, options).map_err(|e| match e {
+                    Error::OptimizerFailed { message, .. } => Error::OptimizerFailed {
+                        message,
+                        in_build: true,
+                    },
+                    other => other,
+                })?
             }
         };
         if let Some(reason) = &result.skipped {
             reporter.warning(reason);
-            return Ok((core, None));
+            return Ok((result.bytes, None));
         }
-        Ok((result.bytes, Some((level, result.before))))
+        Ok((
+            result.bytes,
+            Some(Optimization {
+                level,
+                before: result.before,
+                stripped,
+            }),
+        ))
     }
 
     /// Shows what the source checks found without stopping the build: a finding the compiler
@@ -770,20 +833,44 @@ fn resolve_opt(options: &BuildOptions, config: &Config) -> Result<Option<Level>>
     }
 }
 
+/// How many of the largest functions a build reports.
+pub const BREAKDOWN_FUNCTIONS: usize = 10;
+
 /// After the driver: optimize core modules it did not optimize itself, and validate release
 /// builds (or any build whose wasmforge.toml has a [validate] table) against their profile.
 fn finish_artifact(job: &Job<'_>, artifact: &mut Artifact, reporter: &dyn Reporter) -> Result<()> {
     if job.opt.is_some() && artifact.opt_level.is_none() && artifact.encoding == Encoding::Module {
         let bytes = fs_err::read(&artifact.path)?;
-        if let (optimized, Some((level, before))) =
+        if let (optimized, Some(optimization)) =
             job.maybe_optimize(bytes, &artifact.name, reporter)?
         {
             artifact::write_atomic(&artifact.path, &optimized)?;
             artifact.size = optimized.len() as u64;
             artifact.sha256 = artifact::sha256_hex(&optimized);
-            artifact.opt_level = Some(level.name().to_string());
-            artifact.unoptimized_size = Some(before);
+            optimization.record(artifact);
         }
+    }
+    // What was not optimized (--no-opt, components, Binaryen skipped) is stripped all the same.
+    if job.strip != Strip::None {
+        let bytes = fs_err::read(&artifact.path)?;
+        if crate::wasm::strip::has_droppable(&bytes, job.strip) {
+            let (stripped, _) =
+                crate::wasm::strip::strip_level(&bytes, job.strip).map_err(|e| {
+                    Error::InvalidWasm {
+                        offset: e.offset(),
+                        message: e.message().to_string(),
+                    }
+                })?;
+            artifact::write_atomic(&artifact.path, &stripped)?;
+            artifact.compiled_size.get_or_insert(bytes.len() as u64);
+            artifact.size = stripped.len() as u64;
+            artifact.sha256 = artifact::sha256_hex(&stripped);
+            artifact.stripped = Some(job.strip.name().to_string());
+        }
+    }
+    if job.options.profile == Profile::Release {
+        let bytes = fs_err::read(&artifact.path)?;
+        artifact.breakdown = crate::wasm::size::breakdown(&bytes, BREAKDOWN_FUNCTIONS).ok();
     }
     // After the build: imports a WASI host will not provide, said now rather than at run time.
     if job.checks

@@ -71,7 +71,11 @@ pub enum Error {
     InvalidWasm { offset: usize, message: String },
 
     #[error("the optimizer failed: {message}")]
-    OptimizerFailed { message: String },
+    OptimizerFailed {
+        message: String,
+        /// Whether a build was optimizing (its hint is `--no-opt`; `opt`'s is not).
+        in_build: bool,
+    },
 
     #[error("`{}` does not fit the {profile} profile:\n  - {}", path.display(), problems.join("\n  - "))]
     ValidationFailed {
@@ -321,7 +325,10 @@ impl Error {
                  wasmforge.toml, or build without --release to skip the check"
                 .into(),
             Error::InvalidWasm { .. } => "`wasmforge validate FILE` shows the error in context; rebuild the module".into(),
-            Error::OptimizerFailed { .. } => "build with --no-opt to skip optimizing, and please report this with the module".into(),
+            Error::OptimizerFailed { in_build: true, .. } => "build with --no-opt to skip optimizing, and please report this with the module".into(),
+            Error::OptimizerFailed { .. } => "nothing was written: try another level (-O1), keep the module as it is, \
+                 and please report this with the module"
+                .into(),
             Error::NotWasm { .. } => "give a .wasm module or component (binary), or WebAssembly text \
                  (.wat); a project folder is built with `wasmforge build`"
                 .into(),

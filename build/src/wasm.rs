@@ -5,5 +5,6 @@
 pub mod features;
 pub mod inspect;
 pub mod optimize;
+pub mod size;
 pub mod strip;
 pub mod validate;

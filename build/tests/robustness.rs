@@ -109,11 +109,7 @@ fn mutated_and_truncated_bytes_never_panic() {
                 .validate_all(&mutated)
                 .is_err()
             {
-                let options = optimize::Options {
-                    level: optimize::Level::O1,
-                    strip_debug: true,
-                    strip_producers: false,
-                };
+                let options = optimize::Options::new(optimize::Level::O1);
                 assert!(optimize::optimize(&mutated, options).is_err());
             }
         }
@@ -123,9 +119,8 @@ fn mutated_and_truncated_bytes_never_panic() {
 #[test]
 fn generated_modules_optimize_to_valid_modules() {
     let options = optimize::Options {
-        level: optimize::Level::O2,
-        strip_debug: true,
         strip_producers: true,
+        ..optimize::Options::new(optimize::Level::O2)
     };
     let mut optimized = 0;
     for seed in 0..300 {

@@ -5,7 +5,7 @@ use libfuzzer_sys::fuzz_target;
 use wasmforge_build::wasm::optimize::{self, Level, Options};
 
 fuzz_target!(|data: &[u8]| {
-    let options = Options { level: Level::O1, strip_debug: true, strip_producers: false };
+    let options = Options::new(Level::O1);
     if let Ok(result) = optimize::optimize(data, options) {
         assert!(wasmforge_build::wasm::validate::validate(&result.bytes, &Default::default()).valid);
     }

@@ -15,6 +15,7 @@ mod new;
 mod realworld;
 mod registry;
 mod run;
+mod size;
 mod support;
 mod trust;
 mod truth;

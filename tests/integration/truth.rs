@@ -415,6 +415,8 @@ fn opt_levels_parse_wherever_global_flags_stand() {
 {
   "after": "{...}",
   "before": "{...}",
+  "converge": false,
+  "debuginfo": false,
   "features": "{...}",
   "input": "m.wat",
   "level": "O3",
@@ -437,6 +439,8 @@ fn opt_levels_parse_wherever_global_flags_stand() {
 {
   "after": "{...}",
   "before": "{...}",
+  "converge": false,
+  "debuginfo": false,
   "features": "{...}",
   "input": "m.wat",
   "level": "Oz",

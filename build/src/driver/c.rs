@@ -155,6 +155,7 @@ fn flags(
         toolchain.wasi_triple.as_str()
     };
     let mut profile: Vec<String> = match job.options.profile {
+        Profile::Release if job.size => vec!["-Oz".into()],
         Profile::Release => vec!["-O2".into()],
         _ => vec!["-g".into(), "-O0".into()],
     };
@@ -175,6 +176,22 @@ fn flags(
     let mut link = Vec::new();
     if let Some(error) = exports_error(job.config, job.target, kind) {
         return Err(error);
+    }
+    if job.size {
+        // Each function and datum in its own section, so the linker's garbage collection
+        // (on by default in wasm-ld) drops everything unreachable.
+        extra.extend(["-ffunction-sections".into(), "-fdata-sections".into()]);
+        // Link-time optimization, except with setjmp/longjmp: their lowering is chosen by
+        // compile-time `-mllvm` options that LTO's link-time code generation would not see.
+        if !decisions.setjmp {
+            extra.push("-flto".into());
+        }
+        link.push("-Wl,--gc-sections".into());
+        match job.strip {
+            crate::wasm::strip::Level::Symbols => link.push("-Wl,--strip-all".into()),
+            crate::wasm::strip::Level::Debuginfo => link.push("-Wl,--strip-debug".into()),
+            crate::wasm::strip::Level::None => {}
+        }
     }
     let exports = c.exports.iter().map(|e| format!("-Wl,--export={e}"));
     if unknown {

@@ -236,6 +236,7 @@ pub fn tinygo_build_args(
     target: Target,
     kind: ArtifactKind,
     release: bool,
+    no_debug: bool,
 ) -> Vec<String> {
     let tinygo_target = match target {
         Target::Wasip1 => "wasip1",
@@ -248,6 +249,10 @@ pub fn tinygo_build_args(
     } else {
         "-opt=1".into()
     });
+    if no_debug {
+        // Release builds carry no DWARF (`[build] strip`): TinyGo then does not write it at all.
+        args.push("-no-debug".into());
+    }
     if kind == ArtifactKind::Library {
         args.push("-buildmode=c-shared".into());
     }
@@ -324,7 +329,12 @@ impl Driver for GoDriver {
                 let (path, version) = probe?;
                 let mut tool = Tool::new(&path, probe::TINYGO_HINT);
                 tool.args(tinygo_build_args(
-                    &package, &core_out, target, kind, release,
+                    &package,
+                    &core_out,
+                    target,
+                    kind,
+                    release,
+                    job.strip != crate::wasm::strip::Level::None,
                 ))
                 .args(&job.options.extra_args);
                 (format!("tinygo {}", version.tinygo), tool)
@@ -413,11 +423,26 @@ mod tests {
             ]
         );
         assert_eq!(
-            tinygo_build_args(".", out, Target::Wasip2, ArtifactKind::Command, true),
-            ["build", "-target=wasip2", "-opt=z", "-o", "/o/x.wasm", "."]
+            tinygo_build_args(".", out, Target::Wasip2, ArtifactKind::Command, true, true),
+            [
+                "build",
+                "-target=wasip2",
+                "-opt=z",
+                "-no-debug",
+                "-o",
+                "/o/x.wasm",
+                "."
+            ]
         );
         assert_eq!(
-            tinygo_build_args(".", out, Target::Unknown, ArtifactKind::Library, false),
+            tinygo_build_args(
+                ".",
+                out,
+                Target::Unknown,
+                ArtifactKind::Library,
+                false,
+                false
+            ),
             [
                 "build",
                 "-target=wasm-unknown",

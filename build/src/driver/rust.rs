@@ -160,6 +160,30 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
             &format!("{} for C in build scripts (CC_{var})", tc.cc[0]),
         );
     }
+    if job.size {
+        let root = if resolved.workspace_root.as_os_str().is_empty() {
+            project.dir.clone()
+        } else {
+            resolved.workspace_root.clone()
+        };
+        let (applied, kept) = size_overrides(&root.join("Cargo.toml"), "release");
+        for (var, value, _) in &applied {
+            cargo.env(var, value);
+        }
+        let said: Vec<String> = applied
+            .iter()
+            .map(|(_, _, setting)| setting.clone())
+            .collect();
+        let mut message = if said.is_empty() {
+            "the project's [profile.release] already sets every size key".to_string()
+        } else {
+            format!("[profile.release] {}", said.join(", "))
+        };
+        if !kept.is_empty() {
+            message.push_str(&format!(" (the project's own: {})", kept.join(", ")));
+        }
+        reporter.status("Sizing", &message);
+    }
     // A release wasip2 build is optimized as a core module, then componentized here.
     let core_then_component = target == Target::Wasip2 && job.opt.is_some();
     if core_then_component {
@@ -241,9 +265,8 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
             let (core, optimized) = job.maybe_optimize(fs_err::read(source)?, &stem, reporter)?;
             let component = crate::componentize::command_component(&core, source)?;
             let mut artifact = artifact::publish_bytes(&component, dest, id)?;
-            if let Some((level, before)) = optimized {
-                artifact.opt_level = Some(level.name().to_string());
-                artifact.unoptimized_size = Some(before);
+            if let Some(optimization) = optimized {
+                optimization.record(&mut artifact);
             }
             artifacts.push(artifact);
         } else {
@@ -257,6 +280,51 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
     })
 }
 
+/// What `--size` asks of cargo's profile, key by key.
+const SIZE_PROFILE: [(&str, &str); 5] = [
+    ("opt-level", "\"z\""),
+    ("lto", "\"fat\""),
+    ("codegen-units", "1"),
+    ("panic", "\"abort\""),
+    ("strip", "\"symbols\""),
+];
+
+/// The `CARGO_PROFILE_<NAME>_<KEY>` variables `--size` sets — those for keys neither the
+/// workspace's `[profile.<name>]` nor the environment sets already — as (variable, value, key);
+/// and the keys the project sets itself, which win.
+fn size_overrides(manifest: &Path, profile: &str) -> (Vec<(String, String, String)>, Vec<String>) {
+    let table: Option<toml::Table> = std::fs::read_to_string(manifest)
+        .ok()
+        .and_then(|text| text.parse().ok());
+    let own = table
+        .as_ref()
+        .and_then(|t| t.get("profile"))
+        .and_then(|p| p.get(profile))
+        .and_then(|p| p.as_table());
+    let mut applied = Vec::new();
+    let mut kept = Vec::new();
+    for (key, value) in SIZE_PROFILE {
+        let var = format!(
+            "CARGO_PROFILE_{}_{}",
+            profile.to_ascii_uppercase().replace('-', "_"),
+            key.to_ascii_uppercase().replace('-', "_")
+        );
+        // The environment beats Cargo.toml in cargo, so it is named first.
+        if let Ok(set) = std::env::var(&var) {
+            kept.push(format!("{var}={set}"));
+        } else if let Some(set) = own.and_then(|t| t.get(key)) {
+            kept.push(format!("{key} = {set}"));
+        } else {
+            applied.push((
+                var,
+                value.trim_matches('"').to_string(),
+                format!("{key} = {value}"),
+            ));
+        }
+    }
+    (applied, kept)
+}
+
 fn target_of(options: &BuildOptions) -> Target {
     options.target.unwrap_or(Target::Wasip1)
 }
@@ -268,6 +336,9 @@ struct Resolved {
     /// Crates to compile, for the progress bar.
     units: u64,
     target_directory: PathBuf,
+    /// Where the workspace's Cargo.toml (with its `[profile]` tables) is.
+    #[serde(default)]
+    workspace_root: PathBuf,
     /// The user pointed at a package manifest and named no packages: build it as cargo would.
     whole_root: bool,
     /// What the pre-flight checks read (the resolved graph for the target).
@@ -347,6 +418,7 @@ fn resolve_workspace(
     let resolved = Resolved {
         units: count_units(&metadata, &roots),
         target_directory: metadata.target_directory.clone().into_std_path_buf(),
+        workspace_root: metadata.workspace_root.clone().into_std_path_buf(),
         whole_root: package_at(&metadata, &project.manifest).is_some()
             && options.packages.is_empty(),
         plan,

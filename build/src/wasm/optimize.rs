@@ -4,11 +4,13 @@
 //! bad input. So the input is validated with wasmparser first, the feature set is read from the
 //! code itself and exactly those features are enabled, and the output is validated again.
 
+use std::collections::BTreeSet;
 use std::str::FromStr;
 
 use wasm_opt::{Feature, OptimizationOptions};
 
 use super::features;
+use super::strip::{self, Level as Strip};
 use crate::artifact::{sha256_hex, write_atomic};
 use crate::error::{Error, Result};
 
@@ -74,10 +76,26 @@ impl FromStr for Level {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
     pub level: Level,
-    /// Drop the name section and DWARF (Binaryen keeps them otherwise).
-    pub strip_debug: bool,
+    /// What goes before Binaryen sees the module: DWARF (`debuginfo`), and names (`symbols`,
+    /// Binaryen's own default without `-g`). A name section is never invented: output gets one
+    /// only when the input had one and it is kept.
+    pub strip: Strip,
     /// Drop the `producers` section.
     pub strip_producers: bool,
+    /// Run the passes again while the module keeps shrinking (`wasm-opt --converge`).
+    pub converge: bool,
+}
+
+impl Options {
+    /// `level` with Binaryen's defaults: names and DWARF dropped, passes run once.
+    pub fn new(level: Level) -> Options {
+        Options {
+            level,
+            strip: Strip::Symbols,
+            strip_producers: false,
+            converge: false,
+        }
+    }
 }
 
 /// What an optimization did.
@@ -132,14 +150,40 @@ fn check_input(bytes: &[u8]) -> Result<()> {
         })
 }
 
+/// The features Binaryen must be told of for those the code uses: it refuses some alone
+/// (`--enable-gc requires --enable-reference-types`).
+fn with_implied(mut used: BTreeSet<&'static str>) -> BTreeSet<&'static str> {
+    if used.contains(features::GC) {
+        used.insert(features::REFERENCE_TYPES);
+    }
+    if used.contains(features::RELAXED_SIMD) {
+        used.insert(features::SIMD);
+    }
+    used
+}
+
+fn invalid(e: wasmparser::BinaryReaderError) -> Error {
+    Error::InvalidWasm {
+        offset: e.offset(),
+        message: e.message().to_string(),
+    }
+}
+
+/// Whether a core module has a custom section named `name`.
+fn has_custom(bytes: &[u8], name: &str) -> bool {
+    wasmparser::Parser::new(0)
+        .parse_all(bytes)
+        .any(|p| matches!(p, Ok(wasmparser::Payload::CustomSection(c)) if c.name() == name))
+}
+
 /// Optimizes a core module. Results are cached by the input's sha256 and the options, so the
 /// same module is never optimized twice.
 pub fn optimize(bytes: &[u8], options: Options) -> Result<Optimized> {
     check_input(bytes)?;
-    let used = features::detect(bytes).map_err(|e| Error::InvalidWasm {
-        offset: e.offset(),
-        message: e.message().to_string(),
-    })?;
+    // What is stripped goes first: Binaryen then neither carries DWARF it cannot update through
+    // its passes (it keeps `.debug_*` as opaque sections) nor spends time on it.
+    let (input, _) = strip::strip_level(bytes, options.strip).map_err(invalid)?;
+    let used = with_implied(features::detect(&input).map_err(invalid)?);
     let names: Vec<String> = used.iter().map(|f| f.to_string()).collect();
     let unknown: Vec<&str> = used
         .iter()
@@ -148,9 +192,9 @@ pub fn optimize(bytes: &[u8], options: Options) -> Result<Optimized> {
         .collect();
     if !unknown.is_empty() {
         return Ok(Optimized {
-            bytes: bytes.to_vec(),
             before: bytes.len() as u64,
-            after: bytes.len() as u64,
+            after: input.len() as u64,
+            bytes: input,
             features: names,
             skipped: Some(format!(
                 "the module uses {}, which Binaryen 116 does not know; it was left as it is",
@@ -170,15 +214,20 @@ pub fn optimize(bytes: &[u8], options: Options) -> Result<Optimized> {
         });
     }
 
-    let mut out = run_binaryen(bytes, options, &used)?;
+    let mut out = run_binaryen(&input, options, &used)?;
     // Binaryen drops custom sections it does not know about in some passes; the ones a
     // component build needs (`component-type:*`) are carried over.
-    out = carry_component_types(bytes, out);
+    out = carry_component_types(&input, out);
+    let mut drop: Vec<&str> = Vec::new();
     if options.strip_producers {
-        out = super::strip::strip_named(&out, &["producers"]).map_err(|e| Error::InvalidWasm {
-            offset: e.offset(),
-            message: e.message().to_string(),
-        })?;
+        drop.push("producers");
+    }
+    // With debug info on, Binaryen writes a name section even for a module that had none.
+    if !has_custom(&input, "name") {
+        drop.push("name");
+    }
+    if !drop.is_empty() {
+        out = strip::strip_named(&out, &drop).map_err(invalid)?;
     }
     wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
         .validate_all(&out)
@@ -188,6 +237,7 @@ pub fn optimize(bytes: &[u8], options: Options) -> Result<Optimized> {
                 e.message(),
                 e.offset()
             ),
+            in_build: false,
         })?;
     if let Some(entry) = &cache_entry {
         write_cached(entry, &out);
@@ -209,11 +259,12 @@ struct CacheEntry {
 
 fn cache_entry(bytes: &[u8], options: Options, features: &[String]) -> Option<CacheEntry> {
     let key = format!(
-        "binaryen-116 {} {} debug={} producers={} {}",
+        "binaryen-116 v2 {} {} strip={} producers={} converge={} {}",
         sha256_hex(bytes),
         options.level.name(),
-        !options.strip_debug,
+        options.strip.name(),
         !options.strip_producers,
+        options.converge,
         features.join(",")
     );
     let path = crate::cache::cache_dir()?
@@ -260,7 +311,8 @@ fn read_cached(entry: &CacheEntry) -> Option<Vec<u8>> {
 /// The cached result of optimizing `bytes` with `options`, when there is a sound one. Callers
 /// that report progress use it to tell a cache hit from a Binaryen run without doing the work twice.
 pub fn cached(bytes: &[u8], options: Options) -> Option<Optimized> {
-    let used = features::detect(bytes).ok()?;
+    let (input, _) = strip::strip_level(bytes, options.strip).ok()?;
+    let used = with_implied(features::detect(&input).ok()?);
     let names: Vec<String> = used.iter().map(|f| f.to_string()).collect();
     let hit = read_cached(&cache_entry(bytes, options, &names)?)?;
     Some(Optimized {
@@ -272,11 +324,7 @@ pub fn cached(bytes: &[u8], options: Options) -> Option<Optimized> {
     })
 }
 
-fn run_binaryen(
-    bytes: &[u8],
-    options: Options,
-    used: &std::collections::BTreeSet<&'static str>,
-) -> Result<Vec<u8>> {
+fn run_binaryen(bytes: &[u8], options: Options, used: &BTreeSet<&'static str>) -> Result<Vec<u8>> {
     let dir = tempfile::tempdir()?;
     let input = dir.path().join("in.wasm");
     let output = dir.path().join("out.wasm");
@@ -286,7 +334,11 @@ fn run_binaryen(
     for feature in used.iter().filter_map(|f| binaryen_feature(f)) {
         opts.enable_feature(feature);
     }
-    opts.debug_info(!options.strip_debug);
+    // Binaryen's `-g`: keep the name section (and DWARF, when it was not stripped above).
+    opts.debug_info(options.strip != Strip::Symbols);
+    if options.converge {
+        opts.set_converge();
+    }
     opts.run(&input, &output).map_err(|e| {
         let mut message = e.to_string();
         let mut source = std::error::Error::source(&e);
@@ -294,7 +346,10 @@ fn run_binaryen(
             message.push_str(&format!(": {cause}"));
             source = cause.source();
         }
-        Error::OptimizerFailed { message }
+        Error::OptimizerFailed {
+            message,
+            in_build: false,
+        }
     })?;
     Ok(fs_err::read(&output)?)
 }
@@ -348,15 +403,8 @@ mod tests {
     #[test]
     fn components_are_refused_with_a_reason() {
         let component = wat::parse_str("(component)").expect("wat");
-        let err = optimize(
-            &component,
-            Options {
-                level: Level::Oz,
-                strip_debug: false,
-                strip_producers: false,
-            },
-        )
-        .expect_err("components are not for Binaryen");
+        let err = optimize(&component, Options::new(Level::Oz))
+            .expect_err("components are not for Binaryen");
         assert!(err.to_string().contains("cannot read components"));
     }
 
@@ -366,15 +414,7 @@ mod tests {
             "(module (func (export \"f\") (param i64 i64 i64 i64) (result i64 i64) local.get 0 local.get 1 local.get 2 local.get 3 i64.add128))",
         )
         .expect("wat");
-        let result = optimize(
-            &bytes,
-            Options {
-                level: Level::O2,
-                strip_debug: false,
-                strip_producers: false,
-            },
-        )
-        .expect("ok");
+        let result = optimize(&bytes, Options::new(Level::O2)).expect("ok");
         assert!(
             result
                 .skipped

@@ -17,6 +17,80 @@ fn keep(name: &str, keep: &[String]) -> bool {
     name.starts_with("component-type") || keep.iter().any(|k| k == name)
 }
 
+/// How much a release build strips, with cargo's names and meanings for `strip`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Keep everything the compiler wrote.
+    None,
+    /// Drop DWARF (`.debug_*` sections); the `name` section stays, so traps stay symbolised.
+    Debuginfo,
+    /// Drop DWARF and the `name` section.
+    Symbols,
+}
+
+impl Level {
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::None => "none",
+            Level::Debuginfo => "debuginfo",
+            Level::Symbols => "symbols",
+        }
+    }
+
+    /// Whether a custom section named `name` goes at this level.
+    pub fn drops(self, name: &str) -> bool {
+        match self {
+            Level::None => false,
+            Level::Debuginfo => is_debug_info(name),
+            Level::Symbols => is_debug_info(name) || name == "name",
+        }
+    }
+}
+
+impl std::str::FromStr for Level {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "none" | "false" => Ok(Level::None),
+            "debuginfo" => Ok(Level::Debuginfo),
+            "symbols" | "true" => Ok(Level::Symbols),
+            _ => Err(format!(
+                "`{s}` is not a strip level: use none, debuginfo or symbols"
+            )),
+        }
+    }
+}
+
+/// DWARF's sections (`.debug_info`, `.debug_line`, …).
+pub fn is_debug_info(name: &str) -> bool {
+    name.starts_with(".debug_")
+}
+
+/// Returns `bytes` without the custom sections `level` drops, in nested modules too (a
+/// component keeps what it needs).
+pub fn strip_level(
+    bytes: &[u8],
+    level: Level,
+) -> Result<(Vec<u8>, Stripped), wasmparser::BinaryReaderError> {
+    let mut stripped = Stripped::default();
+    let drop = |name: &str| !name.starts_with("component-type") && level.drops(name);
+    let out = strip_where(bytes, &drop, &mut stripped)?;
+    Ok((out, stripped))
+}
+
+/// Whether `bytes` (or a nested module) has a custom section `level` drops; cheap enough to
+/// call on every release artifact.
+pub fn has_droppable(bytes: &[u8], level: Level) -> bool {
+    level != Level::None
+        && Parser::new(0).parse_all(bytes).any(
+            |p| matches!(p, Ok(wasmparser::Payload::CustomSection(c)) if level.drops(c.name())),
+        )
+}
+
 /// Returns `bytes` without the custom sections named in `names` (everything else kept).
 pub fn strip_named(bytes: &[u8], names: &[&str]) -> Result<Vec<u8>, wasmparser::BinaryReaderError> {
     let mut out = Vec::with_capacity(bytes.len());
@@ -42,13 +116,15 @@ pub fn strip(
     keep_names: &[String],
 ) -> Result<(Vec<u8>, Stripped), wasmparser::BinaryReaderError> {
     let mut stripped = Stripped::default();
-    let out = strip_one(bytes, keep_names, &mut stripped)?;
+    let drop = |name: &str| !keep(name, keep_names);
+    let out = strip_where(bytes, &drop, &mut stripped)?;
     Ok((out, stripped))
 }
 
-fn strip_one(
+/// Drops the custom sections `drop` names, recursing into a component's modules.
+fn strip_where(
     bytes: &[u8],
-    keep_names: &[String],
+    drop: &dyn Fn(&str) -> bool,
     stripped: &mut Stripped,
 ) -> Result<Vec<u8>, wasmparser::BinaryReaderError> {
     // Sections are walked by hand (id, LEB128 size, contents): nested modules and components
@@ -74,7 +150,7 @@ fn strip_one(
                 || id == ComponentSectionId::Component as u8);
         if id == 0 {
             let name = BinaryReader::new(contents, 0).read_string()?;
-            if keep(name, keep_names) {
+            if !drop(name) {
                 out.extend_from_slice(whole);
             } else {
                 stripped
@@ -82,7 +158,7 @@ fn strip_one(
                     .push((name.to_string(), whole.len() as u64));
             }
         } else if nested {
-            let inner = strip_one(contents, keep_names, stripped)?;
+            let inner = strip_where(contents, drop, stripped)?;
             wasm_encoder::Section::append_to(&RawSection { id, data: &inner }, &mut out);
         } else {
             out.extend_from_slice(whole);

@@ -71,6 +71,17 @@ pub struct Args {
     #[arg(long)]
     no_opt: bool,
 
+    /// With --release: the smallest artifact the toolchain allows, trading run speed for it
+    /// (Rust opt-level "z", fat LTO, one codegen unit, panic "abort"; C -Oz with LTO; Binaryen
+    /// -Oz --converge; names stripped). Also `[build] size = true`
+    #[arg(long)]
+    size: bool,
+
+    /// Custom sections to drop, with cargo's names: none, debuginfo (DWARF; the release
+    /// default), symbols (DWARF and the name section; the --size default). Also `[build] strip`
+    #[arg(long, value_name = "LEVEL", value_parser = parse_strip)]
+    strip: Option<wasmforge_build::wasm::strip::Level>,
+
     /// Skip the source checks (dependency graph, headers, Go imports): the compiler decides.
     /// Missing targets and toolchains are still checked
     #[arg(long)]
@@ -123,6 +134,15 @@ fn parse_opt(s: &str) -> Result<OptChoice, String> {
         return Ok(OptChoice::Off);
     }
     s.parse::<Level>().map(OptChoice::Level)
+}
+
+fn parse_strip(s: &str) -> Result<wasmforge_build::wasm::strip::Level, String> {
+    match s {
+        "none" | "debuginfo" | "symbols" => s.parse(),
+        _ => Err(format!(
+            "`{s}` is not a strip level: use none, debuginfo or symbols"
+        )),
+    }
 }
 
 pub(crate) fn parse_kind(s: &str) -> Result<ArtifactKind, String> {
@@ -197,6 +217,8 @@ impl Args {
                 (false, None) => opt_from_env()?,
             },
             checks: self.no_checks.then_some(false),
+            size: self.size,
+            strip: self.strip,
         })
     }
 }
@@ -221,6 +243,66 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
+/// Where the bytes are, as `build` and `inspect --top` show it.
+pub(crate) fn print_breakdown(
+    out: &mut impl std::io::Write,
+    b: &wasmforge_build::wasm::size::Breakdown,
+    functions: usize,
+) -> std::io::Result<()> {
+    let share = |n: u64| 100.0 * n as f64 / b.total.max(1) as f64;
+    let mut parts = vec![
+        format!("code {} ({:.0}%)", human_size(b.code), share(b.code)),
+        format!("data {} ({:.0}%)", human_size(b.data), share(b.data)),
+    ];
+    let custom = b.custom_total();
+    if custom > 0 {
+        let named: Vec<String> = b
+            .custom
+            .iter()
+            .take(3)
+            .map(|p| {
+                format!(
+                    "{} {}",
+                    crate::output::untrusted(&p.name),
+                    human_size(p.size)
+                )
+            })
+            .collect();
+        let more = if b.custom.len() > 3 { ", …" } else { "" };
+        parts.push(format!(
+            "custom {} ({:.0}%: {}{more})",
+            human_size(custom),
+            share(custom),
+            named.join(", ")
+        ));
+    }
+    parts.push(format!(
+        "other {} ({:.0}%)",
+        human_size(b.other),
+        share(b.other)
+    ));
+    let separator = format!(" {DIM}·{DIM:#} ");
+    writeln!(out, "  bytes   {}", parts.join(&separator))?;
+    if !b.largest.is_empty() && functions > 0 {
+        writeln!(
+            out,
+            "  largest {} {DIM}of {} functions{DIM:#}",
+            b.largest
+                .iter()
+                .take(functions)
+                .map(|f| format!(
+                    "{} {}",
+                    crate::output::untrusted(&f.name),
+                    human_size(f.size)
+                ))
+                .collect::<Vec<_>>()
+                .join(", "),
+            b.functions
+        )?;
+    }
+    Ok(())
+}
+
 fn print_human(output: &BuildOutput) -> anyhow::Result<()> {
     let mut out = anstream::stdout().lock();
     for artifact in &output.artifacts {
@@ -243,6 +325,25 @@ fn print_human(output: &BuildOutput) -> anyhow::Result<()> {
             artifact.size,
             human_size(artifact.size)
         )?;
+        if let Some(compiled) = artifact.compiled_size {
+            let mut done = Vec::new();
+            if let Some(level) = &artifact.stripped {
+                done.push(format!("strip {level}"));
+            }
+            if let Some(level) = &artifact.opt_level {
+                done.push(format!("-{level}"));
+            }
+            writeln!(
+                out,
+                "  from    {compiled} bytes ({}) as compiled: {} {DIM}({}){DIM:#}",
+                human_size(compiled),
+                super::opt::change(compiled, artifact.size),
+                done.join(", ")
+            )?;
+        }
+        if let Some(b) = &artifact.breakdown {
+            print_breakdown(&mut out, b, 5)?;
+        }
         writeln!(out, "  sha256  {}", artifact.sha256)?;
         if let Some(profile) = &artifact.validated {
             writeln!(out, "  valid   fits the {profile} profile")?;

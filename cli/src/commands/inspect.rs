@@ -3,7 +3,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use wasmforge_build::wasm::inspect;
+use wasmforge_build::wasm::{inspect, size};
 
 use crate::cli::Format;
 use crate::exit::ExitStatus;
@@ -15,8 +15,12 @@ use crate::output::{BOLD, Ctx, DIM, human_size, untrusted};
 /// memories, tables, globals, the features the code uses, the producers section (language and
 /// compiler that made it), and for a component its WIT world.
 ///
+/// With --top N: where the bytes are (code, data, custom sections, the rest) and the N largest
+/// functions by body size, named from the name section (twiggy's "top" view).
+///
 /// Examples:
 ///   wasmforge inspect app.wasm
+///   wasmforge inspect --top 20 app.wasm
 ///   wasmforge inspect --format json app.wasm | jq .features
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
@@ -24,6 +28,9 @@ pub struct Args {
     /// The module or component
     #[arg(value_name = "FILE")]
     file: PathBuf,
+    /// Where the bytes are, and the N largest functions
+    #[arg(long, value_name = "N")]
+    top: Option<usize>,
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
@@ -32,8 +39,22 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         offset: e.offset(),
         message: e.message().to_string(),
     })?;
+    let breakdown =
+        match args.top {
+            Some(n) => Some(size::breakdown(&bytes, n).map_err(|e| {
+                wasmforge_build::Error::InvalidWasm {
+                    offset: e.offset(),
+                    message: e.message().to_string(),
+                }
+            })?),
+            None => None,
+        };
     if ctx.format == Format::Json {
-        crate::output::print_json(&report)?;
+        let mut value = serde_json::to_value(&report)?;
+        if let (Some(b), Some(map)) = (&breakdown, value.as_object_mut()) {
+            map.insert("breakdown".into(), serde_json::to_value(b)?);
+        }
+        crate::output::print_json(&value)?;
         return Ok(ExitStatus::Success);
     }
     let mut out = anstream::stdout().lock();
@@ -139,6 +160,25 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         writeln!(out, "{BOLD}WIT{BOLD:#}")?;
         for line in wit.lines() {
             writeln!(out, "  {}", untrusted(line))?;
+        }
+    }
+    if let Some(b) = &breakdown {
+        writeln!(out, "{BOLD}where the bytes are{BOLD:#}")?;
+        super::build::print_breakdown(&mut out, b, 0)?;
+        writeln!(
+            out,
+            "{BOLD}largest functions{BOLD:#} {DIM}({} of {}; body bytes){DIM:#}",
+            b.largest.len(),
+            b.functions
+        )?;
+        for f in &b.largest {
+            writeln!(
+                out,
+                "  {:>10}  {DIM}{:>5.1}%{DIM:#}  {}",
+                f.size,
+                100.0 * f.size as f64 / b.total.max(1) as f64,
+                untrusted(&f.name)
+            )?;
         }
     }
     Ok(ExitStatus::Success)

@@ -67,6 +67,7 @@ fn project_files(lang: Lang, library: bool) -> Vec<File> {
                 "wasmforge.toml",
                 template!("projects/rust-command/wasmforge.toml"),
             ),
+            ("README.md", template!("projects/rust-command/README.md")),
         ],
         (Lang::Rust, true) => vec![
             ("Cargo.toml", template!("projects/rust-library/Cargo.toml")),
@@ -75,6 +76,7 @@ fn project_files(lang: Lang, library: bool) -> Vec<File> {
                 "wasmforge.toml",
                 template!("projects/rust-library/wasmforge.toml"),
             ),
+            ("README.md", template!("projects/rust-library/README.md")),
         ],
         (Lang::Go, false) => vec![
             ("go.mod", template!("projects/go-command/go.mod")),
@@ -83,6 +85,7 @@ fn project_files(lang: Lang, library: bool) -> Vec<File> {
                 "wasmforge.toml",
                 template!("projects/go-command/wasmforge.toml"),
             ),
+            ("README.md", template!("projects/go-command/README.md")),
         ],
         (Lang::Go, true) => vec![
             ("go.mod", template!("projects/go-library/go.mod")),
@@ -91,6 +94,7 @@ fn project_files(lang: Lang, library: bool) -> Vec<File> {
                 "wasmforge.toml",
                 template!("projects/go-library/wasmforge.toml"),
             ),
+            ("README.md", template!("projects/go-library/README.md")),
         ],
         (Lang::C, false) => vec![
             ("src/main.c", template!("projects/c-command/src/main.c")),
@@ -98,6 +102,7 @@ fn project_files(lang: Lang, library: bool) -> Vec<File> {
                 "wasmforge.toml",
                 template!("projects/c-command/wasmforge.toml"),
             ),
+            ("README.md", template!("projects/c-command/README.md")),
         ],
         (Lang::C, true) => vec![
             ("src/lib.c", template!("projects/c-library/src/lib.c")),
@@ -105,6 +110,7 @@ fn project_files(lang: Lang, library: bool) -> Vec<File> {
                 "wasmforge.toml",
                 template!("projects/c-library/wasmforge.toml"),
             ),
+            ("README.md", template!("projects/c-library/README.md")),
         ],
     }
 }
@@ -357,7 +363,20 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         }
     }
     for (relative, text) in &files {
-        write(&args.path.join(relative), text)?;
+        let path = args.path.join(relative);
+        // A folder's own README is the user's: --force adds the template's files, never
+        // replaces that one.
+        if *relative == "README.md" && path.exists() {
+            ctx.status(
+                "Kept",
+                &format!(
+                    "{} (the template's README.md is not written)",
+                    path.display()
+                ),
+            );
+            continue;
+        }
+        write(&path, text)?;
     }
     ctx.status(
         "Created",

@@ -4,6 +4,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use wasmforge_build::wasm::optimize::{self, Level};
+use wasmforge_build::wasm::strip::Level as Strip;
 
 use crate::cli::Format;
 use crate::exit::ExitStatus;
@@ -16,10 +17,13 @@ use crate::output::{Ctx, human_size};
 /// optimize. The output is validated again. Components cannot be optimized after the fact:
 /// `wasmforge build --release --target wasip2` optimizes the core module before wrapping it.
 ///
+/// As Binaryen's `wasm-opt` does, debug info (DWARF) and the name section are dropped unless
+/// -g is given; a name section is never added to a module that had none.
+///
 /// Examples:
 ///   wasmforge opt app.wasm                 writes app.opt.wasm, -Oz
 ///   wasmforge opt -O3 app.wasm -o fast.wasm
-///   wasmforge opt --in-place --strip-debug app.wasm
+///   wasmforge opt -g --in-place app.wasm   keeps names and DWARF
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -36,12 +40,18 @@ pub struct Args {
     /// (size; the default). The last one given wins
     #[arg(short = 'O', value_name = "LEVEL", value_parser = parse_level, overrides_with = "level")]
     level: Option<Level>,
-    /// Drop the name section and DWARF debug info
-    #[arg(long)]
+    /// Keep debug info: the name section and DWARF (dropped by default, as wasm-opt does)
+    #[arg(short = 'g', long = "debuginfo")]
+    debuginfo: bool,
+    /// Drop the name section and DWARF (the default; kept for scripts written before it was)
+    #[arg(long, conflicts_with = "debuginfo", hide = true)]
     strip_debug: bool,
     /// Drop the producers section
     #[arg(long)]
     strip_producers: bool,
+    /// Run the passes again while the module keeps shrinking (as wasm-opt --converge)
+    #[arg(long)]
+    converge: bool,
 }
 
 /// `-O3` reaches here as `3`, `-Oz` as `z`.
@@ -57,8 +67,13 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let level = args.level.unwrap_or(Level::Oz);
     let options = optimize::Options {
         level,
-        strip_debug: args.strip_debug,
+        strip: if args.debuginfo {
+            Strip::None
+        } else {
+            Strip::Symbols
+        },
         strip_producers: args.strip_producers,
+        converge: args.converge,
     };
     let result = optimize::optimize(&bytes, options)?;
     let output = if args.in_place {
@@ -72,12 +87,13 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         ctx.warning(reason);
     }
     super::write_binary(&output, &result.bytes)?;
-    let reduction = 100.0 * (1.0 - result.after as f64 / result.before.max(1) as f64);
     match ctx.format {
         Format::Json => crate::output::print_json(&serde_json::json!({
             "input": args.input,
             "output": output,
             "level": level.name(),
+            "debuginfo": args.debuginfo,
+            "converge": args.converge,
             "before": result.before,
             "after": result.after,
             "features": result.features,
@@ -87,15 +103,29 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             let mut out = anstream::stdout().lock();
             writeln!(
                 out,
-                "{}: {} -> {} ({reduction:.1}% smaller, -{})",
+                "{}: {} -> {} ({}, -{})",
                 output.display(),
                 human_size(result.before),
                 human_size(result.after),
+                change(result.before, result.after),
                 level.name()
             )?;
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// "12.3% smaller", "23.2% larger" or "the same size": growth is reported as growth.
+pub(crate) fn change(before: u64, after: u64) -> String {
+    if after == before {
+        return "the same size".into();
+    }
+    let ratio = 100.0 * (after as f64 - before as f64).abs() / before.max(1) as f64;
+    if after < before {
+        format!("{ratio:.1}% smaller")
+    } else {
+        format!("{ratio:.1}% larger")
+    }
 }
 
 fn default_output(input: &Path) -> PathBuf {
@@ -104,4 +134,14 @@ fn default_output(input: &Path) -> PathBuf {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".into());
     input.with_file_name(format!("{stem}.opt.wasm"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn growth_is_reported_as_growth() {
+        assert_eq!(super::change(82, 101), "23.2% larger");
+        assert_eq!(super::change(100, 75), "25.0% smaller");
+        assert_eq!(super::change(7, 7), "the same size");
+    }
 }

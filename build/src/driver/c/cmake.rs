@@ -104,7 +104,9 @@ pub fn configure(
         fs_err::create_dir_all(query.parent().unwrap_or(dir))?;
         fs_err::write(&query, "")?;
     }
-    let build_type = if job.options.profile == Profile::Release {
+    let build_type = if job.size {
+        "MinSizeRel"
+    } else if job.options.profile == Profile::Release {
         "Release"
     } else {
         "Debug"
@@ -132,6 +134,11 @@ pub fn configure(
             toolchain_path.display()
         ))
         .arg(format!("-DCMAKE_BUILD_TYPE={build_type}"))
+        // CMake's MinSizeRel is -Os; wasmforge's --size is clang's smaller -Oz.
+        .args(
+            job.size
+                .then_some("-DCMAKE_C_FLAGS_MINSIZEREL=-Oz -DNDEBUG"),
+        )
         .arg("-DCMAKE_EXPORT_COMPILE_COMMANDS=ON")
         .arg(format!("-DCMAKE_C_FLAGS={}", c_flags.join(" ")))
         .arg(format!("-DCMAKE_EXE_LINKER_FLAGS={}", exe_flags.join(" ")))
