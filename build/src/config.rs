@@ -25,6 +25,8 @@ pub struct Config {
     pub validate: ValidateConfig,
     #[serde(default)]
     pub push: PushConfig,
+    #[serde(default)]
+    pub component: ComponentConfig,
     /// Where the file was read from, when there was one.
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -69,6 +71,16 @@ pub struct ValidateConfig {
     pub max_size: Option<u64>,
 }
 
+/// `[component]`: the WIT world a `wasip2` library (a plugin) is built for.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentConfig {
+    /// The world's name (default: the only world of the package in `wit/`).
+    pub world: Option<String>,
+    /// The folder of WIT packages (default: `wit`).
+    pub wit: Option<String>,
+}
+
 /// `[push]`: where `wasmforge push` sends a project when no reference is given.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -80,7 +92,7 @@ pub struct PushConfig {
 fn profile<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Option<crate::wasm::validate::Profile>, D::Error> {
-    let expected = "a profile: wasip1-command, wasip1-library, wasip2 or unknown";
+    let expected = "a profile: wasip1-command, wasip1-library, wasip2, wasip2-library or unknown";
     let text = <toml::Value as serde::Deserialize>::deserialize(d)?;
     match text {
         toml::Value::String(name) => name

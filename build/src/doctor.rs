@@ -187,8 +187,28 @@ pub fn doctor(options: &DoctorOptions, reporter: &dyn Reporter) -> Result<Doctor
         target,
         kind,
         job.toolchain.as_deref(),
+        crate::wit::dir_of(&project.dir, &config).is_some(),
     ) {
         checks.push(Check::from_error("target", &error));
+    }
+    // A plugin's world: it resolves, and the world named exists (with wit-parser's file:line).
+    if let Some(dir) = crate::wit::dir_of(&project.dir, &config) {
+        checks.push(
+            match crate::wit::load(&dir, config.component.world.as_deref()) {
+                Ok(world) => Check::ok(
+                    "wit",
+                    format!(
+                        "world {} resolves; it exports {}",
+                        world.qualified_name(),
+                        world.exports().join(", ")
+                    ),
+                ),
+                Err(error) => match crate::wit::diagnostic(&error) {
+                    Some(d) => Check::from("wit", vec![d]),
+                    None => Check::from_error("wit", &error),
+                },
+            },
+        );
     }
     checks.extend(match project.lang {
         Lang::Rust => rust_checks(&job, reporter),

@@ -467,7 +467,12 @@ impl Job<'_> {
             self.maybe_optimize(core, name, reporter)?
         };
         let bytes = if wrap && self.target == Target::Wasip2 {
-            crate::componentize::command_component(&core, core_path)?
+            match kind {
+                ArtifactKind::Command => crate::componentize::command_component(&core, core_path)?,
+                // A plugin: its core module carries its world (wit-bindgen's component-type
+                // sections), which wit-component turns into the component's exports.
+                ArtifactKind::Library => crate::componentize::library_component(&core, core_path)?,
+            }
         } else {
             core
         };
@@ -567,12 +572,13 @@ pub fn support_error(
     target: Target,
     kind: Option<ArtifactKind>,
     toolchain: Option<&str>,
+    has_world: bool,
 ) -> Option<Error> {
     let kind = kind.unwrap_or(ArtifactKind::Command);
     let library_for_wasip2 = |instead: &str| Error::Unsupported {
         message: format!(
-            "a {} library cannot be built for `--target wasip2` yet: wrapping it into a component \
-             without a WIT world would silently drop its exports",
+            "a {} library for `--target wasip2` needs a WIT world: wrapping it into a component \
+             without one would silently drop its exports",
             lang.display_name()
         ),
         hint: instead.into(),
@@ -602,8 +608,13 @@ pub fn support_error(
         }
         Lang::C => {
             if target == Target::Wasip2 && kind == ArtifactKind::Library {
+                if has_world {
+                    return None;
+                }
                 return Some(library_for_wasip2(
-                    "build the library for `--target wasip1` (a reactor exporting `[c] exports`) or `--target unknown`",
+                    "give it a world: a `wit/` folder with the WIT it exports (`wasmforge new NAME --lang c \
+                     --kind plugin` shows how); or build a core module: `--target wasip1` (a reactor \
+                     exporting `[c] exports`) or `--target unknown`",
                 ));
             }
             c::exports_error(config, target, kind)
@@ -868,6 +879,36 @@ fn finish_artifact(job: &Job<'_>, artifact: &mut Artifact, reporter: &dyn Report
             artifact.stripped = Some(job.strip.name().to_string());
         }
     }
+    // A plugin: the component must export the world its WIT says.
+    let mut world_imports = Vec::new();
+    if job.target == Target::Wasip2
+        && artifact.kind == ArtifactKind::Library
+        && artifact.encoding == Encoding::Component
+        && let Some(dir) = crate::wit::dir_of(&job.project.dir, job.config)
+    {
+        let world = crate::wit::load(&dir, job.config.component.world.as_deref())?;
+        let bytes = fs_err::read(&artifact.path)?;
+        let beyond = crate::wit::check_component(&world, &bytes, &artifact.path)?;
+        // What the world imports is the host's to provide, WASI or not.
+        world_imports = world.imports();
+        let name = world.qualified_name();
+        let mut said = format!("{}.wasm exports world {name}", artifact.name);
+        if !beyond.is_empty() {
+            // Grouped by package: a runtime's WASI imports are a dozen interfaces.
+            let mut packages: Vec<&str> = beyond
+                .iter()
+                .map(|i| i.split_once('/').map_or(i.as_str(), |(p, _)| p))
+                .collect();
+            packages.dedup();
+            said.push_str(&format!(
+                " (and imports {} of {} beyond it)",
+                crate::diagnostics::plural(beyond.len(), "interface"),
+                packages.join(", ")
+            ));
+        }
+        reporter.status("World", &said);
+        artifact.world = Some(name);
+    }
     if job.options.profile == Profile::Release {
         let bytes = fs_err::read(&artifact.path)?;
         artifact.breakdown = crate::wasm::size::breakdown(&bytes, BREAKDOWN_FUNCTIONS).ok();
@@ -904,7 +945,8 @@ fn finish_artifact(job: &Job<'_>, artifact: &mut Artifact, reporter: &dyn Report
         .validate
         .profile
         .unwrap_or(match (job.target, artifact.kind) {
-            (Target::Wasip2, _) => ValidationProfile::Wasip2,
+            (Target::Wasip2, ArtifactKind::Command) => ValidationProfile::Wasip2,
+            (Target::Wasip2, ArtifactKind::Library) => ValidationProfile::Wasip2Library,
             (Target::Unknown, _) => ValidationProfile::Unknown,
             (Target::Wasip1, ArtifactKind::Command) => ValidationProfile::Wasip1Command,
             (Target::Wasip1, ArtifactKind::Library) => ValidationProfile::Wasip1Library,
@@ -914,6 +956,7 @@ fn finish_artifact(job: &Job<'_>, artifact: &mut Artifact, reporter: &dyn Report
     let options = crate::wasm::validate::Options {
         profile: Some(profile),
         max_size,
+        allow_imports: world_imports,
         ..Default::default()
     };
     let report = crate::wasm::validate::validate(&bytes, &options);

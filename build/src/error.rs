@@ -43,6 +43,18 @@ pub enum Error {
     #[error("{message}")]
     Unsupported { message: String, hint: String },
 
+    /// A project's WIT does not parse or resolve, names no such world, or a component does not
+    /// fit its world; `detail` is wit-parser's own text (with `file:line:column`).
+    #[error("{message}{}", if detail.is_empty() { String::new() } else { format!("\n{}", indent(detail)) })]
+    Wit {
+        /// WF5001 (does not resolve), WF5002 (no such world), WF5003 (the component does not
+        /// export its world).
+        code: &'static str,
+        message: String,
+        detail: String,
+        hint: String,
+    },
+
     /// The invocation is wrong: a flag the project's language does not take, a value no
     /// toolchain has, a folder where a file belongs (exit 2).
     #[error("{message}")]
@@ -98,7 +110,7 @@ pub enum Error {
     NoWasmTarget { packages: Vec<String> },
 
     #[error(
-        "package `{package}` is a library (cdylib) only, and `--target wasip2` cannot build a library yet"
+        "package `{package}` is a library (cdylib) without a WIT world, and a `--target wasip2` component of it would export nothing"
     )]
     LibraryNotSupported { package: String },
 
@@ -231,6 +243,7 @@ impl Error {
             Error::ToolNotFound { tool, .. } if tool == "go" || tool.ends_with("/go") => "WF2001",
             Error::ToolNotFound { tool, .. } if tool == "tinygo" => "WF2008",
             Error::NoCToolchain { .. } => "WF3001",
+            Error::Wit { code, .. } => code,
             Error::Preflight { diagnostics, .. } | Error::CompileFailed { diagnostics, .. } => {
                 return diagnostics
                     .first()
@@ -268,6 +281,7 @@ impl Error {
             Error::AmbiguousProject { .. } => "say which: `--lang rust|go|c`, or `[package] lang = \"…\"` in wasmforge.toml".into(),
             Error::ConfigInvalid { .. } => "fix the key named above; the keys are listed in the README (wasmforge.toml)".into(),
             Error::Unsupported { hint, .. }
+            | Error::Wit { hint, .. }
             | Error::BadUsage { hint, .. }
             | Error::ToolTooOld { hint, .. } => hint.clone(),
             Error::NoCToolchain { looked } => format!(
@@ -283,8 +297,9 @@ impl Error {
             Error::NoWasmTarget { .. } => "a WebAssembly artifact comes from a binary (src/main.rs or [[bin]]) or a \
                  library with `crate-type = [\"cdylib\"]` under [lib] in Cargo.toml"
                 .into(),
-            Error::LibraryNotSupported { .. } => "build the library for a core-module target instead: \
-                 `wasmforge build --target wasip1` (or `--target unknown` for browsers and plugin hosts)"
+            Error::LibraryNotSupported { .. } => "give it a world: a `wit/` folder and `wit_bindgen::generate!` \
+                 (`wasmforge new NAME --lang rust --kind plugin` shows how); or build a core module: \
+                 `--target wasip1` (`--target unknown` for browsers)"
                 .into(),
             Error::ToolchainNotInstalled { toolchain, triple, .. } if triple.is_empty() => {
                 format!("rustup toolchain install {toolchain}")
@@ -335,4 +350,12 @@ impl Error {
             Error::Io(_) => return None,
         })
     }
+}
+
+/// Every line of `text` indented by two spaces.
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

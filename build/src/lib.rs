@@ -18,6 +18,7 @@ pub mod report;
 pub mod target;
 pub mod toolchain;
 pub mod wasm;
+pub mod wit;
 
 pub use artifact::{Artifact, ArtifactKind};
 pub use driver::{BuildOptions, BuildOutput, OptChoice, Profile, build};

@@ -118,6 +118,7 @@ pub enum Command {
     Opt(commands::opt::Args),
     Validate(commands::validate::Args),
     Inspect(commands::inspect::Args),
+    Wit(commands::wit::Args),
     Strip(commands::strip::Args),
     Precompile(commands::precompile::Args),
     #[command(subcommand)]

@@ -97,7 +97,7 @@ fn library_exports_with_wasmexport_and_refuses_wasip2() {
         .arg(&dir)
         .args(["--target", "wasip2"]));
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("cannot be built for `--target wasip2` yet"));
+    assert!(stderr(&output).contains("for `--target wasip2` needs a WIT world"));
 }
 
 #[test]

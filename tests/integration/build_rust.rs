@@ -90,7 +90,7 @@ fn library_exports_its_function_and_refuses_wasip2() {
         .args(["--target", "wasip2"]));
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stderr(&output).contains("library (cdylib) only"),
+        stderr(&output).contains("library (cdylib) without a WIT world"),
         "{}",
         stderr(&output)
     );

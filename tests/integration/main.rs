@@ -12,6 +12,7 @@ mod forged;
 mod gitlab;
 mod install;
 mod new;
+mod plugin;
 mod realworld;
 mod registry;
 mod run;

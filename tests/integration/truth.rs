@@ -340,7 +340,7 @@ fn settings_are_typed_and_validation_belongs_to_release_builds() {
     let output = run(wasmforge().current_dir(&parent).args(["build", "hello-c"]));
     assert!(
         stderr(&output).contains(
-            "expected a profile: wasip1-command, wasip1-library, wasip2 or unknown, found integer"
+            "expected a profile: wasip1-command, wasip1-library, wasip2, wasip2-library or unknown, found integer"
         ),
         "{}",
         stderr(&output)

@@ -378,6 +378,41 @@ libm and its emulations. Makefiles written for one platform often add such libra
 variable of their own (Lua's `MYLIBS = -ldl -lreadline`).",
         fix: "build the library for WebAssembly too and point the link at it (`-L`), or leave it out of the WASI build: for Make, override the variable that adds it (`wasmforge build -- MYLIBS=`); for CMake, turn off the option that needs it (`wasmforge build -- -DWITH_X=OFF`).",
     },
+    // ---------------------------------------------------------------- Components and WIT
+    Entry {
+        code: "WF5001",
+        severity: Error,
+        title: "the project's WIT does not resolve",
+        explanation: "\
+A plugin is built for a WIT world, read from the project's `wit/` folder: every `.wit` file there \
+is one package, and the packages it uses (`use wasi:io/streams@0.2.6.{…}`, `import \
+wasi:http/types@0.2.6;`) must be in `wit/deps/`, as wit-deps and `wkg wit fetch` lay them out. A \
+syntax error, a package that is not there, or two versions of one package that disagree stop \
+the build before any compiler runs; wit-parser's message names the file, line and column.",
+        fix: "fix the WIT at the place shown; put the packages it uses in `wit/deps/` (`wkg wit fetch`), at the versions it names.",
+    },
+    Entry {
+        code: "WF5002",
+        severity: Error,
+        title: "no such world in the project's WIT",
+        explanation: "\
+`[component] world` in wasmforge.toml names the world a plugin is built for. When the package has \
+several worlds and none is named, or the name is not one of them (a typo, a world of a dependency \
+rather than of the project's own package), there is nothing to build for.",
+        fix: "name one of the package's worlds: `[component] world = \"NAME\"` (`wasmforge wit .` prints the package).",
+    },
+    Entry {
+        code: "WF5003",
+        severity: Error,
+        title: "the component does not export its world",
+        explanation: "\
+A plugin's component must export every interface and function of its world, or a host that \
+instantiates it against the world fails. It happens when the bindings are generated but not \
+implemented (Rust: no `export!(…)`; C: a declared export function never defined is a link \
+error, but a world changed after the code was written is not), or when the world named in \
+wasmforge.toml is not the one the code was generated for.",
+        fix: "implement the world's exports, and build for the world the code uses (`[component] world`).",
+    },
     // ---------------------------------------------------------------- Wasm tools and artifacts
     Entry {
         code: "WF4001",

@@ -29,6 +29,7 @@ use crate::toolchain::c::{self as probe, CToolchain, SearchEnv};
 mod cmake;
 pub mod graph;
 mod make;
+mod plugin;
 mod sources;
 mod support;
 
@@ -74,6 +75,8 @@ pub struct Flags {
     pub extra: Vec<String>,
     /// Kind-specific link flags, ldflags, libs, emulation libraries, support objects.
     pub link: Vec<String>,
+    /// Sources wasmforge generated (a plugin's bindings), compiled with the project's.
+    pub sources: Vec<PathBuf>,
 }
 
 impl Flags {
@@ -140,11 +143,19 @@ fn stubs_of(c: &CConfig) -> Result<Vec<String>> {
     Ok(names)
 }
 
+/// A wasip2 library of a project with a WIT world: its exports are the world's.
+fn is_plugin(job: &Job<'_>, kind: ArtifactKind) -> bool {
+    job.target == Target::Wasip2
+        && kind == ArtifactKind::Library
+        && crate::wit::dir_of(&job.project.dir, job.config).is_some()
+}
+
 fn flags(
     job: &Job<'_>,
     toolchain: &CToolchain,
     kind: ArtifactKind,
     decisions: &Decisions,
+    bindings: Option<&plugin::Bindings>,
     reporter: &dyn Reporter,
 ) -> Result<Flags> {
     let c = &job.config.c;
@@ -174,7 +185,18 @@ fn flags(
 
     let mut extra = Vec::new();
     let mut link = Vec::new();
-    if let Some(error) = exports_error(job.config, job.target, kind) {
+    let mut sources = Vec::new();
+    if is_plugin(job, kind) {
+        // The generated header's folder, for every compile (doctor's syntax-only pass too).
+        project.push(format!("-I{}", plugin::include_dir(job).display()));
+    }
+    if let Some(b) = bindings {
+        // The world's exports carry `export_name` attributes in the generated source.
+        sources.push(b.source.clone());
+        link.push(b.object.display().to_string());
+    } else if !is_plugin(job, kind)
+        && let Some(error) = exports_error(job.config, job.target, kind)
+    {
         return Err(error);
     }
     if job.size {
@@ -238,6 +260,7 @@ fn flags(
         project,
         extra,
         link,
+        sources,
     })
 }
 
@@ -345,7 +368,7 @@ fn inspect(
     reporter: &dyn Reporter,
 ) -> Result<Findings> {
     let dir = &job.project.dir;
-    let flags0 = flags(job, &toolchain, kind, &Decisions::default(), reporter)?;
+    let flags0 = flags(job, &toolchain, kind, &Decisions::default(), None, reporter)?;
     let mut cmds = commands(job, style, &toolchain, &flags0, scratch, reporter)?;
     let roots = diagnostics::c::IncludeRoots::probe(&toolchain, &toolchain.wasi_triple, reporter);
     let scans = graph::scan_all(&cmds, jobs(job), reporter);
@@ -372,7 +395,7 @@ fn inspect(
                         );
                         toolchain = capable;
                         decisions.setjmp = true;
-                        let flags1 = flags(job, &toolchain, kind, &decisions, reporter)?;
+                        let flags1 = flags(job, &toolchain, kind, &decisions, None, reporter)?;
                         cmds = commands(job, style, &toolchain, &flags1, scratch, reporter)?;
                     }
                     None => evidence.push(Check::from(
@@ -414,10 +437,34 @@ impl Driver for CDriver {
             target,
             Some(kind),
             job.toolchain.as_deref(),
+            crate::wit::dir_of(&job.project.dir, job.config).is_some(),
         ) {
             return Err(error);
         }
         stubs_of(&job.config.c)?;
+        let style = Style::of(&job.project.dir);
+        // A plugin: a wasip2 library built for the project's WIT world.
+        let world_dir = (target == Target::Wasip2 && kind == ArtifactKind::Library)
+            .then(|| crate::wit::dir_of(&job.project.dir, job.config))
+            .flatten();
+        if let Some(dir) = &world_dir {
+            crate::wit::load(dir, job.config.component.world.as_deref())?;
+            if style != Style::Sources {
+                return Err(Error::Unsupported {
+                    message: "a C plugin (a wasip2 library with a WIT world) builds from plain sources; \
+                              this project builds with CMake or make"
+                        .into(),
+                    hint: "list the sources in wasmforge.toml (`[c] sources = [\"src/*.c\"]`) and build \
+                           without the CMakeLists.txt/Makefile, or build a wasip1 library"
+                        .into(),
+                });
+            }
+        }
+        // Generated first: the source checks preprocess the user's files, which include it.
+        let bindings = match &world_dir {
+            Some(dir) => Some(plugin::bindings(job, dir, reporter)?),
+            None => None,
+        };
         let found = probe::discover(
             job.toolchain.as_deref(),
             &SearchEnv::from_process(),
@@ -427,7 +474,6 @@ impl Driver for CDriver {
             super::preflight([diagnostics::c::toolchain_check(&found)], reporter)?;
         }
         let mut toolchain = found?;
-        let style = Style::of(&job.project.dir);
         let _lock = support::BuildLock::acquire(&job.work_dir(), reporter)?;
 
         let mut decisions = Decisions::default();
@@ -472,7 +518,14 @@ impl Driver for CDriver {
                 "WebAssembly exception handling for setjmp/longjmp (`wasmforge run` turns it on; wasmtime: -W exceptions=y)",
             );
         }
-        let flags = flags(job, &toolchain, kind, &decisions, reporter)?;
+        let flags = flags(
+            job,
+            &toolchain,
+            kind,
+            &decisions,
+            bindings.as_ref(),
+            reporter,
+        )?;
         let name = artifact_name(job, style);
         reporter.status(
             "Building",
@@ -517,6 +570,13 @@ impl Driver for CDriver {
 /// as a failed build. CMake is configured in a scratch folder.
 pub fn doctor_checks(job: &Job<'_>, toolchain: &CToolchain, reporter: &dyn Reporter) -> Vec<Check> {
     let kind = job.kind.unwrap_or(ArtifactKind::Command);
+    // A plugin's sources include the generated header: generate it as the build would (an
+    // error in the WIT is the `wit` check's to report).
+    if is_plugin(job, kind)
+        && let Some(dir) = crate::wit::dir_of(&job.project.dir, job.config)
+    {
+        let _ = plugin::bindings(job, &dir, reporter);
+    }
     let style = Style::of(&job.project.dir);
     let scratch = match tempfile::Builder::new()
         .prefix("wasmforge-doctor-")

@@ -273,6 +273,7 @@ impl Driver for GoDriver {
             target,
             Some(kind),
             job.toolchain.as_deref(),
+            crate::wit::dir_of(&job.project.dir, job.config).is_some(),
         ) {
             return Err(error);
         }

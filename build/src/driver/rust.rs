@@ -263,7 +263,10 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
         };
         if core_then_component {
             let (core, optimized) = job.maybe_optimize(fs_err::read(source)?, &stem, reporter)?;
-            let component = crate::componentize::command_component(&core, source)?;
+            let component = match planned.kind {
+                ArtifactKind::Command => crate::componentize::command_component(&core, source)?,
+                ArtifactKind::Library => crate::componentize::library_component(&core, source)?,
+            };
             let mut artifact = artifact::publish_bytes(&component, dest, id)?;
             if let Some(optimization) = optimized {
                 optimization.record(&mut artifact);
@@ -726,19 +729,32 @@ fn plan(selected: &[&Package], options: &BuildOptions) -> Result<Vec<Planned>> {
         });
     }
     if target_of(options) == Target::Wasip2 {
-        // A library component needs a WIT world to say what it exports; until wasmforge takes
-        // one, a cdylib built for wasip2 would come out as a component that exports nothing.
+        // A library component says what it exports with a WIT world: a cdylib that uses
+        // wit-bindgen (or has a `wit/` folder) is a plugin; any other would come out as a
+        // component exporting nothing, so it is left out (and refused when it is all there is).
+        let plugin = |package: &Package| {
+            package.dependencies.iter().any(|d| d.name == "wit-bindgen")
+                || package
+                    .manifest_path
+                    .parent()
+                    .is_some_and(|dir| dir.join(crate::wit::DIR).is_dir())
+        };
         for package in selected {
             let has_bin = plan
                 .iter()
                 .any(|p| p.package_id == package.id && p.kind == ArtifactKind::Command);
-            if !has_bin {
+            if !has_bin && !plugin(package) {
                 return Err(Error::LibraryNotSupported {
                     package: package.name.to_string(),
                 });
             }
         }
-        plan.retain(|p| p.kind == ArtifactKind::Command);
+        plan.retain(|p| {
+            p.kind == ArtifactKind::Command
+                || selected
+                    .iter()
+                    .any(|package| package.id == p.package_id && plugin(package))
+        });
     }
     Ok(plan)
 }

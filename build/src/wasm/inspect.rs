@@ -405,7 +405,7 @@ fn section_start(bytes: &[u8], content_start: usize) -> usize {
 }
 
 /// The component's world in WIT, as wit-component decodes and prints it.
-fn wit_world(bytes: &[u8]) -> Option<String> {
+pub fn wit_world(bytes: &[u8]) -> Option<String> {
     let decoded = wit_component::decode(bytes).ok()?;
     let mut printer = wit_component::WitPrinter::default();
     printer

@@ -16,15 +16,19 @@ pub enum Profile {
     Wasip1Library,
     /// Component importing only `wasi:*@0.2.x` and exporting `wasi:cli/run`.
     Wasip2,
+    /// Component importing only `wasi:*@0.2.x` (and its world's imports) and exporting
+    /// something: a plugin.
+    Wasip2Library,
     /// Core module with no WASI imports.
     Unknown,
 }
 
 impl Profile {
-    pub const ALL: [Profile; 4] = [
+    pub const ALL: [Profile; 5] = [
         Profile::Wasip1Command,
         Profile::Wasip1Library,
         Profile::Wasip2,
+        Profile::Wasip2Library,
         Profile::Unknown,
     ];
 
@@ -33,6 +37,7 @@ impl Profile {
             Profile::Wasip1Command => "wasip1-command",
             Profile::Wasip1Library => "wasip1-library",
             Profile::Wasip2 => "wasip2",
+            Profile::Wasip2Library => "wasip2-library",
             Profile::Unknown => "unknown",
         }
     }
@@ -47,7 +52,7 @@ impl FromStr for Profile {
             .find(|p| p.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown profile `{s}`: use wasip1-command, wasip1-library, wasip2 or unknown"
+                    "unknown profile `{s}`: use wasip1-command, wasip1-library, wasip2, wasip2-library or unknown"
                 )
             })
     }
@@ -187,11 +192,11 @@ pub fn validate(bytes: &[u8], options: &Options) -> Report {
 fn check_profile(bytes: &[u8], profile: Profile, allowed: &[String], problems: &mut Vec<String>) {
     let component = Parser::is_component(bytes);
     match (profile, component) {
-        (Profile::Wasip2, false) => {
-            problems.push(
-                "wasip2 needs a component, and this is a core module (build with --target wasip2)"
-                    .into(),
-            );
+        (Profile::Wasip2 | Profile::Wasip2Library, false) => {
+            problems.push(format!(
+                "{} needs a component, and this is a core module (build with --target wasip2)",
+                profile.name()
+            ));
             return;
         }
         (Profile::Wasip1Command | Profile::Wasip1Library | Profile::Unknown, true) => {
@@ -218,7 +223,11 @@ fn check_profile(bytes: &[u8], profile: Profile, allowed: &[String], problems: &
                 ));
             }
         }
-        if !exports.iter().any(|e| e.starts_with("wasi:cli/run@0.2.")) {
+        if profile == Profile::Wasip2Library {
+            if exports.is_empty() {
+                problems.push("exports nothing, so a host has nothing to call".into());
+            }
+        } else if !exports.iter().any(|e| e.starts_with("wasi:cli/run@0.2.")) {
             problems.push("does not export `wasi:cli/run@0.2.x`, so it is not a command".into());
         }
         return;
@@ -268,7 +277,7 @@ fn check_profile(bytes: &[u8], profile: Profile, allowed: &[String], problems: &
                 );
             }
         }
-        Profile::Unknown | Profile::Wasip2 => {}
+        Profile::Unknown | Profile::Wasip2 | Profile::Wasip2Library => {}
     }
 }
 

@@ -15,6 +15,7 @@ pub mod push;
 pub mod run;
 pub mod strip;
 pub mod validate;
+pub mod wit;
 
 use crate::cli::Command;
 use crate::exit::ExitStatus;
@@ -41,6 +42,7 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         Command::Opt(args) => opt::run(args, ctx),
         Command::Validate(args) => validate::run(args, ctx),
         Command::Inspect(args) => inspect::run(args, ctx),
+        Command::Wit(args) => wit::run(args, ctx),
         Command::Strip(args) => strip::run(args, ctx),
         Command::Precompile(args) => precompile::run(args, ctx),
         Command::Cache(command) => cache::run(command, ctx),

@@ -32,8 +32,9 @@ pub struct Args {
     /// Language: rust, go or c
     #[arg(long, value_name = "LANG")]
     lang: Lang,
-    /// command (with `_start`) or library (exported functions)
-    #[arg(long, value_name = "KIND", default_value = "command", value_parser = ["command", "library"])]
+    /// command (with `_start`), library (exported functions) or plugin (a WASI 0.2 component
+    /// exporting a WIT world: wit/world.wit)
+    #[arg(long, value_name = "KIND", default_value = "command", value_parser = ["command", "library", "plugin"])]
     kind: String,
     /// Project name (default: the folder's name)
     #[arg(long, value_name = "NAME")]
@@ -55,9 +56,34 @@ macro_rules! template {
     };
 }
 
-fn project_files(lang: Lang, library: bool) -> Vec<File> {
-    match (lang, library) {
-        (Lang::Rust, false) => vec![
+fn project_files(lang: Lang, kind: &str) -> Vec<File> {
+    match (lang, kind) {
+        (Lang::Rust, "plugin") => vec![
+            ("Cargo.toml", template!("projects/rust-plugin/Cargo.toml")),
+            ("src/lib.rs", template!("projects/rust-plugin/src/lib.rs")),
+            (
+                "wit/world.wit",
+                template!("projects/rust-plugin/wit/world.wit"),
+            ),
+            (
+                "wasmforge.toml",
+                template!("projects/rust-plugin/wasmforge.toml"),
+            ),
+            ("README.md", template!("projects/rust-plugin/README.md")),
+        ],
+        (Lang::C, "plugin") => vec![
+            ("src/plugin.c", template!("projects/c-plugin/src/plugin.c")),
+            (
+                "wit/world.wit",
+                template!("projects/c-plugin/wit/world.wit"),
+            ),
+            (
+                "wasmforge.toml",
+                template!("projects/c-plugin/wasmforge.toml"),
+            ),
+            ("README.md", template!("projects/c-plugin/README.md")),
+        ],
+        (Lang::Rust, "command") => vec![
             ("Cargo.toml", template!("projects/rust-command/Cargo.toml")),
             (
                 "src/main.rs",
@@ -69,7 +95,7 @@ fn project_files(lang: Lang, library: bool) -> Vec<File> {
             ),
             ("README.md", template!("projects/rust-command/README.md")),
         ],
-        (Lang::Rust, true) => vec![
+        (Lang::Rust, _) => vec![
             ("Cargo.toml", template!("projects/rust-library/Cargo.toml")),
             ("src/lib.rs", template!("projects/rust-library/src/lib.rs")),
             (
@@ -78,7 +104,7 @@ fn project_files(lang: Lang, library: bool) -> Vec<File> {
             ),
             ("README.md", template!("projects/rust-library/README.md")),
         ],
-        (Lang::Go, false) => vec![
+        (Lang::Go, "command") => vec![
             ("go.mod", template!("projects/go-command/go.mod")),
             ("main.go", template!("projects/go-command/main.go")),
             (
@@ -87,7 +113,7 @@ fn project_files(lang: Lang, library: bool) -> Vec<File> {
             ),
             ("README.md", template!("projects/go-command/README.md")),
         ],
-        (Lang::Go, true) => vec![
+        (Lang::Go, _) => vec![
             ("go.mod", template!("projects/go-library/go.mod")),
             ("main.go", template!("projects/go-library/main.go")),
             (
@@ -96,7 +122,7 @@ fn project_files(lang: Lang, library: bool) -> Vec<File> {
             ),
             ("README.md", template!("projects/go-library/README.md")),
         ],
-        (Lang::C, false) => vec![
+        (Lang::C, "command") => vec![
             ("src/main.c", template!("projects/c-command/src/main.c")),
             (
                 "wasmforge.toml",
@@ -104,7 +130,7 @@ fn project_files(lang: Lang, library: bool) -> Vec<File> {
             ),
             ("README.md", template!("projects/c-command/README.md")),
         ],
-        (Lang::C, true) => vec![
+        (Lang::C, _) => vec![
             ("src/lib.c", template!("projects/c-library/src/lib.c")),
             (
                 "wasmforge.toml",
@@ -299,6 +325,14 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             "pass another name with --name NAME",
         ));
     }
+    if args.kind == "plugin" && args.lang == Lang::Go {
+        return Err(usage(
+            "Go plugins are not built by wasmforge yet: standard Go has no WIT bindings generator \
+             that works offline",
+            "write the plugin in Rust or C (`--lang rust|c --kind plugin`), or build a Go reactor for \
+             wasip1 (`--kind library`)",
+        ));
+    }
     if args.path.exists() {
         if !args.path.is_dir() {
             return Err(usage(
@@ -314,7 +348,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             ));
         }
     }
-    let mut files: Vec<(String, String)> = project_files(args.lang, args.kind == "library")
+    let mut files: Vec<(String, String)> = project_files(args.lang, &args.kind)
         .into_iter()
         .map(|(path, text)| (path.to_string(), fill(text, &name)))
         .collect();
@@ -388,10 +422,10 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         ),
     );
     if !ctx.quiet {
-        let run = if args.kind == "library" {
-            "wasmforge run --invoke add … 2 40"
-        } else {
-            "wasmforge run ."
+        let run = match args.kind.as_str() {
+            "library" => "wasmforge run --invoke add … 2 40",
+            "plugin" => "wasmforge run --invoke 'wasmforge:plugin/transform#transform' . '\"abc\"'",
+            _ => "wasmforge run .",
         };
         let cd = if args.path == Path::new(".") {
             String::new()
@@ -455,8 +489,8 @@ mod tests {
     #[test]
     fn every_template_fills_without_leftover_placeholders() {
         for lang in [Lang::Rust, Lang::Go, Lang::C] {
-            for library in [false, true] {
-                for (path, text) in project_files(lang, library) {
+            for kind in ["command", "library", "plugin"] {
+                for (path, text) in project_files(lang, kind) {
                     let filled = fill(text, "demo-app");
                     assert!(
                         !filled.contains("{{name")

@@ -29,7 +29,7 @@ pub struct Args {
     /// The module or component
     #[arg(value_name = "FILE")]
     file: PathBuf,
-    /// Where it will run: wasip1-command, wasip1-library, wasip2, unknown
+    /// Where it will run: wasip1-command, wasip1-library, wasip2 (a command), wasip2-library (a plugin), unknown
     #[arg(long, value_name = "PROFILE")]
     profile: Option<Profile>,
     /// Size budget (e.g. 1MiB)

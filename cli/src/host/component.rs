@@ -44,6 +44,11 @@ pub fn run(
         .exports(engine)
         .map(|(name, _)| name.to_string())
         .collect();
+    let functions = exported_functions(engine, &ty);
+    let invoke = match &req.invoke {
+        Some(name) => Some(resolve_invoke(name, &functions)?),
+        None => None,
+    };
 
     let mut linker: Linker<State> = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
@@ -65,7 +70,7 @@ pub fn run(
     store.limiter(|s| &mut s.limiter);
     super::limits::arm(&mut store, &req.limits)?;
 
-    let Some(name) = &req.invoke else {
+    let Some(name) = &invoke else {
         if !export_names.iter().any(|n| n.starts_with("wasi:cli/run@")) {
             return Err(HostError::NotAComponentCommand {
                 exports: export_names,
@@ -95,7 +100,7 @@ pub fn run(
     let Some(func) = find_func(&instance, &mut store, name) else {
         return Err(HostError::NoSuchExport {
             name: name.clone(),
-            exports: export_names,
+            exports: functions,
         }
         .into());
     };
@@ -141,6 +146,64 @@ pub fn run(
                 .collect(),
         )),
         Err(err) => classify(err, &store, req),
+    }
+}
+
+/// Every exported function: `func` at the top, `pkg:ns/interface@version#func` in instances.
+fn exported_functions(engine: &Engine, ty: &wasmtime::component::types::Component) -> Vec<String> {
+    use wasmtime::component::types::ComponentItem;
+    let mut names = Vec::new();
+    for (name, item) in ty.exports(engine) {
+        match item.ty {
+            ComponentItem::ComponentFunc(_) => names.push(name.to_string()),
+            ComponentItem::ComponentInstance(instance) => {
+                for (member, item) in instance.exports(engine) {
+                    if matches!(item.ty, ComponentItem::ComponentFunc(_)) {
+                        names.push(format!("{name}#{member}"));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    names
+}
+
+/// The exported function `name` means, in full: as given; `pkg:ns/interface#func` without the
+/// version; or a bare `func` that one interface alone exports.
+fn resolve_invoke(name: &str, functions: &[String]) -> Result<String, HostError> {
+    if functions.iter().any(|f| f == name) {
+        return Ok(name.to_string());
+    }
+    let candidates: Vec<String> = match name.rsplit_once('#') {
+        Some((interface, func)) if !interface.contains('@') => functions
+            .iter()
+            .filter(|f| {
+                f.rsplit_once('#').is_some_and(|(i, f)| {
+                    f == func
+                        && i.split_once('@')
+                            .is_some_and(|(unversioned, _)| unversioned == interface)
+                })
+            })
+            .cloned()
+            .collect(),
+        Some(_) => Vec::new(),
+        None => functions
+            .iter()
+            .filter(|f| f.rsplit_once('#').is_some_and(|(_, f)| f == name))
+            .cloned()
+            .collect(),
+    };
+    match candidates.len() {
+        1 => Ok(candidates[0].clone()),
+        0 => Err(HostError::NoSuchExport {
+            name: name.to_string(),
+            exports: functions.to_vec(),
+        }),
+        _ => Err(HostError::AmbiguousExport {
+            name: name.to_string(),
+            candidates,
+        }),
     }
 }
 

@@ -155,6 +155,11 @@ pub enum HostError {
     NotAComponentCommand { exports: Vec<String> },
     #[error("no exported function `{name}`")]
     NoSuchExport { name: String, exports: Vec<String> },
+    #[error("`{name}` names more than one exported function: {}", candidates.join(", "))]
+    AmbiguousExport {
+        name: String,
+        candidates: Vec<String>,
+    },
     #[error("`{name}` takes {expected} argument(s), {given} given")]
     WrongArgCount {
         name: String,
@@ -217,6 +222,9 @@ impl HostError {
                 }
             }
             HostError::NoSuchExport { exports, .. } => format!("exported functions: {}", exports.join(", ")),
+            HostError::AmbiguousExport { candidates, .. } => {
+                format!("name one in full: --invoke '{}'", candidates[0])
+            }
             HostError::WrongArgCount { signature, .. } => format!("signature: {signature}"),
             HostError::BadArg { .. } => "arguments follow the function's parameter types: integers, floats, \
                  and WAVE syntax for component values (e.g. \"text\", [1, 2], some(3))"

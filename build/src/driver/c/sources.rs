@@ -59,9 +59,11 @@ fn source_files(job: &Job<'_>) -> Result<Vec<PathBuf>> {
 
 /// Where each source's object goes: its path mirrored under `obj/p/` (or, for a file outside
 /// the project, `obj/x/<hash of its folder>/`), so no two sources can share an object.
-fn units(job: &Job<'_>, obj_dir: &Path) -> Result<Vec<Unit>> {
+fn units(job: &Job<'_>, obj_dir: &Path, generated: &[PathBuf]) -> Result<Vec<Unit>> {
     let dir = &job.project.dir;
-    Ok(source_files(job)?
+    let mut files = source_files(job)?;
+    files.extend(generated.iter().cloned());
+    Ok(files
         .into_iter()
         .map(|source| {
             let (rel, object) = match source.strip_prefix(dir) {
@@ -100,7 +102,7 @@ pub(super) fn commands(
     flags: &Flags,
 ) -> Result<Vec<CompileCommand>> {
     let obj_dir = super::build_dir(job, toolchain, "c").join("obj");
-    Ok(units(job, &obj_dir)?
+    Ok(units(job, &obj_dir, &flags.sources)?
         .into_iter()
         .map(|u| {
             let mut argv = toolchain.cc.clone();
@@ -130,7 +132,7 @@ pub(super) fn build(
     let work = super::build_dir(job, toolchain, "c");
     let obj_dir = work.join("obj");
     fs_err::create_dir_all(&obj_dir)?;
-    let units = units(job, &obj_dir)?;
+    let units = units(job, &obj_dir, &flags.sources)?;
 
     // A change of compiler, flags or defines makes every object stale.
     let compile_fingerprint = fingerprint(&[
