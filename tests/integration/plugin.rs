@@ -225,3 +225,34 @@ fn new_refuses_go_plugins_with_the_alternatives() {
     assert!(stderr(&output).contains("--lang rust|c --kind plugin"));
     assert!(!dir.path().join("g").exists(), "nothing written");
 }
+
+/// A pushed plugin carries its world in the artifact's config (`component.exports`).
+#[test]
+fn a_pushed_plugin_carries_its_world() {
+    let Some(p) = c_plugin() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let layout = dir.path().join("layout");
+    let output = run(wasmforge()
+        .arg("push")
+        .arg(&p.release)
+        .arg(format!("oci:{}:1.0", layout.display())));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let blob = |digest: &str| -> serde_json::Value {
+        let hex = digest.trim_start_matches("sha256:");
+        serde_json::from_slice(
+            &std::fs::read(layout.join("blobs/sha256").join(hex)).expect("blob"),
+        )
+        .expect("json")
+    };
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).expect("index"))
+            .expect("json");
+    let manifest = blob(index["manifests"][0]["digest"].as_str().expect("digest"));
+    let config = blob(manifest["config"]["digest"].as_str().expect("config"));
+    assert!(
+        config["component"]["exports"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|x| x == "wasmforge:plugin/transform@0.1.0")),
+        "{config}"
+    );
+}
