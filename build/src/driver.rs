@@ -844,40 +844,62 @@ fn resolve_opt(options: &BuildOptions, config: &Config) -> Result<Option<Level>>
     }
 }
 
+/// An artifact's bytes, read when first needed.
+struct ArtifactBytes {
+    path: PathBuf,
+    bytes: Option<Vec<u8>>,
+}
+
+impl ArtifactBytes {
+    fn get(&mut self) -> Result<&Vec<u8>> {
+        match &mut self.bytes {
+            Some(bytes) => Ok(bytes),
+            slot @ None => Ok(slot.insert(fs_err::read(&self.path)?)),
+        }
+    }
+
+    /// Writes `new` over the file and notes the artifact's new size and digest.
+    fn rewrite(&mut self, artifact: &mut Artifact, new: Vec<u8>) -> Result<()> {
+        artifact::write_atomic(&self.path, &new)?;
+        artifact.size = new.len() as u64;
+        artifact.sha256 = artifact::sha256_hex(&new);
+        self.bytes = Some(new);
+        Ok(())
+    }
+}
+
 /// How many of the largest functions a build reports.
 pub const BREAKDOWN_FUNCTIONS: usize = 10;
 
 /// After the driver: optimize core modules it did not optimize itself, and validate release
 /// builds (or any build whose wasmforge.toml has a [validate] table) against their profile.
 fn finish_artifact(job: &Job<'_>, artifact: &mut Artifact, reporter: &dyn Reporter) -> Result<()> {
+    // The file is read at most once, and only by a stage that needs it (a no-op debug rebuild
+    // whose import check is cached reads nothing); a stage that rewrites it keeps it current.
+    let mut file = ArtifactBytes {
+        path: artifact.path.clone(),
+        bytes: None,
+    };
     if job.opt.is_some() && artifact.opt_level.is_none() && artifact.encoding == Encoding::Module {
-        let bytes = fs_err::read(&artifact.path)?;
+        let core = file.get()?.clone();
         if let (optimized, Some(optimization)) =
-            job.maybe_optimize(bytes, &artifact.name, reporter)?
+            job.maybe_optimize(core, &artifact.name, reporter)?
         {
-            artifact::write_atomic(&artifact.path, &optimized)?;
-            artifact.size = optimized.len() as u64;
-            artifact.sha256 = artifact::sha256_hex(&optimized);
+            file.rewrite(artifact, optimized)?;
             optimization.record(artifact);
         }
     }
     // What was not optimized (--no-opt, components, Binaryen skipped) is stripped all the same.
-    if job.strip != Strip::None {
-        let bytes = fs_err::read(&artifact.path)?;
-        if crate::wasm::strip::has_droppable(&bytes, job.strip) {
-            let (stripped, _) =
-                crate::wasm::strip::strip_level(&bytes, job.strip).map_err(|e| {
-                    Error::InvalidWasm {
-                        offset: e.offset(),
-                        message: e.message().to_string(),
-                    }
-                })?;
-            artifact::write_atomic(&artifact.path, &stripped)?;
-            artifact.compiled_size.get_or_insert(bytes.len() as u64);
-            artifact.size = stripped.len() as u64;
-            artifact.sha256 = artifact::sha256_hex(&stripped);
-            artifact.stripped = Some(job.strip.name().to_string());
-        }
+    if job.strip != Strip::None && crate::wasm::strip::has_droppable(file.get()?, job.strip) {
+        let bytes = file.get()?;
+        let (stripped, _) =
+            crate::wasm::strip::strip_level(bytes, job.strip).map_err(|e| Error::InvalidWasm {
+                offset: e.offset(),
+                message: e.message().to_string(),
+            })?;
+        artifact.compiled_size.get_or_insert(bytes.len() as u64);
+        file.rewrite(artifact, stripped)?;
+        artifact.stripped = Some(job.strip.name().to_string());
     }
     // A plugin: the component must export the world its WIT says.
     let mut world_imports = Vec::new();
@@ -887,8 +909,7 @@ fn finish_artifact(job: &Job<'_>, artifact: &mut Artifact, reporter: &dyn Report
         && let Some(dir) = crate::wit::dir_of(&job.project.dir, job.config)
     {
         let world = crate::wit::load(&dir, job.config.component.world.as_deref())?;
-        let bytes = fs_err::read(&artifact.path)?;
-        let beyond = crate::wit::check_component(&world, &bytes, &artifact.path)?;
+        let beyond = crate::wit::check_component(&world, file.get()?, &artifact.path)?;
         // What the world imports is the host's to provide, WASI or not.
         world_imports = world.imports();
         let name = world.qualified_name();
@@ -910,8 +931,7 @@ fn finish_artifact(job: &Job<'_>, artifact: &mut Artifact, reporter: &dyn Report
         artifact.world = Some(name);
     }
     if job.options.profile == Profile::Release {
-        let bytes = fs_err::read(&artifact.path)?;
-        artifact.breakdown = crate::wasm::size::breakdown(&bytes, BREAKDOWN_FUNCTIONS).ok();
+        artifact.breakdown = crate::wasm::size::breakdown(file.get()?, BREAKDOWN_FUNCTIONS).ok();
     }
     // After the build: imports a WASI host will not provide, said now rather than at run time.
     if job.checks
@@ -925,9 +945,8 @@ fn finish_artifact(job: &Job<'_>, artifact: &mut Artifact, reporter: &dyn Report
         {
             Some(found) => found,
             None => {
-                let bytes = fs_err::read(&artifact.path)?;
-                let found =
-                    crate::diagnostics::wasm::imports_check(&bytes, &artifact.path).diagnostics;
+                let found = crate::diagnostics::wasm::imports_check(file.get()?, &artifact.path)
+                    .diagnostics;
                 crate::cache::store(crate::cache::Section::Checks, &key, Vec::new(), &found);
                 found
             }
@@ -952,14 +971,13 @@ fn finish_artifact(job: &Job<'_>, artifact: &mut Artifact, reporter: &dyn Report
             (Target::Wasip1, ArtifactKind::Library) => ValidationProfile::Wasip1Library,
         });
     let max_size = job.config.validate.max_size;
-    let bytes = fs_err::read(&artifact.path)?;
     let options = crate::wasm::validate::Options {
         profile: Some(profile),
         max_size,
         allow_imports: world_imports,
         ..Default::default()
     };
-    let report = crate::wasm::validate::validate(&bytes, &options);
+    let report = crate::wasm::validate::validate(file.get()?, &options);
     let mut problems = report.problems.clone();
     if let Some(error) = &report.error {
         problems.insert(

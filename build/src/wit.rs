@@ -229,3 +229,92 @@ pub fn diagnostic(error: &Error) -> Option<crate::diagnostics::Diagnostic> {
     }
     Some(d)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WIT: &str = r#"
+        package test:plugin@0.1.0;
+        interface transform { transform: func(input: string) -> string; }
+        interface extra { more: func(); }
+        world small { export transform; }
+        world large { export transform; export extra; }
+    "#;
+
+    fn world(name: &str) -> World {
+        let mut resolve = Resolve::default();
+        let package = resolve.push_str("test.wit", WIT).expect("wit");
+        let id = resolve.select_world(&[package], Some(name)).expect("world");
+        World {
+            resolve,
+            id,
+            dir: PathBuf::from("wit"),
+        }
+    }
+
+    /// A component for the world `small`, made by wit-component from a module exporting its
+    /// one function with the canonical ABI's names.
+    fn component_for(world: &World) -> Vec<u8> {
+        let mut module = wat::parse_str(
+            r#"(module
+                 (memory (export "memory") 1)
+                 (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 8)
+                 (func (export "test:plugin/transform@0.1.0#transform") (param i32 i32) (result i32)
+                   i32.const 16))"#,
+        )
+        .expect("wat");
+        wit_component::embed_component_metadata(
+            &mut module,
+            &world.resolve,
+            world.id,
+            wit_component::StringEncoding::UTF8,
+        )
+        .expect("embed");
+        wit_component::ComponentEncoder::default()
+            .module(&module)
+            .expect("module")
+            .encode()
+            .expect("component")
+    }
+
+    #[test]
+    fn a_component_of_its_world_passes_and_one_missing_an_export_is_wf5003() {
+        let small = world("small");
+        let large = world("large");
+        assert_eq!(small.qualified_name(), "test:plugin/small@0.1.0");
+        let bytes = component_for(&small);
+        assert_eq!(
+            check_component(&small, &bytes, Path::new("p.wasm")).expect("fits"),
+            Vec::<String>::new()
+        );
+        let err = check_component(&large, &bytes, Path::new("p.wasm")).expect_err("missing");
+        assert!(matches!(err, Error::Wit { code: "WF5003", .. }), "{err}");
+        assert!(
+            err.to_string().contains("`test:plugin/extra@0.1.0`"),
+            "{err}"
+        );
+        let core = wat::parse_str("(module)").expect("wat");
+        assert!(check_component(&small, &core, Path::new("m.wasm")).is_err());
+    }
+
+    #[test]
+    fn a_missing_world_lists_the_worlds_and_errors_are_placed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("w.wit"), WIT).expect("write");
+        let err = load(dir.path(), Some("nope")).expect_err("no such world");
+        assert!(matches!(err, Error::Wit { code: "WF5002", .. }));
+        assert!(err.hint().unwrap_or_default().contains("`small`"));
+        std::fs::write(
+            dir.path().join("w.wit"),
+            "package a:b;\nworld w { export x:y/z; }\n",
+        )
+        .expect("write");
+        let err = load(dir.path(), None).expect_err("missing package");
+        let d = diagnostic(&err).expect("a diagnostic");
+        assert_eq!(d.code, "WF5001");
+        let place = d.location.expect("placed");
+        assert_eq!(place.line, Some(2));
+        assert!(place.file.ends_with("w.wit"), "{}", place.file.display());
+    }
+}

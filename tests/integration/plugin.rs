@@ -239,10 +239,8 @@ fn a_pushed_plugin_carries_its_world() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let blob = |digest: &str| -> serde_json::Value {
         let hex = digest.trim_start_matches("sha256:");
-        serde_json::from_slice(
-            &std::fs::read(layout.join("blobs/sha256").join(hex)).expect("blob"),
-        )
-        .expect("json")
+        serde_json::from_slice(&std::fs::read(layout.join("blobs/sha256").join(hex)).expect("blob"))
+            .expect("json")
     };
     let index: serde_json::Value =
         serde_json::from_slice(&std::fs::read(layout.join("index.json")).expect("index"))

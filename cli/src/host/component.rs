@@ -249,3 +249,45 @@ fn classify(
     }
     Ok(classify_trap(err, store.data().limiter.hit.clone(), req))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invoke_names_resolve_in_full_without_version_or_alone_when_unambiguous() {
+        let functions: Vec<String> = [
+            "wasmforge:plugin/transform@0.1.0#transform",
+            "wasmforge:plugin/other@0.1.0#transform",
+            "wasmforge:plugin/other@0.1.0#count",
+            "hello",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let full = "wasmforge:plugin/transform@0.1.0#transform";
+        assert_eq!(resolve_invoke(full, &functions).ok().as_deref(), Some(full));
+        assert_eq!(
+            resolve_invoke("wasmforge:plugin/transform#transform", &functions)
+                .ok()
+                .as_deref(),
+            Some(full)
+        );
+        assert_eq!(
+            resolve_invoke("hello", &functions).ok().as_deref(),
+            Some("hello")
+        );
+        assert_eq!(
+            resolve_invoke("count", &functions).ok().as_deref(),
+            Some("wasmforge:plugin/other@0.1.0#count")
+        );
+        match resolve_invoke("transform", &functions) {
+            Err(HostError::AmbiguousExport { candidates, .. }) => assert_eq!(candidates.len(), 2),
+            other => panic!("ambiguous, not {other:?}"),
+        }
+        assert!(matches!(
+            resolve_invoke("wasmforge:plugin/transform@9.9.9#transform", &functions),
+            Err(HostError::NoSuchExport { .. })
+        ));
+    }
+}
