@@ -195,6 +195,20 @@ pub fn doctor(options: &DoctorOptions, reporter: &dyn Reporter) -> Result<Doctor
     if let Some(dir) = crate::wit::dir_of(&project.dir, &config) {
         checks.push(
             match crate::wit::load(&dir, config.component.world.as_deref()) {
+                // Go: the world must also be one wasmforge's Go bindings cover.
+                Ok(world) if project.lang == Lang::Go && target == Target::Wasip2 => {
+                    match crate::driver::go::plugin::generate(&world) {
+                        Ok(_) => Check::ok(
+                            "wit",
+                            format!(
+                                "world {} resolves, and the Go bindings cover it; it exports {}",
+                                world.qualified_name(),
+                                world.exports().join(", ")
+                            ),
+                        ),
+                        Err(error) => Check::from_error("wit", &error),
+                    }
+                }
                 Ok(world) => Check::ok(
                     "wit",
                     format!(

@@ -471,7 +471,11 @@ impl Job<'_> {
                 ArtifactKind::Command => crate::componentize::command_component(&core, core_path)?,
                 // A plugin: its core module carries its world (wit-bindgen's component-type
                 // sections), which wit-component turns into the component's exports.
-                ArtifactKind::Library => crate::componentize::library_component(&core, core_path)?,
+                ArtifactKind::Library => crate::componentize::library_component(
+                    &core,
+                    core_path,
+                    self.project.lang == crate::project::Lang::Go,
+                )?,
             }
         } else {
             core
@@ -590,9 +594,23 @@ pub fn support_error(
                 return Some(e);
             }
             if target == Target::Wasip2 && kind == ArtifactKind::Library {
-                return Some(library_for_wasip2(
-                    "build the library for `--target wasip1` (a reactor with its //go:wasmexport functions)",
-                ));
+                if toolchain == Some("tinygo") {
+                    return Some(Error::Unsupported {
+                        message: "wasmforge builds Go plugins (wasip2 libraries for a WIT world) with the \
+                                  standard Go toolchain, not TinyGo"
+                            .into(),
+                        hint: "build without `--toolchain tinygo` (Go 1.24 or newer), or run TinyGo \
+                               yourself: `tinygo build -target=wasip2 -wit-package wit -wit-world NAME`"
+                            .into(),
+                    });
+                }
+                if !has_world {
+                    return Some(library_for_wasip2(
+                        "give it a world: a `wit/` folder with the WIT it exports (`wasmforge new NAME --lang go \
+                         --kind plugin` shows how); or build a core module: `--target wasip1` (a reactor with \
+                         its //go:wasmexport functions)",
+                    ));
+                }
             }
             if target == Target::Unknown && toolchain != Some("tinygo") {
                 return Some(Error::Unsupported {
@@ -920,6 +938,7 @@ fn finish_artifact(job: &Job<'_>, artifact: &mut Artifact, reporter: &dyn Report
                 .iter()
                 .map(|i| i.split_once('/').map_or(i.as_str(), |(p, _)| p))
                 .collect();
+            packages.sort_unstable();
             packages.dedup();
             said.push_str(&format!(
                 " (and imports {} of {} beyond it)",

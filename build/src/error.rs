@@ -55,6 +55,11 @@ pub enum Error {
         hint: String,
     },
 
+    /// Components cannot be composed as asked: a plug that fits nothing, an import nothing
+    /// provides, a type that does not fit.
+    #[error("{message}")]
+    Compose { message: String, hint: String },
+
     /// The invocation is wrong: a flag the project's language does not take, a value no
     /// toolchain has, a folder where a file belongs (exit 2).
     #[error("{message}")]
@@ -282,6 +287,7 @@ impl Error {
             Error::ConfigInvalid { .. } => "fix the key named above; the keys are listed in the README (wasmforge.toml)".into(),
             Error::Unsupported { hint, .. }
             | Error::Wit { hint, .. }
+            | Error::Compose { hint, .. }
             | Error::BadUsage { hint, .. }
             | Error::ToolTooOld { hint, .. } => hint.clone(),
             Error::NoCToolchain { looked } => format!(
@@ -334,7 +340,8 @@ impl Error {
                 .into(),
             Error::NoArtifact { .. } => "run the build again with -v to see the compiler invocation".into(),
             Error::Componentize { .. } => "the module must be a WASI preview 1 command (exports `_start` and \
-                 `memory`, imports only wasi_snapshot_preview1)"
+                 `memory`) or, for a plugin, a reactor whose exports match its WIT world (`wasmforge wit .` \
+                 prints it); it may import only wasi_snapshot_preview1 and the world's imports"
                 .into(),
             Error::ValidationFailed { .. } => "fix what is listed, choose another profile with `[validate] profile` in \
                  wasmforge.toml, or build without --release to skip the check"

@@ -7,6 +7,7 @@
 pub mod artifact;
 pub mod cache;
 pub mod componentize;
+pub mod compose;
 pub mod config;
 pub mod diagnostics;
 pub mod doctor;

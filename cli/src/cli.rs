@@ -119,6 +119,7 @@ pub enum Command {
     Validate(commands::validate::Args),
     Inspect(commands::inspect::Args),
     Wit(commands::wit::Args),
+    Compose(commands::compose::Args),
     Strip(commands::strip::Args),
     Precompile(commands::precompile::Args),
     #[command(subcommand)]

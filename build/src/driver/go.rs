@@ -14,6 +14,8 @@ use crate::report::Reporter;
 use crate::target::Target;
 use crate::toolchain::go as probe;
 
+pub mod plugin;
+
 #[derive(Debug)]
 pub struct GoDriver;
 
@@ -279,6 +281,14 @@ impl Driver for GoDriver {
         }
         let package = main_package(job);
         check_package(job, &package)?;
+        // A plugin: a wasip2 library built for the project's WIT world.
+        let world = (target == Target::Wasip2
+            && kind == ArtifactKind::Library
+            && toolchain == GoToolchain::Go)
+            .then(|| crate::wit::dir_of(&job.project.dir, job.config))
+            .flatten()
+            .map(|dir| crate::wit::load(&dir, job.config.component.world.as_deref()))
+            .transpose()?;
         let name = job
             .config
             .package
@@ -308,6 +318,22 @@ impl Driver for GoDriver {
                 let mut tool = Tool::new(&go.path, probe::GO_HINT);
                 // The core module is always wasip1: a wasip2 component wraps it below.
                 let mut extra = job.options.extra_args.clone();
+                if let Some(world) = &world {
+                    let out = job.work_dir().join("wit-bindgen").join("go");
+                    let (glue, changed) =
+                        plugin::prepare(world, &out, &job.project.dir.join(&package))?;
+                    if changed {
+                        reporter.status(
+                            "Generated",
+                            &format!(
+                                "Go bindings for world `{}` ({})",
+                                world.qualified_name(),
+                                glue.file.display()
+                            ),
+                        );
+                    }
+                    extra.insert(0, format!("-overlay={}", glue.overlay.display()));
+                }
                 if let Some(jobs) = job.options.jobs {
                     // go build's own -p: how many packages compile at once.
                     extra.splice(0..0, ["-p".to_string(), jobs.to_string()]);
@@ -356,6 +382,11 @@ impl Driver for GoDriver {
                 what: format!("compiling the Go package `{package}`"),
                 status: status.to_string(),
             });
+        }
+        if let Some(world) = &world {
+            let mut core = fs_err::read(&core_out)?;
+            plugin::embed(world, &mut core, &core_out)?;
+            crate::artifact::write_atomic(&core_out, &core)?;
         }
         // TinyGo builds wasip2 components itself; the standard toolchain's output is wrapped.
         let artifact = job.publish_core(

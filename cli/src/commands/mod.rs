@@ -3,6 +3,7 @@
 pub mod build;
 pub mod cache;
 pub mod completions;
+pub mod compose;
 pub mod doctor;
 pub mod explain;
 pub mod inspect;
@@ -43,6 +44,7 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         Command::Validate(args) => validate::run(args, ctx),
         Command::Inspect(args) => inspect::run(args, ctx),
         Command::Wit(args) => wit::run(args, ctx),
+        Command::Compose(args) => compose::run(args, ctx),
         Command::Strip(args) => strip::run(args, ctx),
         Command::Precompile(args) => precompile::run(args, ctx),
         Command::Cache(command) => cache::run(command, ctx),

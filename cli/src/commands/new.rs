@@ -83,6 +83,19 @@ fn project_files(lang: Lang, kind: &str) -> Vec<File> {
             ),
             ("README.md", template!("projects/c-plugin/README.md")),
         ],
+        (Lang::Go, "plugin") => vec![
+            ("go.mod", template!("projects/go-plugin/go.mod")),
+            ("main.go", template!("projects/go-plugin/main.go")),
+            (
+                "wit/world.wit",
+                template!("projects/go-plugin/wit/world.wit"),
+            ),
+            (
+                "wasmforge.toml",
+                template!("projects/go-plugin/wasmforge.toml"),
+            ),
+            ("README.md", template!("projects/go-plugin/README.md")),
+        ],
         (Lang::Rust, "command") => vec![
             ("Cargo.toml", template!("projects/rust-command/Cargo.toml")),
             (
@@ -323,14 +336,6 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
                 args.lang.display_name()
             ),
             "pass another name with --name NAME",
-        ));
-    }
-    if args.kind == "plugin" && args.lang == Lang::Go {
-        return Err(usage(
-            "Go plugins are not built by wasmforge yet: standard Go has no WIT bindings generator \
-             that works offline",
-            "write the plugin in Rust or C (`--lang rust|c --kind plugin`), or build a Go reactor for \
-             wasip1 (`--kind library`)",
         ));
     }
     if args.path.exists() {
