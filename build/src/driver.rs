@@ -921,6 +921,16 @@ fn finish_artifact(job: &Job<'_>, artifact: &mut Artifact, reporter: &dyn Report
     }
     // A plugin: the component must export the world its WIT says.
     let mut world_imports = Vec::new();
+    // A command with a world (a host of plugins, say) imports what its world imports: those are
+    // for `compose` or the embedding host to provide, not validation errors.
+    if job.target == Target::Wasip2
+        && artifact.kind == ArtifactKind::Command
+        && artifact.encoding == Encoding::Component
+        && let Some(dir) = crate::wit::dir_of(&job.project.dir, job.config)
+        && let Ok(world) = crate::wit::load(&dir, job.config.component.world.as_deref())
+    {
+        world_imports = world.imports();
+    }
     if job.target == Target::Wasip2
         && artifact.kind == ArtifactKind::Library
         && artifact.encoding == Encoding::Component
