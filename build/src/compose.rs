@@ -63,9 +63,10 @@ fn compatible(export: &str, import: &str) -> bool {
 
 /// Plugs each of `plugs` into `host`'s imports. `allow_imports`: imports that neither a plug nor
 /// the runtime provides are left as imports of the result instead of an error.
-pub fn compose(host: &Input, plugs: &[Input], allow_imports: bool) -> Result<Composed> {
+pub fn compose(host: Input, plugs: Vec<Input>, allow_imports: bool) -> Result<Composed> {
     let mut graph = CompositionGraph::new();
-    let mut register = |input: &Input, n: usize| -> Result<_> {
+    // The bytes move into the graph; the paths stay for messages.
+    let mut register = |input: Input, n: usize| -> Result<_> {
         if !wasmparser::Parser::is_component(&input.bytes) {
             return Err(fail(
                 format!(
@@ -78,7 +79,7 @@ pub fn compose(host: &Input, plugs: &[Input], allow_imports: bool) -> Result<Com
         let package = Package::from_bytes(
             &format!("wasmforge:input{n}"),
             None,
-            input.bytes.clone(),
+            input.bytes,
             graph.types_mut(),
         )
         .map_err(|e| {
@@ -97,9 +98,11 @@ pub fn compose(host: &Input, plugs: &[Input], allow_imports: bool) -> Result<Com
             )
         })
     };
+    let host_path = host.path.clone();
+    let plug_paths: Vec<PathBuf> = plugs.iter().map(|p| p.path.clone()).collect();
     let host_id = register(host, 0)?;
     let plug_ids = plugs
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, p)| register(p, i + 1))
         .collect::<Result<Vec<_>>>()?;
@@ -134,8 +137,8 @@ pub fn compose(host: &Input, plugs: &[Input], allow_imports: bool) -> Result<Com
                 return Err(fail(
                     format!(
                         "`{}` exports `{export}`, but not of the type `{}` imports: {e:#}",
-                        plugs[i].path.display(),
-                        host.path.display()
+                        plug_paths[i].display(),
+                        host_path.display()
                     ),
                     "build both against the same WIT (the same package version)",
                 ));
@@ -144,9 +147,9 @@ pub fn compose(host: &Input, plugs: &[Input], allow_imports: bool) -> Result<Com
                 return Err(fail(
                     format!(
                         "both `{}` and `{}` export `{import}`, which `{}` imports once",
-                        plugs[*other].path.display(),
-                        plugs[i].path.display(),
-                        host.path.display()
+                        plug_paths[*other].display(),
+                        plug_paths[i].display(),
+                        host_path.display()
                     ),
                     "plug one of them (compose the other into a host of its own)",
                 ));
@@ -164,8 +167,8 @@ pub fn compose(host: &Input, plugs: &[Input], allow_imports: bool) -> Result<Com
             return Err(fail(
                 format!(
                     "`{}` satisfies none of `{}`'s imports: it exports {}; the host imports {}",
-                    plugs[i].path.display(),
-                    host.path.display(),
+                    plug_paths[i].display(),
+                    host_path.display(),
                     list(&exports),
                     list(&wanted)
                 ),
@@ -254,7 +257,7 @@ pub fn compose(host: &Input, plugs: &[Input], allow_imports: bool) -> Result<Com
         bytes,
         plugged: plugged
             .into_iter()
-            .map(|(import, (i, _))| (import, plugs[i].path.clone()))
+            .map(|(import, (i, _))| (import, plug_paths[i].clone()))
             .collect(),
         imports,
         exports: host_exports,

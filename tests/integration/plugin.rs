@@ -268,6 +268,15 @@ fn compose_refuses_what_cannot_plug() {
              (instance $x (export "h" (func $h)))
              (export "x:y/z" (instance $x)))"#,
     );
+    let mistyped = write(
+        "mistyped.wat",
+        r#"(component
+             (core module $m (func (export "f") (param i32)))
+             (core instance $i (instantiate $m))
+             (func $f (param "x" u32) (canon lift (core func $i "f")))
+             (instance $x (export "f" (func $f)))
+             (export "a:b/c" (instance $x)))"#,
+    );
     let core = write("core.wat", "(module)");
     let out = dir.path().join("out.wasm");
     let compose = |extra: &[&std::path::Path], flags: &[&str]| {
@@ -309,6 +318,15 @@ fn compose_refuses_what_cannot_plug() {
     let output = compose(&[&plug, &plug], &["--allow-imports"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("both"), "{}", stderr(&output));
+
+    // The right name with another type: named, with wac's reason.
+    let output = compose(&[&mistyped], &["--allow-imports"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stderr(&output);
+    assert!(
+        text.contains("exports `a:b/c`, but not of the type"),
+        "{text}"
+    );
 
     // A core module is not a component.
     let output = compose(&[&core], &[]);

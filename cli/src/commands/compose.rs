@@ -49,7 +49,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         .iter()
         .map(read)
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let composed = compose::compose(&host, &plugs, args.allow_imports)?;
+    let composed = compose::compose(host, plugs, args.allow_imports)?;
     let output = args
         .output
         .unwrap_or_else(|| compose::default_output(&args.host));

@@ -885,6 +885,18 @@ mod tests {
     }
 
     #[test]
+    fn an_import_and_an_export_of_one_go_name_are_refused() {
+        let w = world(
+            "package a:b;\ninterface host { run: func(); }\n\
+             world w { import host; export host-run: func(); }",
+        );
+        let Err(Error::Unsupported { message, .. }) = generate(&w) else {
+            panic!("`HostRun` twice");
+        };
+        assert!(message.contains("would both be `HostRun`"), "{message}");
+    }
+
+    #[test]
     fn names_are_go_names() {
         assert_eq!(camel("to-upper"), "ToUpper");
         assert_eq!(local("max-len"), "maxLen");
