@@ -115,6 +115,8 @@ pub enum Command {
     New(commands::new::Args),
     Build(commands::build::Args),
     Run(commands::run::Args),
+    Serve(commands::serve::Args),
+    Dev(commands::dev::Args),
     Opt(commands::opt::Args),
     Validate(commands::validate::Args),
     Inspect(commands::inspect::Args),

@@ -4,6 +4,7 @@ pub mod build;
 pub mod cache;
 pub mod completions;
 pub mod compose;
+pub mod dev;
 pub mod doctor;
 pub mod explain;
 pub mod inspect;
@@ -14,6 +15,7 @@ pub mod precompile;
 pub mod pull;
 pub mod push;
 pub mod run;
+pub mod serve;
 pub mod strip;
 pub mod validate;
 pub mod wit;
@@ -40,6 +42,8 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         Command::Logout(args) => login::logout(args, ctx),
         Command::Build(args) => build::run(args, ctx),
         Command::Run(args) => run::run(args, ctx),
+        Command::Serve(args) => serve::run(args, ctx),
+        Command::Dev(args) => dev::run(args, ctx),
         Command::Opt(args) => opt::run(args, ctx),
         Command::Validate(args) => validate::run(args, ctx),
         Command::Inspect(args) => inspect::run(args, ctx),

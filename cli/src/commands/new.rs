@@ -23,6 +23,7 @@ pub const GITLAB_COMPONENT: &str = "gitlab.com/wasmforge/wasmforge/wasmforge";
 ///   wasmforge new hello --lang rust
 ///   wasmforge new plugin --lang go --kind library --ci gitlab
 ///   wasmforge new tool --lang c --name my-tool --ci none
+///   wasmforge new api --lang rust --kind http
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -32,9 +33,9 @@ pub struct Args {
     /// Language: rust, go or c
     #[arg(long, value_name = "LANG")]
     lang: Lang,
-    /// command (with `_start`), library (exported functions) or plugin (a WASI 0.2 component
-    /// exporting a WIT world: wit/world.wit)
-    #[arg(long, value_name = "KIND", default_value = "command", value_parser = ["command", "library", "plugin"])]
+    /// command (with `_start`), library (exported functions), plugin (a WASI 0.2 component
+    /// exporting a WIT world: wit/world.wit) or http (a WASI 0.2 HTTP component, Rust only)
+    #[arg(long, value_name = "KIND", default_value = "command", value_parser = ["command", "library", "plugin", "http"])]
     kind: String,
     /// Project name (default: the folder's name)
     #[arg(long, value_name = "NAME")]
@@ -95,6 +96,15 @@ fn project_files(lang: Lang, kind: &str) -> Vec<File> {
                 template!("projects/go-plugin/wasmforge.toml"),
             ),
             ("README.md", template!("projects/go-plugin/README.md")),
+        ],
+        (Lang::Rust, "http") => vec![
+            ("Cargo.toml", template!("projects/rust-http/Cargo.toml")),
+            ("src/main.rs", template!("projects/rust-http/src/main.rs")),
+            (
+                "wasmforge.toml",
+                template!("projects/rust-http/wasmforge.toml"),
+            ),
+            ("README.md", template!("projects/rust-http/README.md")),
         ],
         (Lang::Rust, "command") => vec![
             ("Cargo.toml", template!("projects/rust-command/Cargo.toml")),
@@ -307,6 +317,25 @@ fn fill(text: &str, name: &str) -> String {
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    if args.kind == "http" && args.lang != Lang::Rust {
+        return Err(usage(
+            format!(
+                "there is no {} HTTP template: wasi:http is made of resources and streams, and the \
+                 only maintained bindings for them that build on this toolchain path are Rust's (wstd)",
+                args.lang.display_name()
+            ),
+            match args.lang {
+                Lang::Go => {
+                    "Go's wasi:http bindings (wit-bindgen-go) are for TinyGo and come from the Go module \
+                     proxy; use `--lang rust --kind http`, or a Go command (`--kind command`) served behind a proxy"
+                }
+                _ => {
+                    "use `--lang rust --kind http`; a C HTTP component needs wit-bindgen-c's bindings of the \
+                     wasi:http WIT package in a `--kind plugin` project"
+                }
+            },
+        ));
+    }
     let name = match &args.name {
         Some(name) => name.clone(),
         // `new .` (or `new ../x/`) is named after the folder it really is.
@@ -430,6 +459,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         let run = match args.kind.as_str() {
             "library" => "wasmforge run --invoke add … 2 40",
             "plugin" => "wasmforge run --invoke 'wasmforge:plugin/transform#transform' . '\"abc\"'",
+            "http" => "wasmforge serve",
             _ => "wasmforge run .",
         };
         let cd = if args.path == Path::new(".") {
@@ -437,7 +467,14 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         } else {
             format!("cd {} && ", args.path.display())
         };
-        anstream::eprintln!("{:>12} {cd}wasmforge build && {run}", "Next:");
+        if args.kind == "http" {
+            anstream::eprintln!(
+                "{:>12} {cd}{run}    (or `wasmforge dev`: rebuilt on every change)",
+                "Next:"
+            );
+        } else {
+            anstream::eprintln!("{:>12} {cd}wasmforge build && {run}", "Next:");
+        }
     }
     Ok(ExitStatus::Success)
 }
@@ -494,7 +531,10 @@ mod tests {
     #[test]
     fn every_template_fills_without_leftover_placeholders() {
         for lang in [Lang::Rust, Lang::Go, Lang::C] {
-            for kind in ["command", "library", "plugin"] {
+            for kind in ["command", "library", "plugin", "http"] {
+                if kind == "http" && lang != Lang::Rust {
+                    continue;
+                }
                 for (path, text) in project_files(lang, kind) {
                     let filled = fill(text, "demo-app");
                     assert!(

@@ -132,7 +132,7 @@ pub struct Args {
     package: Option<String>,
 }
 
-fn parse_env(text: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_env(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
         _ => Err(format!(
@@ -147,7 +147,7 @@ fn parse_env(text: &str) -> Result<(String, String), String> {
 /// first component that is a registry host (`ghcr.io/…`, `localhost:5000/…`, `docker.io/…` —
 /// Docker Hub must be spelled out) and is not a folder here. `build/app` (meant
 /// `build/app.wasm`) is a missing file, never a pull from Docker Hub run with your grants.
-fn as_reference(target: &std::path::Path) -> Option<wasmforge_registry::Ref> {
+pub(crate) fn as_reference(target: &std::path::Path) -> Option<wasmforge_registry::Ref> {
     if target.exists() {
         return None;
     }
@@ -165,7 +165,7 @@ fn as_reference(target: &std::path::Path) -> Option<wasmforge_registry::Ref> {
 
 /// A file beside a missing one that was probably meant (`app` → `app.wasm`, `app.wasn` →
 /// `app.wasm`).
-fn did_you_mean(missing: &std::path::Path) -> Option<std::path::PathBuf> {
+pub(crate) fn did_you_mean(missing: &std::path::Path) -> Option<std::path::PathBuf> {
     let parent = missing
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -188,7 +188,7 @@ fn did_you_mean(missing: &std::path::Path) -> Option<std::path::PathBuf> {
 }
 
 /// Pulls the module at `reference` into the cache, named by its digest, and returns the path.
-fn pull_to_cache(
+pub(crate) fn pull_to_cache(
     reference: &wasmforge_registry::Ref,
     ctx: &Ctx,
 ) -> anyhow::Result<std::path::PathBuf> {
@@ -227,7 +227,7 @@ fn pull_to_cache(
     Ok(path)
 }
 
-fn parse_target(s: &str) -> Result<Target, String> {
+pub(crate) fn parse_target(s: &str) -> Result<Target, String> {
     s.parse::<Target>().map_err(|e| e.to_string())
 }
 
@@ -261,26 +261,8 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         super::parse_input(&path, raw)?
     };
 
-    let mut grants = Grants {
-        inherit_stdin: args.inherit_stdin,
-        ..Grants::default()
-    };
-    for spec in &args.dirs {
-        grants
-            .dirs
-            .push(DirGrant::parse(spec, false).map_err(anyhow::Error::msg)?);
-    }
-    for spec in &args.dirs_ro {
-        grants
-            .dirs
-            .push(DirGrant::parse(spec, true).map_err(anyhow::Error::msg)?);
-    }
-    grants.env = args.env.clone();
-    for key in &args.env_inherit {
-        if let Ok(value) = std::env::var(key) {
-            grants.env.push((key.clone(), value));
-        }
-    }
+    let mut grants = grants(&args.dirs, &args.dirs_ro, &args.env, &args.env_inherit)?;
+    grants.inherit_stdin = args.inherit_stdin;
     grants.tcp = args.allow_tcp.clone();
     grants.udp = args.allow_udp.clone();
     let limits = Limits {
@@ -295,6 +277,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         .unwrap_or_default();
     let req = RunRequest {
         program,
+        path: path.display().to_string(),
         args: args.args.clone(),
         invoke: args.invoke.clone(),
         grants,
@@ -334,6 +317,34 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         );
     }
     finish(outcome, ctx)
+}
+
+/// The folders and environment variables granted by `--dir`, `--dir-ro`, `--env` and
+/// `--env-inherit` (shared by `run`, `serve` and `dev`).
+pub(crate) fn grants(
+    dirs: &[String],
+    dirs_ro: &[String],
+    env: &[(String, String)],
+    env_inherit: &[String],
+) -> anyhow::Result<Grants> {
+    let mut grants = Grants::default();
+    for spec in dirs {
+        grants
+            .dirs
+            .push(DirGrant::parse(spec, false).map_err(anyhow::Error::msg)?);
+    }
+    for spec in dirs_ro {
+        grants
+            .dirs
+            .push(DirGrant::parse(spec, true).map_err(anyhow::Error::msg)?);
+    }
+    grants.env = env.to_vec();
+    for key in env_inherit {
+        if let Ok(value) = std::env::var(key) {
+            grants.env.push((key.clone(), value));
+        }
+    }
+    Ok(grants)
 }
 
 /// Builds the project folder like `cargo run` and returns the artifact to run.

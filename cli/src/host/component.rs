@@ -50,6 +50,18 @@ pub fn run(
         None => None,
     };
 
+    // An HTTP component may also export `wasi:cli/run` (Rust's `main` is kept), which does
+    // nothing useful: what it is for is answering requests.
+    if invoke.is_none()
+        && export_names
+            .iter()
+            .any(|n| n.starts_with("wasi:http/incoming-handler@"))
+    {
+        return Err(HostError::HttpComponent {
+            path: req.path.clone(),
+        }
+        .into());
+    }
     let mut linker: Linker<State> = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     // An interface nobody provides fails here, before the guest exists (exit 1, not a trap).

@@ -109,6 +109,82 @@ fn prefix_eq(a: &[u8], b: &[u8], bits: u8) -> bool {
     rest == 0 || (a[whole] ^ b[whole]) >> (8 - rest) == 0
 }
 
+/// A host the guest may send HTTP requests to (`--allow-http`): `api.example.com`,
+/// `*.example.com` (its subdomains), `127.0.0.1:8080`, `[::1]:*`, or `*` (anywhere). Without a
+/// port, any port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPattern {
+    /// Lower case; `None` is `*`. A leading `*.` matches subdomains only.
+    host: Option<String>,
+    port: Option<u16>,
+}
+
+impl FromStr for HostPattern {
+    type Err = String;
+
+    fn from_str(spec: &str) -> Result<Self, Self::Err> {
+        let bad = || {
+            format!(
+                "`{spec}` is not a host pattern like api.example.com, *.example.com, 127.0.0.1:8080 or *"
+            )
+        };
+        let spec_trim = spec.trim();
+        // `[v6]:port`, `[v6]`, `host:port` or `host`.
+        let (host, port) = if let Some(rest) = spec_trim.strip_prefix('[') {
+            let (host, after) = rest.split_once(']').ok_or_else(bad)?;
+            match after {
+                "" => (host, None),
+                _ => (host, Some(after.strip_prefix(':').ok_or_else(bad)?)),
+            }
+        } else {
+            match spec_trim.rsplit_once(':') {
+                Some((host, port)) if !host.contains(':') => (host, Some(port)),
+                Some(_) => (spec_trim, None),
+                None => (spec_trim, None),
+            }
+        };
+        let port = match port {
+            None | Some("*") => None,
+            Some(p) => Some(p.parse::<u16>().map_err(|_| bad())?),
+        };
+        let host = host.to_ascii_lowercase();
+        let name_ok = |h: &str| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
+        };
+        let host = match host.as_str() {
+            "*" => None,
+            h if h.strip_prefix("*.").is_some_and(name_ok) || name_ok(h) => Some(host),
+            _ => return Err(bad()),
+        };
+        Ok(HostPattern { host, port })
+    }
+}
+
+impl HostPattern {
+    /// Whether a request to `host` (as written in its URL) on `port` is allowed.
+    pub fn matches(&self, host: &str, port: u16) -> bool {
+        if self.port.is_some_and(|p| p != port) {
+            return false;
+        }
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
+        match &self.host {
+            None => true,
+            Some(pattern) => match pattern.strip_prefix("*.") {
+                Some(domain) => host
+                    .strip_suffix(domain)
+                    .is_some_and(|sub| sub.len() > 1 && sub.ends_with('.')),
+                None => *pattern == host,
+            },
+        }
+    }
+}
+
 /// What the guest is granted.
 #[derive(Debug, Clone, Default)]
 pub struct Grants {
@@ -261,6 +337,36 @@ mod tests {
             addr("127.0.0.1:80"),
             SocketAddrUse::UdpSend
         ));
+    }
+
+    #[test]
+    fn host_patterns() {
+        let p = |s: &str| s.parse::<HostPattern>().expect(s);
+        assert!(p("api.example.com").matches("API.example.com", 443));
+        assert!(p("api.example.com").matches("api.example.com.", 80));
+        assert!(!p("api.example.com").matches("example.com", 443));
+        assert!(!p("api.example.com").matches("api.example.com.evil.net", 443));
+        let sub = p("*.example.com");
+        assert!(sub.matches("a.b.example.com", 443));
+        assert!(!sub.matches("example.com", 443));
+        assert!(!sub.matches("badexample.com", 443));
+        let port = p("127.0.0.1:8080");
+        assert!(port.matches("127.0.0.1", 8080) && !port.matches("127.0.0.1", 80));
+        assert!(p("[::1]:*").matches("[::1]", 9));
+        assert!(p("::1").matches("[::1]", 9));
+        assert!(p("*").matches("anything.at.all", 1));
+        assert!(p("localhost:*").matches("localhost", 1234));
+        for bad in [
+            "",
+            "exa mple.com",
+            "host:port",
+            "*.",
+            "a/b",
+            "[::1",
+            "http://x.com",
+        ] {
+            assert!(bad.parse::<HostPattern>().is_err(), "{bad:?}");
+        }
     }
 
     #[test]

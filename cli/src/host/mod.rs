@@ -7,6 +7,7 @@ pub mod cache;
 mod component;
 mod core;
 pub mod grants;
+pub mod http;
 pub mod limits;
 
 use std::path::Path;
@@ -25,6 +26,8 @@ pub use self::limits::Limits;
 pub struct RunRequest {
     /// argv[0] for the guest (the file name).
     pub program: String,
+    /// The file as the user named it (for hints).
+    pub path: String,
     /// Guest arguments, or the function arguments with `invoke`.
     pub args: Vec<String>,
     /// Call this export instead of running the command.
@@ -151,6 +154,16 @@ pub enum HostError {
     UnsupportedComponentImports(Vec<String>),
     #[error("the module has no `_start` export, so it is not a command")]
     NotACommand { exports: Vec<String> },
+    #[error("`{name}` is not an HTTP component: it is {world}")]
+    NotHttp {
+        name: String,
+        world: String,
+        command: bool,
+    },
+    #[error(
+        "the component is an HTTP component (it exports `wasi:http/incoming-handler`): it answers requests, it is not run as a command"
+    )]
+    HttpComponent { path: String },
     #[error("the component does not export `wasi:cli/run`, so it is not a command")]
     NotAComponentCommand { exports: Vec<String> },
     #[error("no exported function `{name}`")]
@@ -221,6 +234,14 @@ impl HostError {
                     format!("it is a library: call an export with `--invoke NAME [ARGS…]` (exports: {})", exports.join(", "))
                 }
             }
+            HostError::NotHttp { name, command: true, .. } => format!(
+                "run it: `wasmforge run {name}`; `serve` takes a component of the `wasi:http/proxy` world \
+                 (start one with `wasmforge new NAME --lang rust --kind http`)"
+            ),
+            HostError::NotHttp { .. } => "`serve` takes a WASI 0.2 component of the `wasi:http/proxy` world, which \
+                 exports `wasi:http/incoming-handler`; start one with `wasmforge new NAME --lang rust --kind http`"
+                .into(),
+            HostError::HttpComponent { path } => format!("serve it: `wasmforge serve {path}` (or `wasmforge dev` in its project folder)"),
             HostError::NoSuchExport { exports, .. } => format!("exported functions: {}", exports.join(", ")),
             HostError::AmbiguousExport { candidates, .. } => {
                 format!("name one in full: --invoke '{}'", candidates[0])
@@ -244,7 +265,7 @@ impl HostError {
 }
 
 /// A Wasmtime error as one line: its message and causes.
-fn error_text(err: &wasmtime::Error) -> String {
+pub(crate) fn error_text(err: &wasmtime::Error) -> String {
     let mut text = err.to_string();
     for cause in err.chain().skip(1) {
         text.push_str(": ");
@@ -257,7 +278,7 @@ fn error_text(err: &wasmtime::Error) -> String {
 fn link_hint(message: &str) -> String {
     if message.contains("wasi:http/") {
         "wasi:http is the interface of HTTP servers and clients: a `wasi:http/proxy` component is \
-         served (`wasmtime serve FILE`), not run as a command"
+         served (`wasmforge serve FILE`), not run as a command"
             .into()
     } else if message.contains("component imports") {
         "`run` provides the WASI 0.2 command world: wasi:cli, wasi:clocks, wasi:filesystem, \

@@ -1,0 +1,428 @@
+//! `wasmforge dev`: build, serve (or run), watch the sources, rebuild and swap.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use wasmforge_build::{Profile, Target};
+
+use super::serve::{Built, ServeArgs};
+use crate::cli::Format;
+use crate::exit::ExitStatus;
+use crate::host::http::{self, Server};
+use crate::output::{self, Ctx};
+
+/// Build, then serve or run, and rebuild on every change
+///
+/// Builds the project in PATH (debug unless --release; the target as `wasmforge build` would
+/// choose it), then serves it when it is an HTTP component (as `wasmforge serve`) or runs it
+/// when it is a command (as `wasmforge run`, with ARGS). It then watches the project's files
+/// (not target/, VCS folders or editor swap files) and, a moment after they stop changing,
+/// rebuilds:
+/// - an HTTP component is swapped in for the next request; requests in flight finish on the
+///   old one;
+/// - a command is stopped if it still runs and started again;
+/// - a build that fails prints its diagnosis, and the last good build keeps serving.
+///
+/// Ctrl-C stops (in-flight requests finish first, as with `serve`).
+///
+/// Examples:
+///   wasmforge dev                           the project here, on http://127.0.0.1:8080/
+///   wasmforge dev api --addr 127.0.0.1:3000 --env LEVEL=debug
+///   wasmforge dev tool -- --input data.txt  a command: rerun with these arguments on change
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// The project folder
+    #[arg(value_name = "PATH", default_value = ".")]
+    path: PathBuf,
+
+    /// Arguments for a command (put `--` before them)
+    #[arg(value_name = "ARGS", last = true)]
+    args: Vec<String>,
+
+    #[command(flatten)]
+    serve: ServeArgs,
+
+    /// Build with the release profile
+    #[arg(short, long)]
+    release: bool,
+
+    /// The target to build for (default: wasmforge.toml's, else as `wasmforge build`)
+    #[arg(short, long = "target", value_name = "TARGET", env = "WASMFORGE_TARGET", value_parser = super::run::parse_target)]
+    build_target: Option<Target>,
+
+    /// The binary to build
+    #[arg(long, value_name = "NAME")]
+    bin: Option<String>,
+
+    /// The package to build
+    #[arg(short, long = "package", value_name = "SPEC")]
+    package: Option<String>,
+
+    /// How long the files must stay unchanged before a rebuild starts
+    #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = crate::host::limits::parse_duration)]
+    debounce: Duration,
+}
+
+pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    if !args.path.is_dir() {
+        return Err(wasmforge_build::Error::BadUsage {
+            message: format!("`{}` is not a project folder", args.path.display()),
+            hint: "give the folder of a Rust, Go or C project; `wasmforge serve FILE` serves a \
+                   built component"
+                .into(),
+        }
+        .into());
+    }
+    let root = std::path::absolute(&args.path)?;
+    let changes = watch(&root)?;
+    // The first build must succeed before there is anything to serve: until it does, each
+    // change is another try.
+    let built = loop {
+        match build(&args, ctx) {
+            Ok(built) => break built,
+            Err(err) => {
+                report_failure(ctx, &err);
+                waiting(ctx);
+                wait_for_change(&changes, args.debounce);
+            }
+        }
+    };
+    if built.http {
+        serve(args, ctx, built, changes)
+    } else {
+        run_commands(args, ctx, built, changes)
+    }
+}
+
+fn build(args: &Args, ctx: &Ctx) -> anyhow::Result<Built> {
+    let profile = if args.release {
+        Profile::Release
+    } else {
+        Profile::Dev
+    };
+    let started = Instant::now();
+    let built = super::serve::build_project(
+        &args.path,
+        args.build_target,
+        None,
+        profile,
+        args.package.as_deref(),
+        args.bin.as_deref(),
+        ctx,
+    )?;
+    event(
+        ctx,
+        "built",
+        &format!(
+            "{} in {:.1}s",
+            built.path.display(),
+            started.elapsed().as_secs_f64()
+        ),
+    );
+    Ok(built)
+}
+
+fn serve(
+    args: Args,
+    ctx: &Ctx,
+    built: Built,
+    changes: Receiver<PathBuf>,
+) -> anyhow::Result<ExitStatus> {
+    let settings = args.serve.settings(ctx)?;
+    let cache = !args.serve.no_cache;
+    let engine = http::engine(&settings.limits, settings.max_concurrency)?;
+    let app = super::serve::load_app(&engine, &built.path, cache, ctx)?;
+    let server = Server::new(engine, app, settings);
+    let addr = args.serve.addr.clone();
+    let watcher_server = Arc::clone(&server);
+    let watcher_ctx = ctx.clone();
+    super::serve::serve_until_stopped(server, &addr, ctx, move |handle| {
+        let handle = handle.clone();
+        // The watcher lives as long as the process: it ends with it.
+        std::thread::spawn(move || {
+            loop {
+                let changed = wait_for_change(&changes, args.debounce);
+                event(&watcher_ctx, "changed", &changed.display().to_string());
+                let swapped = build(&args, &watcher_ctx).and_then(|built| {
+                    let app = super::serve::load_app(
+                        watcher_server.engine(),
+                        &built.path,
+                        cache,
+                        &watcher_ctx,
+                    )?;
+                    handle.block_on(watcher_server.check(&app))?;
+                    watcher_server.swap(app);
+                    Ok(())
+                });
+                match swapped {
+                    Ok(()) => event(&watcher_ctx, "swapped", "serving the new build"),
+                    Err(err) => {
+                        report_failure(&watcher_ctx, &err);
+                        event(
+                            &watcher_ctx,
+                            "kept",
+                            "serving the last good build; fix the error and save",
+                        );
+                    }
+                }
+            }
+        });
+    })
+}
+
+/// Commands: run, and on a change stop the run if it is still going, rebuild and run again.
+fn run_commands(
+    args: Args,
+    ctx: &Ctx,
+    mut built: Built,
+    changes: Receiver<PathBuf>,
+) -> anyhow::Result<ExitStatus> {
+    loop {
+        let mut child = spawn_run(&args, &built.path, ctx)?;
+        let changed = loop {
+            match changes.recv_timeout(Duration::from_millis(100)) {
+                Ok(path) => break settle(&changes, path, args.debounce),
+                Err(RecvTimeoutError::Timeout) => {
+                    if let Some(status) = child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                        event(ctx, "exited", &describe_exit(status));
+                        child = None;
+                        waiting(ctx);
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    anyhow::bail!("watching the project's files stopped")
+                }
+            }
+        };
+        if let Some(mut running) = child {
+            let _ = running.kill();
+            let _ = running.wait();
+            event(ctx, "stopped", "the run (a file changed)");
+        }
+        event(ctx, "changed", &changed.display().to_string());
+        // A failed build keeps the last good one: it runs again on the next change.
+        loop {
+            match build(&args, ctx) {
+                Ok(next) => {
+                    built = next;
+                    break;
+                }
+                Err(err) => {
+                    report_failure(ctx, &err);
+                    waiting(ctx);
+                    let changed = wait_for_change(&changes, args.debounce);
+                    event(ctx, "changed", &changed.display().to_string());
+                }
+            }
+        }
+    }
+}
+
+/// `wasmforge run FILE ARGS` as a child process, with `dev`'s grants and limits, so a change
+/// can stop it.
+fn spawn_run(args: &Args, path: &Path, ctx: &Ctx) -> anyhow::Result<Option<std::process::Child>> {
+    let exe = std::env::current_exe()?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("run");
+    if ctx.quiet {
+        cmd.arg("--quiet");
+    }
+    let s = &args.serve;
+    for dir in &s.dirs {
+        cmd.arg("--dir").arg(dir);
+    }
+    for dir in &s.dirs_ro {
+        cmd.arg("--dir-ro").arg(dir);
+    }
+    for (key, value) in &s.env {
+        cmd.arg("--env").arg(format!("{key}={value}"));
+    }
+    for key in &s.env_inherit {
+        cmd.arg("--env-inherit").arg(key);
+    }
+    if let Some(timeout) = s.timeout {
+        cmd.arg("--timeout")
+            .arg(crate::host::limits::format_duration(timeout));
+    }
+    if let Some(fuel) = s.fuel {
+        cmd.arg("--fuel").arg(fuel.to_string());
+    }
+    if let Some(max) = s.max_memory {
+        cmd.arg("--max-memory").arg(max.to_string());
+    }
+    if s.no_cache {
+        cmd.arg("--no-cache");
+    }
+    cmd.arg("--").arg(path).args(&args.args);
+    event(ctx, "running", &path.display().to_string());
+    Ok(Some(cmd.spawn()?))
+}
+
+fn describe_exit(status: std::process::ExitStatus) -> String {
+    match status.code() {
+        Some(code) => format!("exit code {code}"),
+        None => "ended by a signal".into(),
+    }
+}
+
+fn report_failure(ctx: &Ctx, err: &anyhow::Error) {
+    if ctx.format == Format::Json {
+        http::json_line(&serde_json::json!({
+            "event": "failed",
+            "message": format!("{err:#}"),
+        }));
+    } else {
+        output::report_error(ctx, err);
+    }
+}
+
+fn waiting(ctx: &Ctx) {
+    event(ctx, "waiting", "for a change");
+}
+
+/// A status line (`Built`, `Swapped`, …), or a JSON Lines event with --format json.
+fn event(ctx: &Ctx, name: &str, detail: &str) {
+    if ctx.format == Format::Json {
+        http::json_line(&serde_json::json!({ "event": name, "detail": detail }));
+    } else {
+        let verb = format!("{}{}", name[..1].to_uppercase(), &name[1..]);
+        ctx.status(&verb, &output::untrusted(detail));
+    }
+}
+
+/// Watches `root` recursively; the receiver hears each changed path that matters.
+fn watch(root: &Path) -> anyhow::Result<Receiver<PathBuf>> {
+    use notify::{EventKind, RecursiveMode, Watcher as _};
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let base = root.to_path_buf();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let Ok(event) = event else { return };
+        if matches!(event.kind, EventKind::Access(_) | EventKind::Other)
+            || matches!(
+                event.kind,
+                EventKind::Modify(notify::event::ModifyKind::Metadata(_))
+            )
+        {
+            return;
+        }
+        for path in event.paths {
+            if relevant(&base, &path) {
+                let _ = sender.send(path);
+            }
+        }
+    })
+    .map_err(|e| anyhow::anyhow!("could not watch `{}`: {e}", root.display()))?;
+    watcher.watch(root, RecursiveMode::Recursive).map_err(|e| {
+        anyhow::anyhow!(
+            "could not watch `{}`: {e} (on Linux, raise fs.inotify.max_user_watches)",
+            root.display()
+        )
+    })?;
+    // The watcher stops when dropped; dev watches until the process ends.
+    std::mem::forget(watcher);
+    Ok(receiver)
+}
+
+/// Whether a change to `path` should rebuild: not in build output, VCS folders or dependency
+/// folders, not an editor's swap or backup file, not a lock file the build itself writes.
+fn relevant(root: &Path, path: &Path) -> bool {
+    let Ok(relative) = path.strip_prefix(root) else {
+        return false;
+    };
+    // cargo creates the target folder through a temporary `targetXXXXXX` beside it.
+    let first = relative
+        .components()
+        .next()
+        .and_then(|c| c.as_os_str().to_str())
+        .unwrap_or_default();
+    if first.len() == "target".len() + 6
+        && first
+            .strip_prefix("target")
+            .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_alphanumeric()))
+    {
+        return false;
+    }
+    let skipped_dir = relative.components().any(|c| {
+        matches!(
+            c.as_os_str().to_str(),
+            Some("target" | ".git" | ".hg" | ".svn" | ".jj" | "node_modules" | ".idea" | ".vscode")
+        )
+    });
+    if skipped_dir {
+        return false;
+    }
+    let name = relative
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let editor_file = name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".swx")
+        || name.ends_with(".tmp")
+        || name.starts_with(".#")
+        || name == "4913";
+    !(editor_file || matches!(name, "Cargo.lock" | "go.sum" | ""))
+}
+
+/// Blocks until a relevant change, then until the files have been quiet for `debounce`.
+fn wait_for_change(changes: &Receiver<PathBuf>, debounce: Duration) -> PathBuf {
+    match changes.recv() {
+        Ok(path) => settle(changes, path, debounce),
+        // The watcher is gone (it never is while the process lives): nothing more will come.
+        Err(_) => loop {
+            std::thread::park();
+        },
+    }
+}
+
+/// Drains the changes that follow `first` until none came for `debounce` (at most 5 s, so a
+/// file written without pause still gets built), and returns the last: an editor that writes a
+/// temporary file and renames it over the source ends with the source's name.
+fn settle(changes: &Receiver<PathBuf>, first: PathBuf, debounce: Duration) -> PathBuf {
+    let limit = Instant::now() + Duration::from_secs(5);
+    let mut last = first;
+    while Instant::now() < limit {
+        match changes.recv_timeout(debounce) {
+            Ok(path) => last = path,
+            Err(_) => break,
+        }
+    }
+    last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_output_vcs_and_editor_files_do_not_rebuild() {
+        let root = Path::new("/p");
+        assert!(relevant(root, Path::new("/p/src/main.rs")));
+        assert!(relevant(root, Path::new("/p/Cargo.toml")));
+        assert!(relevant(root, Path::new("/p/wit/world.wit")));
+        assert!(!relevant(root, Path::new("/p/target/debug/x.wasm")));
+        assert!(!relevant(root, Path::new("/p/targetRRjT5l")));
+        assert!(!relevant(root, Path::new("/p/targetRRjT5l/debug")));
+        assert!(relevant(root, Path::new("/p/targets.rs")));
+        assert!(!relevant(root, Path::new("/p/.git/index")));
+        assert!(!relevant(root, Path::new("/p/src/.main.rs.swp")));
+        assert!(!relevant(root, Path::new("/p/src/main.rs~")));
+        assert!(!relevant(root, Path::new("/p/src/4913")));
+        assert!(!relevant(root, Path::new("/p/Cargo.lock")));
+        assert!(!relevant(root, Path::new("/elsewhere/a.rs")));
+    }
+
+    #[test]
+    fn a_burst_of_changes_is_one_rebuild() {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        for i in 0..5 {
+            sender.send(PathBuf::from(format!("/p/{i}"))).expect("send");
+        }
+        let last = wait_for_change(&receiver, Duration::from_millis(50));
+        assert_eq!(last, PathBuf::from("/p/4"));
+        assert!(receiver.try_recv().is_err(), "the burst was drained");
+    }
+}
