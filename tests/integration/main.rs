@@ -16,6 +16,7 @@ mod plugin;
 mod realworld;
 mod registry;
 mod run;
+mod serve;
 mod size;
 mod support;
 mod trust;
