@@ -931,6 +931,23 @@ fn finish_artifact(job: &Job<'_>, artifact: &mut Artifact, reporter: &dyn Report
     {
         world_imports = world.imports();
     }
+    // An HTTP component (a Rust bin on wstd, say) is a command by its source, served by its
+    // export: its world is named so `serve` and people know.
+    if job.target == Target::Wasip2
+        && artifact.kind == ArtifactKind::Command
+        && artifact.encoding == Encoding::Component
+        && let Some(export) = crate::wasm::inspect::http_handler_export(file.get()?)
+    {
+        let version = export.rsplit_once('@').map_or("", |(_, v)| v);
+        artifact.world = Some(format!("wasi:http/proxy@{version}"));
+        reporter.status(
+            "World",
+            &format!(
+                "{}.wasm is an HTTP component (it exports {export}): `wasmforge serve` serves it",
+                artifact.name
+            ),
+        );
+    }
     if job.target == Target::Wasip2
         && artifact.kind == ArtifactKind::Library
         && artifact.encoding == Encoding::Component

@@ -18,7 +18,7 @@ fn help_snapshots() {
     insta::assert_snapshot!("help-cache", help(&["cache"]));
     for command in [
         "new", "opt", "validate", "inspect", "strip", "doctor", "explain", "push", "pull", "login",
-        "logout", "wit", "compose",
+        "logout", "wit", "compose", "serve", "dev",
     ] {
         insta::assert_snapshot!(format!("help-{command}"), help(&[command]));
     }

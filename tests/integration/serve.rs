@@ -30,6 +30,11 @@ fn build_release(project: &Path) -> PathBuf {
         .arg(project));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let doc = json(&output);
+    let world = doc["artifacts"][0]["world"].as_str().unwrap_or_default();
+    assert!(
+        world.starts_with("wasi:http/proxy@0.2."),
+        "the build names the HTTP world: {doc}"
+    );
     PathBuf::from(doc["artifacts"][0]["path"].as_str().expect("path"))
 }
 
@@ -291,6 +296,39 @@ fn the_template_answers_get_and_echoes_a_large_post() {
     ] {
         assert!(log.contains(line), "access log has `{line}`:\n{log}");
     }
+}
+
+#[test]
+fn a_project_folder_is_built_first_and_a_reference_pulled_first() {
+    let Some(t) = template() else { return };
+    // The folder: built for release (the shared target folder has it, so this is a no-op build).
+    let mut cmd = wasmforge();
+    cmd.env("CARGO_TARGET_DIR", shared_target())
+        .arg("serve")
+        .arg(&t.project)
+        .args(["--addr", "127.0.0.1:0"]);
+    let server = Server::start(cmd, "Serving http://", Duration::from_secs(300));
+    assert_eq!(server.get("/").status, 200);
+    assert!(
+        server.stderr().contains("hello-http.wasm"),
+        "{}",
+        server.stderr()
+    );
+    drop(server);
+    // A reference: pushed to an OCI layout folder, then served from it.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let reference = format!("oci:{}:1.0", dir.path().join("layout").display());
+    let out = run(wasmforge().arg("push").arg(&t.wasm).arg(&reference));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut cmd = wasmforge();
+    cmd.args(["serve", &reference, "--addr", "127.0.0.1:0"]);
+    let server = Server::start(cmd, "Serving http://", Duration::from_secs(120));
+    let home = server.get("/");
+    assert_eq!(
+        (home.status, home.text().contains("hello-http")),
+        (200, true)
+    );
+    assert!(server.stderr().contains("Pulled"), "{}", server.stderr());
 }
 
 #[test]

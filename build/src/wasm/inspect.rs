@@ -458,3 +458,56 @@ mod tests {
         );
     }
 }
+
+/// The `wasi:http/incoming-handler@0.2.x` export of a component (its own, not a nested
+/// component's), as named: an HTTP component of the `wasi:http/proxy` world.
+pub fn http_handler_export(bytes: &[u8]) -> Option<String> {
+    let mut depth = 0usize;
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload.ok()? {
+            wasmparser::Payload::Version { .. } => depth += 1,
+            wasmparser::Payload::End(_) => depth = depth.saturating_sub(1),
+            wasmparser::Payload::ComponentExportSection(exports) if depth == 1 => {
+                for export in exports.into_iter().flatten() {
+                    if export.name.0.starts_with("wasi:http/incoming-handler@0.2") {
+                        return Some(export.name.0.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod http_tests {
+    #[test]
+    fn the_http_handler_export_is_found_at_the_top_level_only() {
+        let top = wat::parse_str(
+            r#"(component
+                 (core module $m (func (export "f")))
+                 (core instance $i (instantiate $m))
+                 (func $f (canon lift (core func $i "f")))
+                 (instance $h (export "handle" (func $f)))
+                 (export "wasi:http/incoming-handler@0.2.6" (instance $h)))"#,
+        )
+        .expect("wat");
+        assert_eq!(
+            super::http_handler_export(&top).as_deref(),
+            Some("wasi:http/incoming-handler@0.2.6")
+        );
+        let nested = wat::parse_str(
+            r#"(component
+                 (component
+                   (core module $m (func (export "f")))
+                   (core instance $i (instantiate $m))
+                   (func $f (canon lift (core func $i "f")))
+                   (instance $h (export "handle" (func $f)))
+                   (export "wasi:http/incoming-handler@0.2.6" (instance $h))))"#,
+        )
+        .expect("wat");
+        assert_eq!(super::http_handler_export(&nested), None);
+        assert_eq!(super::http_handler_export(b"\0asm\x01\0\0\0"), None);
+    }
+}

@@ -310,7 +310,15 @@ fn print_human(output: &BuildOutput) -> anyhow::Result<()> {
             out,
             "{BOLD}{}.wasm{BOLD:#}  {} {DIM}·{DIM:#} {} {DIM}·{DIM:#} {} {DIM}·{DIM:#} {}",
             artifact.name,
-            artifact.kind.name(),
+            if artifact
+                .world
+                .as_deref()
+                .is_some_and(|w| w.starts_with("wasi:http/proxy@"))
+            {
+                "http"
+            } else {
+                artifact.kind.name()
+            },
             artifact.target.rust_triple(),
             artifact.profile,
             match artifact.encoding {
@@ -319,6 +327,9 @@ fn print_human(output: &BuildOutput) -> anyhow::Result<()> {
             },
         )?;
         writeln!(out, "  path    {}", artifact.path.display())?;
+        if let Some(world) = &artifact.world {
+            writeln!(out, "  world   {world}")?;
+        }
         writeln!(
             out,
             "  size    {} bytes ({})",

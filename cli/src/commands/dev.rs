@@ -50,7 +50,7 @@ pub struct Args {
     release: bool,
 
     /// The target to build for (default: wasmforge.toml's, else as `wasmforge build`)
-    #[arg(short, long = "target", value_name = "TARGET", env = "WASMFORGE_TARGET", value_parser = super::run::parse_target)]
+    #[arg(short = 't', long = "target", value_name = "TARGET", env = "WASMFORGE_TARGET", value_parser = super::run::parse_target)]
     build_target: Option<Target>,
 
     /// The binary to build

@@ -116,7 +116,7 @@ pub struct Args {
     allow_precompiled: bool,
 
     /// With a project folder: the target to build for
-    #[arg(short, long = "target", value_name = "TARGET", env = "WASMFORGE_TARGET", value_parser = parse_target)]
+    #[arg(short = 't', long = "target", value_name = "TARGET", env = "WASMFORGE_TARGET", value_parser = parse_target)]
     build_target: Option<Target>,
 
     /// With a project folder: build with the release profile

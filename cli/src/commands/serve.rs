@@ -43,7 +43,7 @@ pub struct Args {
     serve: ServeArgs,
 
     /// With a project folder: the target to build for (default: wasmforge.toml's, else wasip2)
-    #[arg(short, long = "target", value_name = "TARGET", env = "WASMFORGE_TARGET", value_parser = super::run::parse_target)]
+    #[arg(short = 't', long = "target", value_name = "TARGET", env = "WASMFORGE_TARGET", value_parser = super::run::parse_target)]
     build_target: Option<Target>,
 
     /// With a project folder: build with the dev profile instead of release
@@ -204,9 +204,12 @@ pub fn build_project(
     let mut built: Vec<Built> = output
         .artifacts
         .into_iter()
-        .map(|a| {
-            let http = std::fs::read(&a.path).is_ok_and(|b| exports_incoming_handler(&b));
-            Built { path: a.path, http }
+        .map(|a| Built {
+            http: a
+                .world
+                .as_deref()
+                .is_some_and(|w| w.starts_with("wasi:http/proxy@")),
+            path: a.path,
         })
         .collect();
     if built.len() > 1 && built.iter().filter(|b| b.http).count() == 1 {
@@ -234,29 +237,6 @@ pub fn build_project(
         }
         .into()),
     }
-}
-
-/// Whether a component's own export section (not a nested one's) has
-/// `wasi:http/incoming-handler@0.2.x`.
-pub fn exports_incoming_handler(bytes: &[u8]) -> bool {
-    use wasmparser::{Parser, Payload};
-    let mut depth = 0usize;
-    for payload in Parser::new(0).parse_all(bytes) {
-        let Ok(payload) = payload else { return false };
-        match payload {
-            Payload::Version { .. } => depth += 1,
-            Payload::End(_) => depth = depth.saturating_sub(1),
-            Payload::ComponentExportSection(exports) if depth == 1 => {
-                for export in exports.into_iter().flatten() {
-                    if export.name.0.starts_with("wasi:http/incoming-handler@0.2") {
-                        return true;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    false
 }
 
 /// Reads, compiles (or loads from the cache) and links a component for serving.
