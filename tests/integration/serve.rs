@@ -698,3 +698,35 @@ fn dev_swaps_in_edits_and_keeps_the_last_good_build_through_a_broken_one() {
     assert_eq!(code, Some(0), "{log}");
     assert!(log.matches("Swapped").count() >= 2, "{log}");
 }
+
+#[test]
+fn dev_reruns_a_command_after_an_edit() {
+    if !require_rust_targets() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = dir.path().join("greeter");
+    let out = run(wasmforge()
+        .args(["new", "--lang", "rust", "--ci", "none"])
+        .arg(&project));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut cmd = wasmforge();
+    cmd.arg("dev").arg(&project).args(["--", "Ada"]);
+    // A command has no address to announce: ready when its first run has ended.
+    let server = Server::start(cmd, "Exited ", Duration::from_secs(300));
+    assert!(
+        server.stdout().contains("Hello, Ada!"),
+        "{}",
+        server.stdout()
+    );
+    let main = project.join("src/main.rs");
+    let text = std::fs::read_to_string(&main).expect("main.rs");
+    std::fs::write(&main, text.replace("Hello", "Howdy")).expect("write");
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while !server.stdout().contains("Howdy, Ada!") {
+        assert!(Instant::now() < deadline, "not rerun:\n{}", server.stderr());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let log = server.stderr();
+    assert!(log.contains("Changed") && log.contains("main.rs"), "{log}");
+}
