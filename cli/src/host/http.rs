@@ -259,6 +259,8 @@ pub struct Server {
     engine: Engine,
     app: RwLock<Arc<App>>,
     settings: Settings,
+    /// `settings.allow_http`, shared by every request's hooks.
+    allow_http: Arc<Vec<HostPattern>>,
     permits: Arc<Semaphore>,
 }
 
@@ -282,6 +284,7 @@ impl Server {
         Arc::new(Server {
             engine,
             app: RwLock::new(Arc::new(app)),
+            allow_http: Arc::new(settings.allow_http.clone()),
             settings,
             permits,
         })
@@ -323,7 +326,7 @@ impl Server {
             table: ResourceTable::new(),
             limiter: StoreLimiter::new(&self.settings.limits),
             hooks: Hooks {
-                allow: Arc::new(self.settings.allow_http.clone()),
+                allow: Arc::clone(&self.allow_http),
             },
         };
         let mut store = Store::new(&self.engine, state);
