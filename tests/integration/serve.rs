@@ -430,6 +430,32 @@ fn a_request_past_its_timeout_gets_504_and_the_server_goes_on() {
 }
 
 #[test]
+fn requests_that_spin_do_not_take_the_server_with_them() {
+    let Some(p) = probe() else { return };
+    // No --timeout, no --fuel: more spinning requests than the runtime has threads, and still
+    // the next request is answered (guests yield their thread at every epoch tick).
+    let server = Server::wasmforge(&p.wasm, &[]);
+    let spinners = std::thread::available_parallelism().map_or(2, |n| n.get()) + 1;
+    let url = server.url.trim_end_matches('/').to_string();
+    let handles: Vec<_> = (0..spinners)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || curl(&format!("{url}/spin"), &["--max-time", "3"]))
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let reply = curl(&format!("{url}/"), &["--max-time", "20"]);
+    assert_eq!((reply.status, reply.text().as_str()), (200, "probe\n"));
+    for h in handles {
+        assert_eq!(
+            h.join().expect("thread").status,
+            0,
+            "the spinners never answer"
+        );
+    }
+}
+
+#[test]
 fn memory_fuel_and_traps_fail_the_request_not_the_server() {
     let Some(p) = probe() else { return };
     let server = Server::wasmforge(&p.wasm, &["--max-memory", "32MiB", "--fuel", "200000000"]);

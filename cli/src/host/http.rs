@@ -32,6 +32,9 @@ use super::limits::{Limits, StoreLimiter, format_duration};
 use super::{HostError, error_text};
 use crate::output::{self, DIM, untrusted};
 
+/// How often a running guest yields its thread (and checks its --timeout).
+const TICK: Duration = Duration::from_millis(10);
+
 /// The export every `wasi:http/proxy` component has (0.2.x).
 const INCOMING_HANDLER: &str = "wasi:http/incoming-handler@0.2";
 
@@ -57,13 +60,14 @@ pub struct Settings {
     pub log: AccessLog,
 }
 
-/// The engine for serving: the pooling allocator with a slot for each concurrent request, and
-/// fuel and epoch interruption only when a limit needs them (both change the generated code).
+/// The engine for serving: the pooling allocator with a slot for each concurrent request, epoch
+/// interruption always (a guest that computes without pause still yields its thread to the other
+/// requests and to the server itself), fuel only when `--fuel` needs it.
 pub fn engine(limits: &Limits, max_concurrency: u32) -> anyhow::Result<Engine> {
     let mut config = Config::new();
     config.wasm_exceptions(true);
     config.consume_fuel(limits.fuel.is_some());
-    config.epoch_interruption(limits.timeout.is_some());
+    config.epoch_interruption(true);
     let slots = max_concurrency.max(1);
     let mut pool = PoolingAllocationConfig::default();
     // A component holds several core instances (the program, the WASI adapter, shims), a
@@ -270,17 +274,16 @@ type Tracker = mpsc::Sender<()>;
 impl Server {
     pub fn new(engine: Engine, app: App, settings: Settings) -> Arc<Server> {
         let permits = Arc::new(Semaphore::new(settings.max_concurrency.max(1) as usize));
-        if settings.limits.timeout.is_some() {
-            // The clock of --timeout: every tick, each running guest checks its deadline.
-            let weak = engine.weak();
-            std::thread::spawn(move || {
-                while let Some(engine) = weak.upgrade() {
-                    engine.increment_epoch();
-                    drop(engine);
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-            });
-        }
+        // The epoch's clock: at every tick a running guest yields to the runtime (so a guest
+        // that spins cannot take the server's threads) and checks its --timeout.
+        let weak = engine.weak();
+        std::thread::spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(TICK);
+            }
+        });
         Arc::new(Server {
             engine,
             app: RwLock::new(Arc::new(app)),
@@ -336,19 +339,17 @@ impl Server {
             // Guests share the runtime's threads: a long computation lets others run.
             store.fuel_async_yield_interval(Some(100_000))?;
         }
-        if let Some(timeout) = self.settings.limits.timeout {
-            // The epoch ticks every few milliseconds: the guest yields to the runtime at each
-            // tick (so other requests and the timeout's timer run), and traps past its time.
-            let deadline = Instant::now() + timeout;
-            store.set_epoch_deadline(1);
-            store.epoch_deadline_callback(move |_| {
-                if Instant::now() >= deadline {
-                    Err(Trap::Interrupt.into())
-                } else {
-                    Ok(UpdateDeadline::Yield(1))
-                }
-            });
-        }
+        // At each tick the guest yields (other requests, the timeout's timer and the accept
+        // loop run), and past its --timeout it traps.
+        let deadline = self.settings.limits.timeout.map(|t| Instant::now() + t);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                Err(Trap::Interrupt.into())
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
         Ok(store)
     }
 
