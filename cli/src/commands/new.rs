@@ -34,7 +34,7 @@ pub struct Args {
     #[arg(long, value_name = "LANG")]
     lang: Lang,
     /// command (with `_start`), library (exported functions), plugin (a WASI 0.2 component
-    /// exporting a WIT world: wit/world.wit) or http (a WASI 0.2 HTTP component, Rust only)
+    /// exporting a WIT world: wit/world.wit) or http (a WASI 0.2 HTTP component: Rust, C)
     #[arg(long, value_name = "KIND", default_value = "command", value_parser = ["command", "library", "plugin", "http"])]
     kind: String,
     /// Project name (default: the folder's name)
@@ -71,6 +71,43 @@ fn project_files(lang: Lang, kind: &str) -> Vec<File> {
                 template!("projects/rust-plugin/wasmforge.toml"),
             ),
             ("README.md", template!("projects/rust-plugin/README.md")),
+        ],
+        (Lang::C, "http") => vec![
+            ("src/http.c", template!("projects/c-http/src/http.c")),
+            ("wit/world.wit", template!("projects/c-http/wit/world.wit")),
+            (
+                "wit/deps/cli.wit",
+                template!("projects/c-http/wit/deps/cli.wit"),
+            ),
+            (
+                "wit/deps/clocks.wit",
+                template!("projects/c-http/wit/deps/clocks.wit"),
+            ),
+            (
+                "wit/deps/filesystem.wit",
+                template!("projects/c-http/wit/deps/filesystem.wit"),
+            ),
+            (
+                "wit/deps/http.wit",
+                template!("projects/c-http/wit/deps/http.wit"),
+            ),
+            (
+                "wit/deps/io.wit",
+                template!("projects/c-http/wit/deps/io.wit"),
+            ),
+            (
+                "wit/deps/random.wit",
+                template!("projects/c-http/wit/deps/random.wit"),
+            ),
+            (
+                "wit/deps/sockets.wit",
+                template!("projects/c-http/wit/deps/sockets.wit"),
+            ),
+            (
+                "wasmforge.toml",
+                template!("projects/c-http/wasmforge.toml"),
+            ),
+            ("README.md", template!("projects/c-http/README.md")),
         ],
         (Lang::C, "plugin") => vec![
             ("src/plugin.c", template!("projects/c-plugin/src/plugin.c")),
@@ -317,23 +354,12 @@ fn fill(text: &str, name: &str) -> String {
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
-    if args.kind == "http" && args.lang != Lang::Rust {
+    if args.kind == "http" && args.lang == Lang::Go {
         return Err(usage(
-            format!(
-                "there is no {} HTTP template: wasi:http is made of resources and streams, and the \
-                 only maintained bindings for them that build on this toolchain path are Rust's (wstd)",
-                args.lang.display_name()
-            ),
-            match args.lang {
-                Lang::Go => {
-                    "Go's wasi:http bindings (wit-bindgen-go) are for TinyGo and come from the Go module \
-                     proxy; use `--lang rust --kind http`, or a Go command (`--kind command`) served behind a proxy"
-                }
-                _ => {
-                    "use `--lang rust --kind http`; a C HTTP component needs wit-bindgen-c's bindings of the \
-                     wasi:http WIT package in a `--kind plugin` project"
-                }
-            },
+            "there is no Go HTTP template: wasi:http is made of resources and streams, which \
+             wasmforge's Go bindings (plain types only) do not cover, and the Go bindings that do \
+             (wit-bindgen-go) are for TinyGo and come from the Go module proxy",
+            "use `--lang rust --kind http` or `--lang c --kind http`",
         ));
     }
     let name = match &args.name {
@@ -532,7 +558,7 @@ mod tests {
     fn every_template_fills_without_leftover_placeholders() {
         for lang in [Lang::Rust, Lang::Go, Lang::C] {
             for kind in ["command", "library", "plugin", "http"] {
-                if kind == "http" && lang != Lang::Rust {
+                if kind == "http" && lang == Lang::Go {
                     continue;
                 }
                 for (path, text) in project_files(lang, kind) {

@@ -205,10 +205,16 @@ pub fn build_project(
         .artifacts
         .into_iter()
         .map(|a| Built {
+            // A Rust bin on wstd is named `wasi:http/proxy` by the build; a C project's world
+            // includes it under a name of its own: the export says it either way.
             http: a
                 .world
                 .as_deref()
-                .is_some_and(|w| w.starts_with("wasi:http/proxy@")),
+                .is_some_and(|w| w.starts_with("wasi:http/proxy@"))
+                || (a.encoding == wasmforge_build::artifact::Encoding::Component
+                    && std::fs::read(&a.path).is_ok_and(|bytes| {
+                        wasmforge_build::wasm::inspect::http_handler_export(&bytes).is_some()
+                    })),
             path: a.path,
         })
         .collect();
