@@ -793,3 +793,38 @@ fn dev_reruns_a_command_after_an_edit() {
     let log = server.stderr();
     assert!(log.contains("Changed") && log.contains("main.rs"), "{log}");
 }
+
+#[test]
+fn dev_lets_a_request_in_flight_finish_on_the_build_it_started_on() {
+    if !(require_rust_targets() && require(on_path("curl"), "curl (apt install curl)")) {
+        return;
+    }
+    let (_dir, project) = crate::support::project("http-probe");
+    let mut cmd = wasmforge();
+    cmd.env("CARGO_TARGET_DIR", shared_target().join("dev"))
+        .arg("dev")
+        .arg(&project)
+        .args(["--addr", "127.0.0.1:0"]);
+    let server = Server::start(cmd, "Serving http://", Duration::from_secs(300));
+    // Long enough for the rebuild (the probe alone, its dependencies built) to land inside it.
+    let url = format!("{}/slow?ms=15000", server.url.trim_end_matches('/'));
+    let in_flight = std::thread::spawn(move || curl(&url, &[]));
+    std::thread::sleep(Duration::from_millis(300));
+    let main = project.join("src/main.rs");
+    let text = std::fs::read_to_string(&main).expect("main.rs");
+    std::fs::write(&main, text.replace("slept {ms}ms", "rested {ms}ms")).expect("write");
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while !server.stderr().contains("Swapped") {
+        assert!(
+            Instant::now() < deadline,
+            "not swapped:\n{}",
+            server.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!in_flight.is_finished(), "the swap came while the request was in flight");
+    // The new build answers new requests; the one in flight ends on the build it started on.
+    assert_eq!(server.get("/slow?ms=1").text(), "rested 1ms\n");
+    let old = in_flight.join().expect("thread");
+    assert_eq!((old.status, old.text().as_str()), (200, "slept 15000ms\n"));
+}
