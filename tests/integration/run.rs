@@ -661,7 +661,7 @@ hint: the module uses threads (a shared memory), and `run` does not provide wasi
     "code": null,
     "diagnostics": [],
     "exit_code": 1,
-    "hint": "wasi:http is the interface of HTTP servers and clients: a `wasi:http/proxy` component is served (`wasmtime serve FILE`), not run as a command",
+    "hint": "wasi:http is the interface of HTTP servers and clients: a `wasi:http/proxy` component is served (`wasmforge serve FILE`), not run as a command",
     "message": "the component cannot be linked with `wasmforge run`'s host: component imports instance `wasi:http/outgoing-handler@0.2.0`, but a matching implementation was not found in the linker: instance export `handle` has the wrong type: function implementation is missing"
   }
 }
