@@ -822,7 +822,10 @@ fn dev_lets_a_request_in_flight_finish_on_the_build_it_started_on() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(!in_flight.is_finished(), "the swap came while the request was in flight");
+    assert!(
+        !in_flight.is_finished(),
+        "the swap came while the request was in flight"
+    );
     // The new build answers new requests; the one in flight ends on the build it started on.
     assert_eq!(server.get("/slow?ms=1").text(), "rested 1ms\n");
     let old = in_flight.join().expect("thread");

@@ -4,7 +4,10 @@
 
 use std::str::FromStr;
 
-use wasmparser::{Parser, Payload, Validator, WasmFeatures};
+use wasmparser::{
+    BinaryReaderError, FuncToValidate, FuncValidatorAllocations, FunctionBody, Parser, Payload,
+    ValidPayload, Validator, ValidatorResources, WasmFeatures,
+};
 
 /// Where the module will run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -149,6 +152,87 @@ pub fn parse_features(list: &str) -> Result<WasmFeatures, String> {
     Ok(features)
 }
 
+/// Function bodies (in file order) waiting to be validated.
+type Bodies<'a> = Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'a>)>;
+
+/// Below this many bytes of function bodies, threads cost more than they save.
+const PARALLEL_BODY_BYTES: usize = 256 * 1024;
+
+/// Validates like wasmparser's `Validator::validate_all`, with the function bodies (most of the
+/// work) checked on every core, as `wasm-tools validate` does. The error is the one
+/// `validate_all` reports: a structural error first (bodies are checked after the whole file has
+/// been read), else the first body in the file that fails — of the threads' errors, the one at
+/// the lowest offset.
+pub fn validate_all(bytes: &[u8], features: WasmFeatures) -> Result<(), BinaryReaderError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    validate_all_on(bytes, features, threads, PARALLEL_BODY_BYTES)
+}
+
+fn validate_all_on(
+    bytes: &[u8],
+    features: WasmFeatures,
+    threads: usize,
+    min_parallel_bytes: usize,
+) -> Result<(), BinaryReaderError> {
+    let mut validator = Validator::new_with_features(features);
+    let mut bodies: Bodies<'_> = Vec::new();
+    let mut parser = Parser::new(0);
+    parser.set_features(features);
+    for payload in parser.parse_all(bytes) {
+        if let ValidPayload::Func(func, body) = validator.payload(&payload?)? {
+            bodies.push((func, body));
+        }
+    }
+    check_bodies(bodies, threads, min_parallel_bytes)
+}
+
+fn check_bodies(
+    bodies: Bodies<'_>,
+    threads: usize,
+    min_parallel_bytes: usize,
+) -> Result<(), BinaryReaderError> {
+    let total: usize = bodies.iter().map(|(_, b)| b.range().len()).sum();
+    if threads < 2 || total < min_parallel_bytes {
+        return check_in_order(bodies);
+    }
+    // Contiguous runs of about equal bytes, one per thread: each stops at its first error.
+    let share = total.div_ceil(threads);
+    let mut runs: Vec<Bodies<'_>> = vec![Vec::new()];
+    let mut filled = 0;
+    for entry in bodies {
+        if filled >= share {
+            runs.push(Vec::new());
+            filled = 0;
+        }
+        filled += entry.1.range().len();
+        runs.last_mut().expect("a run").push(entry);
+    }
+    let errors: Vec<BinaryReaderError> = std::thread::scope(|scope| {
+        let handles: Vec<_> = runs
+            .into_iter()
+            .map(|run| scope.spawn(move || check_in_order(run).err()))
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    match errors.into_iter().min_by_key(|e| e.offset()) {
+        Some(err) => Err(err),
+        None => Ok(()),
+    }
+}
+
+fn check_in_order(bodies: Bodies<'_>) -> Result<(), BinaryReaderError> {
+    let mut allocations = FuncValidatorAllocations::default();
+    for (func, body) in bodies {
+        let mut validator = func.into_validator(allocations);
+        validator.validate(&body)?;
+        allocations = validator.into_allocations();
+    }
+    Ok(())
+}
+
 /// Validates `bytes` and checks the profile and size budget.
 pub fn validate(bytes: &[u8], options: &Options) -> Report {
     let kind = if Parser::is_component(bytes) {
@@ -168,7 +252,7 @@ pub fn validate(bytes: &[u8], options: &Options) -> Report {
     if Parser::is_component(bytes) {
         features |= WasmFeatures::COMPONENT_MODEL;
     }
-    if let Err(err) = Validator::new_with_features(features).validate_all(bytes) {
+    if let Err(err) = validate_all(bytes, features) {
         report.valid = false;
         report.error = Some(Invalid {
             offset: err.offset(),
@@ -324,6 +408,54 @@ fn component_names(bytes: &[u8]) -> (Vec<String>, Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Bodies checked on threads give wasmparser's own verdict and error, for generated modules
+    /// and for their bytes mutated (most errors land in function bodies, several per module).
+    #[test]
+    fn parallel_validation_reports_what_validate_all_reports() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let features = standard_features();
+        let (mut compared, mut errors) = (0, 0);
+        for _ in 0..300 {
+            let data: Vec<u8> = (0..8192).map(|_| next() as u8).collect();
+            let mut u = arbitrary::Unstructured::new(&data);
+            let Ok(module) = wasm_smith::Module::new(wasm_smith::Config::default(), &mut u) else {
+                continue;
+            };
+            let original = module.to_bytes();
+            for round in 0..4 {
+                let mut bytes = original.clone();
+                for _ in 0..round * 3 {
+                    // Mutations past the header, mostly into the code section at the end.
+                    let at = 8 + (next() as usize) % (bytes.len().saturating_sub(8).max(1));
+                    if at < bytes.len() {
+                        bytes[at] = next() as u8;
+                    }
+                }
+                let theirs = Validator::new_with_features(features)
+                    .validate_all(&bytes)
+                    .map(|_| ())
+                    .map_err(|e| (e.offset(), e.message().to_string()));
+                for threads in [2, 3, 8] {
+                    let ours = validate_all_on(&bytes, features, threads, 0)
+                        .map_err(|e| (e.offset(), e.message().to_string()));
+                    assert_eq!(ours, theirs, "{threads} threads");
+                }
+                compared += 1;
+                errors += usize::from(theirs.is_err());
+            }
+        }
+        assert!(
+            compared > 400 && errors > 100,
+            "{compared} compared, {errors} errors"
+        );
+    }
 
     fn module(wat: &str) -> Vec<u8> {
         wat::parse_str(wat).expect("wat")
