@@ -729,3 +729,85 @@ error: the guest trapped: wasm trap: wasm `unreachable` instruction executed
             .is_json(),
         );
 }
+
+/// `build` puts the artifact's compiled code in the run cache: a release build before it ends, a
+/// debug build in a process of its own; a `run` started while that process writes the entry runs
+/// correctly all the same (entries are written whole, then renamed into place).
+#[test]
+fn build_warms_the_run_cache() {
+    if !require_rust_targets() {
+        return;
+    }
+    let (_dir, project) = crate::support::project("hello-rust");
+    let cache = tempfile::tempdir().expect("tempdir");
+    let wf = || {
+        let mut cmd = wasmforge();
+        cmd.env("WASMFORGE_CACHE_DIR", cache.path())
+            .env_remove("WASMFORGE_NO_WARM");
+        cmd
+    };
+    let entries = || {
+        std::fs::read_dir(cache.path().join("compiled"))
+            .map(|d| d.filter_map(|e| e.ok()).count())
+            .unwrap_or(0)
+    };
+    let run_timings = |file: &Path| {
+        let output = run(wf().args(["run", "--timings"]).arg(file).arg("Ada"));
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert!(stdout(&output).contains("Ada"), "{}", stdout(&output));
+        stderr(&output)
+    };
+
+    // Debug: the build returns at once, and the entry arrives without any run.
+    let output = run(wf().args(["--format", "json", "build"]).arg(&project));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let debug = PathBuf::from(
+        json(&output)["artifacts"][0]["path"]
+            .as_str()
+            .expect("path"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while entries() == 0 {
+        assert!(Instant::now() < deadline, "no cache entry from the build");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The background process may still be renaming its file into place: a hit soon after.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !run_timings(&debug).contains("(cache hit)") {
+        assert!(Instant::now() < deadline, "never a cache hit");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Runs started while a background compile writes the entry run correctly (no torn entry).
+    for _ in 0..3 {
+        std::fs::remove_dir_all(cache.path().join("compiled")).expect("empty the cache");
+        let mut warming = wf()
+            .args(["-q", "cache", "warm"])
+            .arg(&debug)
+            .spawn()
+            .expect("spawn");
+        run_timings(&debug);
+        run_timings(&debug);
+        assert!(warming.wait().expect("wait").success());
+    }
+
+    // Release: warmed before the build ends, so the first run is a hit.
+    let output = run(wf()
+        .args(["--format", "json", "build", "--release"])
+        .arg(&project));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains("Warmed"), "{}", stderr(&output));
+    let release = PathBuf::from(
+        json(&output)["artifacts"][0]["path"]
+            .as_str()
+            .expect("path"),
+    );
+    assert!(run_timings(&release).contains("(cache hit)"));
+
+    // `cache warm` itself, and its refusal of a missing file.
+    let out = run(wf()
+        .args(["--format", "json", "cache", "warm"])
+        .arg(&release));
+    assert_eq!(json(&out)["warmed"][0]["cache"], "hit");
+    let out = run(wf().args(["cache", "warm", "no-such.wasm"]));
+    assert_eq!(out.status.code(), Some(2));
+}

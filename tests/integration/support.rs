@@ -28,6 +28,8 @@ pub fn wasmforge() -> Command {
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITLAB_CI");
     cmd.env("NO_COLOR", "1");
+    // Builds leave compiling for `run` to the tests that check it (it costs a compile each).
+    cmd.env("WASMFORGE_NO_WARM", "1");
     // Keep the tests' cache out of the user's.
     cmd.env(
         "WASMFORGE_CACHE_DIR",

@@ -228,6 +228,11 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let options = args.options(ctx)?;
     let reporter = TermReporter::new(ctx);
     let output = wasmforge_build::build(&options, &reporter)?;
+    warm(
+        &output,
+        options.profile == wasmforge_build::Profile::Release,
+        ctx,
+    );
     ctx.status(
         "Finished",
         &format!(
@@ -301,6 +306,46 @@ pub(crate) fn print_breakdown(
         )?;
     }
     Ok(())
+}
+
+/// Puts the artifacts' compiled code in the run cache, so `build` then `run` starts warm: a
+/// release build waits for it, a debug build (the edit-build-run loop) leaves it to a process of
+/// its own that outlives this one. `WASMFORGE_NO_WARM=1` turns it off. Never fails the build.
+fn warm(output: &BuildOutput, release: bool, ctx: &Ctx) {
+    if std::env::var_os("WASMFORGE_NO_WARM").is_some_and(|v| v == "1") {
+        return;
+    }
+    for artifact in &output.artifacts {
+        if release {
+            let started = std::time::Instant::now();
+            match crate::host::cache::warm(&artifact.path) {
+                Ok(event) => ctx.status(
+                    "Warmed",
+                    &format!(
+                        "{}.wasm for `run` ({}, {:.2}s)",
+                        artifact.name,
+                        event.describe(),
+                        started.elapsed().as_secs_f64()
+                    ),
+                ),
+                Err(err) => ctx.warning(&format!(
+                    "{}.wasm was not compiled for `run` ahead of time: {err:#}",
+                    artifact.name
+                )),
+            }
+        } else if let Ok(exe) = std::env::current_exe() {
+            let mut cmd = std::process::Command::new(exe);
+            cmd.args(["-q", "cache", "warm"])
+                .arg(&artifact.path)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null());
+            // Its own process group: a Ctrl-C meant for the next command does not stop it.
+            #[cfg(unix)]
+            std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+            let _ = cmd.spawn();
+        }
+    }
 }
 
 fn print_human(output: &BuildOutput) -> anyhow::Result<()> {

@@ -18,23 +18,30 @@ pub enum CacheCommand {
     Size,
     /// Delete wasmforge's folders in the cache (only in a folder tagged with CACHEDIR.TAG)
     Clean,
+    /// Compile modules or components into the run cache, so their first `run` (or `serve`)
+    /// starts warm (`build` does this for what it builds)
+    Warm {
+        /// .wasm files
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
 }
 
 pub fn run(command: CacheCommand, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let dir = wasmforge_build::cache::cache_dir()
         .context("no cache folder: set WASMFORGE_CACHE_DIR or HOME")?;
-    let size = folder_size(&dir);
     let mut out = std::io::stdout().lock();
     match command {
+        CacheCommand::Warm { files } => return warm(&files, ctx),
         CacheCommand::Dir => match ctx.format {
             Format::Json => crate::output::print_json(&serde_json::json!({ "path": dir }))?,
             Format::Human => writeln!(out, "{}", dir.display())?,
         },
-        CacheCommand::Size => match ctx.format {
-            Format::Json => {
+        CacheCommand::Size => match (ctx.format, folder_size(&dir)) {
+            (Format::Json, size) => {
                 crate::output::print_json(&serde_json::json!({ "path": dir, "size": size }))?
             }
-            Format::Human => writeln!(
+            (Format::Human, size) => writeln!(
                 out,
                 "{} ({} bytes) in {}",
                 human_size(size),
@@ -79,5 +86,24 @@ pub fn run(command: CacheCommand, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         }
     }
     out.flush()?;
+    Ok(ExitStatus::Success)
+}
+
+fn warm(files: &[std::path::PathBuf], ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    let mut warmed = Vec::new();
+    for file in files {
+        if !file.is_file() {
+            return Err(wasmforge_build::Error::PathNotFound { path: file.clone() }.into());
+        }
+        let event = crate::host::cache::warm(file)?;
+        ctx.status(
+            "Warmed",
+            &format!("{} ({})", file.display(), event.describe()),
+        );
+        warmed.push(serde_json::json!({ "path": file, "cache": event }));
+    }
+    if ctx.format == Format::Json {
+        crate::output::print_json(&serde_json::json!({ "warmed": warmed }))?;
+    }
     Ok(ExitStatus::Success)
 }

@@ -115,6 +115,24 @@ pub fn private(_path: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Fills the cache with `path`'s compiled code for the engine `wasmforge run` uses without limits
+/// (and, for an HTTP component, the one `wasmforge serve` uses), so the first run starts warm.
+pub fn warm(path: &Path) -> anyhow::Result<CacheEvent> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| anyhow::anyhow!("could not read `{}`: {e}", path.display()))?;
+    let encoding = Encoding::of(&bytes, path)?;
+    let limits = super::Limits::default();
+    let engine = if encoding == Encoding::Component
+        && wasmforge_build::wasm::inspect::http_handler_export(&bytes).is_some()
+    {
+        super::http::engine(&limits, 1)?
+    } else {
+        super::engine(&limits)?
+    };
+    let (_, event) = load_or_compile(&engine, &bytes, encoding, true, &|_| {})?;
+    Ok(event)
+}
+
 /// Compiles `bytes`, or loads the compiled code from the cache when it holds a sound entry.
 /// `warn` hears why the cache was not used when it is not private.
 pub fn load_or_compile(
