@@ -811,3 +811,79 @@ fn build_warms_the_run_cache() {
     let out = run(wf().args(["cache", "warm", "no-such.wasm"]));
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Winch and Cranelift give the same results and exit codes for the probes (files, environment,
+/// arguments, exits, traps, limits) and the examples; `auto` runs a fresh module on Winch while a
+/// background Cranelift compile fills the cache, and the next run is a cache hit.
+#[test]
+fn winch_and_cranelift_agree_and_auto_tiers_up() {
+    let Some(p1) = probe("wasip1") else { return };
+    let Some(p2) = probe("wasip2") else { return };
+    let data = tempfile::tempdir().expect("tempdir");
+    std::fs::write(data.path().join("in.txt"), "twelve bytes").expect("write");
+    let dir = format!("{}::/data", data.path().display());
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["--", "args", "a", "b"],
+        vec!["--env", "K=v", "--", "env", "K"],
+        vec!["--", "env", "MISSING"],
+        vec!["--dir", &dir, "--", "read", "/data/in.txt"],
+        vec!["--", "read", "/etc/passwd"],
+        vec!["--", "exit", "7"],
+        vec!["--", "trap"],
+        vec!["--timeout", "300ms", "--", "loop"],
+        vec!["--max-memory", "8MiB", "--", "alloc", "64"],
+    ];
+    let cache = tempfile::tempdir().expect("tempdir");
+    let outcome = |compiler: &str, file: &Path, case: &[&str]| {
+        let (flags, guest) = case.split_at(case.iter().position(|a| *a == "--").expect("--"));
+        let output = run(wasmforge()
+            .env("WASMFORGE_CACHE_DIR", cache.path())
+            .args(["run", "--compiler", compiler, "--no-cache"])
+            .args(flags)
+            .arg(file)
+            .args(guest));
+        (output.status.code(), stdout(&output))
+    };
+    for file in [&p1, &p2] {
+        for case in &cases {
+            let winch = outcome("winch", file, case);
+            let cranelift = outcome("cranelift", file, case);
+            assert_eq!(winch, cranelift, "{} {case:?}", file.display());
+        }
+    }
+    // Not all alike: the cases above really exit, trap and hit limits differently.
+    let codes: std::collections::BTreeSet<Option<i32>> = cases
+        .iter()
+        .map(|case| outcome("winch", &p1, case).0)
+        .collect();
+    assert!(codes.len() >= 4, "{codes:?}");
+
+    // auto: a fresh module runs on Winch and starts the Cranelift compile; then a hit.
+    let verbose = |extra: &[&str]| {
+        let output = run(wasmforge()
+            .env("WASMFORGE_CACHE_DIR", cache.path())
+            .args(["run", "-v"])
+            .args(extra)
+            .arg(&p1)
+            .args(["args", "x"]));
+        assert_eq!(stdout(&output).trim(), "ok: x");
+        stderr(&output)
+    };
+    assert!(verbose(&[]).contains("compiled with Winch to start now"));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !verbose(&[]).contains("(cache hit)") {
+        assert!(
+            Instant::now() < deadline,
+            "the background compile never landed"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // What Winch cannot do goes to Cranelift, said with -v; asked for, it is an error.
+    assert!(verbose(&["--fuel", "100000000"]).contains("Cranelift: --fuel needs Cranelift"));
+    let out = run(wasmforge()
+        .args(["run", "--compiler", "winch", "--fuel", "1000"])
+        .arg(&p1)
+        .args(["args", "x"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--compiler winch cannot run this"));
+}

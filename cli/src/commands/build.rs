@@ -318,7 +318,7 @@ fn warm(output: &BuildOutput, release: bool, ctx: &Ctx) {
     for artifact in &output.artifacts {
         if release {
             let started = std::time::Instant::now();
-            match crate::host::cache::warm(&artifact.path) {
+            match crate::host::cache::warm(&artifact.path, false) {
                 Ok(event) => ctx.status(
                     "Warmed",
                     &format!(
@@ -333,17 +333,8 @@ fn warm(output: &BuildOutput, release: bool, ctx: &Ctx) {
                     artifact.name
                 )),
             }
-        } else if let Ok(exe) = std::env::current_exe() {
-            let mut cmd = std::process::Command::new(exe);
-            cmd.args(["-q", "cache", "warm"])
-                .arg(&artifact.path)
-                .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null());
-            // Its own process group: a Ctrl-C meant for the next command does not stop it.
-            #[cfg(unix)]
-            std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-            let _ = cmd.spawn();
+        } else {
+            crate::host::cache::warm_in_background(&artifact.path, false);
         }
     }
 }

@@ -24,6 +24,9 @@ pub enum CacheCommand {
         /// .wasm files
         #[arg(value_name = "FILE", required = true)]
         files: Vec<std::path::PathBuf>,
+        /// For runs with --timeout (code that checks the epoch)
+        #[arg(long, hide = true)]
+        epoch_interruption: bool,
     },
 }
 
@@ -32,7 +35,10 @@ pub fn run(command: CacheCommand, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         .context("no cache folder: set WASMFORGE_CACHE_DIR or HOME")?;
     let mut out = std::io::stdout().lock();
     match command {
-        CacheCommand::Warm { files } => return warm(&files, ctx),
+        CacheCommand::Warm {
+            files,
+            epoch_interruption,
+        } => return warm(&files, epoch_interruption, ctx),
         CacheCommand::Dir => match ctx.format {
             Format::Json => crate::output::print_json(&serde_json::json!({ "path": dir }))?,
             Format::Human => writeln!(out, "{}", dir.display())?,
@@ -89,13 +95,13 @@ pub fn run(command: CacheCommand, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-fn warm(files: &[std::path::PathBuf], ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+fn warm(files: &[std::path::PathBuf], epoch: bool, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let mut warmed = Vec::new();
     for file in files {
         if !file.is_file() {
             return Err(wasmforge_build::Error::PathNotFound { path: file.clone() }.into());
         }
-        let event = crate::host::cache::warm(file)?;
+        let event = crate::host::cache::warm(file, epoch)?;
         ctx.status(
             "Warmed",
             &format!("{} ({})", file.display(), event.describe()),

@@ -107,6 +107,11 @@ pub struct Args {
     #[arg(long)]
     no_cache: bool,
 
+    /// Which compiler: auto (the cache's Cranelift code; with nothing cached, Winch now and
+    /// Cranelift in the background for the next run), cranelift, or winch
+    #[arg(long, value_enum, default_value_t = host::Compiler::Auto, value_name = "COMPILER")]
+    compiler: host::Compiler,
+
     /// Print how long loading (compile or cache load), instantiating and running took
     #[arg(long)]
     timings: bool,
@@ -286,17 +291,18 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         allow_precompiled: args.allow_precompiled,
     };
 
-    let engine = host::engine(&req.limits)?;
     let mut timings = Timings::default();
     let started = Instant::now();
-    let (loaded, event) = host::load(
-        &engine,
+    let code = host::load_for_run(
         &path,
         &bytes,
+        &req.limits,
+        args.compiler,
         req.cache,
         req.allow_precompiled,
         &|message| ctx.warning(message),
     )?;
+    let event = code.event;
     timings.load = started.elapsed();
     timings.cache = Some(event);
     if ctx.verbose > 0 {
@@ -305,8 +311,11 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             path.display(),
             event.describe()
         );
+        if let Some(note) = &code.note {
+            anstream::eprintln!("{DIM}    Compiler {note}{DIM:#}");
+        }
     }
-    let outcome = host::run(&engine, &loaded, &req, &mut timings, ctx)?;
+    let outcome = host::run(&code.engine, &code.loaded, &req, &mut timings, ctx)?;
     if args.timings {
         anstream::eprintln!(
             "{DIM}timings: load {:.2?} ({}), instantiate {:.2?}, run {:.2?}{DIM:#}",

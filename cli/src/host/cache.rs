@@ -41,6 +41,11 @@ pub enum CacheEvent {
     Precompiled,
     /// The cache folder is not the user's alone: compiled, nothing loaded or stored.
     Untrusted,
+    /// No entry: compiled with Winch, Wasmtime's baseline compiler, to start at once, while a
+    /// process of its own compiles it with Cranelift into the cache for the next run.
+    Baseline,
+    /// Compiled with Winch as asked (`--compiler winch`, or `--no-cache`): nothing stored.
+    BaselineOnly,
 }
 
 impl CacheEvent {
@@ -52,6 +57,10 @@ impl CacheEvent {
             CacheEvent::Disabled => "compiled, cache off",
             CacheEvent::Precompiled => "precompiled code",
             CacheEvent::Untrusted => "cache folder not private: compiled without it",
+            CacheEvent::Baseline => {
+                "not cached: compiled with Winch to start now; Cranelift caches it in the background"
+            }
+            CacheEvent::BaselineOnly => "compiled with Winch, not cached",
         }
     }
 }
@@ -117,11 +126,16 @@ pub fn private(_path: &Path) -> Result<(), String> {
 
 /// Fills the cache with `path`'s compiled code for the engine `wasmforge run` uses without limits
 /// (and, for an HTTP component, the one `wasmforge serve` uses), so the first run starts warm.
-pub fn warm(path: &Path) -> anyhow::Result<CacheEvent> {
-    let bytes = std::fs::read(path)
+/// `epoch`: for runs with `--timeout` (their code checks an epoch counter).
+pub fn warm(path: &Path, epoch: bool) -> anyhow::Result<CacheEvent> {
+    let raw = std::fs::read(path)
         .map_err(|e| anyhow::anyhow!("could not read `{}`: {e}", path.display()))?;
+    let bytes = crate::commands::parse_input(path, raw)?;
     let encoding = Encoding::of(&bytes, path)?;
-    let limits = super::Limits::default();
+    let limits = super::Limits {
+        timeout: epoch.then(|| std::time::Duration::from_secs(1)),
+        ..super::Limits::default()
+    };
     let engine = if encoding == Encoding::Component
         && wasmforge_build::wasm::inspect::http_handler_export(&bytes).is_some()
     {
@@ -142,9 +156,33 @@ pub fn load_or_compile(
     use_cache: bool,
     warn: &dyn Fn(&str),
 ) -> anyhow::Result<(Loaded, CacheEvent)> {
-    let module_sha256 = Sha256::digest(bytes);
+    let module_sha256: [u8; 32] = Sha256::digest(bytes).into();
+    load_or_compile_hashed(engine, bytes, &module_sha256, encoding, use_cache, warn)
+}
+
+/// The compiled code for `engine` when the cache holds a sound entry for the module whose
+/// sha256 is `module_sha256` (a cache folder that is not private holds none).
+pub fn lookup(engine: &Engine, module_sha256: &[u8; 32], encoding: Encoding) -> Option<Loaded> {
+    let entry = entry_path(engine, module_sha256)?;
+    let dir = wasmforge_build::cache::section_dir(Section::Compiled)?;
+    private(&dir).ok()?;
+    let stored = std::fs::read(&entry).ok()?;
+    let payload = verified_payload(&stored, module_sha256).filter(|_| private(&entry).is_ok())?;
+    deserialize(engine, encoding, payload).ok()
+}
+
+/// [`load_or_compile`] for a module whose sha256 is known.
+pub fn load_or_compile_hashed(
+    engine: &Engine,
+    bytes: &[u8],
+    module_sha256: &[u8; 32],
+    encoding: Encoding,
+    use_cache: bool,
+    warn: &dyn Fn(&str),
+) -> anyhow::Result<(Loaded, CacheEvent)> {
+    let module_sha256 = module_sha256.as_slice();
     let entry = if use_cache {
-        entry_path(engine, &module_sha256)
+        entry_path(engine, module_sha256)
     } else {
         None
     };
@@ -162,7 +200,7 @@ pub fn load_or_compile(
     }
     let mut event = CacheEvent::Miss;
     if let Ok(stored) = std::fs::read(&entry) {
-        match verified_payload(&stored, &module_sha256).filter(|_| private(&entry).is_ok()) {
+        match verified_payload(&stored, module_sha256).filter(|_| private(&entry).is_ok()) {
             Some(payload) => match deserialize(engine, encoding, payload) {
                 Ok(loaded) => return Ok((loaded, CacheEvent::Hit)),
                 Err(_) => event = CacheEvent::Rebuilt,
@@ -178,7 +216,7 @@ pub fn load_or_compile(
     if let Ok(payload) = payload {
         let mut file = Vec::with_capacity(payload.len() + 72);
         file.extend_from_slice(MAGIC);
-        file.extend_from_slice(&module_sha256);
+        file.extend_from_slice(module_sha256);
         file.extend_from_slice(&Sha256::digest(&payload));
         file.extend_from_slice(&payload);
         // A cache that cannot be written only costs time next run.
@@ -198,6 +236,34 @@ fn verified_payload<'a>(stored: &'a [u8], module: &[u8]) -> Option<&'a [u8]> {
 
 fn invalid(err: wasmtime::Error, what: &str) -> anyhow::Error {
     anyhow::Error::from(err).context(format!("the {what} is not valid WebAssembly"))
+}
+
+/// Compiles without the cache (Winch's code is never stored: the cache holds Cranelift's).
+pub fn compile_with(engine: &Engine, bytes: &[u8], encoding: Encoding) -> anyhow::Result<Loaded> {
+    compile(engine, bytes, encoding)
+}
+
+/// Starts `wasmforge cache warm FILE` as a process of its own (its own process group, no
+/// terminal), which compiles `path` with Cranelift into the cache and outlives this one. Its
+/// entry is written whole and renamed into place, so a run reading the cache meanwhile sees
+/// either no entry or a complete one.
+pub fn warm_in_background(path: &Path, epoch: bool) {
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(["-q", "cache", "warm"]);
+    if epoch {
+        cmd.arg("--epoch-interruption");
+    }
+    cmd.arg("--")
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let _ = cmd.spawn();
 }
 
 fn compile(engine: &Engine, bytes: &[u8], encoding: Encoding) -> anyhow::Result<Loaded> {

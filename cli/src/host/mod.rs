@@ -83,6 +83,158 @@ pub fn engine(limits: &Limits) -> anyhow::Result<Engine> {
         .map_err(|e| anyhow::Error::from(e).context("could not set up the Wasmtime engine"))
 }
 
+/// Which compiler makes the guest's machine code (`run --compiler`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Compiler {
+    /// The cache's Cranelift code when there is some; else Winch now and Cranelift in the
+    /// background for the next run (Cranelift when Winch lacks what the run needs)
+    #[default]
+    Auto,
+    /// Cranelift, the optimizing compiler: slower to compile, faster code
+    Cranelift,
+    /// Winch, the baseline compiler: compiles several times faster, slower code
+    Winch,
+}
+
+/// The engine for Winch: the run's epoch setting; no fuel (Winch cannot count it) and only the
+/// proposals Winch compiles.
+pub fn winch_engine(limits: &Limits) -> anyhow::Result<Engine> {
+    let mut config = Config::new();
+    config.strategy(wasmtime::Strategy::Winch);
+    config.epoch_interruption(limits.timeout.is_some());
+    Engine::new(&config)
+        .map_err(|e| anyhow::Error::from(e).context("could not set up Wasmtime's Winch compiler"))
+}
+
+/// Why this run cannot use Winch, if it cannot: a limit it cannot enforce, or a proposal the
+/// module uses that it does not compile (it only partly compiles SIMD).
+pub fn winch_blocker(bytes: &[u8], limits: &Limits) -> Option<String> {
+    use wasmforge_build::wasm::features as f;
+    if limits.fuel.is_some() {
+        return Some("--fuel needs Cranelift (Winch cannot count fuel)".into());
+    }
+    if !cfg!(target_arch = "x86_64") {
+        return Some("Winch compiles for x86-64 only here".into());
+    }
+    let used = match f::detect(bytes) {
+        Ok(used) => used,
+        Err(_) => return Some("its features could not be read".into()),
+    };
+    let lacking: Vec<&str> = used
+        .iter()
+        .copied()
+        .filter(|name| {
+            [
+                f::EXCEPTION_HANDLING,
+                f::EXNREF,
+                f::TAIL_CALL,
+                f::GC,
+                f::SIMD,
+                f::RELAXED_SIMD,
+                f::STACK_SWITCHING,
+                f::WIDE_ARITHMETIC,
+                f::OTHER,
+                "unknown",
+            ]
+            .contains(name)
+        })
+        .collect();
+    (!lacking.is_empty()).then(|| {
+        format!(
+            "the module uses {}, which Winch does not compile",
+            lacking.join(", ")
+        )
+    })
+}
+
+/// How `run` loaded the code: the engine it belongs to (Cranelift's or Winch's), the code, what
+/// the cache did, and why Cranelift was chosen when Winch was not.
+pub struct RunCode {
+    pub engine: Engine,
+    pub loaded: Loaded,
+    pub event: CacheEvent,
+    pub note: Option<String>,
+}
+
+/// Loads the code for `run`: from the cache (Cranelift's code), or compiled — with Winch when
+/// `compiler` allows it and nothing is cached, starting a background Cranelift compile into the
+/// cache for the next run; with Cranelift otherwise. `.cwasm` files are always Cranelift's.
+pub fn load_for_run(
+    path: &Path,
+    bytes: &[u8],
+    limits: &Limits,
+    compiler: Compiler,
+    use_cache: bool,
+    allow_precompiled: bool,
+    warn: &dyn Fn(&str),
+) -> anyhow::Result<RunCode> {
+    let cranelift = engine(limits)?;
+    let precompiled = Engine::detect_precompiled(bytes).is_some();
+    if compiler == Compiler::Cranelift || precompiled {
+        let (loaded, event) = load(&cranelift, path, bytes, use_cache, allow_precompiled, warn)?;
+        return Ok(RunCode {
+            engine: cranelift,
+            loaded,
+            event,
+            note: None,
+        });
+    }
+    let encoding = wasmforge_build::artifact::Encoding::of(bytes, path)?;
+    let sha256: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(bytes).into();
+    if compiler == Compiler::Auto
+        && use_cache
+        && let Some(loaded) = cache::lookup(&cranelift, &sha256, encoding)
+    {
+        return Ok(RunCode {
+            engine: cranelift,
+            loaded,
+            event: CacheEvent::Hit,
+            note: None,
+        });
+    }
+    let blocker = winch_blocker(bytes, limits);
+    if compiler == Compiler::Winch
+        && let Some(reason) = &blocker
+        && limits.fuel.is_some()
+    {
+        bail!(crate::host::HostError::WinchCannot(reason.clone()));
+    }
+    let note = match blocker {
+        Some(reason) if compiler == Compiler::Auto => Some(reason),
+        _ => {
+            let winch = winch_engine(limits)?;
+            match cache::compile_with(&winch, bytes, encoding) {
+                Ok(loaded) => {
+                    let background = compiler == Compiler::Auto && use_cache;
+                    if background {
+                        cache::warm_in_background(path, limits.timeout.is_some());
+                    }
+                    return Ok(RunCode {
+                        engine: winch,
+                        loaded,
+                        event: if background {
+                            CacheEvent::Baseline
+                        } else {
+                            CacheEvent::BaselineOnly
+                        },
+                        note: None,
+                    });
+                }
+                Err(err) if compiler == Compiler::Winch => return Err(err),
+                Err(err) => Some(format!("Winch could not compile it ({err:#})")),
+            }
+        }
+    };
+    let (loaded, event) =
+        cache::load_or_compile_hashed(&cranelift, bytes, &sha256, encoding, use_cache, warn)?;
+    Ok(RunCode {
+        engine: cranelift,
+        loaded,
+        event,
+        note: note.map(|n| format!("Cranelift: {n}")),
+    })
+}
+
 /// Loaded code, ready to instantiate.
 pub enum Loaded {
     Module(Module),
@@ -189,6 +341,8 @@ pub enum HostError {
     },
     #[error("{0}")]
     NetworkNeedsComponent(String),
+    #[error("--compiler winch cannot run this: {0}")]
+    WinchCannot(String),
     /// The code needs something of the host that `run` does not provide; the guest never started.
     #[error("the {what} cannot be linked with `wasmforge run`'s host: {message}")]
     Link { what: &'static str, message: String },
@@ -250,6 +404,7 @@ impl HostError {
             HostError::BadArg { .. } => "arguments follow the function's parameter types: integers, floats, \
                  and WAVE syntax for component values (e.g. \"text\", [1, 2], some(3))"
                 .into(),
+            HostError::WinchCannot(_) => "use --compiler cranelift (or auto, which picks it)".into(),
             HostError::NetworkNeedsComponent(_) => "WASI preview 1 has no sockets: build for `--target wasip2` to \
                  use --allow-tcp/--allow-udp"
                 .into(),
