@@ -469,7 +469,7 @@ fn compiled_code_is_cached_and_damaged_entries_are_rebuilt() {
     let timings = |extra: &[&str]| {
         let output = run(wasmforge()
             .env("WASMFORGE_CACHE_DIR", cache.path())
-            .args(["run", "--timings"])
+            .args(["run", "--compiler", "cranelift", "--timings"])
             .args(extra)
             .arg(&p1)
             .args(["args", "x"]));

@@ -17,10 +17,12 @@ fn exits_with(code: i32) -> Vec<u8> {
     .expect("wat")
 }
 
+/// `run` with Cranelift, whose code is what the cache holds (`auto` would run a fresh module on
+/// Winch and leave the cache to a background process).
 fn run_in(cache: &Path, module: &Path, extra: &[&str]) -> std::process::Output {
     run(wasmforge()
         .env("WASMFORGE_CACHE_DIR", cache)
-        .arg("run")
+        .args(["run", "--compiler", "cranelift"])
         .args(extra)
         .arg(module))
 }
@@ -100,6 +102,15 @@ fn compiled_code_is_bound_to_its_module_and_loaded_only_from_a_private_folder() 
     let err = stderr(&output);
     assert!(err.contains("can be written by other users"), "{err}");
     assert!(err.contains("cache folder not private"), "{err}");
+    // `auto` says so too, and runs on Winch without caching anything.
+    let output = run(wasmforge()
+        .env("WASMFORGE_CACHE_DIR", &cache)
+        .args(["run", "--timings"])
+        .arg(&nine));
+    assert_eq!(output.status.code(), Some(9));
+    let err = stderr(&output);
+    assert!(err.contains("can be written by other users"), "{err}");
+    assert!(err.contains("compiled with Winch, not cached"), "{err}");
 }
 
 #[test]

@@ -180,6 +180,18 @@ pub fn load_for_run(
         });
     }
     let encoding = wasmforge_build::artifact::Encoding::of(bytes, path)?;
+    // A cache folder others can write is neither read nor filled (said, as Cranelift's path says).
+    let mut use_cache = use_cache;
+    if use_cache
+        && let Some(dir) =
+            wasmforge_build::cache::section_dir(wasmforge_build::cache::Section::Compiled)
+        && let Err(why) = cache::private(&dir)
+    {
+        warn(&format!(
+            "compiled code is loaded only from a cache folder that is yours alone: {why}; compiling without the cache (make it private, or set WASMFORGE_CACHE_DIR)"
+        ));
+        use_cache = false;
+    }
     let sha256: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(bytes).into();
     if compiler == Compiler::Auto
         && use_cache
