@@ -33,8 +33,11 @@ for lang in rust c go; do
 done
 tar -xzf "$repo/../shared/realworld/ivy-0.5.7.tar.gz" -C "$work"
 wasm[ivy]=$(artifact "$work/ivy-0.5.7")
-# ivy reads a program from stdin: an empty one ends at once.
+# ivy reads a program from stdin: an empty one ends at once (hyperfine gives /dev/null).
 stdin="$work/empty"; : > "$stdin"
+
+# Before each cold run: stop wasmforge's background compile, empty its cache.
+printf '%s\n' "pkill -f -- '-q cache warm' || true" "rm -rf '$WASMFORGE_CACHE_DIR'" >"$work/cold.sh"
 
 rss() { /usr/bin/time -f %M "$@" <"$stdin" 2>&1 >/dev/null | tail -1; }
 printf '\n%-6s %-5s %14s %14s %14s %9s %9s %12s\n' module state wasmforge_ms cranelift_ms winch_ms wf/clif wf/winch "rss wf/clif"
@@ -42,7 +45,7 @@ for name in rust c go ivy; do
     file="${wasm[$name]}"
     for state in cold warm; do
         if [ "$state" = cold ]; then
-            prepare="pkill -f -- '-q cache warm'; rm -rf $WASMFORGE_CACHE_DIR; true"
+            prepare="bash $work/cold.sh"
             cache=n
         else
             prepare="true"
@@ -54,14 +57,14 @@ for name in rust c go ivy; do
             "$wasmtime" run -C cache=y -C compiler=winch "$file" <"$stdin" >/dev/null 2>&1 || true
         fi
         runs=10; [ "$state" = warm ] && runs=40
-        hyperfine -N --warmup 2 --min-runs "$runs" --prepare "$prepare" --input "$stdin" \
+        hyperfine -N --warmup 2 --min-runs "$runs" --prepare "$prepare" \
             --export-json "$work/$name-$state.json" \
             -n wasmforge "$WF run $file" \
             -n cranelift "$wasmtime run -C cache=$cache $file" \
             -n winch "$wasmtime run -C cache=$cache -C compiler=winch $file" >/dev/null 2>&1
-        [ "$state" = cold ] && { pkill -f -- "-q cache warm" 2>/dev/null || true; rm -rf "$WASMFORGE_CACHE_DIR"; }
+        if [ "$state" = cold ]; then pkill -f -- "-q cache warm" 2>/dev/null || true; rm -rf "$WASMFORGE_CACHE_DIR"; fi
         wf_rss=$(rss "$WF" run "$file")
-        [ "$state" = cold ] && { pkill -f -- "-q cache warm" 2>/dev/null || true; }
+        if [ "$state" = cold ]; then pkill -f -- "-q cache warm" 2>/dev/null || true; fi
         clif_rss=$(rss "$wasmtime" run -C cache=$cache "$file")
         python3 - "$work/$name-$state.json" "$name" "$state" "$wf_rss" "$clif_rss" <<'PY'
 import json, sys
