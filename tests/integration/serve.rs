@@ -601,8 +601,27 @@ fn what_is_not_an_http_component_is_refused_naming_what_it_is() {
     assert!(stderr(&out).contains("there is no Go HTTP template"));
     assert!(!dir.path().join("x").exists() && !Path::new("x").exists());
 
+    // `dev` takes a project folder.
+    let out = run(wasmforge().arg("dev").arg(&module));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("is not a project folder"));
+
     // And the other way: `run` on an HTTP component points to `serve`.
     let Some(t) = template() else { return };
+    // An address another process listens on: a usage error naming the way out.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let out = run(wasmforge()
+        .arg("serve")
+        .arg(&t.wasm)
+        .args(["--addr", &addr]));
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("could not listen on `{addr}`")),
+        "{err}"
+    );
+    assert!(err.contains("port 0 picks a free one"), "{err}");
     let out = run(wasmforge().arg("run").arg(&t.wasm));
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);

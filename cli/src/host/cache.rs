@@ -160,6 +160,20 @@ pub fn load_or_compile(
     load_or_compile_hashed(engine, bytes, &module_sha256, encoding, use_cache, warn)
 }
 
+/// Whether native code may come from (and go to) the compiled-code folder `dir`; `warn` hears
+/// why not.
+pub fn trusted(dir: &Path, warn: &dyn Fn(&str)) -> bool {
+    match private(dir) {
+        Ok(()) => true,
+        Err(why) => {
+            warn(&format!(
+                "compiled code is loaded only from a cache folder that is yours alone: {why}; compiling without the cache (make it private, or set WASMFORGE_CACHE_DIR)"
+            ));
+            false
+        }
+    }
+}
+
 /// The compiled code for `engine` when the cache holds a sound entry for the module whose
 /// sha256 is `module_sha256` (a cache folder that is not private holds none).
 pub fn lookup(engine: &Engine, module_sha256: &[u8; 32], encoding: Encoding) -> Option<Loaded> {
@@ -192,10 +206,7 @@ pub fn load_or_compile_hashed(
     let Some(dir) = wasmforge_build::cache::section_dir(Section::Compiled) else {
         return Ok((compile(engine, bytes, encoding)?, CacheEvent::Disabled));
     };
-    if let Err(why) = private(&dir) {
-        warn(&format!(
-            "compiled code is loaded only from a cache folder that is yours alone: {why}; compiling without the cache (make it private, or set WASMFORGE_CACHE_DIR)"
-        ));
+    if !trusted(&dir, warn) {
         return Ok((compile(engine, bytes, encoding)?, CacheEvent::Untrusted));
     }
     let mut event = CacheEvent::Miss;

@@ -180,22 +180,20 @@ pub fn load_for_run(
         });
     }
     let encoding = wasmforge_build::artifact::Encoding::of(bytes, path)?;
-    // A cache folder others can write is neither read nor filled (said, as Cranelift's path says).
-    let mut use_cache = use_cache;
-    if use_cache
-        && let Some(dir) =
-            wasmforge_build::cache::section_dir(wasmforge_build::cache::Section::Compiled)
-        && let Err(why) = cache::private(&dir)
-    {
-        warn(&format!(
-            "compiled code is loaded only from a cache folder that is yours alone: {why}; compiling without the cache (make it private, or set WASMFORGE_CACHE_DIR)"
+    if compiler == Compiler::Winch && limits.fuel.is_some() {
+        bail!(crate::host::HostError::WinchCannot(
+            "Winch cannot count fuel (--fuel)".into()
         ));
-        use_cache = false;
     }
-    let sha256: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(bytes).into();
+    // A cache folder others can write is neither read nor filled (said, as Cranelift's path says).
+    let use_cache = use_cache
+        && wasmforge_build::cache::section_dir(wasmforge_build::cache::Section::Compiled)
+            .is_some_and(|dir| cache::trusted(&dir, warn));
+    let sha256: Option<[u8; 32]> =
+        use_cache.then(|| <sha2::Sha256 as sha2::Digest>::digest(bytes).into());
     if compiler == Compiler::Auto
-        && use_cache
-        && let Some(loaded) = cache::lookup(&cranelift, &sha256, encoding)
+        && let Some(sha256) = &sha256
+        && let Some(loaded) = cache::lookup(&cranelift, sha256, encoding)
     {
         return Ok(RunCode {
             engine: cranelift,
@@ -204,16 +202,14 @@ pub fn load_for_run(
             note: None,
         });
     }
-    let blocker = winch_blocker(bytes, limits);
-    if compiler == Compiler::Winch
-        && let Some(reason) = &blocker
-        && limits.fuel.is_some()
-    {
-        bail!(crate::host::HostError::WinchCannot(reason.clone()));
-    }
+    // Asked for by name, Winch is tried whatever the module uses (it says what it lacks).
+    let blocker = match compiler {
+        Compiler::Auto => winch_blocker(bytes, limits),
+        _ => None,
+    };
     let note = match blocker {
-        Some(reason) if compiler == Compiler::Auto => Some(reason),
-        _ => {
+        Some(reason) => Some(reason),
+        None => {
             let winch = winch_engine(limits)?;
             match cache::compile_with(&winch, bytes, encoding) {
                 Ok(loaded) => {
@@ -237,8 +233,15 @@ pub fn load_for_run(
             }
         }
     };
-    let (loaded, event) =
-        cache::load_or_compile_hashed(&cranelift, bytes, &sha256, encoding, use_cache, warn)?;
+    let (loaded, event) = match &sha256 {
+        Some(sha256) => {
+            cache::load_or_compile_hashed(&cranelift, bytes, sha256, encoding, true, warn)?
+        }
+        None => (
+            cache::compile_with(&cranelift, bytes, encoding)?,
+            CacheEvent::Disabled,
+        ),
+    };
     Ok(RunCode {
         engine: cranelift,
         loaded,
