@@ -189,11 +189,10 @@ pub fn load_for_run(
     let use_cache = use_cache
         && wasmforge_build::cache::section_dir(wasmforge_build::cache::Section::Compiled)
             .is_some_and(|dir| cache::trusted(&dir, warn));
-    let sha256: Option<[u8; 32]> =
-        use_cache.then(|| <sha2::Sha256 as sha2::Digest>::digest(bytes).into());
+    let digest: Option<[u8; 32]> = use_cache.then(|| cache::digest(bytes));
     if compiler == Compiler::Auto
-        && let Some(sha256) = &sha256
-        && let Some(loaded) = cache::lookup(&cranelift, sha256, encoding)
+        && let Some(digest) = &digest
+        && let Some(loaded) = cache::lookup(&cranelift, digest, encoding)
     {
         return Ok(RunCode {
             engine: cranelift,
@@ -233,9 +232,9 @@ pub fn load_for_run(
             }
         }
     };
-    let (loaded, event) = match &sha256 {
-        Some(sha256) => {
-            cache::load_or_compile_hashed(&cranelift, bytes, sha256, encoding, true, warn)?
+    let (loaded, event) = match &digest {
+        Some(digest) => {
+            cache::load_or_compile_hashed(&cranelift, bytes, digest, encoding, true, warn)?
         }
         None => (
             cache::compile_with(&cranelift, bytes, encoding)?,
