@@ -37,7 +37,7 @@ fn wrap(core: &[u8], path: &Path, adapter: &[u8], own_memory: bool) -> Result<Ve
     // Rust's wasip2 core modules call WASI 0.2 directly and may need no adapter at all.
     let needs_adapter = wasmparser::Parser::new(0).parse_all(core).any(|p| match p {
         Ok(wasmparser::Payload::ImportSection(reader)) => reader
-            .into_iter()
+            .into_imports()
             .flatten()
             .any(|i| i.module == "wasi_snapshot_preview1"),
         _ => false,

@@ -21,10 +21,7 @@ fn bytes(seed: u64, len: usize) -> Vec<u8> {
 fn module(seed: u64, binaryen_friendly: bool) -> Option<Vec<u8>> {
     let data = bytes(seed, 4096);
     let mut u = Unstructured::new(&data);
-    let mut config = wasm_smith::Config {
-        compact_imports_enabled: false,
-        ..Default::default()
-    };
+    let mut config = wasm_smith::Config::default();
     if binaryen_friendly {
         // Proposals Binaryen 116 does not read (or reads differently) are left out.
         config.exceptions_enabled = false;
@@ -123,6 +120,7 @@ fn generated_modules_optimize_to_valid_modules() {
         ..optimize::Options::new(optimize::Level::O2)
     };
     let mut optimized = 0;
+    let mut unreadable = 0;
     for seed in 0..300 {
         let Some(bytes) = module(seed, true) else {
             continue;
@@ -136,6 +134,13 @@ fn generated_modules_optimize_to_valid_modules() {
             // that does not fit the initial memory traps at instantiation, but is valid): that is
             // a clear error, not a crash.
             Err(e) if e.to_string().contains("error validating input") => continue,
+            // Binaryen 116's reader does not read every valid encoding (seed 17 of wasm-smith
+            // 0.254: a declarative element segment of `externref` expressions): also a clear
+            // error, counted so the test still requires most modules to go through.
+            Err(e) if e.to_string().contains("Failed to read module") => {
+                unreadable += 1;
+                continue;
+            }
             Err(e) => panic!("seed {seed}: {e}"),
         };
         wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
@@ -146,5 +151,9 @@ fn generated_modules_optimize_to_valid_modules() {
     assert!(
         optimized >= 20,
         "only {optimized} generated modules were valid"
+    );
+    assert!(
+        unreadable * 10 <= optimized,
+        "Binaryen could not read {unreadable} modules, optimized {optimized}"
     );
 }

@@ -96,10 +96,20 @@ pub fn component_world(wasm: &[u8]) -> (Vec<String>, Vec<String>) {
             Ok(wasmparser::Payload::Version { .. }) => depth += 1,
             Ok(wasmparser::Payload::End(_)) => depth = depth.saturating_sub(1),
             Ok(wasmparser::Payload::ComponentImportSection(reader)) if depth == 1 => {
-                imports.extend(reader.into_iter().flatten().map(|i| i.name.0.to_string()));
+                imports.extend(
+                    reader
+                        .into_iter()
+                        .flatten()
+                        .map(|i| i.name.name.to_string()),
+                );
             }
             Ok(wasmparser::Payload::ComponentExportSection(reader)) if depth == 1 => {
-                exports.extend(reader.into_iter().flatten().map(|e| e.name.0.to_string()));
+                exports.extend(
+                    reader
+                        .into_iter()
+                        .flatten()
+                        .map(|e| e.name.name.to_string()),
+                );
             }
             Err(_) => break,
             _ => {}

@@ -214,7 +214,7 @@ pub fn imports_check(bytes: &[u8], file: &Path) -> Check {
             | Err(_) => break,
             Ok(_) => continue,
         };
-        for import in reader.into_iter().flatten() {
+        for import in reader.into_imports().flatten() {
             let ok = import.module == "wasi_snapshot_preview1" && PREVIEW1.contains(&import.name);
             if !ok {
                 let why = if import.module == "wasi_snapshot_preview1" {

@@ -132,7 +132,7 @@ pub fn detect(bytes: &[u8]) -> Result<BTreeSet<&'static str>, wasmparser::Binary
                 }
             }
             Payload::ImportSection(reader) => {
-                for import in reader {
+                for import in reader.into_imports() {
                     match import?.ty {
                         TypeRef::Memory(memory) => {
                             memories += 1;

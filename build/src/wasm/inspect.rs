@@ -222,7 +222,7 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, wasmparser::BinaryReaderError
                 }
             }
             Payload::ImportSection(reader) => {
-                for import in reader {
+                for import in reader.into_imports() {
                     let import = import?;
                     let (kind, ty) = match import.ty {
                         TypeRef::Func(index) | TypeRef::FuncExact(index) => {
@@ -334,7 +334,7 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, wasmparser::BinaryReaderError
                     let import = import?;
                     report.imports.push(Import {
                         module: String::new(),
-                        name: import.name.0.to_string(),
+                        name: import.name.name.to_string(),
                         kind: component_kind(&import.ty).into(),
                         ty: String::new(),
                     });
@@ -352,7 +352,7 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, wasmparser::BinaryReaderError
                         wasmparser::ComponentExternalKind::Component => "component",
                     };
                     report.exports.push(Export {
-                        name: export.name.0.to_string(),
+                        name: export.name.name.to_string(),
                         kind: kind.into(),
                         ty: String::new(),
                     });
@@ -469,8 +469,12 @@ pub fn http_handler_export(bytes: &[u8]) -> Option<String> {
             wasmparser::Payload::End(_) => depth = depth.saturating_sub(1),
             wasmparser::Payload::ComponentExportSection(exports) if depth == 1 => {
                 for export in exports.into_iter().flatten() {
-                    if export.name.0.starts_with("wasi:http/incoming-handler@0.2") {
-                        return Some(export.name.0.to_string());
+                    if export
+                        .name
+                        .name
+                        .starts_with("wasi:http/incoming-handler@0.2")
+                    {
+                        return Some(export.name.name.to_string());
                     }
                 }
             }

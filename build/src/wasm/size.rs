@@ -95,7 +95,7 @@ pub fn breakdown(bytes: &[u8], top: usize) -> Result<Breakdown, wasmparser::Bina
             }
             Payload::ImportSection(reader) => {
                 if let Some(Some(state)) = stack.last_mut() {
-                    for import in reader.clone() {
+                    for import in reader.clone().into_imports() {
                         if matches!(import?.ty, TypeRef::Func(_) | TypeRef::FuncExact(_)) {
                             state.imported_funcs += 1;
                         }

@@ -372,7 +372,7 @@ fn core_names(bytes: &[u8]) -> (Vec<(String, String)>, Vec<String>) {
             Payload::ImportSection(reader) => {
                 imports.extend(
                     reader
-                        .into_iter()
+                        .into_imports()
                         .flatten()
                         .map(|i| (i.module.to_string(), i.name.to_string())),
                 );
@@ -394,10 +394,20 @@ fn component_names(bytes: &[u8]) -> (Vec<String>, Vec<String>) {
             Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
             Payload::End(_) => depth = depth.saturating_sub(1),
             Payload::ComponentImportSection(reader) if depth == 0 => {
-                imports.extend(reader.into_iter().flatten().map(|i| i.name.0.to_string()));
+                imports.extend(
+                    reader
+                        .into_iter()
+                        .flatten()
+                        .map(|i| i.name.name.to_string()),
+                );
             }
             Payload::ComponentExportSection(reader) if depth == 0 => {
-                exports.extend(reader.into_iter().flatten().map(|e| e.name.0.to_string()));
+                exports.extend(
+                    reader
+                        .into_iter()
+                        .flatten()
+                        .map(|e| e.name.name.to_string()),
+                );
             }
             _ => {}
         }
