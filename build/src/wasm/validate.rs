@@ -157,6 +157,8 @@ type Bodies<'a> = Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'a>)>;
 
 /// Below this many bytes of function bodies, threads cost more than they save.
 const PARALLEL_BODY_BYTES: usize = 256 * 1024;
+/// Runs of function bodies per thread: enough that a thread done early takes over more work.
+const RUNS_PER_THREAD: usize = 8;
 
 /// Validates like wasmparser's `Validator::validate_all`, with the function bodies (most of the
 /// work) checked on every core, as `wasm-tools validate` does. The error is the one
@@ -195,8 +197,11 @@ fn check_bodies(
     if threads < 2 || total < min_parallel_bytes {
         return check_in_order(bodies);
     }
-    // Contiguous runs of about equal bytes, one per thread: each stops at its first error.
-    let share = total.div_ceil(threads);
+    // Contiguous runs of about equal bytes, several per thread, taken in order by whichever
+    // thread is free (function bodies differ in cost per byte: fixed halves left one thread
+    // idle). Each run stops at its first error; a run after one that failed is skipped; the
+    // error reported is the earliest run's, so the same as a check in order would give.
+    let share = total.div_ceil(threads * RUNS_PER_THREAD).max(1);
     let mut runs: Vec<Bodies<'_>> = vec![Vec::new()];
     let mut filled = 0;
     for entry in bodies {
@@ -207,18 +212,43 @@ fn check_bodies(
         filled += entry.1.range().len();
         runs.last_mut().expect("a run").push(entry);
     }
-    let errors: Vec<BinaryReaderError> = std::thread::scope(|scope| {
-        let handles: Vec<_> = runs
-            .into_iter()
-            .map(|run| scope.spawn(move || check_in_order(run).err()))
-            .collect();
-        handles
-            .into_iter()
-            .filter_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+    let runs: Vec<std::sync::Mutex<Option<Bodies<'_>>>> = runs
+        .into_iter()
+        .map(|run| std::sync::Mutex::new(Some(run)))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed_at = std::sync::atomic::AtomicUsize::new(usize::MAX);
+    let errors = std::sync::Mutex::new(Vec::<(usize, BinaryReaderError)>::new());
+    let work = || {
+        use std::sync::atomic::Ordering;
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            if index >= runs.len() || index > failed_at.load(Ordering::Relaxed) {
+                return;
+            }
+            let run = runs[index]
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take()
+                .unwrap_or_default();
+            if let Err(err) = check_in_order(run) {
+                failed_at.fetch_min(index, Ordering::Relaxed);
+                errors
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((index, err));
+            }
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            scope.spawn(work);
+        }
+        work();
     });
-    match errors.into_iter().min_by_key(|e| e.offset()) {
-        Some(err) => Err(err),
+    let errors = errors.into_inner().unwrap_or_else(|p| p.into_inner());
+    match errors.into_iter().min_by_key(|(index, _)| *index) {
+        Some((_, err)) => Err(err),
         None => Ok(()),
     }
 }
