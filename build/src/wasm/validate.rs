@@ -155,16 +155,16 @@ pub fn parse_features(list: &str) -> Result<WasmFeatures, String> {
 /// Function bodies (in file order) waiting to be validated.
 type Bodies<'a> = Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'a>)>;
 
-/// Below this many bytes of function bodies, threads cost more than they save.
+/// Below this many bytes of function bodies in a code section, threads cost more than they save.
 const PARALLEL_BODY_BYTES: usize = 256 * 1024;
 /// Runs of function bodies per thread: enough that a thread done early takes over more work.
 const RUNS_PER_THREAD: usize = 8;
 
 /// Validates like wasmparser's `Validator::validate_all`, with the function bodies (most of the
-/// work) checked on every core, as `wasm-tools validate` does. The error is the one
-/// `validate_all` reports: a structural error first (bodies are checked after the whole file has
-/// been read), else the first body in the file that fails — of the threads' errors, the one at
-/// the lowest offset.
+/// work) checked on every core, as `wasm-tools validate` does, and checked while the rest of the
+/// file is still being read. The error is the one `validate_all` reports: a structural error
+/// first (it checks bodies only after the whole file has been read), else the first body in the
+/// file that fails.
 pub fn validate_all(bytes: &[u8], features: WasmFeatures) -> Result<(), BinaryReaderError> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     validate_all_on(bytes, features, threads, PARALLEL_BODY_BYTES)
@@ -176,80 +176,158 @@ fn validate_all_on(
     threads: usize,
     min_parallel_bytes: usize,
 ) -> Result<(), BinaryReaderError> {
-    let mut validator = Validator::new_with_features(features);
-    let mut bodies: Bodies<'_> = Vec::new();
-    let mut parser = Parser::new(0);
-    parser.set_features(features);
-    for payload in parser.parse_all(bytes) {
-        if let ValidPayload::Func(func, body) = validator.payload(&payload?)? {
-            bodies.push((func, body));
+    let queue = Queue::default();
+    std::thread::scope(|scope| {
+        let mut validator = Validator::new_with_features(features);
+        let mut parser = Parser::new(0);
+        parser.set_features(features);
+        // Bodies of small code sections, checked in order at the end (no threads).
+        let mut in_order: Bodies<'_> = Vec::new();
+        // The run being filled, and the size at which it goes to the threads (0: in order).
+        let mut run: Bodies<'_> = Vec::new();
+        let (mut filled, mut share) = (0, 0);
+        let mut workers = Vec::new();
+        let structure = (|| {
+            for payload in parser.parse_all(bytes) {
+                let payload = payload?;
+                if let Payload::CodeSectionStart { size, .. } = &payload {
+                    let size = *size as usize;
+                    share = if threads >= 2 && size >= min_parallel_bytes {
+                        size.div_ceil(threads * RUNS_PER_THREAD).max(1)
+                    } else {
+                        0
+                    };
+                    if share > 0 && workers.is_empty() {
+                        workers.extend((1..threads).map(|_| scope.spawn(|| queue.work())));
+                    }
+                }
+                match validator.payload(&payload)? {
+                    ValidPayload::Func(func, body) if share > 0 => {
+                        filled += body.range().len();
+                        run.push((func, body));
+                        if filled >= share {
+                            queue.push(std::mem::take(&mut run));
+                            filled = 0;
+                        }
+                    }
+                    ValidPayload::Func(func, body) => in_order.push((func, body)),
+                    _ if !run.is_empty() => {
+                        // The code section ended.
+                        queue.push(std::mem::take(&mut run));
+                        filled = 0;
+                    }
+                    _ => {}
+                }
+            }
+            if !run.is_empty() {
+                queue.push(std::mem::take(&mut run));
+            }
+            Ok(())
+        })();
+        if let Err(err) = structure {
+            queue.cancel(); // the scope waits for the threads
+            return Err(err);
         }
-    }
-    check_bodies(bodies, threads, min_parallel_bytes)
+        queue.close();
+        queue.work();
+        for worker in workers {
+            worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        }
+        // The first failing body in the file: the runs' earliest error or the small sections'
+        // (a component's modules each have a code section), whichever comes first.
+        let threaded = queue.first_error();
+        let small = check_in_order(in_order).err();
+        match (threaded, small) {
+            (Some(a), Some(b)) => Err(if a.offset() <= b.offset() { a } else { b }),
+            (Some(err), None) | (None, Some(err)) => Err(err),
+            (None, None) => Ok(()),
+        }
+    })
 }
 
-fn check_bodies(
-    bodies: Bodies<'_>,
-    threads: usize,
-    min_parallel_bytes: usize,
-) -> Result<(), BinaryReaderError> {
-    let total: usize = bodies.iter().map(|(_, b)| b.range().len()).sum();
-    if threads < 2 || total < min_parallel_bytes {
-        return check_in_order(bodies);
+/// Runs of function bodies handed from the thread reading the file to the threads checking
+/// them, numbered in file order. Each run stops at its first error; a run after one that failed
+/// is skipped; the error kept is the earliest run's, the same as a check in order would give.
+#[derive(Default)]
+struct Queue<'a> {
+    state: std::sync::Mutex<QueueState<'a>>,
+    ready: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct QueueState<'a> {
+    runs: std::collections::VecDeque<(usize, Bodies<'a>)>,
+    pushed: usize,
+    /// No more runs will come.
+    closed: bool,
+    /// The earliest failed run, and its error.
+    failed: Option<(usize, BinaryReaderError)>,
+}
+
+impl<'a> Queue<'a> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState<'a>> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
-    // Contiguous runs of about equal bytes, several per thread, taken in order by whichever
-    // thread is free (function bodies differ in cost per byte: fixed halves left one thread
-    // idle). Each run stops at its first error; a run after one that failed is skipped; the
-    // error reported is the earliest run's, so the same as a check in order would give.
-    let share = total.div_ceil(threads * RUNS_PER_THREAD).max(1);
-    let mut runs: Vec<Bodies<'_>> = vec![Vec::new()];
-    let mut filled = 0;
-    for entry in bodies {
-        if filled >= share {
-            runs.push(Vec::new());
-            filled = 0;
-        }
-        filled += entry.1.range().len();
-        runs.last_mut().expect("a run").push(entry);
+
+    fn push(&self, run: Bodies<'a>) {
+        let mut state = self.lock();
+        let index = state.pushed;
+        state.pushed += 1;
+        state.runs.push_back((index, run));
+        drop(state);
+        self.ready.notify_one();
     }
-    let runs: Vec<std::sync::Mutex<Option<Bodies<'_>>>> = runs
-        .into_iter()
-        .map(|run| std::sync::Mutex::new(Some(run)))
-        .collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let failed_at = std::sync::atomic::AtomicUsize::new(usize::MAX);
-    let errors = std::sync::Mutex::new(Vec::<(usize, BinaryReaderError)>::new());
-    let work = || {
-        use std::sync::atomic::Ordering;
+
+    fn close(&self) {
+        self.lock().closed = true;
+        self.ready.notify_all();
+    }
+
+    /// The file is invalid: the runs left need no checking.
+    fn cancel(&self) {
+        let mut state = self.lock();
+        state.runs.clear();
+        state.closed = true;
+        drop(state);
+        self.ready.notify_all();
+    }
+
+    /// Checks runs until the queue is closed and empty.
+    fn work(&self) {
         loop {
-            let index = next.fetch_add(1, Ordering::Relaxed);
-            if index >= runs.len() || index > failed_at.load(Ordering::Relaxed) {
-                return;
-            }
-            let run = runs[index]
+            let (index, run) = {
+                let mut state = self.lock();
+                loop {
+                    if let Some(next) = state.runs.pop_front() {
+                        break next;
+                    }
+                    if state.closed {
+                        return;
+                    }
+                    state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
+                }
+            };
+            if self
                 .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .take()
-                .unwrap_or_default();
+                .failed
+                .as_ref()
+                .is_some_and(|(at, _)| *at < index)
+            {
+                continue;
+            }
             if let Err(err) = check_in_order(run) {
-                failed_at.fetch_min(index, Ordering::Relaxed);
-                errors
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push((index, err));
+                let mut state = self.lock();
+                if state.failed.as_ref().is_none_or(|(at, _)| index < *at) {
+                    state.failed = Some((index, err));
+                }
             }
         }
-    };
-    std::thread::scope(|scope| {
-        for _ in 1..threads {
-            scope.spawn(work);
-        }
-        work();
-    });
-    let errors = errors.into_inner().unwrap_or_else(|p| p.into_inner());
-    match errors.into_iter().min_by_key(|(index, _)| *index) {
-        Some((_, err)) => Err(err),
-        None => Ok(()),
+    }
+
+    fn first_error(&self) -> Option<BinaryReaderError> {
+        self.lock().failed.take().map(|(_, err)| err)
     }
 }
 
