@@ -48,6 +48,14 @@ fn hello_c_with_each_toolchain_and_target() {
                 format!("Hello, {toolchain}! (from C, compiled to WebAssembly)")
             )
         );
+        let (code, out) = run_under_both_compilers(&doc, &[toolchain]);
+        assert_eq!(
+            (code, out.trim().to_string()),
+            (
+                Some(0),
+                format!("Hello, {toolchain}! (from C, compiled to WebAssembly)")
+            )
+        );
     }
     // The define from wasmforge.toml reached the compiler: without it the greeting is "Hi".
     let doc = build_ok(&dir, &["--target", "wasip2"]);
@@ -56,6 +64,11 @@ fn hello_c_with_each_toolchain_and_target() {
     let (ok, out) = run_wasip2(&bytes, &["P2"]);
     assert!(ok);
     assert_eq!(out.trim(), "Hello, P2! (from C, compiled to WebAssembly)");
+    let (code, out) = run_under_both_compilers(&doc, &["P2"]);
+    assert_eq!(
+        (code, out.trim()),
+        (Some(0), "Hello, P2! (from C, compiled to WebAssembly)")
+    );
 
     let output = run(wasmforge()
         .arg("build")

@@ -34,6 +34,11 @@ fn command_for_wasip1_and_wasip2_and_no_bare_target() {
         (code, out.trim()),
         (0, "Hello, Gopher! (from Go, compiled to WebAssembly)")
     );
+    let (code, out) = run_under_both_compilers(&doc, &["Gopher"]);
+    assert_eq!(
+        (code, out.trim()),
+        (Some(0), "Hello, Gopher! (from Go, compiled to WebAssembly)")
+    );
 
     let doc = build_ok(&dir, &["--target", "wasip2", "--release"]);
     let bytes = first_artifact(&doc);
@@ -43,6 +48,14 @@ fn command_for_wasip1_and_wasip2_and_no_bare_target() {
     assert_eq!(
         out.trim(),
         "Hello, Component! (from Go, compiled to WebAssembly)"
+    );
+    let (code, out) = run_under_both_compilers(&doc, &["Component"]);
+    assert_eq!(
+        (code, out.trim()),
+        (
+            Some(0),
+            "Hello, Component! (from Go, compiled to WebAssembly)"
+        )
     );
 
     let output = run(wasmforge()

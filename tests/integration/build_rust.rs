@@ -38,6 +38,14 @@ fn command_for_each_target() {
         (code, out.trim()),
         (0, "Hello, wasmforge! (from Rust, compiled to WebAssembly)")
     );
+    let (code, out) = run_under_both_compilers(&doc, &["wasmforge"]);
+    assert_eq!(
+        (code, out.trim()),
+        (
+            Some(0),
+            "Hello, wasmforge! (from Rust, compiled to WebAssembly)"
+        )
+    );
 
     let doc = build_ok(&dir, &["--target", "wasm32-wasip2"]);
     assert_eq!(doc["artifacts"][0]["target"], "wasip2");
@@ -49,6 +57,14 @@ fn command_for_each_target() {
     assert_eq!(
         out.trim(),
         "Hello, component! (from Rust, compiled to WebAssembly)"
+    );
+    let (code, out) = run_under_both_compilers(&doc, &["component"]);
+    assert_eq!(
+        (code, out.trim()),
+        (
+            Some(0),
+            "Hello, component! (from Rust, compiled to WebAssembly)"
+        )
     );
 
     let doc = build_ok(&dir, &["--target", "unknown"]);

@@ -813,7 +813,8 @@ fn build_warms_the_run_cache() {
 }
 
 /// Winch and Cranelift give the same results and exit codes for the probes (files, environment,
-/// arguments, exits, traps, limits) and the examples; `auto` runs a fresh module on Winch while a
+/// arguments, exits, traps, limits; the examples are compared where they are built, through
+/// `run_under_both_compilers`); `auto` runs a fresh module on Winch while a
 /// background Cranelift compile fills the cache, and the next run is a cache hit.
 #[test]
 fn winch_and_cranelift_agree_and_auto_tiers_up() {

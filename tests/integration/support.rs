@@ -281,6 +281,28 @@ pub fn first_artifact(doc: &serde_json::Value) -> Vec<u8> {
     std::fs::read(path).expect("artifact exists")
 }
 
+/// Runs the first artifact of a build report with `wasmforge run` under Winch and under
+/// Cranelift, past the cache; asserts that both give the same exit code and stdout, and returns
+/// them.
+pub fn run_under_both_compilers(doc: &serde_json::Value, args: &[&str]) -> (Option<i32>, String) {
+    let path = doc["artifacts"][0]["path"]
+        .as_str()
+        .expect("path is a string");
+    let outcome = |compiler: &str| {
+        let output = run(wasmforge()
+            .args(["run", "--no-cache", "--compiler", compiler, path])
+            .args(args));
+        (output.status.code(), stdout(&output))
+    };
+    let winch = outcome("winch");
+    assert_eq!(
+        winch,
+        outcome("cranelift"),
+        "Winch and Cranelift differ on {path}"
+    );
+    winch
+}
+
 /// Runs `wasmforge run` with arguments and returns (exit code, stdout).
 pub fn wf_run(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
     let output = run(wasmforge().arg("run").args(args));
