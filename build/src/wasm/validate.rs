@@ -575,6 +575,50 @@ mod tests {
         );
     }
 
+    /// A component's core modules each have a code section: a small one is checked in order, a
+    /// large one on the threads, and the error is still the first failing body in the file.
+    #[test]
+    fn components_mix_small_and_threaded_code_sections() {
+        let small = |body: &str| format!("(core module (func (result i32) {body}))");
+        let large = |bad: Option<usize>| {
+            let funcs: String = (0..64)
+                .map(|i| {
+                    let body = if bad == Some(i) {
+                        "i64.const 1"
+                    } else {
+                        "i32.const 1"
+                    };
+                    format!("(func (result i32) {body} i32.const {i} i32.add)")
+                })
+                .collect();
+            format!("(core module {funcs})")
+        };
+        let features = standard_features() | WasmFeatures::COMPONENT_MODEL;
+        let cases = [
+            (small("i32.const 0"), large(None)),
+            (small("f32.const 0"), large(Some(3))),
+            (small("i32.const 0"), large(Some(40))),
+            (large(Some(10)), small("f32.const 0")),
+            (large(None), small("f32.const 0")),
+        ];
+        let mut failing = 0;
+        for (first, second) in &cases {
+            let bytes = wat::parse_str(format!("(component {first} {second})")).expect("wat");
+            let theirs = Validator::new_with_features(features)
+                .validate_all(&bytes)
+                .map(|_| ())
+                .map_err(|e| (e.offset(), e.message().to_string()));
+            failing += usize::from(theirs.is_err());
+            // 100 bytes: the 64-function module goes to the threads, the one-function one not.
+            for (threads, min) in [(1, 0), (2, 0), (2, 100), (3, 100), (2, usize::MAX)] {
+                let ours = validate_all_on(&bytes, features, threads, min)
+                    .map_err(|e| (e.offset(), e.message().to_string()));
+                assert_eq!(ours, theirs, "{first} {second}: {threads} threads, {min}");
+            }
+        }
+        assert_eq!(failing, 4);
+    }
+
     fn module(wat: &str) -> Vec<u8> {
         wat::parse_str(wat).expect("wat")
     }
