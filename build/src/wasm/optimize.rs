@@ -258,8 +258,11 @@ struct CacheEntry {
 }
 
 fn cache_entry(bytes: &[u8], options: Options, features: &[String]) -> Option<CacheEntry> {
+    // Bound to Binaryen's version, to our passes around it (v2: bump when they change) and to
+    // wasmforge's version.
     let key = format!(
-        "binaryen-116 v2 {} {} strip={} producers={} converge={} {}",
+        "binaryen-116 v2 wasmforge-{} {} {} strip={} producers={} converge={} {}",
+        env!("CARGO_PKG_VERSION"),
         sha256_hex(bytes),
         options.level.name(),
         options.strip.name(),
