@@ -178,6 +178,8 @@ fn validate_all_on(
 ) -> Result<(), BinaryReaderError> {
     let queue = Queue::default();
     std::thread::scope(|scope| {
+        // Should anything below panic, the threads still stop (the scope waits for them).
+        let _stop = StopOnDrop(&queue);
         let mut validator = Validator::new_with_features(features);
         let mut parser = Parser::new(0);
         parser.set_features(features);
@@ -224,10 +226,7 @@ fn validate_all_on(
             }
             Ok(())
         })();
-        if let Err(err) = structure {
-            queue.cancel(); // the scope waits for the threads
-            return Err(err);
-        }
+        structure?; // a structural error first: `_stop` cancels the runs left
         queue.close();
         queue.work();
         for worker in workers {
@@ -245,6 +244,14 @@ fn validate_all_on(
             (None, None) => Ok(()),
         }
     })
+}
+
+struct StopOnDrop<'q, 'a>(&'q Queue<'a>);
+
+impl Drop for StopOnDrop<'_, '_> {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
 }
 
 /// Runs of function bodies handed from the thread reading the file to the threads checking
