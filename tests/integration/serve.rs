@@ -481,6 +481,24 @@ fn requests_that_spin_do_not_take_the_server_with_them() {
 }
 
 #[test]
+fn a_request_whose_client_left_is_stopped_and_frees_its_slot() {
+    let Some(p) = probe() else { return };
+    // One slot, no --timeout: a spinning request whose client gives up after 1 s must not keep
+    // the slot (before, it ran until the server stopped and every later request waited).
+    let server = Server::wasmforge(&p.wasm, &["--max-concurrency", "1"]);
+    let url = server.url.trim_end_matches('/').to_string();
+    let gone = curl(&format!("{url}/spin"), &["--max-time", "1"]);
+    assert_eq!(gone.status, 0, "curl gave up: {gone:?}");
+    let reply = curl(&format!("{url}/"), &["--max-time", "30"]);
+    assert_eq!((reply.status, reply.text().as_str()), (200, "probe\n"));
+    let log = server.stderr();
+    assert!(
+        log.contains("GET /spin 499") && log.contains("the client closed the connection"),
+        "{log}"
+    );
+}
+
+#[test]
 fn memory_fuel_and_traps_fail_the_request_not_the_server() {
     let Some(p) = probe() else { return };
     let server = Server::wasmforge(&p.wasm, &["--max-memory", "32MiB", "--fuel", "200000000"]);

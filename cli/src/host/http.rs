@@ -227,6 +227,46 @@ impl App {
     }
 }
 
+/// The guest's task, stopped when dropped while still held: it then ends at its next epoch
+/// tick (guests yield at every one) and frees its concurrency slot, instead of running on for
+/// a client that is gone until it ends or hits its limits.
+struct AbortOnDrop(Option<tokio::task::JoinHandle<Result<(), Failure>>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
+    }
+}
+
+/// Logs a request whose client went away before its response (hyper dropped its future), with
+/// status 499 as nginx does ("client closed request"): no response was sent.
+struct Unanswered<'a> {
+    server: &'a Server,
+    method: &'a str,
+    path: &'a str,
+    started: Instant,
+    armed: bool,
+}
+
+impl Drop for Unanswered<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let status = http::StatusCode::from_u16(499).expect("499 is a valid status code");
+            self.server.log(
+                self.method,
+                self.path,
+                status,
+                self.started.elapsed(),
+                Some(
+                    "the client closed the connection before the response; the request was stopped",
+                ),
+            );
+        }
+    }
+}
+
 /// Why a request failed on the host's side, and the status the client gets.
 #[derive(Debug)]
 struct Failure {
@@ -375,10 +415,19 @@ impl Server {
         let method = request.method().clone();
         // The path alone: a query string may carry tokens that do not belong in a log.
         let path = request.uri().path().to_string();
+        // Hyper drops this future when the client goes away before the response: logged then.
+        let mut unanswered = Unanswered {
+            server: &self,
+            method: method.as_str(),
+            path: &path,
+            started,
+            armed: true,
+        };
         let (response, error) = match Arc::clone(&self).dispatch(request, tracker).await {
             Ok(response) => (response, None),
             Err(failure) => (failure.response(), Some(failure.message)),
         };
+        unanswered.armed = false;
         self.log(
             method.as_str(),
             &path,
@@ -419,8 +468,9 @@ impl Server {
         let timeout = self.settings.limits.timeout;
         let fuel = self.settings.limits.fuel;
         // The guest runs in a task of its own: it may go on writing the body after it has
-        // sent the response's head, and it holds its concurrency slot until it is done.
-        let task = tokio::spawn(async move {
+        // sent the response's head, and it holds its concurrency slot until it is done. Until
+        // the head is sent, the task is stopped if this future is dropped (the client left).
+        let mut task = AbortOnDrop(Some(tokio::spawn(async move {
             let _slot = permit;
             let _tracker = tracker;
             let call = async {
@@ -438,14 +488,19 @@ impl Server {
                 None => call.await,
             };
             result.map_err(|err| classify(&err, store.data().limiter.hit.clone(), timeout, fuel))
-        });
-        match receiver.await {
+        })));
+        let answer = receiver.await;
+        if answer.is_ok() {
+            // The head is on its way: the guest goes on with the body, on its own.
+            task.0 = None;
+        }
+        match answer {
             Ok(Ok(response)) => Ok(response),
             Ok(Err(code)) => Err(Failure::internal(format!(
                 "the component answered with an error: {code:?}"
             ))),
             // The guest ended without a response: its task says why.
-            Err(_) => Err(match task.await {
+            Err(_) => Err(match task.0.as_mut().expect("the task is kept").await {
                 Ok(Ok(())) => Failure::internal(
                     "the component returned without setting a response (`response-outparam.set`)",
                 ),
