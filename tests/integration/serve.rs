@@ -499,6 +499,19 @@ fn a_request_whose_client_left_is_stopped_and_frees_its_slot() {
 }
 
 #[test]
+fn quiet_serve_logs_nothing_but_says_where_it_listens() {
+    let Some(p) = probe() else { return };
+    let mut cmd = wasmforge();
+    cmd.arg("serve")
+        .arg(&p.wasm)
+        .args(["--addr", "127.0.0.1:0", "-q"]);
+    let server = Server::start(cmd, "http://", Duration::from_secs(120));
+    assert_eq!(server.get("/").status, 200);
+    assert_eq!(server.stdout(), format!("{}/\n", server.url));
+    assert!(!server.stderr().contains("GET /"), "{}", server.stderr());
+}
+
+#[test]
 fn memory_fuel_and_traps_fail_the_request_not_the_server() {
     let Some(p) = probe() else { return };
     let server = Server::wasmforge(&p.wasm, &["--max-memory", "32MiB", "--fuel", "200000000"]);

@@ -24,8 +24,9 @@ use crate::reporter::TermReporter;
 /// Limits apply to each request: one that runs past --timeout gets 504, one that uses all its
 /// --fuel or passes --max-memory (or traps) gets 500; the server stays up. Up to
 /// --max-concurrency requests run at once, the rest wait. One line per request is logged on
-/// stderr (JSON Lines on stdout with --format json) unless --quiet. Ctrl-C or SIGTERM stops
-/// accepting, lets the requests in flight finish, and exits 0 (a second one exits at once, 130).
+/// stderr (JSON Lines on stdout with --format json) unless --quiet (then only the URL is printed,
+/// on stdout). Ctrl-C or SIGTERM stops accepting, lets the requests in flight finish, and exits 0
+/// (a second one exits at once, 130).
 ///
 /// Examples:
 ///   wasmforge serve                              the project in this folder, on 127.0.0.1:8080
@@ -320,6 +321,10 @@ pub fn serve_until_stopped(
 fn announce(ctx: &Ctx, event: &str, url: &str, server: &Server) {
     if ctx.format == Format::Json {
         http::json_line(&serde_json::json!({ "event": event, "url": url }));
+    } else if event == "listening" && ctx.quiet {
+        // Quiet, but where it listens is still said (with port 0 nothing else tells): the URL
+        // alone, on stdout.
+        println!("{url}");
     } else if event == "listening" {
         ctx.status(
             "Serving",
