@@ -9,7 +9,7 @@ use std::time::UNIX_EPOCH;
 
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::artifact::{sha256_hex, write_atomic};
+use crate::artifact::sha256_hex;
 
 /// The cache folder: `$WASMFORGE_CACHE_DIR`, else `$XDG_CACHE_HOME/wasmforge`, else
 /// `~/.cache/wasmforge` (`~/Library/Caches/wasmforge` on macOS).
@@ -92,20 +92,130 @@ pub fn is_tagged(dir: &Path) -> bool {
         .is_ok_and(|t| t.starts_with(b"Signature: 8a477f597d28d172789f06886806bc55"))
 }
 
-/// The folder of `section`, created (with the cache folder, 0700 and tagged) when missing.
-/// `None` when there is no cache folder or it cannot be made.
-pub fn section_dir(section: Section) -> Option<PathBuf> {
+/// What the cache folder is to wasmforge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootState {
+    /// Tagged: a cache folder (wasmforge's, or one made as one).
+    Tagged,
+    /// Not there yet: wasmforge creates and tags it.
+    Missing,
+    /// There and empty: wasmforge tags it.
+    Empty,
+    /// There, holding things, untagged (or not a folder): somebody else's. wasmforge neither
+    /// tags it nor writes into it, so `cache clean` can never remove what it holds.
+    Foreign,
+}
+
+/// What `root` is to wasmforge (see [`RootState`]).
+pub fn root_state(root: &Path) -> RootState {
+    if is_tagged(root) {
+        return RootState::Tagged;
+    }
+    match std::fs::read_dir(root) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => RootState::Missing,
+        Err(_) => RootState::Foreign,
+        // wasmforge's own temporary files (another process writing the tag) are not content.
+        Ok(mut entries) => {
+            let others = entries.any(|e| match e {
+                Ok(e) => !e.file_name().to_string_lossy().starts_with(TEMP_PREFIX),
+                Err(_) => true,
+            });
+            if others {
+                RootState::Foreign
+            } else {
+                RootState::Empty
+            }
+        }
+    }
+}
+
+/// The cache folder when it is somebody else's (not empty, not tagged): wasmforge runs
+/// without a cache then, and the binary says so.
+pub fn foreign_root() -> Option<PathBuf> {
     let root = cache_dir()?;
+    (root_state(&root) == RootState::Foreign).then_some(root)
+}
+
+/// The cache folder, when wasmforge may use it: tagged, or created (missing or empty) and
+/// tagged now. `None` when there is none, or it is somebody else's.
+fn usable_root() -> Option<PathBuf> {
+    let root = cache_dir()?;
+    match root_state(&root) {
+        RootState::Tagged => Some(root),
+        RootState::Missing | RootState::Empty => {
+            create_private(&root).ok()?;
+            write_private(&root.join(TAG_FILE), TAG.as_bytes()).ok()?;
+            Some(root)
+        }
+        RootState::Foreign => None,
+    }
+}
+
+/// The folder of `section`, created (with the cache folder, 0700 and tagged) when missing.
+/// `None` when there is no cache folder, it cannot be made, or it is somebody else's.
+pub fn section_dir(section: Section) -> Option<PathBuf> {
+    let root = usable_root()?;
     let dir = root.join(section.name());
-    if dir.is_dir() && root.join(TAG_FILE).is_file() {
-        return Some(dir);
-    }
-    create_private(&root).ok()?;
-    if !root.join(TAG_FILE).is_file() {
-        write_atomic(&root.join(TAG_FILE), TAG.as_bytes()).ok()?;
-    }
     create_private(&dir).ok()?;
     Some(dir)
+}
+
+/// The prefix of wasmforge's temporary files.
+const TEMP_PREFIX: &str = ".wasmforge-";
+
+/// Writes a cache file whole and private: a new temporary file (mode 0600) in the same folder,
+/// renamed over `dest`. Whatever was at `dest` is replaced, not written through — a symbolic
+/// link is not followed, and an old file's mode is not kept (an entry refused for its mode is
+/// not rewritten with that mode).
+pub fn write_private(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = dest
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(dest).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Removes a cache section folder even while other processes write into it (a background
+/// compile finishing): it is first renamed aside, so nothing new lands in it under its own
+/// name, then removed, again if a writer's temporary file appeared meanwhile.
+pub fn remove_section(dir: &Path) -> std::io::Result<()> {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let aside = dir.with_file_name(format!(
+        "{TEMP_PREFIX}{name}-{}-{}.removing",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
+    let target = match std::fs::rename(dir, &aside) {
+        Ok(()) => aside,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(_) => dir.to_path_buf(),
+    };
+    let mut tries = 0;
+    loop {
+        match std::fs::remove_dir_all(&target) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(_) if tries < 20 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Creates `dir` (and its parents) readable and writable by the user only, as code loaded from
@@ -167,9 +277,14 @@ fn entry_name(key: &str) -> String {
     format!("{}.json", &sha256_hex(key.as_bytes())[..32])
 }
 
-/// Reads the value stored for `key`, if every stamp recorded with it is still current.
+/// Reads the value stored for `key`, if every stamp recorded with it is still current (never
+/// from a folder that is not a cache).
 pub fn load<T: DeserializeOwned>(section: Section, key: &str) -> Option<T> {
-    let path = cache_dir()?.join(section.name()).join(entry_name(key));
+    let root = cache_dir()?;
+    if !is_tagged(&root) {
+        return None;
+    }
+    let path = root.join(section.name()).join(entry_name(key));
     let bytes = std::fs::read(path).ok()?;
     let entry: Entry<T> = serde_json::from_slice(&bytes).ok()?;
     (entry.key == key && entry.stamps.iter().all(Stamp::is_current)).then_some(entry.value)
@@ -187,7 +302,7 @@ pub fn store<T: Serialize>(section: Section, key: &str, stamps: Vec<Stamp>, valu
         value,
     };
     if let Ok(bytes) = serde_json::to_vec(&entry) {
-        let _ = write_atomic(&path, &bytes);
+        let _ = write_private(&path, &bytes);
     }
 }
 

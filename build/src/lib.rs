@@ -17,6 +17,7 @@ pub mod process;
 pub mod project;
 pub mod report;
 pub mod target;
+pub mod text;
 pub mod toolchain;
 pub mod wasm;
 pub mod wit;

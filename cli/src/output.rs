@@ -303,39 +303,18 @@ fn indent_rest(text: &str) -> String {
     text.trim_end().replace('\n', "\n    ")
 }
 
-/// A byte count for people: `1.92 MiB`.
-/// Text a module, a component or a registry chose (export names, custom sections, backtraces,
-/// annotations), made safe for a terminal: control characters (escape sequences that erase lines
-/// or set the window title, newlines that start a fake line) and Unicode direction overrides are
-/// shown as `\u{1b}`-style escapes.
+/// Text a module, a component or a registry chose, made safe for a terminal (newlines too):
+/// the one escaping path, [`wasmforge_build::text`].
 pub fn untrusted(text: &str) -> std::borrow::Cow<'_, str> {
-    escape_except(text, &[])
+    wasmforge_build::text::escape(text)
 }
 
-/// [`untrusted`] for text that may hold lines of its own (error messages, WIT): newlines stay.
+/// [`untrusted`] for text that may hold lines of its own (WIT): newlines stay.
 pub fn untrusted_lines(text: &str) -> std::borrow::Cow<'_, str> {
-    escape_except(text, &['\n'])
+    wasmforge_build::text::escape_lines(text)
 }
 
-fn escape_except<'a>(text: &'a str, keep: &[char]) -> std::borrow::Cow<'a, str> {
-    let risky = |c: char| {
-        !keep.contains(&c)
-            && (c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
-    };
-    if !text.chars().any(risky) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if risky(c) {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
+/// A byte count for people: `1.92 MiB`.
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
     if bytes < 1024 {

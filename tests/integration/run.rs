@@ -888,3 +888,164 @@ fn winch_and_cranelift_agree_and_auto_tiers_up() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("--compiler winch cannot run this"));
 }
+
+#[test]
+fn names_the_module_chose_cannot_forge_lines_in_runs_errors() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, wat: &str| std::fs::write(tmp.path().join(name), wat).expect("write");
+    // A WASI-looking import and a foreign one, each named to print a fake line of its own.
+    write(
+        "link.wat",
+        r#"(module (import "wasi_snapshot_preview1" "f\n\nerror: fake line" (func)) (memory (export "memory") 1) (func (export "_start")))"#,
+    );
+    write(
+        "foreign.wat",
+        r#"(module (import "env\n\nerror: fake" "f" (func)) (memory (export "memory") 1) (func (export "_start")))"#,
+    );
+    write(
+        "library.wat",
+        r#"(module (func (export "f\n\nerror: fake export")))"#,
+    );
+    // (Compared as text: snapbox would read the escapes' backslashes as path separators.)
+    let output = run(wasmforge()
+        .current_dir(tmp.path())
+        .args(["run", "link.wat"]));
+    assert_eq!(code(&output), Some(1));
+    assert!(
+        stderr(&output).starts_with(
+            "error: the module cannot be linked with `wasmforge run`'s host: unknown import: \
+             `wasi_snapshot_preview1::f\\n\\nerror: fake line` has not been defined\n"
+        ),
+        "{}",
+        stderr(&output)
+    );
+    for (file, args) in [
+        ("link.wat", vec!["run"]),
+        ("foreign.wat", vec!["run"]),
+        ("link.wat", vec!["validate", "--profile", "wasip1-command"]),
+        ("library.wat", vec!["run"]),
+        ("library.wat", vec!["run", "--invoke", "nope"]),
+        (
+            "foreign.wat",
+            vec!["validate", "--profile", "wasip1-command"],
+        ),
+    ] {
+        let output = run(wasmforge().current_dir(tmp.path()).args(&args).arg(file));
+        let text = format!("{}{}", stdout(&output), stderr(&output));
+        assert!(
+            !text.lines().any(|l| l.starts_with("error: fake")),
+            "{args:?} {file}: {text}"
+        );
+        if args[0] == "validate" {
+            // No "fits" for a module importing what no host provides.
+            assert_eq!(code(&output), Some(1), "{file}: {text}");
+            assert!(!text.contains("fits the"), "{file}: {text}");
+        }
+        // Shown, escaped.
+        assert!(
+            text.contains("\\n\\nerror: fake"),
+            "{args:?} {file}: {text}"
+        );
+    }
+}
+
+#[test]
+fn invoke_errors_spell_types_as_wit_does() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        tmp.path().join("types.wat"),
+        r#"(component
+  (core module $m
+    (memory (export "mem") 1)
+    (func (export "f") (param i32 i32))
+    (func (export "g") (param i32 i32 i32 i32 i32 i32 i32))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 0))
+  (core instance $i (instantiate $m))
+  (type $t (list (list u8)))
+  (type $r (tuple u32 (option string) (result u8 (error string))))
+  (func (export "take") (param "x" $t) (canon lift (core func $i "f") (memory $i "mem") (realloc (func $i "realloc"))))
+  (func (export "mixed") (param "x" $r) (canon lift (core func $i "g") (memory $i "mem") (realloc (func $i "realloc")))))"#,
+    )
+    .expect("write");
+    session(tmp.path(), &["run", "--invoke", "take", "types.wat", "xyz"])
+        .code(1)
+        .stderr_eq(str![[r#"
+error: argument 1 of `take` must be list<list<u8>>: `xyz` is not
+hint: arguments follow the function's parameter types: integers, floats, and WAVE syntax for component values (e.g. "text", [1, 2], some(3))
+
+"#]]);
+    session(tmp.path(), &["run", "--invoke", "mixed", "types.wat"])
+        .code(1)
+        .stderr_eq(str![[r#"
+error: `mixed` takes 1 argument(s), 0 given
+hint: signature: mixed(x: tuple<u32, option<string>, result<u8, string>>)
+
+"#]]);
+}
+
+#[test]
+fn winch_asked_for_by_name_says_which_feature_it_lacks() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        tmp.path().join("tail.wat"),
+        r#"(module (memory (export "memory") 1) (func $f (return_call $g)) (func $g) (func (export "_start") (call $f)))"#,
+    )
+    .expect("write");
+    std::fs::write(
+        tmp.path().join("throw.wat"),
+        r#"(module (tag $e) (memory (export "memory") 1) (func (export "_start") (block $h (try_table (catch $e $h) (throw $e)))))"#,
+    )
+    .expect("write");
+    session(tmp.path(), &["run", "--compiler", "winch", "tail.wat"])
+        .code(1)
+        .stderr_eq(str![[r#"
+error: --compiler winch cannot run this: the module uses tail-call, which Winch does not compile
+hint: use --compiler cranelift (or auto, which picks it)
+
+"#]]);
+    let output =
+        run(wasmforge()
+            .current_dir(tmp.path())
+            .args(["run", "--compiler", "winch", "throw.wat"]));
+    assert_eq!(code(&output), Some(1));
+    assert!(
+        stderr(&output).contains("the module uses exception-handling"),
+        "{}",
+        stderr(&output)
+    );
+    // auto picks Cranelift for them, and they run.
+    for file in ["tail.wat", "throw.wat"] {
+        let output = run(wasmforge().current_dir(tmp.path()).args(["run", file]));
+        assert_eq!(code(&output), Some(0), "{file}: {}", stderr(&output));
+    }
+}
+
+#[test]
+fn what_looks_like_a_path_is_never_pulled() {
+    // A listener standing in for a registry at the first component of each argument: a
+    // `.wasm` path or a `./` path is a missing file (exit 2), and nobody connects.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let host = listener.local_addr().expect("addr").to_string();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for target in [
+        format!("{host}/dist/app.wasm"),
+        format!("{host}/app.wat"),
+        format!("{host}/app.cwasm"),
+        format!("./{host}/app:1"),
+    ] {
+        for command in ["run", "serve"] {
+            let output = run(wasmforge().current_dir(tmp.path()).args([command, &target]));
+            assert_eq!(code(&output), Some(2), "{command} {target}");
+            assert!(
+                stderr(&output).contains("no such file"),
+                "{command} {target}: {}",
+                stderr(&output)
+            );
+        }
+    }
+    assert!(
+        listener.accept().is_err(),
+        "nothing may connect to a host named by a path"
+    );
+}

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 
+mod hostile;
+
 /// The cargo target folder the HTTP projects share.
 fn shared_target() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("http-target")

@@ -377,3 +377,159 @@ fn max_memory_bounds_the_guest_not_each_memory() {
         .arg(&module));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }
+
+#[test]
+fn a_folder_wasmforge_did_not_make_is_never_claimed_as_its_cache() {
+    // WASMFORGE_CACHE_DIR names a folder of the user's that happens to hold folders with
+    // wasmforge's section names. It is not tagged, not written into, and `cache clean` keeps
+    // refusing it (before, the next run tagged it and the following clean deleted them).
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let folder = tmp.path().join("mine");
+    for section in ["artifacts", "checks", "oci", "compiled"] {
+        std::fs::create_dir_all(folder.join(section)).expect("mkdir");
+        std::fs::write(folder.join(section).join("notes.txt"), "mine").expect("write");
+    }
+    let module = tmp.path().join("seven.wasm");
+    std::fs::write(&module, exits_with(7)).expect("write");
+    let output = run_in(&folder, &module, &[]);
+    assert_eq!(output.status.code(), Some(7));
+    let err = stderr(&output);
+    assert!(
+        err.contains("holds files wasmforge did not make") && err.contains("not used as a cache"),
+        "{err}"
+    );
+    assert!(!folder.join("CACHEDIR.TAG").exists(), "not tagged");
+    let output = run(wasmforge()
+        .env("WASMFORGE_CACHE_DIR", &folder)
+        .args(["cache", "clean"]));
+    assert_eq!(output.status.code(), Some(1));
+    for section in ["artifacts", "checks", "oci", "compiled"] {
+        let entries = std::fs::read_dir(folder.join(section))
+            .expect("still there")
+            .count();
+        assert_eq!(entries, 1, "{section}/ holds only the user's file");
+    }
+    // An empty folder is claimed: tagged, used.
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).expect("mkdir");
+    assert_eq!(run_in(&empty, &module, &[]).status.code(), Some(7));
+    assert!(empty.join("CACHEDIR.TAG").is_file());
+    let output = run_in(&empty, &module, &["--timings"]);
+    assert!(stderr(&output).contains("cache hit"), "{}", stderr(&output));
+}
+
+#[cfg(unix)]
+#[test]
+fn an_entry_refused_for_its_mode_or_a_link_is_replaced_by_a_private_file() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let cache = tmp.path().join("cache");
+    let module = tmp.path().join("seven.wasm");
+    std::fs::write(&module, exits_with(7)).expect("write");
+    assert_eq!(run_in(&cache, &module, &[]).status.code(), Some(7));
+    let entry: PathBuf = std::fs::read_dir(cache.join("compiled"))
+        .expect("compiled")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .expect("an entry");
+    let timings = |extra: &[&str]| {
+        let mut args = vec!["--timings"];
+        args.extend_from_slice(extra);
+        stderr(&run_in(&cache, &module, &args))
+    };
+    // Others may write it: refused, compiled again, and written back private — so the next
+    // run is a hit (before, the rewrite kept the mode and every run recompiled).
+    std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    assert!(timings(&[]).contains("damaged or stale"));
+    let mode = std::fs::metadata(&entry)
+        .expect("meta")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(timings(&[]).contains("cache hit"));
+    // A link in its place: refused, and replaced (not written through to what it names).
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::write(&elsewhere, "not a cache entry").expect("write");
+    std::fs::remove_file(&entry).expect("rm");
+    std::os::unix::fs::symlink(&elsewhere, &entry).expect("symlink");
+    assert!(timings(&[]).contains("damaged or stale"));
+    assert_eq!(
+        std::fs::read_to_string(&elsewhere).expect("read"),
+        "not a cache entry"
+    );
+    assert!(
+        !std::fs::symlink_metadata(&entry)
+            .expect("meta")
+            .file_type()
+            .is_symlink()
+    );
+    assert!(timings(&[]).contains("cache hit"));
+}
+
+#[test]
+fn simultaneous_warms_compile_once_and_cleaning_never_trips_on_them() {
+    // A module that takes a while to compile: thousands of functions.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let wasm = tmp.path().join("big.wasm");
+    let mut text = String::from("(module (memory (export \"memory\") 1)");
+    for i in 0..4000 {
+        text.push_str(&format!(
+            "(func (export \"f{i}\") (param i32) (result i32) local.get 0 i32.const {i} i32.mul \
+             i32.const 7 i32.rotl local.get 0 i32.xor i32.const 3 i32.shr_u i32.const {i} i32.add)"
+        ));
+    }
+    text.push_str("(func (export \"_start\")))");
+    std::fs::write(&wasm, wat::parse_str(&text).expect("wat")).expect("write");
+    let cache = tempfile::tempdir().expect("tempdir");
+    let warm = || {
+        wasmforge()
+            .env("WASMFORGE_CACHE_DIR", cache.path())
+            .args(["--format", "json", "cache", "warm"])
+            .arg(&wasm)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn")
+    };
+    // Six at once (as six runs of a fresh module start six): one compiles, the others find
+    // the entry's lock taken (or, coming late, the entry there).
+    let children: Vec<_> = (0..6).map(|_| warm()).collect();
+    let events: Vec<String> = children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().expect("wait");
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+            doc["warmed"][0]["cache"]
+                .as_str()
+                .expect("event")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        events.iter().filter(|e| *e == "miss").count(),
+        1,
+        "one compile: {events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| ["miss", "busy", "hit"].contains(&e.as_str())),
+        "{events:?}"
+    );
+    // `cache clean` while a compile writes its entry: never "Directory not empty".
+    for _ in 0..4 {
+        let mut child = warm();
+        let output = run(wasmforge()
+            .env("WASMFORGE_CACHE_DIR", cache.path())
+            .args(["cache", "clean"]));
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let _ = child.wait();
+    }
+}

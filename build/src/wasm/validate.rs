@@ -2,6 +2,7 @@
 //! profiles: checks that a module fits where it will run. Every problem is reported, not just
 //! the first.
 
+use crate::text::Untrusted;
 use std::str::FromStr;
 
 use wasmparser::{
@@ -116,9 +117,10 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "k" | "kb" | "kib" => 1 << 10,
         "m" | "mb" | "mib" => 1 << 20,
         "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
         other => {
             return Err(format!(
-                "unknown unit `{other}` in `{text}`: use KiB, MiB or GiB"
+                "unknown unit `{other}` in `{text}`: use KiB, MiB, GiB or TiB"
             ));
         }
     };
@@ -388,6 +390,56 @@ pub fn validate(bytes: &[u8], options: &Options) -> Report {
     report
 }
 
+/// The functions of `wasi_snapshot_preview1` (its witx, as Wasmtime implements it).
+const WASI_P1_FUNCTIONS: [&str; 46] = [
+    "args_get",
+    "args_sizes_get",
+    "environ_get",
+    "environ_sizes_get",
+    "clock_res_get",
+    "clock_time_get",
+    "fd_advise",
+    "fd_allocate",
+    "fd_close",
+    "fd_datasync",
+    "fd_fdstat_get",
+    "fd_fdstat_set_flags",
+    "fd_fdstat_set_rights",
+    "fd_filestat_get",
+    "fd_filestat_set_size",
+    "fd_filestat_set_times",
+    "fd_pread",
+    "fd_prestat_get",
+    "fd_prestat_dir_name",
+    "fd_pwrite",
+    "fd_read",
+    "fd_readdir",
+    "fd_renumber",
+    "fd_seek",
+    "fd_sync",
+    "fd_tell",
+    "fd_write",
+    "path_create_directory",
+    "path_filestat_get",
+    "path_filestat_set_times",
+    "path_link",
+    "path_open",
+    "path_readlink",
+    "path_remove_directory",
+    "path_rename",
+    "path_symlink",
+    "path_unlink_file",
+    "poll_oneoff",
+    "proc_exit",
+    "proc_raise",
+    "sched_yield",
+    "random_get",
+    "sock_accept",
+    "sock_recv",
+    "sock_send",
+    "sock_shutdown",
+];
+
 fn check_profile(bytes: &[u8], profile: Profile, allowed: &[String], problems: &mut Vec<String>) {
     let component = Parser::is_component(bytes);
     match (profile, component) {
@@ -418,7 +470,8 @@ fn check_profile(bytes: &[u8], profile: Profile, allowed: &[String], problems: &
             let wasi_02 = import.starts_with("wasi:") && import.contains("@0.2.");
             if !wasi_02 && !allowed_import(import) {
                 problems.push(format!(
-                    "imports `{import}`, which is not a WASI 0.2 interface"
+                    "imports `{}`, which is not a WASI 0.2 interface",
+                    Untrusted(import)
                 ));
             }
         }
@@ -436,14 +489,21 @@ fn check_profile(bytes: &[u8], profile: Profile, allowed: &[String], problems: &
         let is_wasi = module.starts_with("wasi");
         let fine = match profile {
             Profile::Unknown => !is_wasi,
-            _ => module == "wasi_snapshot_preview1",
+            _ => module == "wasi_snapshot_preview1" && WASI_P1_FUNCTIONS.contains(&name.as_str()),
         } || allowed_import(module);
         if !fine {
             let why = match profile {
                 Profile::Unknown => "a WASI import, which a bare host does not provide",
+                _ if module == "wasi_snapshot_preview1" => {
+                    "WASI preview 1 has no such function (no host can link it)"
+                }
                 _ => "not part of WASI preview 1",
             };
-            problems.push(format!("imports `{module}::{name}`: {why}"));
+            problems.push(format!(
+                "imports `{}::{}`: {why}",
+                Untrusted(module),
+                Untrusted(name)
+            ));
         }
     }
     let exported = |name: &str| exports.iter().any(|e| e == name);

@@ -54,9 +54,10 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     toolchain: Option<String>,
 
-    /// Parallel compile jobs (cargo --jobs, go build -p, C compiles; default: one per core)
-    #[arg(short, long, value_name = "N")]
-    jobs: Option<usize>,
+    /// Parallel compile jobs (cargo --jobs, go build -p, C compiles; default: one per core; at
+    /// most 1024)
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    jobs: Option<u16>,
 
     /// Build with the release profile (optimized with -Oz and validated, unless told otherwise)
     #[arg(short, long, conflicts_with = "profile")]
@@ -196,7 +197,7 @@ impl Args {
             lang: self.lang,
             kind: self.kind,
             toolchain: self.toolchain,
-            jobs: self.jobs,
+            jobs: self.jobs.map(usize::from),
             profile,
             packages: self.packages,
             bins: self.bins,

@@ -74,7 +74,9 @@ pub fn run(command: CacheCommand, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
                 let sub = dir.join(section.name());
                 if sub.exists() {
                     removed += folder_size(&sub);
-                    std::fs::remove_dir_all(&sub)
+                    // Renamed aside first: a background compile writing meanwhile cannot make
+                    // the removal fail ("Directory not empty").
+                    wasmforge_build::cache::remove_section(&sub)
                         .with_context(|| format!("could not remove `{}`", sub.display()))?;
                 }
             }

@@ -1,8 +1,8 @@
 //! `wasmforge dev`: build, serve (or run), watch the sources, rebuild and swap.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use wasmforge_build::{Profile, Target};
@@ -25,7 +25,8 @@ use crate::output::{self, Ctx};
 /// - a command is stopped if it still runs and started again;
 /// - a build that fails prints its diagnosis, and the last good build keeps serving.
 ///
-/// Ctrl-C stops (in-flight requests finish first, as with `serve`).
+/// Ctrl-C, SIGTERM or SIGHUP stops (in-flight requests finish first, as with `serve`; a
+/// command's run is stopped with `dev`, and is killed with it whatever ends `dev`).
 ///
 /// Examples:
 ///   wasmforge dev                           the project here, on http://127.0.0.1:8080/
@@ -61,8 +62,8 @@ pub struct Args {
     #[arg(short, long = "package", value_name = "SPEC")]
     package: Option<String>,
 
-    /// How long the files must stay unchanged before a rebuild starts
-    #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = crate::host::limits::parse_duration)]
+    /// How long the files must stay unchanged before a rebuild starts (at most 5s)
+    #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = crate::host::limits::parse_debounce)]
     debounce: Duration,
 }
 
@@ -76,6 +77,9 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         }
         .into());
     }
+    // The flags are checked before the first build (granted folders exist, descriptors).
+    let mut settings = args.serve.settings(ctx)?;
+    settings.max_connections = http::connection_limit(&settings)?;
     let root = std::path::absolute(&args.path)?;
     let changes = watch(&root)?;
     // The first build must succeed before there is anything to serve: until it does, each
@@ -91,7 +95,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         }
     };
     if built.http {
-        serve(args, ctx, built, changes)
+        serve(args, settings, ctx, built, changes)
     } else {
         run_commands(args, ctx, built, changes)
     }
@@ -127,14 +131,15 @@ fn build(args: &Args, ctx: &Ctx) -> anyhow::Result<Built> {
 
 fn serve(
     args: Args,
+    settings: http::Settings,
     ctx: &Ctx,
     built: Built,
     changes: Receiver<PathBuf>,
 ) -> anyhow::Result<ExitStatus> {
-    let settings = args.serve.settings(ctx)?;
     let cache = !args.serve.no_cache;
     let engine = http::engine(&settings.limits, settings.max_concurrency)?;
-    let app = super::serve::load_app(&engine, &built.path, cache, ctx)?;
+    let app = super::serve::load_app(&engine, &built.path, &settings, cache, ctx)?;
+    let watcher_settings = settings.clone();
     let server = Server::new(engine, app, settings);
     let addr = args.serve.addr.clone();
     let watcher_server = Arc::clone(&server);
@@ -150,6 +155,7 @@ fn serve(
                     let app = super::serve::load_app(
                         watcher_server.engine(),
                         &built.path,
+                        &watcher_settings,
                         cache,
                         &watcher_ctx,
                     )?;
@@ -173,33 +179,43 @@ fn serve(
     })
 }
 
+/// The command's run, shared with the signal watcher: whoever ends `dev` ends it first.
+type Running = Arc<Mutex<Option<std::process::Child>>>;
+
 /// Commands: run, and on a change stop the run if it is still going, rebuild and run again.
+/// The run is a child process that never outlives `dev`: a signal to `dev` stops it first, and
+/// the child itself is killed by the kernel when `dev` dies any other way (Linux).
 fn run_commands(
     args: Args,
     ctx: &Ctx,
     mut built: Built,
     changes: Receiver<PathBuf>,
 ) -> anyhow::Result<ExitStatus> {
+    let running: Running = Arc::new(Mutex::new(None));
+    stop_with_signals(Arc::clone(&running), ctx.clone())?;
     loop {
-        let mut child = spawn_run(&args, &built.path, ctx)?;
+        let child = spawn_run(&args, &built.path, ctx)?;
+        *lock(&running) = Some(child);
         let changed = loop {
             match changes.recv_timeout(Duration::from_millis(100)) {
                 Ok(path) => break settle(&changes, path, args.debounce),
                 Err(RecvTimeoutError::Timeout) => {
-                    if let Some(status) = child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                    let mut slot = lock(&running);
+                    let exited = slot.as_mut().and_then(|c| c.try_wait().ok().flatten());
+                    if let Some(status) = exited {
+                        *slot = None;
+                        drop(slot);
                         event(ctx, "exited", &describe_exit(status));
-                        child = None;
                         waiting(ctx);
                     }
                 }
                 Err(RecvTimeoutError::Disconnected) => {
+                    stop_run(&running);
                     anyhow::bail!("watching the project's files stopped")
                 }
             }
         };
-        if let Some(mut running) = child {
-            let _ = running.kill();
-            let _ = running.wait();
+        if stop_run(&running) {
             event(ctx, "stopped", "the run (a file changed)");
         }
         event(ctx, "changed", &changed.display().to_string());
@@ -221,12 +237,52 @@ fn run_commands(
     }
 }
 
+fn lock(running: &Running) -> std::sync::MutexGuard<'_, Option<std::process::Child>> {
+    running.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Stops the command's run if it is still going; whether it was.
+fn stop_run(running: &Running) -> bool {
+    match lock(running).take() {
+        Some(mut child) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            true
+        }
+        None => false,
+    }
+}
+
+/// Ctrl-C, SIGTERM or SIGHUP stop the command's run, then `dev` (exit 0, as `serve` after a
+/// clean stop).
+fn stop_with_signals(running: Running, ctx: Ctx) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("could not start the async runtime: {e}"))?;
+    // Listened to from now on: a signal before the first run already stops it.
+    let mut signals = {
+        let _entered = runtime.enter();
+        http::Signals::new()?
+    };
+    std::thread::spawn(move || {
+        runtime.block_on(signals.next());
+        if stop_run(&running) {
+            event(&ctx, "stopped", "the run (dev was asked to stop)");
+        }
+        std::process::exit(0);
+    });
+    Ok(())
+}
+
 /// `wasmforge run FILE ARGS` as a child process, with `dev`'s grants and limits, so a change
-/// can stop it.
-fn spawn_run(args: &Args, path: &Path, ctx: &Ctx) -> anyhow::Result<Option<std::process::Child>> {
+/// can stop it. It is told to die with `dev`.
+fn spawn_run(args: &Args, path: &Path, ctx: &Ctx) -> anyhow::Result<std::process::Child> {
     let exe = std::env::current_exe()?;
     let mut cmd = std::process::Command::new(exe);
     cmd.arg("run");
+    cmd.arg("--die-with-parent")
+        .arg(std::process::id().to_string());
     if ctx.quiet {
         cmd.arg("--quiet");
     }
@@ -258,7 +314,7 @@ fn spawn_run(args: &Args, path: &Path, ctx: &Ctx) -> anyhow::Result<Option<std::
     }
     cmd.arg("--").arg(path).args(&args.args);
     event(ctx, "running", &path.display().to_string());
-    Ok(Some(cmd.spawn()?))
+    Ok(cmd.spawn()?)
 }
 
 fn describe_exit(status: std::process::ExitStatus) -> String {

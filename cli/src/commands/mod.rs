@@ -32,6 +32,26 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         }
         .into());
     }
+    let uses_cache = matches!(
+        command,
+        Command::Doctor(_)
+            | Command::Push(_)
+            | Command::Build(_)
+            | Command::Run(_)
+            | Command::Serve(_)
+            | Command::Dev(_)
+            | Command::Opt(_)
+            | Command::Cache(cache::CacheCommand::Warm { .. })
+    );
+    if uses_cache && let Some(root) = wasmforge_build::cache::foreign_root() {
+        ctx.warning(&format!(
+            "the cache folder `{}` holds files wasmforge did not make and no {}: it is not used \
+             as a cache (nothing is cached this time); point WASMFORGE_CACHE_DIR at a new or \
+             empty folder",
+            root.display(),
+            wasmforge_build::cache::TAG_FILE
+        ));
+    }
     match command {
         Command::Doctor(args) => doctor::run(args, ctx),
         Command::Explain(args) => explain::run(args, ctx),

@@ -28,8 +28,9 @@ pub struct Args {
     /// Where to write the module (default: the repository's last name + .wasm, here)
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// The largest module (or decompressed image layer) to accept; manifests are capped at 4 MiB
-    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = crate::host::limits::parse_size)]
+    /// The largest module (or decompressed image layer) to accept (at most 64GiB); manifests are
+    /// capped at 4 MiB
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = crate::host::limits::parse_file_size)]
     max_size: u64,
     #[command(flatten)]
     connection: super::push::Connection,

@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::bail;
+use anyhow::{Context as _, bail};
 use wasmforge_build::{BuildOptions, Profile, Target};
 
 use crate::cli::Format;
@@ -87,20 +87,23 @@ pub struct Args {
     #[arg(long = "allow-udp", value_name = "PATTERN")]
     allow_udp: Vec<AddrPattern>,
 
-    /// Stop the guest after this long (e.g. 500ms, 10s, 2m), even when blocked in a host call
-    #[arg(long, value_name = "DURATION", value_parser = limits::parse_duration)]
+    /// Stop the guest after this long (e.g. 500ms, 10s, 2m; at most 7d), even when blocked in a
+    /// host call
+    #[arg(long, value_name = "DURATION", value_parser = limits::parse_timeout)]
     timeout: Option<Duration>,
 
-    /// Stop the guest after it has used this much fuel (roughly, Wasm instructions)
-    #[arg(long, value_name = "N")]
+    /// Stop the guest after it has used this much fuel (roughly, Wasm instructions; at most
+    /// 2^63-1)
+    #[arg(long, value_name = "N", value_parser = limits::parse_fuel)]
     fuel: Option<u64>,
 
-    /// Most linear memory the guest may have, all its memories together (e.g. 64MiB)
-    #[arg(long, value_name = "SIZE", value_parser = limits::parse_size)]
+    /// Most linear memory the guest may have, all its memories together (e.g. 64MiB; at most
+    /// 1TiB)
+    #[arg(long, value_name = "SIZE", value_parser = limits::parse_max_memory)]
     max_memory: Option<u64>,
 
-    /// Most table elements the guest may have, all its tables together
-    #[arg(long, value_name = "N")]
+    /// Most table elements the guest may have, all its tables together (at most 2^32)
+    #[arg(long, value_name = "N", value_parser = limits::parse_table_elements)]
     max_table_elements: Option<u64>,
 
     /// Compile afresh instead of using (and filling) the compiled-code cache
@@ -135,6 +138,10 @@ pub struct Args {
     /// With a project folder: the package to run
     #[arg(short, long = "package", value_name = "SPEC")]
     package: Option<String>,
+
+    /// (For `dev`.) End with the process PID: the run is killed when it dies (Linux)
+    #[arg(long, value_name = "PID", hide = true)]
+    die_with_parent: Option<u32>,
 }
 
 pub(crate) fn parse_env(text: &str) -> Result<(String, String), String> {
@@ -152,11 +159,18 @@ pub(crate) fn parse_env(text: &str) -> Result<(String, String), String> {
 /// first component that is a registry host (`ghcr.io/…`, `localhost:5000/…`, `docker.io/…` —
 /// Docker Hub must be spelled out) and is not a folder here. `build/app` (meant
 /// `build/app.wasm`) is a missing file, never a pull from Docker Hub run with your grants.
+///
+/// Whatever looks like a path is one, whether or not it exists: a name ending in `.wasm`,
+/// `.wat` or `.cwasm`, or starting with `./`, `../`, `/` or `~` (`site.dev/dist/app.wasm` is a
+/// missing file, never a pull from the real domain `site.dev`).
 pub(crate) fn as_reference(target: &std::path::Path) -> Option<wasmforge_registry::Ref> {
     if target.exists() {
         return None;
     }
     let text = target.to_str()?;
+    if looks_like_path(text) {
+        return None;
+    }
     if text.starts_with("oci:") {
         return wasmforge_registry::Ref::parse(text).ok();
     }
@@ -166,6 +180,20 @@ pub(crate) fn as_reference(target: &std::path::Path) -> Option<wasmforge_registr
         return None;
     }
     wasmforge_registry::Ref::parse(text).ok()
+}
+
+/// Whether `text` can only be a path: a WebAssembly file name, or a relative, absolute or
+/// home-relative path.
+pub(crate) fn looks_like_path(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    [".wasm", ".wat", ".cwasm"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
+        || ["./", "../", "/", "~"]
+            .iter()
+            .any(|start| text.starts_with(start))
+        || text == "."
+        || text == ".."
 }
 
 /// A file beside a missing one that was probably meant (`app` → `app.wasm`, `app.wasn` →
@@ -227,7 +255,8 @@ pub(crate) fn pull_to_cache(
     let current = std::fs::read(&path)
         .is_ok_and(|bytes| wasmforge_build::artifact::sha256_hex(&bytes) == report.sha256);
     if !current {
-        wasmforge_build::artifact::write_atomic(&path, &wasm)?;
+        wasmforge_build::cache::write_private(&path, &wasm)
+            .with_context(|| format!("could not write `{}`", path.display()))?;
     }
     Ok(path)
 }
@@ -236,7 +265,29 @@ pub(crate) fn parse_target(s: &str) -> Result<Target, String> {
     s.parse::<Target>().map_err(|e| e.to_string())
 }
 
+/// `dev` runs commands as children that must not outlive it, even when it is killed: the
+/// kernel sends this process SIGKILL when its parent dies (Linux). A parent already gone
+/// (before the request was made) means nothing should run.
+fn die_with(parent: u32) -> anyhow::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{Pid, Signal, getppid, set_parent_process_death_signal};
+        set_parent_process_death_signal(Some(Signal::KILL))
+            .map_err(|e| anyhow::anyhow!("could not tie the run to its parent process: {e}"))?;
+        let now = Pid::as_raw(getppid());
+        if u32::try_from(now).ok() != Some(parent) {
+            bail!("the process that started this run ({parent}) has ended");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = parent;
+    Ok(())
+}
+
 pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    if let Some(parent) = args.die_with_parent {
+        die_with(parent)?;
+    }
     let path = if args.target.is_dir() {
         build_project(&args, ctx)?
     } else if let Some(reference) = as_reference(&args.target) {

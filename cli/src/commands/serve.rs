@@ -22,11 +22,20 @@ use crate::reporter::TermReporter;
 /// environment variables, no outgoing HTTP.
 ///
 /// Limits apply to each request: one that runs past --timeout gets 504, one that uses all its
-/// --fuel or passes --max-memory (or traps) gets 500; the server stays up. Up to
-/// --max-concurrency requests run at once, the rest wait. One line per request is logged on
-/// stderr (JSON Lines on stdout with --format json) unless --quiet (then only the URL is printed,
-/// on stdout). Ctrl-C or SIGTERM stops accepting, lets the requests in flight finish, and exits 0
-/// (a second one exits at once, 130).
+/// --fuel or passes --max-memory (or traps) gets 500; the server stays up. A guest that fails
+/// after it has sent its response's head has its response cut (the client sees an incomplete
+/// body) and is logged as the failure it is. Up to --max-concurrency requests run at once, up
+/// to --max-queued more wait for a slot, and past that a request gets 503 with Retry-After.
+///
+/// Clients cannot hold the server: a request head must arrive within --header-timeout, an idle
+/// connection is closed after --idle-timeout, and open connections are limited by the file-
+/// descriptor limit (past it, 503). A request whose client leaves is stopped.
+///
+/// One line per request is logged on stderr when its response has ended (JSON Lines on stdout
+/// with --format json) unless --quiet (then only the URL is printed, on stdout). Ctrl-C, SIGTERM
+/// or SIGHUP stops accepting, closes idle connections, and gives the requests in flight
+/// --shutdown-timeout to finish: exit 0 when they all did, 1 when some were abandoned at its end,
+/// 130 when a second signal abandoned them.
 ///
 /// Examples:
 ///   wasmforge serve                              the project in this folder, on 127.0.0.1:8080
@@ -67,10 +76,17 @@ pub struct ServeArgs {
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
     pub addr: String,
 
-    /// Requests handled at once (an instance each); more wait for a free slot
+    /// Requests handled at once (an instance each; at most 10000, and what the address space
+    /// holds); more wait for a free slot
     #[arg(long, value_name = "N", default_value_t = 64,
           value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub max_concurrency: u32,
+
+    /// Requests that may wait for a slot (at most 100000); past them a request gets 503 with
+    /// Retry-After
+    #[arg(long, value_name = "N", default_value_t = 1024,
+          value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub max_queued: u32,
 
     /// Grant a host folder read-write to every request, at GUEST (default: the same path)
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
@@ -93,17 +109,32 @@ pub struct ServeArgs {
     #[arg(long = "allow-http", value_name = "PATTERN")]
     pub allow_http: Vec<HostPattern>,
 
-    /// Stop a request after this long (e.g. 500ms, 10s): it gets 504
-    #[arg(long, value_name = "DURATION", value_parser = limits::parse_duration)]
+    /// Stop a request after this long (e.g. 500ms, 10s; at most 7d): it gets 504
+    #[arg(long, value_name = "DURATION", value_parser = limits::parse_timeout)]
     pub timeout: Option<Duration>,
 
-    /// Stop a request after it has used this much fuel (roughly, Wasm instructions): it gets 500
-    #[arg(long, value_name = "N")]
+    /// Stop a request after it has used this much fuel (roughly, Wasm instructions; at most
+    /// 2^63-1): it gets 500
+    #[arg(long, value_name = "N", value_parser = limits::parse_fuel)]
     pub fuel: Option<u64>,
 
-    /// Most linear memory a request's instance may have (e.g. 64MiB): past it, 500
-    #[arg(long, value_name = "SIZE", value_parser = limits::parse_size)]
+    /// Most linear memory a request's instance may have (e.g. 64MiB; at most 1TiB): past it, 500
+    #[arg(long, value_name = "SIZE", value_parser = limits::parse_max_memory)]
     pub max_memory: Option<u64>,
+
+    /// Close a connection whose client takes longer than this to send a request's head (at
+    /// most 1h)
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = limits::parse_server_wait)]
+    pub header_timeout: Duration,
+
+    /// Close a connection that has had no request for this long (at most 1h)
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = limits::parse_server_wait)]
+    pub idle_timeout: Duration,
+
+    /// On Ctrl-C or SIGTERM, how long requests in flight may take to finish before they are
+    /// abandoned (at most 1h)
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = limits::parse_server_wait)]
+    pub shutdown_timeout: Duration,
 
     /// Compile afresh instead of using (and filling) the compiled-code cache
     #[arg(long)]
@@ -125,6 +156,11 @@ impl ServeArgs {
                 max_table_elements: None,
             },
             max_concurrency: self.max_concurrency,
+            max_queued: self.max_queued,
+            header_timeout: self.header_timeout,
+            idle_timeout: self.idle_timeout,
+            shutdown_timeout: self.shutdown_timeout,
+            max_connections: 0,
             log: if ctx.format == Format::Json {
                 AccessLog::Json
             } else if ctx.quiet {
@@ -137,6 +173,11 @@ impl ServeArgs {
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    // What the flags ask for (the address space for the slots, descriptors for connections) is
+    // checked before anything is built or pulled.
+    let mut settings = args.serve.settings(ctx)?;
+    let engine = http::engine(&settings.limits, settings.max_concurrency)?;
+    settings.max_connections = http::connection_limit(&settings)?;
     let path = if args.target.is_dir() {
         let profile = if args.debug {
             Profile::Dev
@@ -165,9 +206,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         }
         .into());
     }
-    let settings = args.serve.settings(ctx)?;
-    let engine = http::engine(&settings.limits, settings.max_concurrency)?;
-    let app = load_app(&engine, &path, !args.serve.no_cache, ctx)?;
+    let app = load_app(&engine, &path, &settings, !args.serve.no_cache, ctx)?;
     let server = Server::new(engine, app, settings);
     serve_until_stopped(server, &args.serve.addr, ctx, |_| {})
 }
@@ -250,12 +289,16 @@ pub fn build_project(
 pub fn load_app(
     engine: &wasmtime::Engine,
     path: &Path,
+    settings: &Settings,
     cache: bool,
     ctx: &Ctx,
 ) -> anyhow::Result<App> {
     let raw = std::fs::read(path)
         .map_err(|e| anyhow::anyhow!("could not read `{}`: {e}", path.display()))?;
     let bytes = super::parse_input(path, raw)?;
+    if let Some(max) = settings.limits.max_memory {
+        limits::check_initial_memory(&bytes, max, path)?;
+    }
     let (loaded, event) = host::load(engine, path, &bytes, cache, false, &|m| ctx.warning(m))?;
     if ctx.verbose > 0 {
         anstream::eprintln!(
@@ -294,7 +337,7 @@ pub fn serve_until_stopped(
         .build()
         .map_err(|e| anyhow::anyhow!("could not start the async runtime: {e}"))?;
     let handle = runtime.handle().clone();
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         let mut signals = Signals::new()?;
         server.check_current().await?;
         let addr = if addr.starts_with(':') {
@@ -306,32 +349,70 @@ pub fn serve_until_stopped(
             .await
             .map_err(|e| bind_error(&addr, &e))?;
         let local = listener.local_addr()?;
-        announce(ctx, "listening", &format!("http://{local}/"), &server);
+        let url = format!("http://{local}/");
+        announce_listening(ctx, &url, &server);
         started(&handle);
-        let clean = http::serve(Arc::clone(&server), listener, &mut signals).await?;
-        announce(ctx, "stopped", &format!("http://{local}/"), &server);
-        Ok(if clean {
-            ExitStatus::Success
-        } else {
-            ExitStatus::Code(130)
-        })
-    })
+        let stopped = http::serve(Arc::clone(&server), listener, &mut signals).await?;
+        Ok(announce_stopped(ctx, &url, &stopped))
+    });
+    // Whatever a guest left behind in the runtime's blocking pool (a read that never ends) does
+    // not hold the exit.
+    runtime.shutdown_background();
+    result
 }
 
-fn announce(ctx: &Ctx, event: &str, url: &str, server: &Server) {
+fn announce_listening(ctx: &Ctx, url: &str, server: &Server) {
     if ctx.format == Format::Json {
-        http::json_line(&serde_json::json!({ "event": event, "url": url }));
-    } else if event == "listening" && ctx.quiet {
+        http::json_line(&serde_json::json!({ "event": "listening", "url": url }));
+    } else if ctx.quiet {
         // Quiet, but where it listens is still said (with port 0 nothing else tells): the URL
         // alone, on stdout.
         println!("{url}");
-    } else if event == "listening" {
+    } else {
         ctx.status(
             "Serving",
             &format!("{url} ({}) · Ctrl-C to stop", server.label()),
         );
-    } else {
-        ctx.status("Stopped", &format!("{url} (requests in flight finished)"));
+    }
+}
+
+/// Says how the server stopped — that requests were abandoned when they were — and picks the
+/// exit status: 0 when every request in flight finished, 130 after a second signal, 1 when
+/// `--shutdown-timeout` cut requests.
+fn announce_stopped(ctx: &Ctx, url: &str, stopped: &http::Stopped) -> ExitStatus {
+    match stopped {
+        http::Stopped::Clean => {
+            if ctx.format == Format::Json {
+                http::json_line(
+                    &serde_json::json!({ "event": "stopped", "url": url, "abandoned": 0 }),
+                );
+            } else {
+                ctx.status("Stopped", &format!("{url} (requests in flight finished)"));
+            }
+            ExitStatus::Success
+        }
+        http::Stopped::Abandoned(abandoned) => {
+            let what = match abandoned.requests {
+                0 => "guests still running after their responses were stopped".to_string(),
+                1 => "1 request in flight was abandoned".to_string(),
+                n => format!("{n} requests in flight were abandoned"),
+            };
+            if ctx.format == Format::Json {
+                http::json_line(&serde_json::json!({
+                    "event": "stopped",
+                    "url": url,
+                    "abandoned": abandoned.requests,
+                    "reason": abandoned.why,
+                }));
+            } else {
+                ctx.warning(&format!("stopped {url}: {what} ({})", abandoned.why));
+            }
+            if abandoned.second_signal {
+                ExitStatus::Code(130)
+            } else {
+                ExitStatus::Failure
+            }
+        }
     }
 }
 

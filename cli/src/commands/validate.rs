@@ -7,7 +7,7 @@ use wasmforge_build::wasm::validate::{self, Profile};
 
 use crate::cli::Format;
 use crate::exit::ExitStatus;
-use crate::host::limits::parse_size;
+use crate::host::limits::parse_file_size;
 use crate::output::{Ctx, ERROR, GOOD, untrusted};
 
 /// Validate a module or component, optionally against a target profile
@@ -32,8 +32,8 @@ pub struct Args {
     /// Where it will run: wasip1-command, wasip1-library, wasip2 (a command), wasip2-library (a plugin), unknown
     #[arg(long, value_name = "PROFILE")]
     profile: Option<Profile>,
-    /// Size budget (e.g. 1MiB)
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    /// Size budget (e.g. 1MiB; at most 64GiB)
+    #[arg(long, value_name = "SIZE", value_parser = parse_file_size)]
     max_size: Option<u64>,
     /// Features to allow instead of all of Wasm 3.0 (e.g. wasm2,simd or mutable_global,bulk_memory)
     #[arg(long, value_name = "LIST", value_parser = validate::parse_features)]

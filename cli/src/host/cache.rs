@@ -22,7 +22,7 @@ use std::fs::File;
 use std::hash::{Hash as _, Hasher as _};
 use std::path::{Path, PathBuf};
 
-use wasmforge_build::artifact::{Encoding, write_atomic};
+use wasmforge_build::artifact::Encoding;
 use wasmforge_build::cache::Section;
 use wasmtime::component::Component;
 use wasmtime::{Engine, Module, Precompiled};
@@ -65,6 +65,8 @@ pub enum CacheEvent {
     Baseline,
     /// Compiled with Winch as asked (`--compiler winch`, or `--no-cache`): nothing stored.
     BaselineOnly,
+    /// `cache warm`: another process is compiling the same entry; left to it.
+    Busy,
 }
 
 impl CacheEvent {
@@ -80,6 +82,7 @@ impl CacheEvent {
                 "not cached: compiled with Winch to start now; Cranelift caches it in the background"
             }
             CacheEvent::BaselineOnly => "compiled with Winch, not cached",
+            CacheEvent::Busy => "another process is compiling it into the cache",
         }
     }
 }
@@ -162,8 +165,57 @@ pub fn warm(path: &Path, epoch: bool) -> anyhow::Result<CacheEvent> {
     } else {
         super::engine(&limits)?
     };
-    let (_, event) = load_or_compile(&engine, &bytes, encoding, true, &|_| {})?;
+    let module_digest = digest(&bytes);
+    // One compile per entry: runs that start together each start a `cache warm`, and all but
+    // the first find the entry's lock taken and leave the work to it.
+    let _lock = match entry_path(&engine, &module_digest)
+        .filter(|_| wasmforge_build::cache::section_dir(Section::Compiled).is_some())
+    {
+        Some(entry) => match lock_entry(&entry) {
+            Locked::Held(file) => Some(file),
+            Locked::Busy => return Ok(CacheEvent::Busy),
+            Locked::Unavailable => None,
+        },
+        None => None,
+    };
+    let (_, event) =
+        load_or_compile_hashed(&engine, &bytes, &module_digest, encoding, true, &|_| {})?;
     Ok(event)
+}
+
+/// The lock of one cache entry's compile.
+enum Locked {
+    /// Held until the file is dropped.
+    Held(File),
+    /// Another process holds it.
+    Busy,
+    /// It cannot be made (a read-only folder, no locks there): compiling without it only risks
+    /// doing the work twice.
+    Unavailable,
+}
+
+/// Takes `ENTRY.lock` beside the entry (an advisory lock on the open file). The file stays:
+/// removing it would let a third process lock a new file while a second still holds the old.
+fn lock_entry(entry: &Path) -> Locked {
+    let Some(name) = entry.file_name() else {
+        return Locked::Unavailable;
+    };
+    let mut name = name.to_os_string();
+    name.push(".lock");
+    let file = match std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(entry.with_file_name(name))
+    {
+        Ok(file) => file,
+        Err(_) => return Locked::Unavailable,
+    };
+    match file.try_lock() {
+        Ok(()) => Locked::Held(file),
+        Err(std::fs::TryLockError::WouldBlock) => Locked::Busy,
+        Err(std::fs::TryLockError::Error(_)) => Locked::Unavailable,
+    }
 }
 
 /// Compiles `bytes`, or loads the compiled code from the cache when it holds a sound entry.
@@ -332,8 +384,10 @@ pub fn load_or_compile_hashed(
         Loaded::Component(component) => component.serialize(),
     };
     if let Ok(payload) = payload {
-        // A cache that cannot be written only costs time next run.
-        let _ = write_atomic(&entry, &entry_bytes(module_digest, &payload));
+        // A cache that cannot be written only costs time next run. Written private and new
+        // (an entry refused for its mode or for being a link is replaced, not written through).
+        let _ =
+            wasmforge_build::cache::write_private(&entry, &entry_bytes(module_digest, &payload));
     }
     Ok((loaded, event))
 }

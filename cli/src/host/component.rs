@@ -35,7 +35,7 @@ pub fn run(
         .imports(engine)
         .map(|(name, _)| name)
         .filter(|name| !name.starts_with("wasi:"))
-        .map(|n| format!("`{n}`"))
+        .map(|n| format!("`{}`", wasmforge_build::text::Untrusted(n)))
         .collect();
     if !unsupported.is_empty() {
         return Err(HostError::UnsupportedComponentImports(unsupported).into());
@@ -85,7 +85,7 @@ pub fn run(
     let Some(name) = &invoke else {
         if !export_names.iter().any(|n| n.starts_with("wasi:cli/run@")) {
             return Err(HostError::NotAComponentCommand {
-                exports: export_names,
+                exports: super::escaped(export_names),
             }
             .into());
         }
@@ -112,7 +112,7 @@ pub fn run(
     let Some(func) = find_func(&instance, &mut store, name) else {
         return Err(HostError::NoSuchExport {
             name: name.clone(),
-            exports: functions,
+            exports: super::escaped(functions),
         }
         .into());
     };
@@ -210,11 +210,11 @@ fn resolve_invoke(name: &str, functions: &[String]) -> Result<String, HostError>
         1 => Ok(candidates[0].clone()),
         0 => Err(HostError::NoSuchExport {
             name: name.to_string(),
-            exports: functions.to_vec(),
+            exports: super::escaped(functions),
         }),
         _ => Err(HostError::AmbiguousExport {
             name: name.to_string(),
-            candidates,
+            candidates: super::escaped(candidates),
         }),
     }
 }
@@ -231,8 +231,74 @@ fn find_func(instance: &Instance, store: &mut Store<State>, name: &str) -> Optio
     }
 }
 
+/// A component type as WIT writes it: `list<list<u8>>`, `option<string>`,
+/// `result<u32, string>`, `record { x: f64, y: f64 }`. Records, variants, enums and flags are
+/// spelled out (the names WIT gave them are not in the binary's types); resources are
+/// `own<resource>` and `borrow<resource>`. Field and case names come from the component and are
+/// escaped.
 fn type_name(ty: &Type) -> String {
-    format!("{ty:?}").to_lowercase()
+    use wasmforge_build::text::Untrusted;
+    let list = |types: &mut dyn Iterator<Item = String>| types.collect::<Vec<_>>().join(", ");
+    match ty {
+        Type::Bool => "bool".into(),
+        Type::S8 => "s8".into(),
+        Type::U8 => "u8".into(),
+        Type::S16 => "s16".into(),
+        Type::U16 => "u16".into(),
+        Type::S32 => "s32".into(),
+        Type::U32 => "u32".into(),
+        Type::S64 => "s64".into(),
+        Type::U64 => "u64".into(),
+        Type::Float32 => "f32".into(),
+        Type::Float64 => "f64".into(),
+        Type::Char => "char".into(),
+        Type::String => "string".into(),
+        Type::List(l) => format!("list<{}>", type_name(&l.ty())),
+        Type::FixedLengthList(l) => format!("list<{}, {}>", type_name(&l.ty()), l.len()),
+        Type::Map(m) => format!("map<{}, {}>", type_name(&m.key()), type_name(&m.value())),
+        Type::Record(r) => format!(
+            "record {{ {} }}",
+            list(
+                &mut r
+                    .fields()
+                    .map(|f| format!("{}: {}", Untrusted(f.name), type_name(&f.ty)))
+            )
+        ),
+        Type::Tuple(t) => format!("tuple<{}>", list(&mut t.types().map(|t| type_name(&t)))),
+        Type::Variant(v) => format!(
+            "variant {{ {} }}",
+            list(&mut v.cases().map(|c| match &c.ty {
+                Some(ty) => format!("{}({})", Untrusted(c.name), type_name(ty)),
+                None => Untrusted(c.name).to_string(),
+            }))
+        ),
+        Type::Enum(e) => format!(
+            "enum {{ {} }}",
+            list(&mut e.names().map(|n| Untrusted(n).to_string()))
+        ),
+        Type::Flags(f) => format!(
+            "flags {{ {} }}",
+            list(&mut f.names().map(|n| Untrusted(n).to_string()))
+        ),
+        Type::Option(o) => format!("option<{}>", type_name(&o.ty())),
+        Type::Result(r) => match (r.ok(), r.err()) {
+            (None, None) => "result".into(),
+            (Some(ok), None) => format!("result<{}>", type_name(&ok)),
+            (None, Some(err)) => format!("result<_, {}>", type_name(&err)),
+            (Some(ok), Some(err)) => format!("result<{}, {}>", type_name(&ok), type_name(&err)),
+        },
+        Type::Own(_) => "own<resource>".into(),
+        Type::Borrow(_) => "borrow<resource>".into(),
+        Type::Future(f) => match f.ty() {
+            Some(ty) => format!("future<{}>", type_name(&ty)),
+            None => "future".into(),
+        },
+        Type::Stream(s) => match s.ty() {
+            Some(ty) => format!("stream<{}>", type_name(&ty)),
+            None => "stream".into(),
+        },
+        Type::ErrorContext => "error-context".into(),
+    }
 }
 
 /// Like the core module's: the guest's trap, exit or limit, else a host-side failure.

@@ -28,7 +28,13 @@ pub fn run(
     let unsupported: Vec<String> = module
         .imports()
         .filter(|i| i.module() != WASI_P1)
-        .map(|i| format!("`{}::{}`", i.module(), i.name()))
+        .map(|i| {
+            format!(
+                "`{}::{}`",
+                wasmforge_build::text::Untrusted(i.module()),
+                wasmforge_build::text::Untrusted(i.name())
+            )
+        })
         .collect();
     if !unsupported.is_empty() {
         return Err(HostError::UnsupportedImports(unsupported).into());
@@ -70,7 +76,10 @@ pub fn run(
 
     let Some(name) = &req.invoke else {
         let Some(start) = instance.get_func(&mut store, "_start") else {
-            return Err(HostError::NotACommand { exports }.into());
+            return Err(HostError::NotACommand {
+                exports: super::escaped(exports),
+            }
+            .into());
         };
         let result = timed(&mut timings.run, || start.call(&mut store, &[], &mut []));
         return match result {
@@ -84,7 +93,7 @@ pub fn run(
         _ => {
             return Err(HostError::NoSuchExport {
                 name: name.clone(),
-                exports,
+                exports: super::escaped(exports),
             }
             .into());
         }

@@ -167,7 +167,23 @@ impl Watchdog {
     }
 }
 
-/// Parses `1.5s`, `500ms`, `2m`, `1h`, or plain seconds.
+/// The longest `--timeout`: a week (a run or a request that needs longer needs no timeout).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
+/// The longest `serve`/`dev` connection timeouts and grace period: an hour.
+pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);
+/// The longest `dev --debounce`: files written without a pause are built after 5 s anyway.
+pub const MAX_DEBOUNCE: Duration = Duration::from_secs(5);
+/// The most `--max-memory`: 1 TiB (a 32-bit memory stops at 4 GiB).
+pub const MAX_MEMORY: u64 = 1 << 40;
+/// The most `--fuel`: Wasmtime keeps fuel in a signed 64-bit counter.
+pub const MAX_FUEL: u64 = i64::MAX as u64;
+/// The most `--max-table-elements`: a 32-bit table's whole index range.
+pub const MAX_TABLE_ELEMENTS: u64 = 1 << 32;
+/// The largest size `pull --max-size` and `validate --max-size` take: 64 GiB.
+pub const MAX_FILE_SIZE: u64 = 64 << 30;
+
+/// Parses `1.5s`, `500ms`, `2m`, `1h`, `1d`, or plain seconds (no maximum: the flags' own
+/// parsers below state theirs).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
@@ -183,24 +199,141 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "us" | "µs" => value / 1_000_000.0,
         "m" | "min" => value * 60.0,
         "h" => value * 3600.0,
+        "d" => value * 86400.0,
         other => {
             return Err(format!(
-                "unknown unit `{other}` in `{text}`: use ms, s, m or h"
+                "unknown unit `{other}` in `{text}`: use ms, s, m, h or d"
             ));
         }
     };
     Duration::try_from_secs_f64(seconds).map_err(|_| format!("`{text}` is out of range"))
 }
 
+/// A duration no longer than `max`, the maximum named when it is.
+fn duration_at_most(text: &str, max: Duration) -> Result<Duration, String> {
+    let value = parse_duration(text)?;
+    if value > max {
+        return Err(format!(
+            "`{}` is longer than the maximum, {}",
+            text.trim(),
+            format_duration(max)
+        ));
+    }
+    Ok(value)
+}
+
+/// `--timeout`: at most [`MAX_TIMEOUT`].
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    duration_at_most(text, MAX_TIMEOUT)
+}
+
+/// `serve`'s connection timeouts and `--shutdown-timeout`: at most [`MAX_SERVER_WAIT`].
+pub fn parse_server_wait(text: &str) -> Result<Duration, String> {
+    duration_at_most(text, MAX_SERVER_WAIT)
+}
+
+/// `dev --debounce`: at most [`MAX_DEBOUNCE`].
+pub fn parse_debounce(text: &str) -> Result<Duration, String> {
+    duration_at_most(text, MAX_DEBOUNCE)
+}
+
+/// A size no larger than `max`, the maximum named when it is.
+fn size_at_most(text: &str, max: u64) -> Result<u64, String> {
+    let value = parse_size(text)?;
+    if value > max {
+        return Err(format!(
+            "`{}` is more than the maximum, {}",
+            text.trim(),
+            crate::output::human_size(max)
+        ));
+    }
+    Ok(value)
+}
+
+/// `--max-memory`: at most [`MAX_MEMORY`].
+pub fn parse_max_memory(text: &str) -> Result<u64, String> {
+    size_at_most(text, MAX_MEMORY)
+}
+
+/// `--max-size` of `pull` and `validate`: at most [`MAX_FILE_SIZE`].
+pub fn parse_file_size(text: &str) -> Result<u64, String> {
+    size_at_most(text, MAX_FILE_SIZE)
+}
+
+/// A count no larger than `max`, the maximum named when it is.
+fn count_at_most(text: &str, max: u64) -> Result<u64, String> {
+    let text = text.trim().replace('_', "");
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("`{text}` is not a whole number"));
+    }
+    match text.parse::<u64>() {
+        Ok(value) if value <= max => Ok(value),
+        _ => Err(format!("`{text}` is more than the maximum, {max}")),
+    }
+}
+
+/// `--fuel`: at most [`MAX_FUEL`].
+pub fn parse_fuel(text: &str) -> Result<u64, String> {
+    count_at_most(text, MAX_FUEL)
+}
+
+/// `--max-table-elements`: at most [`MAX_TABLE_ELEMENTS`].
+pub fn parse_table_elements(text: &str) -> Result<u64, String> {
+    count_at_most(text, MAX_TABLE_ELEMENTS)
+}
+
 pub fn format_duration(d: Duration) -> String {
+    let secs = d.as_secs();
     if d.as_millis() < 1000 {
         format!("{}ms", d.as_millis())
+    } else if d.subsec_nanos() == 0 && secs >= 86400 && secs.is_multiple_of(86400) {
+        format!("{}d", secs / 86400)
+    } else if d.subsec_nanos() == 0 && secs >= 3600 && secs.is_multiple_of(3600) {
+        format!("{}h", secs / 3600)
     } else {
         format!("{}s", d.as_secs_f64())
     }
 }
 
 pub use wasmforge_build::wasm::validate::parse_size;
+
+/// The linear memory a module or component has from its start, in bytes: the initial sizes of
+/// the memories it defines (every module of a component, each counted once).
+pub fn initial_memory(bytes: &[u8]) -> u64 {
+    let mut total = 0u64;
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        let Ok(payload) = payload else { break };
+        if let wasmparser::Payload::MemorySection(reader) = payload {
+            for memory in reader.into_iter().flatten() {
+                let page = 1u64 << memory.page_size_log2.unwrap_or(16).min(16);
+                total = total.saturating_add(memory.initial.saturating_mul(page));
+            }
+        }
+    }
+    total
+}
+
+/// Refuses a `--max-memory` below what the guest needs to start at all (a usage error naming
+/// the figure), rather than letting it fail to load or instantiate with a message that hides
+/// the cause.
+pub fn check_initial_memory(bytes: &[u8], max: u64, path: &std::path::Path) -> anyhow::Result<()> {
+    let needed = initial_memory(bytes);
+    if needed <= max {
+        return Ok(());
+    }
+    Err(wasmforge_build::Error::BadUsage {
+        message: format!(
+            "`{}` needs at least {needed} bytes of linear memory to start (its memories' initial \
+             sizes, all together), more than --max-memory {max}",
+            path.display()
+        ),
+        hint: format!(
+            "raise the limit: --max-memory {}MiB or more",
+            needed.div_ceil(1 << 20)
+        ),
+    }
+    .into())
+}
 
 #[cfg(test)]
 mod tests {
@@ -218,5 +351,40 @@ mod tests {
         assert_eq!(parse_size("1g"), Ok(1 << 30));
         assert_eq!(parse_size("65536"), Ok(65536));
         assert!(parse_size("lots").is_err());
+        assert_eq!(parse_size("1TiB"), Ok(1 << 40));
+    }
+
+    #[test]
+    fn every_limit_has_a_stated_maximum() {
+        let too_long = parse_timeout("10000000000000000000s").expect_err("over a week");
+        assert!(too_long.contains("maximum, 7d"), "{too_long}");
+        assert_eq!(parse_timeout("7d"), Ok(MAX_TIMEOUT));
+        assert!(parse_timeout("1e400").is_err());
+        assert!(
+            parse_server_wait("2h")
+                .expect_err("over")
+                .contains("maximum, 1h")
+        );
+        assert!(
+            parse_debounce("6s")
+                .expect_err("over")
+                .contains("maximum, 5s")
+        );
+        assert!(
+            parse_max_memory("2TiB")
+                .expect_err("over")
+                .contains("1.00 TiB")
+        );
+        assert_eq!(parse_fuel("9223372036854775807"), Ok(MAX_FUEL));
+        assert!(
+            parse_fuel("9223372036854775808")
+                .expect_err("over")
+                .contains("maximum")
+        );
+        assert!(parse_fuel("99999999999999999999999").is_err());
+        assert!(parse_fuel("-1").is_err());
+        assert!(parse_table_elements("4294967297").is_err());
+        assert_eq!(format_duration(Duration::from_secs(3600)), "1h");
+        assert_eq!(format_duration(Duration::from_millis(1500)), "1.5s");
     }
 }

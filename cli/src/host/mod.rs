@@ -201,11 +201,14 @@ pub fn load_for_run(
             note: None,
         });
     }
-    // Asked for by name, Winch is tried whatever the module uses (it says what it lacks).
-    let blocker = match compiler {
-        Compiler::Auto => winch_blocker(bytes, limits),
-        _ => None,
-    };
+    // Asked for by name, Winch is refused up front for what it does not compile, naming it
+    // (Winch's own error would be a compile failure deep in its code generator).
+    let blocker = winch_blocker(bytes, limits);
+    if compiler == Compiler::Winch
+        && let Some(reason) = &blocker
+    {
+        bail!(crate::host::HostError::WinchCannot(reason.clone()));
+    }
     let note = match blocker {
         Some(reason) => Some(reason),
         None => {
@@ -445,14 +448,24 @@ impl HostError {
     }
 }
 
-/// A Wasmtime error as one line: its message and causes.
+/// A Wasmtime error as one line: its message and causes. Wasmtime quotes the module's own
+/// names (an import's, an export's), so the text is escaped: a name with a newline cannot start
+/// a line of its own.
 pub(crate) fn error_text(err: &wasmtime::Error) -> String {
     let mut text = err.to_string();
     for cause in err.chain().skip(1) {
         text.push_str(": ");
         text.push_str(&cause.to_string());
     }
-    text
+    wasmforge_build::text::escape(&text).into_owned()
+}
+
+/// Names a module or component chose, escaped for messages.
+pub(crate) fn escaped(names: impl IntoIterator<Item = impl AsRef<str>>) -> Vec<String> {
+    names
+        .into_iter()
+        .map(|n| wasmforge_build::text::escape(n.as_ref()).into_owned())
+        .collect()
 }
 
 /// What would provide what the linker missed.
