@@ -152,12 +152,11 @@ impl Server {
             .await
             .map_err(|_| anyhow::anyhow!("the server is shutting down"))?;
         let mut slot = Slot {
-            store: Some(self.store(app)?),
-            _permit: Some(permit),
+            store: self.store(app)?,
+            _permit: permit,
         };
-        let store = slot.store.as_mut().expect("the slot holds its store");
         app.pre
-            .instantiate_async(store)
+            .instantiate_async(&mut slot.store)
             .await
             .map_err(|e| HostError::instantiation("component", e))?;
         Ok(())
@@ -240,13 +239,12 @@ impl Server {
         let permit = self.acquire().await?;
         let app = self.current();
         let mut slot = Slot {
-            store: Some(
-                self.store(&app)
-                    .map_err(|e| Failure::internal(format!("{e:#}")))?,
-            ),
-            _permit: Some(permit),
+            store: self
+                .store(&app)
+                .map_err(|e| Failure::internal(format!("{e:#}")))?,
+            _permit: permit,
         };
-        let store = slot.store.as_mut().expect("the slot holds its store");
+        let store = &mut slot.store;
         let (sender, receiver) = oneshot::channel();
         let incoming = store
             .data_mut()
@@ -274,7 +272,7 @@ impl Server {
         // the guest then ends at its next epoch tick and frees its slot.
         let task = AbortOnDrop(Some(tokio::spawn(async move {
             let _tracker = tracker;
-            let store = slot.store.as_mut().expect("the slot holds its store");
+            let store = &mut slot.store;
             let call = async {
                 let proxy = app.pre.instantiate_async(&mut *store).await?;
                 proxy
@@ -433,19 +431,13 @@ impl Drop for Waiting<'_> {
     }
 }
 
-/// A request's instance and its concurrency slot. The store goes first: the pooling
-/// allocator's slot is free only once the store is dropped, and a waiting request let in by
-/// the permit before that would find the pool full ("maximum concurrent limit reached").
+/// A request's instance and its concurrency slot. The store goes first — fields are dropped in
+/// the order they are declared —: the pooling allocator's slot is free only once the store is
+/// dropped, and a waiting request let in by the permit before that would find the pool full
+/// ("maximum concurrent limit reached"). Keep `store` first.
 struct Slot {
-    store: Option<Store<State>>,
-    _permit: Option<OwnedSemaphorePermit>,
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        drop(self.store.take());
-        drop(self._permit.take());
-    }
+    store: Store<State>,
+    _permit: OwnedSemaphorePermit,
 }
 
 /// The guest's task, stopped when dropped while still held: it then ends at its next epoch
