@@ -777,11 +777,13 @@ hint: add `-p tool`, or leave out -p to build from the whole workspace
         assert_eq!(path, go.join("target/wasmforge/wasip1/debug/b.wasm"));
         assert!(!go.join("cmd/b/target").exists());
 
-        // A build stopped by a signal was interrupted, not wrong.
+        // A build stopped by a signal was interrupted, not wrong. SIGTERM, not SIGINT: a test
+        // run started in the background (`nohup tests/run.sh &`) inherits SIGINT ignored, and
+        // `go build` would then go on.
         let script = tmp.path().join("interrupt.sh");
         write(
             &script,
-            "#!/bin/sh\nkill -INT $PPID\nsleep 5\nexec \"$@\"\n",
+            "#!/bin/sh\nkill -TERM $PPID\nsleep 5\nexec \"$@\"\n",
         );
         std::process::Command::new("chmod")
             .arg("+x")
