@@ -391,7 +391,7 @@ pub fn validate(bytes: &[u8], options: &Options) -> Report {
 }
 
 /// The functions of `wasi_snapshot_preview1` (its witx, as Wasmtime implements it).
-const WASI_P1_FUNCTIONS: [&str; 46] = [
+pub const WASI_P1_FUNCTIONS: [&str; 46] = [
     "args_get",
     "args_sizes_get",
     "environ_get",
