@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use wasmforge_build::driver::Features;
 use wasmforge_build::project::Lang;
 use wasmforge_build::wasm::optimize::Level;
-use wasmforge_build::{ArtifactKind, BuildOptions, BuildOutput, OptChoice, Profile, Target};
+use wasmforge_build::{ArtifactKind, BuildOptions, BuildOutput, OptChoice, Profile};
 
 use crate::cli::Format;
 use crate::exit::ExitStatus;
@@ -37,10 +37,8 @@ pub struct Args {
     #[arg(value_name = "PATH")]
     path: Option<PathBuf>,
 
-    /// Target: wasip1 (core module, WASI preview 1), wasip2 (WASI 0.2 component) or unknown (bare
-    /// module); the triples wasm32-wasip1, wasm32-wasip2, wasm32-unknown-unknown work too
-    #[arg(short, long, value_name = "TARGET", env = "WASMFORGE_TARGET", value_parser = parse_target)]
-    target: Option<Target>,
+    #[command(flatten)]
+    target: super::flags::TargetArgs,
 
     /// Language of the project, when the folder holds more than one (rust, go, c)
     #[arg(long, value_name = "LANG")]
@@ -154,13 +152,6 @@ pub(crate) fn parse_kind(s: &str) -> Result<ArtifactKind, String> {
     }
 }
 
-pub(crate) fn parse_target(s: &str) -> Result<Target, String> {
-    s.parse::<Target>().map_err(|e| match e.hint() {
-        Some(hint) => format!("{e}\n  hint: {hint}"),
-        None => e.to_string(),
-    })
-}
-
 /// `WASMFORGE_OPT`, read only when no flag said anything (flags win over variables).
 fn opt_from_env() -> anyhow::Result<OptChoice> {
     match std::env::var("WASMFORGE_OPT") {
@@ -193,7 +184,7 @@ impl Args {
             .collect();
         Ok(BuildOptions {
             path: self.path.unwrap_or_else(|| PathBuf::from(".")),
-            target: self.target,
+            target: self.target.target,
             lang: self.lang,
             kind: self.kind,
             toolchain: self.toolchain,

@@ -5,7 +5,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use wasmforge_build::{Profile, Target};
+use wasmforge_build::Profile;
 
 use super::serve::{Built, ServeArgs};
 use crate::cli::Format;
@@ -50,9 +50,8 @@ pub struct Args {
     #[arg(short, long)]
     release: bool,
 
-    /// The target to build for (default: wasmforge.toml's, else as `wasmforge build`)
-    #[arg(short = 't', long = "target", value_name = "TARGET", env = "WASMFORGE_TARGET", value_parser = super::run::parse_target)]
-    build_target: Option<Target>,
+    #[command(flatten)]
+    build_target: super::flags::TargetArgs,
 
     /// The binary to build
     #[arg(long, value_name = "NAME")]
@@ -110,7 +109,7 @@ fn build(args: &Args, ctx: &Ctx) -> anyhow::Result<Built> {
     let started = Instant::now();
     let built = super::serve::build_project(
         &args.path,
-        args.build_target,
+        args.build_target.target,
         None,
         profile,
         args.package.as_deref(),
@@ -287,28 +286,7 @@ fn spawn_run(args: &Args, path: &Path, ctx: &Ctx) -> anyhow::Result<std::process
         cmd.arg("--quiet");
     }
     let s = &args.serve;
-    for dir in &s.dirs {
-        cmd.arg("--dir").arg(dir);
-    }
-    for dir in &s.dirs_ro {
-        cmd.arg("--dir-ro").arg(dir);
-    }
-    for (key, value) in &s.env {
-        cmd.arg("--env").arg(format!("{key}={value}"));
-    }
-    for key in &s.env_inherit {
-        cmd.arg("--env-inherit").arg(key);
-    }
-    if let Some(timeout) = s.timeout {
-        cmd.arg("--timeout")
-            .arg(crate::host::limits::format_duration(timeout));
-    }
-    if let Some(fuel) = s.fuel {
-        cmd.arg("--fuel").arg(fuel.to_string());
-    }
-    if let Some(max) = s.max_memory {
-        cmd.arg("--max-memory").arg(max.to_string());
-    }
+    cmd.args(s.grants.to_args()).args(s.limits.to_args());
     if s.no_cache {
         cmd.arg("--no-cache");
     }

@@ -4,10 +4,10 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use wasmforge_build::ArtifactKind;
 use wasmforge_build::diagnostics::{Diagnostic, Severity, lookup};
 use wasmforge_build::doctor::{self, DoctorOptions, DoctorReport, Status};
 use wasmforge_build::project::Lang;
-use wasmforge_build::{ArtifactKind, Target};
 
 use crate::cli::{CiFormat, Format};
 use crate::exit::ExitStatus;
@@ -38,9 +38,8 @@ pub struct Args {
     /// Project folder or manifest (default: the current folder if it is a project, else a survey)
     #[arg(value_name = "PATH")]
     path: Option<PathBuf>,
-    /// Target to check for: wasip1, wasip2, unknown (default: wasmforge.toml's, else wasip1)
-    #[arg(short, long, value_name = "TARGET", env = "WASMFORGE_TARGET", value_parser = super::build::parse_target)]
-    target: Option<Target>,
+    #[command(flatten)]
+    target: super::flags::TargetArgs,
     /// Language, when the folder holds more than one (rust, go, c)
     #[arg(long, value_name = "LANG")]
     lang: Option<Lang>,
@@ -79,7 +78,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     };
     let options = DoctorOptions {
         path,
-        target: args.target,
+        target: args.target.target,
         lang: args.lang,
         kind: args.kind,
         toolchain: args.toolchain.clone(),

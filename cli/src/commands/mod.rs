@@ -7,6 +7,7 @@ pub mod compose;
 pub mod dev;
 pub mod doctor;
 pub mod explain;
+pub mod flags;
 pub mod inspect;
 pub mod login;
 pub mod new;

@@ -2,16 +2,17 @@
 
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context as _, bail};
-use wasmforge_build::{BuildOptions, Profile, Target};
+use wasmforge_build::{BuildOptions, Profile};
 
+use super::flags::{GrantArgs, LimitArgs, TargetArgs};
 use crate::cli::Format;
 use crate::exit::{ExitStatus, GuestStopped};
-use crate::host::grants::{AddrPattern, DirGrant};
-use crate::host::limits::{self, EXIT_FUEL, EXIT_LIMIT, EXIT_TIMEOUT, EXIT_TRAP, format_duration};
-use crate::host::{self, Grants, Limits, Outcome, RunRequest, Timings};
+use crate::host::grants::AddrPattern;
+use crate::host::limits::{EXIT_FUEL, EXIT_LIMIT, EXIT_TIMEOUT, EXIT_TRAP, format_duration};
+use crate::host::{self, Outcome, RunRequest, Timings};
 use crate::output::{Ctx, DIM};
 use crate::reporter::TermReporter;
 
@@ -58,21 +59,8 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
 
-    /// Grant a host folder read-write, at GUEST inside the sandbox (default: the same path)
-    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
-    dirs: Vec<String>,
-
-    /// Grant a host folder read-only
-    #[arg(long = "dir-ro", value_name = "HOST[::GUEST]")]
-    dirs_ro: Vec<String>,
-
-    /// Set an environment variable for the guest
-    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
-    env: Vec<(String, String)>,
-
-    /// Pass this host environment variable through to the guest
-    #[arg(long = "env-inherit", value_name = "KEY")]
-    env_inherit: Vec<String>,
+    #[command(flatten)]
+    grants: GrantArgs,
 
     /// Give the guest this process's stdin
     #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set,
@@ -87,24 +75,8 @@ pub struct Args {
     #[arg(long = "allow-udp", value_name = "PATTERN")]
     allow_udp: Vec<AddrPattern>,
 
-    /// Stop the guest after this long (e.g. 500ms, 10s, 2m; at most 7d), even when blocked in a
-    /// host call
-    #[arg(long, value_name = "DURATION", value_parser = limits::parse_timeout)]
-    timeout: Option<Duration>,
-
-    /// Stop the guest after it has used this much fuel (roughly, Wasm instructions; at most
-    /// 2^63-1)
-    #[arg(long, value_name = "N", value_parser = limits::parse_fuel)]
-    fuel: Option<u64>,
-
-    /// Most linear memory the guest may have, all its memories together (e.g. 64MiB; at most
-    /// 1TiB)
-    #[arg(long, value_name = "SIZE", value_parser = limits::parse_max_memory)]
-    max_memory: Option<u64>,
-
-    /// Most table elements the guest may have, all its tables together (at most 2^32)
-    #[arg(long, value_name = "N", value_parser = limits::parse_table_elements)]
-    max_table_elements: Option<u64>,
+    #[command(flatten)]
+    limits: LimitArgs,
 
     /// Compile afresh instead of using (and filling) the compiled-code cache
     #[arg(long)]
@@ -123,9 +95,9 @@ pub struct Args {
     #[arg(long)]
     allow_precompiled: bool,
 
-    /// With a project folder: the target to build for
-    #[arg(short = 't', long = "target", value_name = "TARGET", env = "WASMFORGE_TARGET", value_parser = parse_target)]
-    build_target: Option<Target>,
+    /// With a project folder: what to build
+    #[command(flatten)]
+    build_target: TargetArgs,
 
     /// With a project folder: build with the release profile
     #[arg(short, long)]
@@ -142,15 +114,6 @@ pub struct Args {
     /// (For `dev`.) End with the process PID: the run is killed when it dies (Linux)
     #[arg(long, value_name = "PID", hide = true)]
     die_with_parent: Option<u32>,
-}
-
-pub(crate) fn parse_env(text: &str) -> Result<(String, String), String> {
-    match text.split_once('=') {
-        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
-        _ => Err(format!(
-            "`{text}` is not KEY=VALUE (use --env-inherit KEY to pass a host variable)"
-        )),
-    }
 }
 
 /// TARGET as an OCI reference: `oci:DIR[:TAG]`, or something with a `/` that is not a file
@@ -261,10 +224,6 @@ pub(crate) fn pull_to_cache(
     Ok(path)
 }
 
-pub(crate) fn parse_target(s: &str) -> Result<Target, String> {
-    s.parse::<Target>().map_err(|e| e.to_string())
-}
-
 /// `dev` runs commands as children that must not outlive it, even when it is killed: the
 /// kernel sends this process SIGKILL when its parent dies (Linux). A parent already gone
 /// (before the request was made) means nothing should run.
@@ -317,16 +276,11 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         super::parse_input(&path, raw)?
     };
 
-    let mut grants = grants(&args.dirs, &args.dirs_ro, &args.env, &args.env_inherit)?;
+    let mut grants = args.grants.grants()?;
     grants.inherit_stdin = args.inherit_stdin;
     grants.tcp = args.allow_tcp.clone();
     grants.udp = args.allow_udp.clone();
-    let limits = Limits {
-        timeout: args.timeout,
-        fuel: args.fuel,
-        max_memory: args.max_memory,
-        max_table_elements: args.max_table_elements,
-    };
+    let limits = args.limits.limits();
     let program = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -379,38 +333,10 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     finish(outcome, ctx)
 }
 
-/// The folders and environment variables granted by `--dir`, `--dir-ro`, `--env` and
-/// `--env-inherit` (shared by `run`, `serve` and `dev`).
-pub(crate) fn grants(
-    dirs: &[String],
-    dirs_ro: &[String],
-    env: &[(String, String)],
-    env_inherit: &[String],
-) -> anyhow::Result<Grants> {
-    let mut grants = Grants::default();
-    for spec in dirs {
-        grants
-            .dirs
-            .push(DirGrant::parse(spec, false).map_err(anyhow::Error::msg)?);
-    }
-    for spec in dirs_ro {
-        grants
-            .dirs
-            .push(DirGrant::parse(spec, true).map_err(anyhow::Error::msg)?);
-    }
-    grants.env = env.to_vec();
-    for key in env_inherit {
-        if let Ok(value) = std::env::var(key) {
-            grants.env.push((key.clone(), value));
-        }
-    }
-    Ok(grants)
-}
-
 /// Builds the project folder like `cargo run` and returns the artifact to run.
 fn build_project(args: &Args, ctx: &Ctx) -> anyhow::Result<PathBuf> {
     let mut options = BuildOptions::new(&args.target);
-    options.target = args.build_target;
+    options.target = args.build_target.target;
     options.profile = if args.release {
         Profile::Release
     } else {

@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use wasmforge_build::{BuildOptions, Profile, Target};
 
+use super::flags::{GrantArgs, LimitArgs, TargetArgs};
 use crate::cli::Format;
 use crate::exit::ExitStatus;
 use crate::host::grants::HostPattern;
 use crate::host::http::{self, AccessLog, App, Server, Settings, Signals};
-use crate::host::{self, HostError, Limits, limits};
+use crate::host::{self, HostError, limits};
 use crate::output::Ctx;
 use crate::reporter::TermReporter;
 
@@ -52,9 +53,9 @@ pub struct Args {
     #[command(flatten)]
     serve: ServeArgs,
 
-    /// With a project folder: the target to build for (default: wasmforge.toml's, else wasip2)
-    #[arg(short = 't', long = "target", value_name = "TARGET", env = "WASMFORGE_TARGET", value_parser = super::run::parse_target)]
-    build_target: Option<Target>,
+    /// With a project folder: what to build
+    #[command(flatten)]
+    build_target: TargetArgs,
 
     /// With a project folder: build with the dev profile instead of release
     #[arg(long)]
@@ -88,39 +89,16 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u32).range(0..=100_000))]
     pub max_queued: u32,
 
-    /// Grant a host folder read-write to every request, at GUEST (default: the same path)
-    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
-    pub dirs: Vec<String>,
-
-    /// Grant a host folder read-only
-    #[arg(long = "dir-ro", value_name = "HOST[::GUEST]")]
-    pub dirs_ro: Vec<String>,
-
-    /// Set an environment variable for the guest
-    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = super::run::parse_env)]
-    pub env: Vec<(String, String)>,
-
-    /// Pass this host environment variable through to the guest
-    #[arg(long = "env-inherit", value_name = "KEY")]
-    pub env_inherit: Vec<String>,
+    #[command(flatten)]
+    pub grants: GrantArgs,
 
     /// Allow outgoing HTTP requests to hosts matching PATTERN: api.example.com, *.example.com,
     /// 127.0.0.1:8080, * (anywhere)
     #[arg(long = "allow-http", value_name = "PATTERN")]
     pub allow_http: Vec<HostPattern>,
 
-    /// Stop a request after this long (e.g. 500ms, 10s; at most 7d): it gets 504
-    #[arg(long, value_name = "DURATION", value_parser = limits::parse_timeout)]
-    pub timeout: Option<Duration>,
-
-    /// Stop a request after it has used this much fuel (roughly, Wasm instructions; at most
-    /// 2^63-1): it gets 500
-    #[arg(long, value_name = "N", value_parser = limits::parse_fuel)]
-    pub fuel: Option<u64>,
-
-    /// Most linear memory a request's instance may have (e.g. 64MiB; at most 1TiB): past it, 500
-    #[arg(long, value_name = "SIZE", value_parser = limits::parse_max_memory)]
-    pub max_memory: Option<u64>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 
     /// Close a connection whose client takes longer than this to send a request's head (at
     /// most 1h)
@@ -143,18 +121,13 @@ pub struct ServeArgs {
 
 impl ServeArgs {
     pub fn settings(&self, ctx: &Ctx) -> anyhow::Result<Settings> {
-        let grants = super::run::grants(&self.dirs, &self.dirs_ro, &self.env, &self.env_inherit)?;
+        let grants = self.grants.grants()?;
         // Folders that do not exist are refused here, not at every request.
         grants.builder(&[])?;
         Ok(Settings {
             grants,
             allow_http: self.allow_http.clone(),
-            limits: Limits {
-                timeout: self.timeout,
-                fuel: self.fuel,
-                max_memory: self.max_memory,
-                max_table_elements: None,
-            },
+            limits: self.limits.limits(),
             max_concurrency: self.max_concurrency,
             max_queued: self.max_queued,
             header_timeout: self.header_timeout,
@@ -186,7 +159,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         };
         let built = build_project(
             &args.target,
-            args.build_target,
+            args.build_target.target,
             Some(Target::Wasip2),
             profile,
             args.package.as_deref(),

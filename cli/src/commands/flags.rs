@@ -1,0 +1,196 @@
+//! Flags several commands take, declared once and flattened into each (`--target`; the grants
+//! and the limits of `run`, `serve` and `dev`). A child command line (`dev` runs its command as
+//! `wasmforge run`) is built from the same structs, so a flag cannot be forgotten on the way.
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use wasmforge_build::Target;
+
+use crate::host::grants::{DirGrant, Grants};
+use crate::host::limits::{self, Limits, format_duration};
+
+/// `--target`, for every command that builds.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TargetArgs {
+    /// Target: wasip1 (core module, WASI preview 1), wasip2 (WASI 0.2 component) or unknown (bare
+    /// module); the triples wasm32-wasip1, wasm32-wasip2, wasm32-unknown-unknown work too
+    /// (default: wasmforge.toml's, else wasip1; `serve`: wasip2)
+    #[arg(id = "build-target", short = 't', long = "target", value_name = "TARGET", env = "WASMFORGE_TARGET", value_parser = parse_target)]
+    pub target: Option<Target>,
+}
+
+pub(crate) fn parse_target(s: &str) -> Result<Target, String> {
+    s.parse::<Target>().map_err(|e| match e.hint() {
+        Some(hint) => format!("{e}\n  hint: {hint}"),
+        None => e.to_string(),
+    })
+}
+
+/// What a guest is given: folders and environment variables (nothing unless asked).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct GrantArgs {
+    /// Grant a host folder read-write, at GUEST inside the sandbox (default: the same path)
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    pub dirs: Vec<String>,
+
+    /// Grant a host folder read-only
+    #[arg(long = "dir-ro", value_name = "HOST[::GUEST]")]
+    pub dirs_ro: Vec<String>,
+
+    /// Set an environment variable for the guest
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
+
+    /// Pass this host environment variable through to the guest
+    #[arg(long = "env-inherit", value_name = "KEY")]
+    pub env_inherit: Vec<String>,
+}
+
+pub(crate) fn parse_env(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!(
+            "`{text}` is not KEY=VALUE (use --env-inherit KEY to pass a host variable)"
+        )),
+    }
+}
+
+impl GrantArgs {
+    /// The grants these flags ask for (a malformed folder grant is an error naming it).
+    pub fn grants(&self) -> anyhow::Result<Grants> {
+        let mut grants = Grants::default();
+        for spec in &self.dirs {
+            grants
+                .dirs
+                .push(DirGrant::parse(spec, false).map_err(anyhow::Error::msg)?);
+        }
+        for spec in &self.dirs_ro {
+            grants
+                .dirs
+                .push(DirGrant::parse(spec, true).map_err(anyhow::Error::msg)?);
+        }
+        grants.env = self.env.clone();
+        for key in &self.env_inherit {
+            if let Ok(value) = std::env::var(key) {
+                grants.env.push((key.clone(), value));
+            }
+        }
+        Ok(grants)
+    }
+
+    /// The same flags, for a child's command line.
+    pub fn to_args(&self) -> Vec<OsString> {
+        let mut args: Vec<OsString> = Vec::new();
+        for dir in &self.dirs {
+            args.extend(["--dir".into(), dir.into()]);
+        }
+        for dir in &self.dirs_ro {
+            args.extend(["--dir-ro".into(), dir.into()]);
+        }
+        for (key, value) in &self.env {
+            args.extend(["--env".into(), format!("{key}={value}").into()]);
+        }
+        for key in &self.env_inherit {
+            args.extend(["--env-inherit".into(), key.into()]);
+        }
+        args
+    }
+}
+
+/// What stops a guest (`serve`: a request, with 504 or 500; the server stays up).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LimitArgs {
+    /// Stop the guest after this long (e.g. 500ms, 10s, 2m; at most 7d), even when blocked in a
+    /// host call (`serve`: the request gets 504)
+    #[arg(long, value_name = "DURATION", value_parser = limits::parse_timeout)]
+    pub timeout: Option<Duration>,
+
+    /// Stop the guest after it has used this much fuel (roughly, Wasm instructions; at most
+    /// 2^63-1)
+    #[arg(long, value_name = "N", value_parser = limits::parse_fuel)]
+    pub fuel: Option<u64>,
+
+    /// Most linear memory the guest may have, all its memories together (e.g. 64MiB; at most
+    /// 1TiB)
+    #[arg(long, value_name = "SIZE", value_parser = limits::parse_max_memory)]
+    pub max_memory: Option<u64>,
+
+    /// Most table elements the guest may have, all its tables together (at most 2^32)
+    #[arg(long, value_name = "N", value_parser = limits::parse_table_elements)]
+    pub max_table_elements: Option<u64>,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            timeout: self.timeout,
+            fuel: self.fuel,
+            max_memory: self.max_memory,
+            max_table_elements: self.max_table_elements,
+        }
+    }
+
+    /// The same flags, for a child's command line.
+    pub fn to_args(&self) -> Vec<OsString> {
+        let mut args: Vec<OsString> = Vec::new();
+        if let Some(timeout) = self.timeout {
+            args.extend(["--timeout".into(), format_duration(timeout).into()]);
+        }
+        if let Some(fuel) = self.fuel {
+            args.extend(["--fuel".into(), fuel.to_string().into()]);
+        }
+        if let Some(max) = self.max_memory {
+            args.extend(["--max-memory".into(), max.to_string().into()]);
+        }
+        if let Some(max) = self.max_table_elements {
+            args.extend(["--max-table-elements".into(), max.to_string().into()]);
+        }
+        args
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    #[derive(Debug, clap::Parser)]
+    struct Both {
+        #[command(flatten)]
+        grants: GrantArgs,
+        #[command(flatten)]
+        limits: LimitArgs,
+    }
+
+    #[test]
+    fn a_child_command_line_says_what_the_flags_said() {
+        let given = [
+            "x",
+            "--dir",
+            "/a::/b",
+            "--dir-ro",
+            "/c",
+            "--env",
+            "K=v=w",
+            "--env-inherit",
+            "HOME",
+            "--timeout",
+            "1.5s",
+            "--fuel",
+            "9",
+            "--max-memory",
+            "64MiB",
+            "--max-table-elements",
+            "7",
+        ];
+        let parsed = Both::parse_from(given);
+        let mut again: Vec<OsString> = vec!["x".into()];
+        again.extend(parsed.grants.to_args());
+        again.extend(parsed.limits.to_args());
+        let reparsed = Both::parse_from(again);
+        assert_eq!(format!("{:?}", parsed), format!("{:?}", reparsed));
+        assert_eq!(reparsed.limits.timeout, Some(Duration::from_millis(1500)));
+        assert_eq!(reparsed.limits.max_memory, Some(64 << 20));
+    }
+}
