@@ -1,13 +1,11 @@
 //! What a build produces: a WebAssembly file with its identity (package, target, kind) and its
 //! fingerprint (size, sha256), written atomically to a stable place.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-
-use sha2::{Digest, Sha256};
 
 use crate::cache::{self, Stamp};
 use crate::error::{Error, Result};
+use crate::files::{sha256_hex, write_atomic};
 use crate::target::Target;
 
 /// What kind of artifact a module is (see DESIGN.md, "Kinds of artifact").
@@ -82,7 +80,7 @@ fn describe_start(bytes: &[u8]) -> String {
     if head.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
         format!("`{}`", String::from_utf8_lossy(head))
     } else {
-        let hex: Vec<String> = head.iter().map(|b| format!("{b:02x}")).collect();
+        let hex: Vec<String> = head.iter().map(|b| crate::files::hex(&[*b])).collect();
         format!("the bytes {}", hex.join(" "))
     }
 }
@@ -136,73 +134,6 @@ pub struct Artifact {
     /// When validated against a profile: its name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub validated: Option<String>,
-}
-
-/// Lowercase hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        hex.push_str(&format!("{byte:02x}"));
-    }
-    hex
-}
-
-/// Writes `bytes` to `dest` through a temporary file in the same folder and a rename, so a
-/// reader (or a crash) never sees half a file. Creates the folder when needed.
-pub fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<()> {
-    let dest = &through_links(dest);
-    let dir = dest
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs_err::create_dir_all(dir)?;
-    // A file written in place keeps its mode; a new one gets the usual 0666 minus the umask
-    // (tempfile's own default, 0600, would hide artifacts from every other user).
-    let kept = std::fs::metadata(dest).ok().map(|m| m.permissions());
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".wasmforge-").suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        builder.permissions(
-            kept.clone()
-                .unwrap_or_else(|| std::fs::Permissions::from_mode(0o666)),
-        );
-    }
-    let mut tmp = builder.tempfile_in(dir).map_err(|e| with_path(e, dir))?;
-    if let Some(mode) = kept {
-        tmp.as_file()
-            .set_permissions(mode)
-            .map_err(|e| with_path(e, tmp.path()))?;
-    }
-    tmp.write_all(bytes).map_err(|e| with_path(e, tmp.path()))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| with_path(e, tmp.path()))?;
-    tmp.persist(dest).map_err(|e| with_path(e.error, dest))?;
-    Ok(())
-}
-
-/// Where writing to `path` really writes: a symlink is followed (as `cp` and editors write
-/// through one) to the file it names, even when that file does not exist yet.
-pub fn through_links(path: &Path) -> PathBuf {
-    let mut path = path.to_path_buf();
-    for _ in 0..40 {
-        match std::fs::read_link(&path) {
-            Ok(target) if target.is_absolute() => path = target,
-            Ok(target) => path = path.parent().map(|p| p.join(&target)).unwrap_or(target),
-            Err(_) => break,
-        }
-    }
-    path
-}
-
-fn with_path(err: std::io::Error, path: &Path) -> Error {
-    Error::Io(std::io::Error::new(
-        err.kind(),
-        format!("{err} (path: {})", path.display()),
-    ))
 }
 
 /// What a driver knows about an artifact before it has the bytes.

@@ -9,7 +9,7 @@ use std::time::UNIX_EPOCH;
 
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::artifact::sha256_hex;
+use crate::files::sha256_hex;
 
 /// The cache folder: `$WASMFORGE_CACHE_DIR`, else `$XDG_CACHE_HOME/wasmforge`, else
 /// `~/.cache/wasmforge` (`~/Library/Caches/wasmforge` on macOS).

@@ -9,6 +9,7 @@ use std::process::{Command, Output, Stdio};
 
 use crate::error::{Error, Result};
 use crate::report::Reporter;
+use crate::text::shell_quote;
 
 /// A command line to run, built up like [`std::process::Command`].
 #[derive(Debug, Clone)]
@@ -197,21 +198,6 @@ impl Tool {
         })
     }
 }
-
-/// Quotes one word for a POSIX shell when it needs it.
-pub fn shell_quote(word: &OsStr) -> String {
-    let word = word.to_string_lossy();
-    let safe = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
-    if safe {
-        word.into_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,10 +3,13 @@
 //! that would start a fake `error:` line, escape sequences that erase lines or set a terminal's
 //! title) and Unicode direction overrides are written as `\u{1b}`-style escapes.
 //!
+//! Also: quoting a word for a shell (the commands wasmforge shows and suggests).
+//!
 //! This is the one escaping path: every message that quotes such text quotes it through
 //! [`Untrusted`] or [`escape`], in this crate, the registry crate and the binary alike.
 
 use std::borrow::Cow;
+use std::ffi::OsStr;
 use std::fmt;
 
 /// `text` with every risky character escaped (newlines too).
@@ -47,6 +50,20 @@ fn escape_except<'a>(text: &'a str, keep: &[char]) -> Cow<'a, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// Quotes one word for a POSIX shell when it needs it.
+pub fn shell_quote(word: &OsStr) -> String {
+    let word = word.to_string_lossy();
+    let safe = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if safe {
+        word.into_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
 }
 
 #[cfg(test)]

@@ -8,10 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-pub mod c;
 pub mod catalog;
-pub mod go;
-pub mod rust;
+pub mod check;
 pub mod stderr;
 pub mod wasm;
 
@@ -142,7 +140,7 @@ impl Diagnostic {
 pub fn shell_line(words: &[String]) -> String {
     words
         .iter()
-        .map(|w| crate::process::shell_quote(w.as_ref()))
+        .map(|w| crate::text::shell_quote(w.as_ref()))
         .collect::<Vec<_>>()
         .join(" ")
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::Diagnostic;
 use crate::cache::{self, Stamp};
-use crate::doctor::Check;
+use crate::diagnostics::check::Check;
 
 /// Features current compilers emit, a module using each (without a `target_features` section,
 /// as Go writes them), and the flag that enables it in wasm-opt.

@@ -11,8 +11,8 @@ use wasm_opt::{Feature, OptimizationOptions};
 
 use super::features;
 use super::strip::{self, Level as Strip};
-use crate::artifact::{sha256_hex, write_atomic};
 use crate::error::{Error, Result};
+use crate::files::{sha256_hex, write_atomic};
 
 /// Binaryen's optimization levels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

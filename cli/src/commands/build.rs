@@ -3,7 +3,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use wasmforge_build::driver::Features;
+use wasmforge_build::options::Features;
 use wasmforge_build::project::Lang;
 use wasmforge_build::wasm::optimize::Level;
 use wasmforge_build::{ArtifactKind, BuildOptions, BuildOutput, OptChoice, Profile};

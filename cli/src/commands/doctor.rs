@@ -71,7 +71,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         Some(path) => Some(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())),
         None => {
             let cwd = std::env::current_dir()?;
-            wasmforge_build::project::detect(&cwd, args.lang)
+            wasmforge_build::lang::detect(&cwd, args.lang)
                 .ok()
                 .map(|_| cwd)
         }
@@ -352,7 +352,7 @@ fn code_quality(report: &DoctorReport, root: &Path) -> serde_json::Value {
         .iter()
         .map(|(d, file, line)| {
             let path = file.clone().unwrap_or_else(|| ".".into());
-            let fingerprint = hex(&sha2::Sha256::digest(format!("{}\0{path}\0{}", d.code, d.message)));
+            let fingerprint = wasmforge_build::files::hex(&sha2::Sha256::digest(format!("{}\0{path}\0{}", d.code, d.message)));
             serde_json::json!({
                 "type": "issue",
                 "check_name": d.code,
@@ -365,10 +365,6 @@ fn code_quality(report: &DoctorReport, root: &Path) -> serde_json::Value {
         })
         .collect();
     serde_json::Value::Array(issues)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// GitHub Actions workflow commands: `::error file=…,line=…,title=…::message`.

@@ -152,7 +152,7 @@ pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
 /// hand-written WebAssembly text: `strip a.wat` or `opt --in-place a.wat` would replace the source
 /// with binary.
 pub fn write_binary(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let target = wasmforge_build::artifact::through_links(path);
+    let target = wasmforge_build::files::through_links(path);
     if let Ok(existing) = std::fs::read(&target)
         && looks_like_text(&existing)
     {
@@ -168,7 +168,7 @@ pub fn write_binary(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> 
         }
         .into());
     }
-    wasmforge_build::artifact::write_atomic(path, bytes)?;
+    wasmforge_build::files::write_atomic(path, bytes)?;
     Ok(())
 }
 

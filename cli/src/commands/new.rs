@@ -515,7 +515,7 @@ fn usage(message: impl Into<String>, hint: &str) -> anyhow::Error {
 }
 
 fn write(path: &Path, text: &str) -> anyhow::Result<()> {
-    wasmforge_build::artifact::write_atomic(path, text.as_bytes())?;
+    wasmforge_build::files::write_atomic(path, text.as_bytes())?;
     Ok(())
 }
 

@@ -4,7 +4,8 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use wasmforge_build::artifact::{Encoding, sha256_hex};
+use wasmforge_build::artifact::Encoding;
+use wasmforge_build::files::sha256_hex;
 
 use crate::cli::Format;
 use crate::exit::ExitStatus;

@@ -216,7 +216,7 @@ pub(crate) fn pull_to_cache(
     let path = dir.join(format!("{}.wasm", report.sha256));
     // A file already there is reused only while it still is the module of that digest.
     let current = std::fs::read(&path)
-        .is_ok_and(|bytes| wasmforge_build::artifact::sha256_hex(&bytes) == report.sha256);
+        .is_ok_and(|bytes| wasmforge_build::files::sha256_hex(&bytes) == report.sha256);
     if !current {
         wasmforge_build::cache::write_private(&path, &wasm)
             .with_context(|| format!("could not write `{}`", path.display()))?;

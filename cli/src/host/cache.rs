@@ -96,7 +96,7 @@ pub fn compiled_dir() -> Option<PathBuf> {
 fn entry_path(engine: &Engine, module_digest: &[u8; 32]) -> Option<PathBuf> {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
-    let hex: String = module_digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = wasmforge_build::files::hex(module_digest);
     // The compatibility hash covers the Wasmtime version and every setting that changes the
     // generated code; Wasmtime also checks both again when it deserializes.
     let name = format!("{hex}-{:016x}.cwasm", hasher.finish());

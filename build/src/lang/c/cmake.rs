@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 use super::graph::{self, CompileCommand};
 use super::support::{self, Programs, write_if_changed};
 use super::{Flags, Job, Profile};
-use crate::artifact::sha256_hex;
 use crate::error::{Error, Result};
+use crate::files::sha256_hex;
+use crate::lang::c::toolchain::CToolchain;
 use crate::process::Tool;
 use crate::report::Reporter;
-use crate::toolchain::c::CToolchain;
 
 const CMAKE_HINT: &str = "install CMake: `apt-get install cmake` (or https://cmake.org/download/)";
 
@@ -188,7 +188,7 @@ pub fn configure(
                 status: status.to_string(),
             });
         }
-        crate::artifact::write_atomic(&stamp, fingerprint.as_bytes())?;
+        crate::files::write_atomic(&stamp, fingerprint.as_bytes())?;
     }
     Ok(Configured {
         dir: dir.to_owned(),
@@ -358,7 +358,7 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::toolchain::c::CFlavor;
+    use crate::lang::c::toolchain::CFlavor;
 
     #[test]
     fn toolchain_file_names_the_compiler_and_module_path() {

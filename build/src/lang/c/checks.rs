@@ -3,13 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Diagnostic;
 use crate::config::{Emulate, Emulation};
-use crate::doctor::Check;
-use crate::driver::c::graph::Scan;
+use crate::diagnostics::Diagnostic;
+use crate::diagnostics::check::Check;
+use crate::lang::c::graph::Scan;
+use crate::lang::c::toolchain::{CFlavor, CToolchain};
 use crate::process::Tool;
 use crate::report::Reporter;
-use crate::toolchain::c::{CFlavor, CToolchain};
 
 /// The toolchain discovery's answer as a check; when nothing was found, one diagnostic per
 /// candidate that was rejected, with the reason's code.
@@ -357,7 +357,7 @@ pub fn fallthrough_check(uses: &[HeaderUse], project_dir: &Path, files: usize) -
             "c-headers",
             format!(
                 "{} compiled, no header WASI lacks",
-                super::plural(files, "file")
+                crate::diagnostics::plural(files, "file")
             ),
         )
     } else {

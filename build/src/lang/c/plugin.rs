@@ -61,7 +61,7 @@ pub fn bindings(job: &Job<'_>, wit_dir: &Path, reporter: &dyn Reporter) -> Resul
         }
         let path = out.join(file);
         if std::fs::read(&path).ok().as_deref() != Some(bytes) {
-            crate::artifact::write_atomic(&path, bytes)?;
+            crate::files::write_atomic(&path, bytes)?;
             written += 1;
         }
         if file.ends_with("_component_type.o") {

@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Diagnostic, Severity};
-use crate::doctor::Check;
-use crate::toolchain::go::{
+use crate::diagnostics::check::Check;
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::lang::go::toolchain::{
     Go, GoPackage, GoVersion, TinyGoVersion, go_mod_minimum, toolchain_in_module_cache,
 };
 
@@ -291,8 +291,8 @@ pub fn source_checks(packages: &[GoPackage], project_dir: &Path) -> (Check, Chec
             "cgo",
             format!(
                 "{} in {} of the build, none uses cgo",
-                super::plural(files.len(), "Go file"),
-                super::plural(count, "package")
+                crate::diagnostics::plural(files.len(), "Go file"),
+                crate::diagnostics::plural(count, "package")
             ),
         )
     } else {

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use cargo_metadata::{DependencyKind, Metadata, Package};
 
-use super::{Diagnostic, Severity, plural};
-use crate::doctor::Check;
+use crate::diagnostics::check::Check;
+use crate::diagnostics::{Diagnostic, Severity, plural};
+use crate::lang::rust::toolchain::RustToolchain;
 use crate::target::Target;
-use crate::toolchain::rust::RustToolchain;
 
 /// A rustc version, `rustc 1.95.0 (…)` → (1, 95, 0).
 #[derive(
@@ -157,8 +157,8 @@ pub fn toolchain_check(resolved: &crate::Result<RustToolchain>, target: Target) 
         Ok(toolchain) => {
             let d = if toolchain.rustup {
                 let (argv, safe) =
-                    crate::toolchain::rust::target_add(triple, Some(&toolchain.name));
-                let command = super::shell_line(&argv);
+                    crate::lang::rust::toolchain::target_add(triple, Some(&toolchain.name));
+                let command = crate::diagnostics::shell_line(&argv);
                 Diagnostic::new(
                     "WF1001",
                     format!(
@@ -199,8 +199,8 @@ pub fn toolchain_check(resolved: &crate::Result<RustToolchain>, target: Target) 
             ]
             .map(String::from)
             .to_vec();
-            let safe = crate::toolchain::rust::valid_toolchain_name(toolchain);
-            let command = super::shell_line(&argv);
+            let safe = crate::lang::rust::toolchain::valid_toolchain_name(toolchain);
+            let command = crate::diagnostics::shell_line(&argv);
             Check::from(
                 "rust-target",
                 vec![
@@ -246,7 +246,7 @@ pub fn rustc_check(toolchain: &str, version: Option<RustcVersion>, target: Targe
                 format!("rustc {v} (toolchain `{toolchain}`) does not know `{}`: it needs Rust {}.{} or newer", target.rust_triple(), needed.0, needed.1),
                 "run `rustup update` (or raise the version in rust-toolchain.toml), then add the target",
             )
-            .commands(super::rustup_update(), false)],
+            .commands(crate::diagnostics::rustup_update(), false)],
         ),
         Some(v) => Check::ok("rustc", format!("rustc {v} knows {}", target.rust_triple())),
     }
@@ -411,7 +411,7 @@ pub fn packages_check(facts: &RustFacts, rustc: Option<RustcVersion>) -> Check {
                     ),
                     "run `rustup update`, or pin a newer toolchain in rust-toolchain.toml",
                 )
-                .commands(super::rustup_update(), false)
+                .commands(crate::diagnostics::rustup_update(), false)
                 .at(
                     &package.manifest,
                     line_of(&package.manifest, "rust-version"),
@@ -702,7 +702,7 @@ pub fn wasm_bindgen_check(facts: &RustFacts, cli: Option<(PathBuf, String)>) -> 
     ]
     .map(String::from)
     .to_vec();
-    let command = super::shell_line(&argv);
+    let command = crate::diagnostics::shell_line(&argv);
     Some(Check::from(
         "wasm-bindgen",
         vec![

@@ -768,7 +768,7 @@ pub fn prepare(world: &World, out_dir: &Path, package_dir: &Path) -> Result<(Glu
     let file = out_dir.join(&file_name);
     let mut changed = false;
     if std::fs::read(&file).ok().as_deref() != Some(source.as_bytes()) {
-        crate::artifact::write_atomic(&file, source.as_bytes())?;
+        crate::files::write_atomic(&file, source.as_bytes())?;
         changed = true;
     }
     let package_dir = package_dir
@@ -780,7 +780,7 @@ pub fn prepare(world: &World, out_dir: &Path, package_dir: &Path) -> Result<(Glu
     let overlay_path = out_dir.join("overlay.json");
     let text = overlay.to_string().into_bytes();
     if std::fs::read(&overlay_path).ok().as_deref() != Some(text.as_slice()) {
-        crate::artifact::write_atomic(&overlay_path, &text)?;
+        crate::files::write_atomic(&overlay_path, &text)?;
     }
     Ok((
         Glue {

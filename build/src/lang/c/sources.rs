@@ -8,10 +8,10 @@ use std::time::SystemTime;
 
 use super::graph::CompileCommand;
 use super::{Flags, Job, cc_tool};
-use crate::artifact::{sha256_hex, write_atomic};
 use crate::error::{Error, Result};
+use crate::files::{sha256_hex, write_atomic};
+use crate::lang::c::toolchain::CToolchain;
 use crate::report::Reporter;
-use crate::toolchain::c::CToolchain;
 
 /// One source file and where its object goes.
 #[derive(Debug)]

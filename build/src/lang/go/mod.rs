@@ -2,22 +2,29 @@
 //! `//go:wasmexport` libraries, TinyGo when asked, and WASI 0.2 components by wrapping the
 //! preview 1 command in-process.
 
+pub mod checks;
+mod doctor;
+mod stderr;
+pub mod toolchain;
+
 use std::path::{Path, PathBuf};
 
-use super::{BuildOutput, Driver, Job, Profile};
 use crate::artifact::ArtifactKind;
 use crate::diagnostics;
 use crate::error::{Error, Result};
+use crate::job::{BuildOutput, Job};
+use crate::lang::go::toolchain as probe;
+use crate::options::Profile;
 use crate::process::Tool;
-use crate::project::Lang;
+use crate::project::{Lang, Project};
 use crate::report::Reporter;
 use crate::target::Target;
-use crate::toolchain::go as probe;
 
 pub mod plugin;
 
+/// The Go language.
 #[derive(Debug)]
-pub struct GoDriver;
+pub struct Go;
 
 /// Which Go compiler builds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,13 +129,13 @@ pub fn fact_checks(
     probe: &Result<probe::Go>,
     go_mod: &Path,
     kind: ArtifactKind,
-) -> Vec<crate::doctor::Check> {
+) -> Vec<crate::diagnostics::check::Check> {
     let mut checks = vec![
-        diagnostics::go::go_check(probe, kind == ArtifactKind::Library),
-        diagnostics::go::env_check(&|k| std::env::var(k).ok()),
+        crate::lang::go::checks::go_check(probe, kind == ArtifactKind::Library),
+        crate::lang::go::checks::env_check(&|k| std::env::var(k).ok()),
     ];
     if let Ok(go) = probe {
-        checks.push(diagnostics::go::go_mod_check(go_mod, go, &|k| {
+        checks.push(crate::lang::go::checks::go_mod_check(go_mod, go, &|k| {
             std::env::var(k).ok()
         }));
     }
@@ -143,13 +150,13 @@ pub fn evidence_checks(
     package: &str,
     flags: &[String],
     reporter: &dyn Reporter,
-) -> Vec<crate::doctor::Check> {
+) -> Vec<crate::diagnostics::check::Check> {
     match probe::list_packages(go, project_dir, package, flags, reporter) {
         Ok(packages) => {
-            let (cgo, imports) = diagnostics::go::source_checks(&packages, project_dir);
+            let (cgo, imports) = crate::lang::go::checks::source_checks(&packages, project_dir);
             vec![cgo, imports]
         }
-        Err(e) => vec![crate::doctor::Check::note(
+        Err(e) => vec![crate::diagnostics::check::Check::note(
             "go-packages",
             format!("could not list the packages of the build: {e}"),
         )],
@@ -166,7 +173,7 @@ pub fn compile_check(
     kind: ArtifactKind,
     extra: &[String],
     reporter: &dyn Reporter,
-) -> crate::doctor::Check {
+) -> crate::diagnostics::check::Check {
     let mut tool = Tool::new(&go.path, probe::GO_HINT);
     tool.current_dir(project_dir)
         .env("GOOS", "wasip1")
@@ -189,29 +196,32 @@ pub fn compile_check(
     }) {
         Ok(output) => output,
         Err(e) => {
-            return crate::doctor::Check::note("go-compile", format!("could not run go: {e}"));
+            return crate::diagnostics::check::Check::note(
+                "go-compile",
+                format!("could not run go: {e}"),
+            );
         }
     };
     if output.status.success() {
-        return crate::doctor::Check::ok(
+        return crate::diagnostics::check::Check::ok(
             "go-compile",
             format!("`{package}` compiles for wasip1/wasm"),
         );
     }
     let text = String::from_utf8_lossy(&output.stderr);
-    let found = diagnostics::stderr::diagnose(&text, &diagnostics::stderr::Context::default());
+    let found = crate::lang::diagnose(&text, &diagnostics::stderr::Context::default());
     if found.is_empty() {
         let first: Vec<&str> = text
             .lines()
             .filter(|l| !l.starts_with('#'))
             .take(3)
             .collect();
-        crate::doctor::Check::failed(
+        crate::diagnostics::check::Check::failed(
             "go-compile",
             format!("go build fails: {}", first.join("; ")),
         )
     } else {
-        crate::doctor::Check::from("go-compile", found)
+        crate::diagnostics::check::Check::from("go-compile", found)
     }
 }
 
@@ -262,21 +272,155 @@ pub fn tinygo_build_args(
     args
 }
 
-impl Driver for GoDriver {
+impl crate::lang::Language for Go {
+    fn lang(&self) -> crate::project::Lang {
+        crate::project::Lang::Go
+    }
+
+    fn toolchain_names(&self) -> &'static [&'static str] {
+        &["go", "tinygo"]
+    }
+
+    fn manifests(&self) -> &'static [&'static str] {
+        &["go.mod"]
+    }
+
+    fn signal(&self, dir: &Path) -> Option<String> {
+        dir.join("go.mod").is_file().then(|| "go.mod".to_string())
+    }
+
+    fn upward_manifest(&self) -> Option<&'static str> {
+        Some("go.mod")
+    }
+
+    /// Inside a module's subfolder, the module root is the project and the folder its package
+    /// (as `go build` in `cmd/x` builds that package).
+    fn locate(&self, dir: &Path) -> Result<Project> {
+        let manifest =
+            crate::project::nearest(dir, "go.mod").ok_or_else(|| crate::Error::NotAProject {
+                path: dir.to_owned(),
+            })?;
+        if let Some(root) = manifest.parent()
+            && root != dir
+            && let Ok(relative) = dir.strip_prefix(root)
+        {
+            return Ok(Project {
+                lang: Lang::Go,
+                dir: root.to_path_buf(),
+                within: Some(relative.to_path_buf()),
+                manifest,
+            });
+        }
+        Ok(Project {
+            lang: Lang::Go,
+            dir: dir.to_owned(),
+            manifest,
+            within: None,
+        })
+    }
+
+    fn check_options(
+        &self,
+        options: &crate::options::BuildOptions,
+        config: &crate::config::Config,
+    ) -> Result<()> {
+        crate::lang::refuse_cargo_flags(
+            Lang::Go,
+            options,
+            "Go builds choose code with build tags: `wasmforge build -- -tags NAME`",
+            "Go checks go.sum on every build; `-- -mod=readonly` or `-- -mod=vendor` go to `go build`",
+        )?;
+        if !options.bins.is_empty() {
+            return Err(crate::lang::refuse(
+                Lang::Go,
+                "--bin",
+                "Rust and C (CMake, Make)",
+                "a Go build makes one main package: choose it with `-p ./cmd/NAME`",
+            ));
+        }
+        crate::lang::check_toolchain_name(Lang::Go, options.toolchain.as_deref(), false)?;
+        crate::lang::check_toolchain_name(Lang::Go, config.build.toolchain.as_deref(), true)
+    }
+
+    fn support_error(&self, need: &crate::lang::Need<'_>) -> Option<crate::Error> {
+        let (target, toolchain) = (need.target, need.toolchain);
+        let kind = need.kind.unwrap_or(ArtifactKind::Command);
+        if let Err(e) = GoToolchain::from_name(toolchain) {
+            return Some(e);
+        }
+        if target == Target::Wasip2 && kind == ArtifactKind::Library {
+            if toolchain == Some("tinygo") {
+                return Some(crate::Error::Unsupported {
+                    message:
+                        "wasmforge builds Go plugins (wasip2 libraries for a WIT world) with the \
+                              standard Go toolchain, not TinyGo"
+                            .into(),
+                    hint: "build without `--toolchain tinygo` (Go 1.24 or newer), or run TinyGo \
+                           yourself: `tinygo build -target=wasip2 -wit-package wit -wit-world NAME`"
+                        .into(),
+                });
+            }
+            if !need.has_world {
+                return Some(crate::lang::library_needs_world(
+                    Lang::Go,
+                    "give it a world: a `wit/` folder with the WIT it exports (`wasmforge new NAME --lang go \
+                     --kind plugin` shows how); or build a core module: `--target wasip1` (a reactor with \
+                     its //go:wasmexport functions)",
+                ));
+            }
+        }
+        if target == Target::Unknown && toolchain != Some("tinygo") {
+            return Some(crate::Error::Unsupported {
+                message: "the standard Go toolchain has no bare `wasm32-unknown-unknown` target: its \
+                          GOOS=js GOARCH=wasm output is a different ABI that needs Go's wasm_exec.js glue"
+                    .into(),
+                hint: "build for `--target wasip1`, or use TinyGo's bare target: \
+                       `wasmforge build --toolchain tinygo --target unknown`"
+                    .into(),
+            });
+        }
+        None
+    }
+
+    fn doctor_checks(
+        &self,
+        job: &Job<'_>,
+        reporter: &dyn Reporter,
+    ) -> Vec<crate::diagnostics::check::Check> {
+        doctor::checks(job, reporter)
+    }
+
+    fn survey(&self, reporter: &dyn Reporter) -> Vec<crate::diagnostics::check::Check> {
+        let go = probe::probe_go(reporter);
+        let tinygo = probe::probe_tinygo(reporter);
+        vec![
+            checks::go_check(&go, false),
+            checks::tinygo_check(&tinygo, go.as_ref().ok().map(|g| g.version), false),
+        ]
+    }
+
+    fn recognise(
+        &self,
+        lines: &[&str],
+        i: usize,
+        line: &str,
+        ctx: &crate::diagnostics::stderr::Context<'_>,
+        push: &mut dyn FnMut(crate::diagnostics::Diagnostic),
+    ) {
+        stderr::recognise(lines, i, line, ctx, push);
+    }
+
     fn build(&self, job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
         let toolchain = GoToolchain::from_name(job.toolchain.as_deref())?;
         let kind = job.kind.unwrap_or(ArtifactKind::Command);
         let release = job.options.profile == Profile::Release;
         let target = job.target;
 
-        if let Some(error) = super::support_error(
-            Lang::Go,
-            job.config,
-            target,
-            Some(kind),
-            job.toolchain.as_deref(),
-            crate::wit::dir_of(&job.project.dir, job.config).is_some(),
-        ) {
+        let need = crate::lang::Need {
+            kind: Some(kind),
+            ..crate::lang::Need::of(job)
+        };
+        if let Some(error) = self.support_error(&need) {
             return Err(error);
         }
         let package = main_package(job);
@@ -306,7 +450,7 @@ impl Driver for GoDriver {
         let (toolchain_name, mut tool) = match toolchain {
             GoToolchain::Go => {
                 let probe = probe::probe_go(reporter);
-                super::preflight(fact_checks(&probe, &job.project.manifest, kind), reporter)?;
+                crate::job::preflight(fact_checks(&probe, &job.project.manifest, kind), reporter)?;
                 let go = probe?;
                 if job.checks {
                     let flags = list_flags(&job.options.extra_args);
@@ -346,10 +490,10 @@ impl Driver for GoDriver {
             GoToolchain::TinyGo => {
                 let probe = probe::probe_tinygo(reporter);
                 let go = probe::probe_go(reporter).ok().map(|g| g.version);
-                super::preflight(
+                crate::job::preflight(
                     [
-                        diagnostics::go::tinygo_check(&probe, go, true),
-                        diagnostics::go::env_check(&|k| std::env::var(k).ok()),
+                        crate::lang::go::checks::tinygo_check(&probe, go, true),
+                        crate::lang::go::checks::env_check(&|k| std::env::var(k).ok()),
                     ],
                     reporter,
                 )?;
@@ -386,7 +530,7 @@ impl Driver for GoDriver {
         if let Some(world) = &world {
             let mut core = fs_err::read(&core_out)?;
             plugin::embed(world, &mut core, &core_out)?;
-            crate::artifact::write_atomic(&core_out, &core)?;
+            crate::files::write_atomic(&core_out, &core)?;
         }
         // TinyGo builds wasip2 components itself; the standard toolchain's output is wrapped.
         let artifact = job.publish_core(

@@ -175,9 +175,9 @@ pub fn resolve(
 pub fn rustc_version(
     toolchain: &RustToolchain,
     reporter: &dyn Reporter,
-) -> Option<crate::diagnostics::rust::RustcVersion> {
+) -> Option<crate::lang::rust::checks::RustcVersion> {
     use crate::cache::{self, Stamp};
-    use crate::diagnostics::rust::RustcVersion;
+    use crate::lang::rust::checks::RustcVersion;
     let rustc =
         toolchain
             .sysroot
@@ -206,9 +206,9 @@ pub fn rustc_version(
 }
 
 /// Every rustup toolchain and the WebAssembly targets it has (doctor without a project).
-pub fn survey(reporter: &dyn Reporter) -> Vec<crate::doctor::Check> {
+pub fn survey(reporter: &dyn Reporter) -> Vec<crate::diagnostics::check::Check> {
     use crate::diagnostics::Diagnostic;
-    use crate::doctor::Check;
+    use crate::diagnostics::check::Check;
     let env = RustupEnv::from_process();
     let Some(home) = &env.rustup_home else {
         return match resolve_without_rustup(Path::new("."), reporter) {

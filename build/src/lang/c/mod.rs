@@ -12,19 +12,25 @@
 //!   that can (zig, when none was pinned and the first one found cannot);
 //! - a header only the host has is a warning before the compile and the diagnosis after it.
 
+pub mod checks;
+mod doctor;
+mod stderr;
+pub mod toolchain;
+
 use std::path::{Path, PathBuf};
 
-use super::{BuildOutput, Driver, Job, Profile};
 use crate::artifact::ArtifactKind;
 use crate::config::{CConfig, Config};
+use crate::diagnostics::check::Check;
 use crate::diagnostics::{self, Diagnostic};
-use crate::doctor::Check;
 use crate::error::{Error, Result};
+use crate::job::{BuildOutput, Job};
+use crate::lang::c::toolchain::{self as probe, CToolchain, SearchEnv};
+use crate::options::Profile;
 use crate::process::Tool;
-use crate::project::Lang;
+use crate::project::{Lang, Project};
 use crate::report::Reporter;
 use crate::target::Target;
-use crate::toolchain::c::{self as probe, CToolchain, SearchEnv};
 
 mod cmake;
 pub mod graph;
@@ -35,8 +41,9 @@ mod support;
 
 pub use sources::parse_depfile;
 
+/// The C language.
 #[derive(Debug)]
-pub struct CDriver;
+pub struct C;
 
 /// How the project is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,14 +132,14 @@ pub fn exports_error(config: &Config, target: Target, kind: ArtifactKind) -> Opt
 /// The functions `[c] stubs` names, checked.
 fn stubs_of(c: &CConfig) -> Result<Vec<String>> {
     for name in &c.stubs {
-        if !diagnostics::c::STUBBABLE.contains(&name.as_str()) {
+        if !crate::lang::c::checks::STUBBABLE.contains(&name.as_str()) {
             return Err(Error::Unsupported {
                 message: format!(
                     "wasmforge.toml: `[c] stubs` names `{name}`, which wasmforge has no stub for"
                 ),
                 hint: format!(
                     "stubs exist for the functions wasi-libc declares but cannot define: {}",
-                    diagnostics::c::STUBBABLE.join(", ")
+                    crate::lang::c::checks::STUBBABLE.join(", ")
                 ),
             });
         }
@@ -242,7 +249,7 @@ fn flags(
         let sjlj =
             support::setjmp_flags(toolchain, reporter).map_err(|why| Error::Unsupported {
                 message: format!("{} cannot build setjmp/longjmp: {why}", toolchain.version),
-                hint: diagnostics::c::SETJMP_FIX.into(),
+                hint: crate::lang::c::checks::SETJMP_FIX.into(),
             })?;
         extra.extend(sjlj.compile.iter().cloned());
         link.extend(sjlj.link.iter().cloned());
@@ -370,13 +377,15 @@ fn inspect(
     let dir = &job.project.dir;
     let flags0 = flags(job, &toolchain, kind, &Decisions::default(), None, reporter)?;
     let mut cmds = commands(job, style, &toolchain, &flags0, scratch, reporter)?;
-    let roots = diagnostics::c::IncludeRoots::probe(&toolchain, &toolchain.wasi_triple, reporter);
+    let roots =
+        crate::lang::c::checks::IncludeRoots::probe(&toolchain, &toolchain.wasi_triple, reporter);
     let scans = graph::scan_all(&cmds, jobs(job), reporter);
-    let uses = diagnostics::c::header_uses(&scans, &roots, dir);
-    let (emulations, emulated) = diagnostics::c::emulation_check(&uses, &job.config.c.emulate, dir);
+    let uses = crate::lang::c::checks::header_uses(&scans, &roots, dir);
+    let (emulations, emulated) =
+        crate::lang::c::checks::emulation_check(&uses, &job.config.c.emulate, dir);
     let mut decisions = Decisions::default();
     let mut evidence = Vec::new();
-    if let Some(use_) = diagnostics::c::setjmp_use(&uses) {
+    if let Some(use_) = crate::lang::c::checks::setjmp_use(&uses) {
         match support::setjmp_flags(&toolchain, reporter) {
             Ok(_) => decisions.setjmp = true,
             Err(why) => {
@@ -400,7 +409,7 @@ fn inspect(
                     }
                     None => evidence.push(Check::from(
                         "c-setjmp",
-                        vec![diagnostics::c::setjmp_diagnostic(
+                        vec![crate::lang::c::checks::setjmp_diagnostic(
                             use_,
                             dir,
                             &toolchain.version,
@@ -411,8 +420,12 @@ fn inspect(
             }
         }
     }
-    evidence.push(diagnostics::c::fallthrough_check(&uses, dir, cmds.len()));
-    let refusals = if emulations.status == crate::doctor::Status::Error {
+    evidence.push(crate::lang::c::checks::fallthrough_check(
+        &uses,
+        dir,
+        cmds.len(),
+    ));
+    let refusals = if emulations.status == crate::diagnostics::check::Status::Error {
         vec![emulations]
     } else {
         Vec::new()
@@ -427,18 +440,130 @@ fn inspect(
     })
 }
 
-impl Driver for CDriver {
+impl crate::lang::Language for C {
+    fn lang(&self) -> crate::project::Lang {
+        crate::project::Lang::C
+    }
+
+    fn toolchain_names(&self) -> &'static [&'static str] {
+        &["wasi-sdk", "clang", "zig"]
+    }
+
+    fn manifests(&self) -> &'static [&'static str] {
+        &["CMakeLists.txt", "Makefile", "makefile", "GNUmakefile"]
+    }
+
+    /// A C project is its folder: the manifest is the folder itself.
+    fn project_of_manifest(&self, file: &Path) -> Project {
+        let dir = file.parent().map(Path::to_owned).unwrap_or_default();
+        Project {
+            lang: Lang::C,
+            manifest: dir.clone(),
+            dir,
+            within: None,
+        }
+    }
+
+    fn signal(&self, dir: &Path) -> Option<String> {
+        let mut found: Vec<String> = self
+            .manifests()
+            .iter()
+            .filter(|name| dir.join(name).is_file())
+            .map(|name| name.to_string())
+            .collect();
+        for (sub, shown) in [(dir.to_owned(), "*.c"), (dir.join("src"), "src/*.c")] {
+            let has_c = std::fs::read_dir(&sub).is_ok_and(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .any(|e| e.path().extension().is_some_and(|x| x == "c"))
+            });
+            if has_c {
+                found.push(shown.to_string());
+            }
+        }
+        (!found.is_empty()).then(|| found.join(", "))
+    }
+
+    fn locate(&self, dir: &Path) -> Result<Project> {
+        Ok(Project {
+            lang: Lang::C,
+            dir: dir.to_owned(),
+            manifest: dir.to_owned(),
+            within: None,
+        })
+    }
+
+    fn check_options(&self, options: &crate::options::BuildOptions, config: &Config) -> Result<()> {
+        crate::lang::refuse_cargo_flags(
+            Lang::C,
+            options,
+            "C builds choose code with defines: `[c] defines` in wasmforge.toml, or `-- -DNAME` for CMake",
+            "a C build has no lock file: what it compiles is in the project",
+        )?;
+        if !options.packages.is_empty() {
+            return Err(crate::lang::refuse(
+                Lang::C,
+                "-p/--package",
+                "Rust and Go",
+                "a C project's executable is chosen with `--bin NAME` (CMake, Make)",
+            ));
+        }
+        crate::lang::check_toolchain_name(Lang::C, options.toolchain.as_deref(), false)?;
+        crate::lang::check_toolchain_name(Lang::C, config.build.toolchain.as_deref(), true)
+    }
+
+    fn support_error(&self, need: &crate::lang::Need<'_>) -> Option<Error> {
+        let kind = need.kind.unwrap_or(ArtifactKind::Command);
+        if need.target == Target::Wasip2 && kind == ArtifactKind::Library {
+            if need.has_world {
+                return None;
+            }
+            return Some(crate::lang::library_needs_world(
+                Lang::C,
+                "give it a world: a `wit/` folder with the WIT it exports (`wasmforge new NAME --lang c \
+                 --kind plugin` shows how); or build a core module: `--target wasip1` (a reactor \
+                 exporting `[c] exports`) or `--target unknown`",
+            ));
+        }
+        exports_error(need.config, need.target, kind)
+    }
+
+    fn doctor_checks(
+        &self,
+        job: &Job<'_>,
+        reporter: &dyn Reporter,
+    ) -> Vec<crate::diagnostics::check::Check> {
+        doctor::checks(job, reporter)
+    }
+
+    fn survey(&self, reporter: &dyn Reporter) -> Vec<crate::diagnostics::check::Check> {
+        let found = probe::discover(None, &SearchEnv::from_process(), reporter);
+        let mut found_checks = vec![checks::toolchain_check(&found)];
+        if let Ok(tc) = &found {
+            found_checks.push(checks::builtins_check(tc, reporter));
+        }
+        found_checks
+    }
+
+    fn recognise(
+        &self,
+        lines: &[&str],
+        i: usize,
+        line: &str,
+        ctx: &crate::diagnostics::stderr::Context<'_>,
+        push: &mut dyn FnMut(crate::diagnostics::Diagnostic),
+    ) {
+        stderr::recognise(lines, i, line, ctx, push);
+    }
+
     fn build(&self, job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
         let kind = job.kind.unwrap_or(ArtifactKind::Command);
         let target = job.target;
-        if let Some(error) = super::support_error(
-            Lang::C,
-            job.config,
-            target,
-            Some(kind),
-            job.toolchain.as_deref(),
-            crate::wit::dir_of(&job.project.dir, job.config).is_some(),
-        ) {
+        let need = crate::lang::Need {
+            kind: Some(kind),
+            ..crate::lang::Need::of(job)
+        };
+        if let Some(error) = self.support_error(&need) {
             return Err(error);
         }
         stubs_of(&job.config.c)?;
@@ -471,7 +596,7 @@ impl Driver for CDriver {
             reporter,
         );
         if found.is_err() {
-            super::preflight([diagnostics::c::toolchain_check(&found)], reporter)?;
+            crate::job::preflight([crate::lang::c::checks::toolchain_check(&found)], reporter)?;
         }
         let mut toolchain = found?;
         let _lock = support::BuildLock::acquire(&job.work_dir(), reporter)?;
@@ -642,7 +767,7 @@ pub fn doctor_checks(job: &Job<'_>, toolchain: &CToolchain, reporter: &dyn Repor
     let mut unknown: Vec<String> = Vec::new();
     let context = diagnostics::stderr::Context::default();
     for (source, ok, text) in &results {
-        let mut recognised = diagnostics::stderr::diagnose(text, &context);
+        let mut recognised = crate::lang::diagnose(text, &context);
         recognised.retain(|d| {
             !job.config
                 .c
@@ -701,7 +826,7 @@ pub fn doctor_checks(job: &Job<'_>, toolchain: &CToolchain, reporter: &dyn Repor
     } else {
         let mut check = Check::from("c-compile", all);
         if !unknown.is_empty() {
-            check.status = crate::doctor::Status::Error;
+            check.status = crate::diagnostics::check::Status::Error;
             check.detail = format!("{}; {}", check.detail, unknown.join("; "));
         }
         check
@@ -712,7 +837,7 @@ pub fn doctor_checks(job: &Job<'_>, toolchain: &CToolchain, reporter: &dyn Repor
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::toolchain::c::CFlavor;
+    use crate::lang::c::toolchain::CFlavor;
 
     #[test]
     fn build_folders_are_separate_per_toolchain_target_and_profile() {

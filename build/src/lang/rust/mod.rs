@@ -4,21 +4,28 @@
 //! crates to compile); cargo's `compiler-artifact` messages then say exactly which files it
 //! wrote, so no output path is ever guessed.
 
+pub mod checks;
+mod doctor;
+mod stderr;
+pub mod toolchain;
+
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use cargo_metadata::{CargoOpt, Message, Metadata, MetadataCommand, Package, PackageId};
 
-use super::{BuildOptions, BuildOutput, Driver, Job, Profile};
 use crate::artifact::{self, ArtifactKind, Identity};
 use crate::cache::Stamp;
-use crate::diagnostics::{self, rust::RustFacts};
+use crate::diagnostics;
 use crate::error::{Error, Result};
+use crate::job::{BuildOutput, Job};
+use crate::lang::rust::checks::RustFacts;
+use crate::lang::rust::toolchain as rust_toolchain;
+use crate::options::{BuildOptions, Profile};
 use crate::process::Tool;
 use crate::project::{Lang, Project};
 use crate::report::Reporter;
 use crate::target::Target;
-use crate::toolchain::rust as rust_toolchain;
 
 const CARGO_HINT: &str = "install Rust with rustup (https://rustup.rs), which provides cargo";
 
@@ -33,13 +40,154 @@ struct Planned {
 }
 
 /// The Rust driver.
+/// The Rust language.
 #[derive(Debug)]
-pub struct RustDriver;
+pub struct Rust;
 
-impl Driver for RustDriver {
+impl crate::lang::Language for Rust {
+    fn lang(&self) -> crate::project::Lang {
+        crate::project::Lang::Rust
+    }
+
+    fn manifests(&self) -> &'static [&'static str] {
+        &["Cargo.toml"]
+    }
+
+    fn signal(&self, dir: &Path) -> Option<String> {
+        dir.join("Cargo.toml")
+            .is_file()
+            .then(|| "Cargo.toml".to_string())
+    }
+
+    fn upward_manifest(&self) -> Option<&'static str> {
+        Some("Cargo.toml")
+    }
+
+    fn hosts(&self, other: crate::project::Lang) -> bool {
+        other == crate::project::Lang::C
+    }
+
+    fn locate(&self, dir: &Path) -> Result<Project> {
+        let manifest = crate::project::nearest(dir, "Cargo.toml").ok_or_else(|| {
+            crate::Error::NotAProject {
+                path: dir.to_owned(),
+            }
+        })?;
+        Ok(Project {
+            lang: crate::project::Lang::Rust,
+            dir: dir.to_owned(),
+            manifest,
+            within: None,
+        })
+    }
+
+    fn check_options(
+        &self,
+        options: &crate::options::BuildOptions,
+        config: &crate::config::Config,
+    ) -> Result<()> {
+        if options.kind.is_none() && config.package.kind.is_some() {
+            return Err(crate::Error::Unsupported {
+                message: "wasmforge.toml: [package] kind is for Go and C projects".into(),
+                hint: "a Rust package's kind is in Cargo.toml: a binary is a command, \
+                       `[lib] crate-type = [\"cdylib\"]` a library; remove `kind`"
+                    .into(),
+            });
+        }
+        if options.kind.is_some() {
+            return Err(crate::lang::refuse(
+                crate::project::Lang::Rust,
+                "--kind",
+                "Go and C",
+                "a Rust package's kind is in Cargo.toml: a binary (src/main.rs, [[bin]]) is a \
+                 command, `[lib] crate-type = [\"cdylib\"]` a library; choose with --bin or -p",
+            ));
+        }
+        if let Some(name) = &options.toolchain {
+            check_toolchain_name(name)?;
+        } else if let Some(name) = &config.build.toolchain {
+            check_toolchain_name(name).map_err(|e| crate::Error::Unsupported {
+                message: format!("wasmforge.toml: [build] toolchain: {e}"),
+                hint: e.hint().unwrap_or_default(),
+            })?;
+        }
+        Ok(())
+    }
+
+    fn support_error(&self, _need: &crate::lang::Need<'_>) -> Option<crate::Error> {
+        None
+    }
+
+    fn doctor_checks(
+        &self,
+        job: &Job<'_>,
+        reporter: &dyn Reporter,
+    ) -> Vec<crate::diagnostics::check::Check> {
+        doctor::checks(job, reporter)
+    }
+
+    fn survey(&self, reporter: &dyn Reporter) -> Vec<crate::diagnostics::check::Check> {
+        rust_toolchain::survey(reporter)
+    }
+
+    fn artifact_dir(&self, project: &Project, target: Target) -> PathBuf {
+        artifact_root(project).join(target.name())
+    }
+
+    fn built_with(&self, job: &Job<'_>, reporter: &dyn Reporter) -> Option<String> {
+        rust_toolchain::resolve(&job.project.dir, &rustup_env(job), reporter)
+            .ok()
+            .filter(|tc| tc.rustup)
+            .map(|tc| tc.name)
+    }
+
+    fn recognise(
+        &self,
+        lines: &[&str],
+        i: usize,
+        line: &str,
+        ctx: &crate::diagnostics::stderr::Context<'_>,
+        push: &mut dyn FnMut(crate::diagnostics::Diagnostic),
+    ) {
+        stderr::recognise(lines, i, line, ctx, push);
+    }
+
     fn build(&self, job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
         build(job, reporter)
     }
+}
+
+/// `--toolchain` for Rust names a rustup toolchain (`nightly`, `1.82.0`, a linked one), never
+/// another language's toolchain.
+fn check_toolchain_name(name: &str) -> Result<()> {
+    let well_formed = !name.is_empty()
+        && !name.starts_with('-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    let elsewhere = crate::lang::all()
+        .into_iter()
+        .any(|l| l.toolchain_names().contains(&name));
+    if well_formed && !elsewhere {
+        return Ok(());
+    }
+    Err(crate::Error::BadUsage {
+        message: format!("--toolchain `{name}` is not a rustup toolchain"),
+        hint: "for Rust, --toolchain selects a rustup toolchain as `cargo +NAME` does: stable, \
+               nightly, 1.82.0 (`rustup toolchain list` shows what is installed)"
+            .into(),
+    })
+}
+
+/// rustup's view for this build: the toolchain `--toolchain` or `[build] toolchain` chose,
+/// else rustup's own rules (RUSTUP_TOOLCHAIN, rust-toolchain.toml, the default).
+pub fn rustup_env(job: &Job<'_>) -> rust_toolchain::RustupEnv {
+    let chosen_by = if job.options.toolchain.is_some() {
+        "--toolchain"
+    } else {
+        "wasmforge.toml [build] toolchain"
+    };
+    rust_toolchain::RustupEnv::choosing(job.toolchain.as_deref(), chosen_by)
 }
 
 /// The flag that makes Rust's wasip2 linker leave the core module alone, so it can be optimized
@@ -56,8 +204,8 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
         ..options.clone()
     };
     let triple = target.rust_triple();
-    let toolchain = rust_toolchain::resolve(&project.dir, &job.rustup_env(), reporter).map_err(
-        |e| match e {
+    let toolchain =
+        rust_toolchain::resolve(&project.dir, &rustup_env(job), reporter).map_err(|e| match e {
             Error::ToolchainNotInstalled {
                 toolchain,
                 source_desc,
@@ -68,14 +216,13 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
                 triple: triple.to_string(),
             },
             other => other,
-        },
-    )?;
+        })?;
     // Fail before cargo runs: its own message for a missing target is a wall of
     // "can't find crate for `core`" errors that never names the fix.
     // A rustc older than the target cannot get it with `rustup target add`: say that first.
     let rustc = rust_toolchain::rustc_version(&toolchain, reporter);
-    super::preflight(
-        [diagnostics::rust::rustc_check(
+    crate::job::preflight(
+        [crate::lang::rust::checks::rustc_check(
             &toolchain.name,
             rustc,
             target,
@@ -89,37 +236,40 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
     check_file_names(plan, job.config.package.name.as_deref())?;
 
     // Pre-flight: what would make cargo fail, said before it runs.
-    let mut dep_env = diagnostics::rust::DepEnv::read(&project.dir, target);
+    let mut dep_env = crate::lang::rust::checks::DepEnv::read(&project.dir, target);
     let c_for_scripts = (target != Target::Unknown
         && !dep_env.cc_set
         && resolved.facts.deps.iter().any(|d| d.builds_c))
     .then(|| {
-        crate::toolchain::c::discover(
+        crate::lang::c::toolchain::discover(
             None,
-            &crate::toolchain::c::SearchEnv::from_process(),
+            &crate::lang::c::toolchain::SearchEnv::from_process(),
             reporter,
         )
         .ok()
     })
     .flatten()
-    .filter(|tc| tc.flavor != crate::toolchain::c::CFlavor::Zig);
+    .filter(|tc| tc.flavor != crate::lang::c::toolchain::CFlavor::Zig);
     dep_env.c_compiler = c_for_scripts.as_ref().map(|tc| tc.cc[0].clone());
     // Facts cargo would stop on: no artifact to build, a package needing a newer rustc.
-    super::preflight(
-        [diagnostics::rust::packages_check(&resolved.facts, rustc)],
+    crate::job::preflight(
+        [crate::lang::rust::checks::packages_check(
+            &resolved.facts,
+            rustc,
+        )],
         reporter,
     )?;
     // Evidence: what the graph says about crates on this target. The compiler decides.
     if job.checks {
         let build_target = std::env::var("CARGO_BUILD_TARGET").ok();
         let mut checks = vec![
-            diagnostics::rust::renamed_target_check(
+            crate::lang::rust::checks::renamed_target_check(
                 &project.dir,
                 false,
                 rustc,
                 build_target.as_deref(),
             ),
-            diagnostics::rust::dependency_check(&resolved.facts, target, &dep_env),
+            crate::lang::rust::checks::dependency_check(&resolved.facts, target, &dep_env),
         ];
         for check in &mut checks {
             // wasmforge passes `--target` itself and sets CC for build scripts: for this build
@@ -417,7 +567,7 @@ fn resolve_workspace(
     }
     let metadata = metadata(project, options, reporter)?;
     let selected = select_packages(&metadata, project, options)?;
-    let facts = diagnostics::rust::facts(&metadata, &selected);
+    let facts = crate::lang::rust::checks::facts(&metadata, &selected);
     let plan = plan(&selected, options).map_err(|e| bin_elsewhere(e, &metadata, options))?;
     let roots: Vec<&PackageId> = plan.iter().map(|p| &p.package_id).collect();
     let resolved = Resolved {
@@ -590,7 +740,10 @@ pub fn workspace_facts(
         Err(Error::NoWasmTarget { .. }) | Ok(_) => None,
         Err(other) => Some(other),
     };
-    Ok((diagnostics::rust::facts(&metadata, &selected), refused))
+    Ok((
+        crate::lang::rust::checks::facts(&metadata, &selected),
+        refused,
+    ))
 }
 
 /// Where wasmforge puts a Rust project's artifacts (`<target-dir>/wasmforge`), without asking

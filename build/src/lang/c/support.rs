@@ -6,11 +6,12 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use super::Job;
-use crate::artifact::{sha256_hex, write_atomic};
 use crate::error::{Error, Result};
-use crate::process::{Tool, shell_quote};
+use crate::files::{sha256_hex, write_atomic};
+use crate::lang::c::toolchain::{self as probe, CFlavor, CToolchain, SearchEnv};
+use crate::process::Tool;
 use crate::report::Reporter;
-use crate::toolchain::c::{self as probe, CFlavor, CToolchain, SearchEnv};
+use crate::text::shell_quote;
 
 /// An exclusive lock on the project's C build folder, held for the whole build (as cargo holds
 /// its build directory lock): a second build of the same project waits instead of racing.

@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use super::graph::{self, MakePlan};
 use super::support::{self, Recorded};
 use super::{Flags, Job};
-use crate::artifact::{sha256_hex, write_atomic};
 use crate::error::{Error, Result};
-use crate::process::{Tool, shell_quote};
+use crate::files::{sha256_hex, write_atomic};
+use crate::lang::c::toolchain::CToolchain;
+use crate::process::Tool;
 use crate::report::Reporter;
-use crate::toolchain::c::CToolchain;
+use crate::text::shell_quote;
 
 const MAKE_HINT: &str = "install GNU make: `apt-get install make`";
 

@@ -1,0 +1,88 @@
+//! One check of `doctor` (and of a build's pre-flight): its name, outcome and findings.
+
+use super::{Diagnostic, Severity};
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Nothing to check, or could not be checked (said in the detail); never a failure.
+    Skipped,
+    Ok,
+    Warning,
+    Error,
+}
+
+/// One check: its name, outcome, a line of detail, and the findings behind a warning or error.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Check {
+    pub name: String,
+    pub status: Status,
+    pub detail: String,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Check {
+    pub fn ok(name: &str, detail: String) -> Check {
+        Check {
+            name: name.into(),
+            status: Status::Ok,
+            detail,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// A check that could not run or has nothing to say (never a failure).
+    pub fn note(name: &str, detail: String) -> Check {
+        Check {
+            name: name.into(),
+            status: Status::Skipped,
+            detail,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// A check whose outcome is its findings (ok when there are none).
+    pub fn from(name: &str, diagnostics: Vec<Diagnostic>) -> Check {
+        let status = match diagnostics.iter().map(|d| d.severity).max() {
+            None => Status::Ok,
+            Some(Severity::Warning) => Status::Warning,
+            Some(Severity::Error) => Status::Error,
+        };
+        let detail = match diagnostics.as_slice() {
+            [] => "ok".to_string(),
+            [one] => one.message.clone(),
+            [first, rest @ ..] => format!("{} (and {} more)", first.message, rest.len()),
+        };
+        Check {
+            name: name.into(),
+            status,
+            detail,
+            diagnostics,
+        }
+    }
+
+    /// A check that failed with an error of the build (its message and hint).
+    pub fn from_error(name: &str, error: &crate::Error) -> Check {
+        Check::failed(
+            name,
+            format!(
+                "{error}{}",
+                error
+                    .hint()
+                    .map(|h| format!(" (hint: {h})"))
+                    .unwrap_or_default()
+            ),
+        )
+    }
+
+    /// A check that failed without a catalogued cause (e.g. `cargo metadata` rejected Cargo.toml).
+    pub fn failed(name: &str, detail: String) -> Check {
+        Check {
+            name: name.into(),
+            status: Status::Error,
+            detail,
+            diagnostics: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Go's failures in `go build` and TinyGo output, one line at a time.
+
+use crate::diagnostics::Diagnostic;
+use crate::diagnostics::stderr::{Context, between};
+
+/// What is recognised in `line` (line `i` of `lines`, trimmed), given to `push`.
+pub(crate) fn recognise(
+    _lines: &[&str],
+    _i: usize,
+    line: &str,
+    _ctx: &Context<'_>,
+    push: &mut dyn FnMut(Diagnostic),
+) {
+    if line.contains("unsupported GOOS/GOARCH pair wasip1/wasm") {
+        push(Diagnostic::new(
+            "WF2002",
+            "this Go does not have the wasip1 port (Go 1.21 or newer has it)",
+            "install Go 1.21 or newer and put it first on PATH",
+        ));
+    }
+    if line.contains("-buildmode=c-shared not supported on wasip1/wasm") {
+        push(Diagnostic::new(
+            "WF2003",
+            "this Go cannot build wasip1 libraries (-buildmode=c-shared needs Go 1.24 or newer)",
+            "install Go 1.24 or newer, or build a command",
+        ));
+    }
+    if line.contains("cgo: unknown ptrSize for $GOARCH \"wasm\"") {
+        push(Diagnostic::new(
+            "WF2007",
+            "CGO_ENABLED=1 asks for cgo, which cannot target WebAssembly",
+            "unset CGO_ENABLED (or set CGO_ENABLED=0)",
+        ));
+    }
+    if let Some(flag) = line
+        .strip_suffix(" is not supported on wasip1/wasm")
+        .or_else(|| line.strip_suffix(" not supported on wasip1/wasm"))
+        && flag != "-buildmode=c-shared"
+    {
+        push(Diagnostic::new(
+            "WF2007",
+            format!("`{flag}` (from GOFLAGS or the command line) is not supported on wasip1/wasm"),
+            format!(
+                "remove `{flag}` from GOFLAGS (`go env -u GOFLAGS` if it was set with `go env -w`)"
+            ),
+        ));
+    }
+    if let Some(wanted) = between(line, "go.mod requires go >= ", " (running go ") {
+        let running = between(line, "(running go ", ";").unwrap_or("this go");
+        push(Diagnostic::new(
+            "WF2009",
+            format!("go.mod requires go {wanted} or newer, and the installed go is {running}"),
+            format!(
+                "install Go {wanted} or newer and put it first on PATH, or lower the `go` line of go.mod"
+            ),
+        ));
+    }
+    if let Some(wanted) = between(line, "go: download go", ":") {
+        push(Diagnostic::new(
+            "WF2009",
+            format!(
+                "go.mod requires go {wanted}, and go could not download it (no network access to the Go proxy)"
+            ),
+            format!(
+                "install Go {wanted} or newer and put it first on PATH, or lower the `go` line of go.mod"
+            ),
+        ));
+    }
+    if let Some(window) = between(line, "requires go version ", ", got go") {
+        push(Diagnostic::new(
+            "WF2006",
+            format!(
+                "TinyGo supports Go {window} only: {}",
+                line.rsplit(", got ").next().unwrap_or("")
+            ),
+            format!(
+                "put a Go in {window} first on PATH, or install a TinyGo that supports your Go"
+            ),
+        ));
+    }
+}
