@@ -58,6 +58,9 @@ pub trait Language: Sync {
     /// The project at the folder `dir`, known to be this language's.
     fn locate(&self, dir: &Path) -> Result<Project>;
 
+    /// Why `name` cannot name a new project of this language (`wasmforge new`), if it cannot.
+    fn check_name(&self, name: &str) -> std::result::Result<(), String>;
+
     /// The toolchains `--toolchain` names for this language (none: Rust names rustup's).
     fn toolchain_names(&self) -> &'static [&'static str] {
         &[]

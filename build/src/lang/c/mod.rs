@@ -445,6 +445,22 @@ impl crate::lang::Language for C {
         crate::project::Lang::C
     }
 
+    /// A name that works as a file and target name in every build system.
+    fn check_name(&self, name: &str) -> std::result::Result<(), String> {
+        let first_ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+        let chars_ok = |extra: &str| {
+            name.chars()
+                .all(|c| c.is_ascii_alphanumeric() || extra.contains(c))
+        };
+        if !first_ok || !chars_ok("-_") {
+            return Err(
+                "a C project name starts with a letter and has only letters, digits, `-` and `_`"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
     fn toolchain_names(&self) -> &'static [&'static str] {
         &["wasi-sdk", "clang", "zig"]
     }

@@ -277,6 +277,80 @@ impl crate::lang::Language for Go {
         crate::project::Lang::Go
     }
 
+    /// A module name `go` takes that does not shadow a standard package.
+    fn check_name(&self, name: &str) -> std::result::Result<(), String> {
+        let first_ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+        let chars_ok = |extra: &str| {
+            name.chars()
+                .all(|c| c.is_ascii_alphanumeric() || extra.contains(c))
+        };
+        if !first_ok || !chars_ok("-_.") || name.chars().any(|c| c.is_ascii_uppercase()) {
+            return Err("a Go module name here is lowercase letters, digits, `-`, `_` and `.`, starting with a letter".into());
+        }
+        // A module path without a dot that is a standard package's would shadow it.
+        const STD: &[&str] = &[
+            "std",
+            "cmd",
+            "archive",
+            "bufio",
+            "builtin",
+            "bytes",
+            "cmp",
+            "compress",
+            "container",
+            "context",
+            "crypto",
+            "database",
+            "debug",
+            "embed",
+            "encoding",
+            "errors",
+            "expvar",
+            "flag",
+            "fmt",
+            "go",
+            "hash",
+            "html",
+            "image",
+            "index",
+            "internal",
+            "io",
+            "iter",
+            "log",
+            "maps",
+            "math",
+            "mime",
+            "net",
+            "os",
+            "path",
+            "plugin",
+            "reflect",
+            "regexp",
+            "runtime",
+            "slices",
+            "sort",
+            "strconv",
+            "strings",
+            "structs",
+            "sync",
+            "syscall",
+            "testing",
+            "text",
+            "time",
+            "unicode",
+            "unique",
+            "unsafe",
+            "vendor",
+            "weak",
+        ];
+        if STD.contains(&name) {
+            return Err(format!(
+                "`{name}` is a Go standard library name, and a module of that name cannot build"
+            ));
+        }
+        Ok(())
+    }
+
     fn toolchain_names(&self) -> &'static [&'static str] {
         &["go", "tinygo"]
     }

@@ -49,6 +49,72 @@ impl crate::lang::Language for Rust {
         crate::project::Lang::Rust
     }
 
+    /// A package name cargo takes, not a keyword, a standard crate or a folder cargo uses.
+    fn check_name(&self, name: &str) -> std::result::Result<(), String> {
+        let first_ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+        let chars_ok = |extra: &str| {
+            name.chars()
+                .all(|c| c.is_ascii_alphanumeric() || extra.contains(c))
+        };
+        const KEYWORDS: &[&str] = &[
+            "as",
+            "async",
+            "await",
+            "break",
+            "const",
+            "continue",
+            "crate",
+            "dyn",
+            "else",
+            "enum",
+            "extern",
+            "false",
+            "fn",
+            "for",
+            "if",
+            "impl",
+            "in",
+            "let",
+            "loop",
+            "match",
+            "mod",
+            "move",
+            "mut",
+            "pub",
+            "ref",
+            "return",
+            "self",
+            "static",
+            "struct",
+            "super",
+            "trait",
+            "true",
+            "type",
+            "unsafe",
+            "use",
+            "where",
+            "while",
+            "test",
+            "core",
+            "std",
+            "alloc",
+            // Folder names of cargo's target directory, which cargo refuses for binaries.
+            "deps",
+            "build",
+            "examples",
+            "incremental",
+        ];
+        if !first_ok || !chars_ok("-_") {
+            return Err("a Rust package name starts with a letter and has only letters, digits, `-` and `_`".into());
+        }
+        if KEYWORDS.contains(&name) {
+            return Err(format!(
+                "`{name}` is reserved: a Rust keyword, a standard crate, or a folder cargo uses"
+            ));
+        }
+        Ok(())
+    }
+
     fn manifests(&self) -> &'static [&'static str] {
         &["Cargo.toml"]
     }
