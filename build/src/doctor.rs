@@ -104,13 +104,21 @@ pub fn doctor(options: &DoctorOptions, reporter: &dyn Reporter) -> Result<Doctor
     if let Some(dir) = crate::wit::dir_of(&project.dir, &config) {
         checks.push(
             match crate::wit::load(&dir, config.component.world.as_deref()) {
-                // Go: the world must also be one wasmforge's Go bindings cover.
-                Ok(world) if project.lang == Lang::Go && target == Target::Wasip2 => {
-                    match crate::lang::go::plugin::generate(&world) {
-                        Ok(_) => Check::ok(
+                // The world must also be one the language's bindings cover (Go's are wasmforge's).
+                Ok(world) if target == Target::Wasip2 => {
+                    match crate::lang::of(project.lang).bindings_cover(&world) {
+                        Ok(Some(how)) => Check::ok(
                             "wit",
                             format!(
-                                "world {} resolves, and the Go bindings cover it; it exports {}",
+                                "world {} resolves, and {how} cover it; it exports {}",
+                                world.qualified_name(),
+                                world.exports().join(", ")
+                            ),
+                        ),
+                        Ok(None) => Check::ok(
+                            "wit",
+                            format!(
+                                "world {} resolves; it exports {}",
                                 world.qualified_name(),
                                 world.exports().join(", ")
                             ),

@@ -61,6 +61,13 @@ pub trait Language: Sync {
     /// Why `name` cannot name a new project of this language (`wasmforge new`), if it cannot.
     fn check_name(&self, name: &str) -> std::result::Result<(), String>;
 
+    /// Whether the bindings this language's plugins are built with cover `world`: `Some(what
+    /// covers it)` when wasmforge generates them (and checked), `None` when a tool of the
+    /// language's own does (wit-bindgen: it says so at build time).
+    fn bindings_cover(&self, _world: &crate::wit::World) -> Result<Option<&'static str>> {
+        Ok(None)
+    }
+
     /// The toolchains `--toolchain` names for this language (none: Rust names rustup's).
     fn toolchain_names(&self) -> &'static [&'static str] {
         &[]

@@ -359,6 +359,10 @@ impl crate::lang::Language for Go {
         &["go.mod"]
     }
 
+    fn bindings_cover(&self, world: &crate::wit::World) -> Result<Option<&'static str>> {
+        plugin::generate(world).map(|_| Some("the Go bindings"))
+    }
+
     fn signal(&self, dir: &Path) -> Option<String> {
         dir.join("go.mod").is_file().then(|| "go.mod".to_string())
     }
