@@ -49,7 +49,16 @@ pub struct DoctorReport {
 impl DoctorReport {
     /// Every finding, errors first.
     pub fn diagnostics(&self) -> Vec<&Diagnostic> {
-        let mut all: Vec<&Diagnostic> = self.checks.iter().flat_map(|c| &c.diagnostics).collect();
+        let mut all: Vec<&Diagnostic> = Vec::new();
+        // The build's diagnosis repeats what a check found before it: each once.
+        for d in self.checks.iter().flat_map(|c| &c.diagnostics) {
+            if !all
+                .iter()
+                .any(|o| o.code == d.code && o.message == d.message && o.location == d.location)
+            {
+                all.push(d);
+            }
+        }
         all.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)
@@ -146,8 +155,37 @@ pub fn doctor(options: &DoctorOptions, reporter: &dyn Reporter) -> Result<Doctor
         std::env::var_os("PATH").as_deref(),
         reporter,
     ));
-    if target == Target::Wasip1 && kind != Some(ArtifactKind::Library) {
-        checks.extend(artifact_checks(&project, target));
+    drop(job);
+    // The verdict is the build's own: the same pipeline with the same options, configure step,
+    // build graph and toolchain, through the compile and the link (cached as any build is, so a
+    // second doctor is cheap). What the checks above found is evidence: when the build
+    // succeeds, their errors are warnings — a diagnosis never fails a build the compiler
+    // completes.
+    let quiet = Quiet::new(reporter);
+    match crate::pipeline::build(&build_options, &quiet) {
+        Ok(output) => {
+            for check in &mut checks {
+                check.downgrade("the build succeeds all the same");
+            }
+            let names: Vec<String> = output
+                .artifacts
+                .iter()
+                .map(|a| format!("{}.wasm", a.name))
+                .collect();
+            checks.push(Check::ok(
+                "build",
+                format!("the build succeeds: {}", names.join(", ")),
+            ));
+            if target == Target::Wasip1 && kind != Some(ArtifactKind::Library) {
+                checks.extend(artifact_checks(&project, target));
+            }
+        }
+        Err(error) => {
+            // The compiler's own words first, as the build shows them.
+            quiet.replay(reporter);
+            let verdict = Check::from_build_error(&error, &checks);
+            checks.insert(0, verdict);
+        }
     }
     Ok(DoctorReport {
         project: Some(ProjectSummary {
@@ -157,6 +195,41 @@ pub fn doctor(options: &DoctorOptions, reporter: &dyn Reporter) -> Result<Doctor
         }),
         checks,
     })
+}
+
+/// What a build shows, held back: doctor shows the compiler's output only when the build fails.
+struct Quiet<'a> {
+    inner: &'a dyn Reporter,
+    lines: std::sync::Mutex<Vec<String>>,
+}
+
+impl<'a> Quiet<'a> {
+    fn new(inner: &'a dyn Reporter) -> Quiet<'a> {
+        Quiet {
+            inner,
+            lines: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Shows the compiler output held back (its last 200 lines).
+    fn replay(&self, to: &dyn Reporter) {
+        let lines = self.lines.lock().unwrap_or_else(|p| p.into_inner());
+        for line in &lines[lines.len().saturating_sub(200)..] {
+            to.tool_output(line);
+        }
+    }
+}
+
+impl Reporter for Quiet<'_> {
+    fn command(&self, line: &str) {
+        self.inner.command(line)
+    }
+    fn tool_output(&self, line: &str) {
+        self.lines
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(line.to_string());
+    }
 }
 
 /// Imports of the modules the project's last build left (wasip1 commands).

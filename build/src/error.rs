@@ -43,6 +43,11 @@ pub enum Error {
     #[error("{message}")]
     Unsupported { message: String, hint: String },
 
+    /// A C project that makes several programs, none chosen: the pipeline builds each
+    /// (`names`, each a `--bin`), as cargo builds every binary.
+    #[error("{what}: {}", names.join(", "))]
+    SeveralExecutables { what: String, names: Vec<String> },
+
     /// A project's WIT does not parse or resolve, names no such world, or a component does not
     /// fit its world; `detail` is wit-parser's own text (with `file:line:column`).
     #[error("{message}{}", if detail.is_empty() { String::new() } else { format!("\n{}", indent(detail)) })]
@@ -285,6 +290,7 @@ impl Error {
                 .into(),
             Error::AmbiguousProject { .. } => "say which: `--lang rust|go|c`, or `[package] lang = \"…\"` in wasmforge.toml".into(),
             Error::ConfigInvalid { .. } => "fix the key named above; the keys are listed in the README (wasmforge.toml)".into(),
+            Error::SeveralExecutables { .. } => "wasmforge builds each of them; choose one with `--bin NAME`, or `[c] bin = \"NAME\"` in wasmforge.toml".into(),
             Error::Unsupported { hint, .. }
             | Error::Wit { hint, .. }
             | Error::Compose { hint, .. }

@@ -95,7 +95,19 @@ pub fn build(options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildOut
         each.push(one);
     }
     if each.len() < 2 {
-        return build_one(&project, &config, options, reporter);
+        match build_one(&project, &config, options, reporter) {
+            // Several programs and none chosen: each is built, as cargo builds every binary.
+            Err(Error::SeveralExecutables { names, .. }) if options.bins.is_empty() => {
+                each = names
+                    .into_iter()
+                    .map(|name| BuildOptions {
+                        bins: vec![name],
+                        ..options.clone()
+                    })
+                    .collect();
+            }
+            other => return other,
+        }
     }
     let mut config = config;
     config.package.name = None;

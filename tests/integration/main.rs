@@ -21,4 +21,5 @@ mod size;
 mod support;
 mod trust;
 mod truth;
+mod verdict;
 mod wasm_tools;

@@ -76,6 +76,60 @@ impl Check {
         )
     }
 
+    /// The build's own verdict when it failed: its diagnosis, or its error when nothing in the
+    /// compiler's output was recognised.
+    /// Diagnostics whose code a check before it already reported are not repeated: the detail
+    /// names the first cause with its code either way.
+    pub fn from_build_error(error: &crate::Error, before: &[Check]) -> Check {
+        let diagnostics = error.diagnostics();
+        match diagnostics.iter().find(|d| d.is_error()) {
+            Some(first) => {
+                let fresh: Vec<Diagnostic> = diagnostics
+                    .iter()
+                    .filter(|d| {
+                        !before
+                            .iter()
+                            .flat_map(|c| &c.diagnostics)
+                            .any(|o| o.code == d.code)
+                    })
+                    .cloned()
+                    .collect();
+                Check {
+                    name: "build".into(),
+                    status: Status::Error,
+                    detail: format!("the build fails ({}): {}", first.code, first.message),
+                    diagnostics: fresh,
+                }
+            }
+            None => {
+                let mut check = Check::from_error("build", error);
+                check.detail = match error.code() {
+                    Some(code) if !code.is_empty() => {
+                        format!("the build fails ({code}): {}", check.detail)
+                    }
+                    _ => format!("the build fails: {}", check.detail),
+                };
+                check
+            }
+        }
+    }
+
+    /// An error found by reading sources, when the build succeeds all the same: a warning,
+    /// saying so.
+    pub fn downgrade(&mut self, why: &str) {
+        if self.status != Status::Error {
+            return;
+        }
+        self.status = Status::Warning;
+        self.detail = format!("{} ({why})", self.detail);
+        for d in &mut self.diagnostics {
+            if d.is_error() {
+                d.severity = Severity::Warning;
+                d.message = format!("{} ({why})", d.message);
+            }
+        }
+    }
+
     /// A check that failed without a catalogued cause (e.g. `cargo metadata` rejected Cargo.toml).
     pub fn failed(name: &str, detail: String) -> Check {
         Check {

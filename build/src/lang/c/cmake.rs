@@ -289,13 +289,9 @@ pub fn choose(job: &Job<'_>, configured: &Configured) -> Result<(String, PathBuf
             });
         }
         None => {
-            return Err(Error::Unsupported {
-                message: format!(
-                    "the CMake project has several executables: {}",
-                    names.join(", ")
-                ),
-                hint: "choose one with `--bin NAME`, or `[c] bin = \"NAME\"` in wasmforge.toml"
-                    .into(),
+            return Err(Error::SeveralExecutables {
+                what: "the CMake project has several executables".into(),
+                names,
             });
         }
     };

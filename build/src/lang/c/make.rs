@@ -165,7 +165,7 @@ pub fn build(
 
 /// The module make linked this time (remembered for a later build that links nothing because
 /// everything is up to date).
-fn linked(job: &Job<'_>, log: &[Recorded], dir: &Path, wanted: Option<&str>) -> Result<PathBuf> {
+fn linked(_job: &Job<'_>, log: &[Recorded], dir: &Path, wanted: Option<&str>) -> Result<PathBuf> {
     let remembered = dir.join("artifact");
     let mut outputs: Vec<PathBuf> = log
         .iter()
@@ -194,19 +194,14 @@ fn linked(job: &Job<'_>, log: &[Recorded], dir: &Path, wanted: Option<&str>) -> 
             write_atomic(&remembered, one.display().to_string().as_bytes())?;
             Ok(one.clone())
         }
-        many => Err(Error::Unsupported {
-            message: format!(
-                "make linked several programs: {}",
-                many.iter()
-                    .map(|p| p
-                        .strip_prefix(&job.project.dir)
-                        .unwrap_or(p)
-                        .display()
-                        .to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            hint: "choose one with `--bin NAME` (the make target), or `[c] artifact = \"PATH\"` in wasmforge.toml".into(),
+        // Each is then built on its own, chosen by its name (`--bin`).
+        many => Err(Error::SeveralExecutables {
+            what: "make linked several programs".into(),
+            names: many
+                .iter()
+                .filter_map(|p| p.file_stem())
+                .map(|s| s.to_string_lossy().into_owned())
+                .collect(),
         }),
     }
 }

@@ -735,6 +735,13 @@ pub fn doctor_checks(job: &Job<'_>, toolchain: &CToolchain, reporter: &dyn Repor
         reporter,
     ) {
         Ok(findings) => findings,
+        // Each is built (and so checked) by the build that gives doctor's verdict.
+        Err(e @ Error::SeveralExecutables { .. }) => {
+            return vec![Check::note(
+                "c-sources",
+                format!("{e}: the build builds each of them"),
+            )];
+        }
         Err(e) => return vec![Check::from_error("c-sources", &e)],
     };
     let mut checks = Vec::new();

@@ -1,12 +1,12 @@
 //! `doctor` for Go projects.
 
 use crate::artifact::ArtifactKind;
-use crate::diagnostics::check::{Check, Status};
+use crate::diagnostics::check::Check;
 use crate::job::Job;
 use crate::report::Reporter;
 
-/// `doctor`'s checks of a Go project: go (and TinyGo), go.mod, the sources; then `go build`
-/// itself.
+/// `doctor`'s checks of a Go project: go (and TinyGo), go.mod, the sources (the build itself
+/// gives the verdict).
 pub(crate) fn checks(job: &Job<'_>, reporter: &dyn Reporter) -> Vec<Check> {
     use crate::lang::go as g;
     let kind = job.kind.unwrap_or(ArtifactKind::Command);
@@ -30,17 +30,6 @@ pub(crate) fn checks(job: &Job<'_>, reporter: &dyn Reporter) -> Vec<Check> {
             &g::list_flags(&job.options.extra_args),
             reporter,
         ));
-        // The compiler has the last word, once nothing above already says the build fails.
-        if !wants_tinygo && checks.iter().all(|c| c.status != Status::Error) {
-            checks.push(g::compile_check(
-                go,
-                &job.project.dir,
-                &package,
-                kind,
-                &job.options.extra_args,
-                reporter,
-            ));
-        }
     }
     checks
 }

@@ -10,7 +10,6 @@ pub mod toolchain;
 use std::path::{Path, PathBuf};
 
 use crate::artifact::ArtifactKind;
-use crate::diagnostics;
 use crate::error::{Error, Result};
 use crate::job::{BuildOutput, Job};
 use crate::lang::go::toolchain as probe;
@@ -160,68 +159,6 @@ pub fn evidence_checks(
             "go-packages",
             format!("could not list the packages of the build: {e}"),
         )],
-    }
-}
-
-/// doctor's last word on a Go build: the compiler's own, from `go build -o /dev/null` with the
-/// build's settings (the go build cache makes the real build that follows cheap), read with
-/// the same catalog as a failed build.
-pub fn compile_check(
-    go: &probe::Go,
-    project_dir: &Path,
-    package: &str,
-    kind: ArtifactKind,
-    extra: &[String],
-    reporter: &dyn Reporter,
-) -> crate::diagnostics::check::Check {
-    let mut tool = Tool::new(&go.path, probe::GO_HINT);
-    tool.current_dir(project_dir)
-        .env("GOOS", "wasip1")
-        .env("GOARCH", "wasm")
-        .env("GOTOOLCHAIN", "local")
-        .args(go_build_args(
-            package,
-            Path::new("/dev/null"),
-            kind,
-            false,
-            extra,
-        ));
-    let output = match tool.command(reporter).and_then(|mut c| {
-        c.stdin(std::process::Stdio::null())
-            .output()
-            .map_err(|source| Error::Spawn {
-                command: tool.display(),
-                source,
-            })
-    }) {
-        Ok(output) => output,
-        Err(e) => {
-            return crate::diagnostics::check::Check::note(
-                "go-compile",
-                format!("could not run go: {e}"),
-            );
-        }
-    };
-    if output.status.success() {
-        return crate::diagnostics::check::Check::ok(
-            "go-compile",
-            format!("`{package}` compiles for wasip1/wasm"),
-        );
-    }
-    let text = String::from_utf8_lossy(&output.stderr);
-    let found = crate::lang::diagnose(&text, &diagnostics::stderr::Context::default());
-    if found.is_empty() {
-        let first: Vec<&str> = text
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .take(3)
-            .collect();
-        crate::diagnostics::check::Check::failed(
-            "go-compile",
-            format!("go build fails: {}", first.join("; ")),
-        )
-    } else {
-        crate::diagnostics::check::Check::from("go-compile", found)
     }
 }
 
