@@ -102,16 +102,13 @@ pub trait Language: Sync {
         None
     }
 
-    /// Recognises this language's known failures in line `i` of a failed compile's output
-    /// (`line`, trimmed), giving each to `push`.
-    fn recognise(
-        &self,
-        lines: &[&str],
-        i: usize,
-        line: &str,
-        ctx: &Context<'_>,
-        push: &mut dyn FnMut(Diagnostic),
-    );
+    /// The rules that recognise this language's known failures in compiler output.
+    fn rules(&self) -> &'static [crate::diagnostics::stderr::Rule];
+
+    /// Settles a failed build's diagnosis (what the rules recognised and what the source checks
+    /// held back) with what this language knows of the job: a finding the project's own settings
+    /// answer, or one that two sources found, goes.
+    fn refine_diagnosis(&self, _job: &Job<'_>, _diagnostics: &mut Vec<Diagnostic>) {}
 }
 
 /// What a build asks of a language's toolchain, for [`Language::support_error`].
@@ -343,8 +340,13 @@ pub fn diagnose(text: &str, ctx: &Context<'_>) -> Vec<Diagnostic> {
         if gutter.starts_with('|') {
             continue;
         }
-        for language in all() {
-            language.recognise(&lines, i, line, ctx, &mut push);
+        let at = crate::diagnostics::stderr::Line {
+            lines: &lines,
+            i,
+            text: line,
+        };
+        for rule in all().into_iter().flat_map(|l| l.rules()) {
+            rule(&at, ctx, &mut push);
         }
     }
     found

@@ -158,15 +158,6 @@ fn build_one(
                 triple: job.target.rust_triple(),
             };
             let mut diagnostics = crate::lang::diagnose(&text, &context);
-            // A function `[c] stubs` stands in for is no longer missing.
-            diagnostics.retain(|d| {
-                !(d.code == "WF3008"
-                    && config
-                        .c
-                        .stubs
-                        .iter()
-                        .any(|s| d.message.starts_with(&format!("`{s}` "))))
-            });
             // What the checks held back is the diagnosis too, unless the compiler's own output
             // already said the same.
             let held = std::mem::take(&mut *job.evidence.lock().unwrap_or_else(|p| p.into_inner()));
@@ -175,19 +166,7 @@ fn build_one(
                     diagnostics.push(d);
                 }
             }
-            // The scan's "includes <pthread.h>" (with its place) says what clang's fall into the
-            // host's headers (WF3007) says, once.
-            let scanned: Vec<Diagnostic> = diagnostics
-                .iter()
-                .filter(|d| d.code == "WF3006")
-                .cloned()
-                .collect();
-            diagnostics.retain(|d| {
-                !(d.code == "WF3007"
-                    && scanned
-                        .iter()
-                        .any(|s| crate::diagnostics::same_header(s, d)))
-            });
+            language.refine_diagnosis(&job, &mut diagnostics);
             return Err(Error::CompileFailed {
                 what,
                 status,

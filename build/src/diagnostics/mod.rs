@@ -73,6 +73,10 @@ pub struct Diagnostic {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
     pub fix: Fix,
+    /// What it is about, when one name says it (a header, a function): rules that relate
+    /// diagnostics compare this, never their message text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
 }
 
 impl Diagnostic {
@@ -96,7 +100,14 @@ impl Diagnostic {
                 argv: Vec::new(),
                 safe: false,
             },
+            subject: None,
         }
+    }
+
+    /// What it is about (a header's name, a function's).
+    pub fn about(mut self, subject: impl Into<String>) -> Self {
+        self.subject = Some(subject.into());
+        self
     }
 
     pub fn severity(mut self, severity: Severity) -> Self {
@@ -221,18 +232,6 @@ pub fn project_files(dir: &Path, skip_dirs: &[&str], keep: impl Fn(&str) -> bool
     }
     out.sort();
     out
-}
-
-/// Whether two header diagnostics are about the same header (`<pthread.h>` / `` `pthread.h` ``).
-pub fn same_header(a: &Diagnostic, b: &Diagnostic) -> bool {
-    let name = |d: &Diagnostic| {
-        d.message
-            .split(['<', '`'])
-            .nth(1)
-            .and_then(|r| r.split(['>', '`']).next())
-            .map(str::to_string)
-    };
-    name(a).is_some() && name(a) == name(b)
 }
 
 /// `1 crate`, `2 crates`.

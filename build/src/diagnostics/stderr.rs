@@ -6,6 +6,18 @@ use std::path::{Path, PathBuf};
 
 use super::Diagnostic;
 
+/// One line of a failed compile's output, as the rules see it: the line (trimmed) and where it
+/// is among the others (a rule may look at the lines around it).
+#[derive(Debug, Clone, Copy)]
+pub struct Line<'a> {
+    pub lines: &'a [&'a str],
+    pub i: usize,
+    pub text: &'a str,
+}
+
+/// A rule: recognises one known failure in a line, giving each diagnostic to `push`.
+pub type Rule = fn(&Line<'_>, &Context<'_>, &mut dyn FnMut(super::Diagnostic));
+
 /// What the matcher knows besides the text.
 #[derive(Debug, Clone, Default)]
 pub struct Context<'a> {

@@ -348,7 +348,8 @@ pub fn fallthrough_check(uses: &[HeaderUse], project_dir: &Path, files: usize) -
                 "WF3006",
                 message,
                 "compile this code only for other platforms (`#ifndef __wasi__` around the include and its uses)",
-            ),
+            )
+            .about(u.name.clone()),
             u,
         ));
     }
@@ -578,7 +579,8 @@ pub fn missing_function(name: &str, place: Option<(PathBuf, Option<u32>)>) -> Op
             entry.what, entry.why
         ),
         format!("{GUARD}{}", entry.way_out),
-    );
+    )
+    .about(name);
     Some(match place {
         Some((file, line)) => d.at(file, line),
         None => d,

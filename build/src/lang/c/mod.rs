@@ -561,15 +561,28 @@ impl crate::lang::Language for C {
         found_checks
     }
 
-    fn recognise(
-        &self,
-        lines: &[&str],
-        i: usize,
-        line: &str,
-        ctx: &crate::diagnostics::stderr::Context<'_>,
-        push: &mut dyn FnMut(crate::diagnostics::Diagnostic),
-    ) {
-        stderr::recognise(lines, i, line, ctx, push);
+    fn rules(&self) -> &'static [crate::diagnostics::stderr::Rule] {
+        stderr::RULES
+    }
+
+    fn refine_diagnosis(&self, job: &Job<'_>, diagnostics: &mut Vec<Diagnostic>) {
+        // A function `[c] stubs` stands in for is no longer missing.
+        diagnostics.retain(|d| {
+            !(d.code == "WF3008"
+                && d.subject
+                    .as_ref()
+                    .is_some_and(|f| job.config.c.stubs.contains(f)))
+        });
+        // The scan's "includes <pthread.h>" (with its place) says what clang's fall into the
+        // host's headers (WF3007) says, once.
+        let scanned: Vec<Option<String>> = diagnostics
+            .iter()
+            .filter(|d| d.code == "WF3006")
+            .map(|d| d.subject.clone())
+            .collect();
+        diagnostics.retain(|d| {
+            !(d.code == "WF3007" && d.subject.is_some() && scanned.contains(&d.subject))
+        });
     }
 
     fn build(&self, job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
@@ -829,7 +842,7 @@ pub fn doctor_checks(job: &Job<'_>, toolchain: &CToolchain, reporter: &dyn Repor
     let said_already = |d: &Diagnostic| match d.code.as_str() {
         "WF3007" => evidence
             .iter()
-            .any(|e| e.code == "WF3006" && diagnostics::same_header(e, d)),
+            .any(|e| e.code == "WF3006" && e.subject.is_some() && e.subject == d.subject),
         "WF3009" => evidence.iter().any(|e| e.code == "WF3009"),
         _ => false,
     };

@@ -1,16 +1,31 @@
 //! C's failures in compiler and linker output (clang, wasm-ld, zig), one line at a time.
 
 use crate::diagnostics::Diagnostic;
-use crate::diagnostics::stderr::{Context, between, source_place, split_file_line, with_place};
+use crate::diagnostics::stderr::{
+    Context, Line, Rule, between, source_place, split_file_line, with_place,
+};
 
-/// What is recognised in `line` (line `i` of `lines`, trimmed), given to `push`.
-pub(crate) fn recognise(
-    lines: &[&str],
-    i: usize,
-    line: &str,
-    _ctx: &Context<'_>,
-    push: &mut dyn FnMut(Diagnostic),
-) {
+/// C's rules, each a small function of one line of compiler output, tried in
+/// this order.
+pub(crate) const RULES: &[Rule] = &[
+    host_header,
+    wf3005,
+    wf3009,
+    undeclared_function,
+    wf3008,
+    deprecated_not_on_wasi,
+    wf3010,
+    undefined_symbol,
+    wf3004,
+    wf3002,
+];
+
+fn host_header(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line {
+        lines,
+        i,
+        text: line,
+    } = *at;
     if let Some(header) = between(line, "fatal error: '", "' file not found")
         && header.starts_with("bits/")
     {
@@ -59,12 +74,17 @@ pub(crate) fn recognise(
                     "guard `#include <{first}>` and the code using it with `#ifndef __wasi__`, or use a WASI replacement; `wasmforge explain WF3006` lists what WASI lacks"
                 ),
             )
+            .about(first)
         };
         if let Some((file, line_no)) = origin.as_deref().and_then(split_file_line) {
             d = d.at(file, line_no);
         }
         push(d);
     }
+}
+
+fn wf3005(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line { text: line, .. } = *at;
     if let (Some(define), Some(lib)) = (
         between(line, "compile with -D", " and link"),
         line.split("link with -l")
@@ -84,7 +104,15 @@ pub(crate) fn recognise(
             ),
         ));
     }
-    // wasi-libc's own <setjmp.h> (zig, newer wasi-sdk) without exception handling turned on.
+}
+
+/// wasi-libc's own <setjmp.h> (zig, newer wasi-sdk) without exception handling turned on.
+fn wf3009(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line {
+        lines,
+        i,
+        text: line,
+    } = *at;
     if line.contains("Setjmp/longjmp support requires Exception handling support") {
         let at = line
             .split(": error")
@@ -105,15 +133,23 @@ pub(crate) fn recognise(
             at,
         ));
     }
-    // clang: "call to undeclared function 'socket'" (C99+), older: "implicit declaration of
-    // function 'socket' is invalid in C99".
+}
+
+/// clang: "call to undeclared function 'socket'" (C99+), older: "implicit declaration of
+/// function 'socket' is invalid in C99".
+fn undeclared_function(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line { text: line, .. } = *at;
     if let Some(name) = between(line, "call to undeclared function '", "'")
         .or_else(|| between(line, "implicit declaration of function '", "'"))
         && let Some(d) = super::checks::missing_function(name, source_place(line))
     {
         push(d);
     }
-    // tmpnam's buffer size, which wasi-libc leaves out with tmpnam itself.
+}
+
+/// tmpnam's buffer size, which wasi-libc leaves out with tmpnam itself.
+fn wf3008(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line { text: line, .. } = *at;
     if between(line, "use of undeclared identifier '", "'") == Some("L_tmpnam") {
         push(with_place(
             Diagnostic::new(
@@ -124,15 +160,23 @@ pub(crate) fn recognise(
             source_place(line),
         ));
     }
-    // "tmpnam is not defined on WASI": a warning now, an undefined symbol at the link.
+}
+
+/// "tmpnam is not defined on WASI": a warning now, an undefined symbol at the link.
+fn deprecated_not_on_wasi(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line { text: line, .. } = *at;
     if let Some(name) = between(line, "warning: '", "' is deprecated: ")
         && line.contains("is not defined on WASI")
         && let Some(d) = super::checks::missing_function(name, source_place(line))
     {
         push(d);
     }
-    // wasm-ld: "unable to find library -lreadline"; zig: `unable to find dynamic system
-    // library "readline"`.
+}
+
+/// wasm-ld: "unable to find library -lreadline"; zig: `unable to find dynamic system
+/// library "readline"`.
+fn wf3010(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line { text: line, .. } = *at;
     if let Some(lib) = line
         .split("unable to find library -l")
         .nth(1)
@@ -150,7 +194,11 @@ pub(crate) fn recognise(
             ),
         ));
     }
-    // wasm-ld: "error: main.o: undefined symbol: socket".
+}
+
+/// wasm-ld: "error: main.o: undefined symbol: socket".
+fn undefined_symbol(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line { text: line, .. } = *at;
     if let Some(symbol) = line
         .split("undefined symbol: ")
         .nth(1)
@@ -187,6 +235,10 @@ pub(crate) fn recognise(
             ));
         }
     }
+}
+
+fn wf3004(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line { text: line, .. } = *at;
     if line.contains("libclang_rt.builtins-wasm32.a") && line.contains("cannot open")
         || BUILTIN_SYMBOLS
             .iter()
@@ -198,6 +250,10 @@ pub(crate) fn recognise(
             "Debian/Ubuntu: `apt-get install libclang-rt-NN-dev-wasm32` for your clang-NN; wasi-sdk and zig ship it",
         ));
     }
+}
+
+fn wf3002(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line { text: line, .. } = *at;
     if line.contains("Executable \"wasm-ld\" doesn't exist") {
         push(Diagnostic::new(
             "WF3002",

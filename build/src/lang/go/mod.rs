@@ -414,15 +414,8 @@ impl crate::lang::Language for Go {
         ]
     }
 
-    fn recognise(
-        &self,
-        lines: &[&str],
-        i: usize,
-        line: &str,
-        ctx: &crate::diagnostics::stderr::Context<'_>,
-        push: &mut dyn FnMut(crate::diagnostics::Diagnostic),
-    ) {
-        stderr::recognise(lines, i, line, ctx, push);
+    fn rules(&self) -> &'static [crate::diagnostics::stderr::Rule] {
+        stderr::RULES
     }
 
     fn build(&self, job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {

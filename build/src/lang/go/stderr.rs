@@ -1,16 +1,22 @@
 //! Go's failures in `go build` and TinyGo output, one line at a time.
 
 use crate::diagnostics::Diagnostic;
-use crate::diagnostics::stderr::{Context, between};
+use crate::diagnostics::stderr::{Context, Line, Rule, between};
 
-/// What is recognised in `line` (line `i` of `lines`, trimmed), given to `push`.
-pub(crate) fn recognise(
-    _lines: &[&str],
-    _i: usize,
-    line: &str,
-    _ctx: &Context<'_>,
-    push: &mut dyn FnMut(Diagnostic),
-) {
+/// Go's rules, each a small function of one line of compiler output, tried in
+/// this order.
+pub(crate) const RULES: &[Rule] = &[
+    wf2002,
+    wf2003,
+    wf2007,
+    wf2007_flag,
+    wf2009,
+    wf2009_download,
+    wf2006,
+];
+
+fn wf2002(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line { text: line, .. } = *at;
     if line.contains("unsupported GOOS/GOARCH pair wasip1/wasm") {
         push(Diagnostic::new(
             "WF2002",
@@ -18,6 +24,10 @@ pub(crate) fn recognise(
             "install Go 1.21 or newer and put it first on PATH",
         ));
     }
+}
+
+fn wf2003(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line { text: line, .. } = *at;
     if line.contains("-buildmode=c-shared not supported on wasip1/wasm") {
         push(Diagnostic::new(
             "WF2003",
@@ -25,6 +35,10 @@ pub(crate) fn recognise(
             "install Go 1.24 or newer, or build a command",
         ));
     }
+}
+
+fn wf2007(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line { text: line, .. } = *at;
     if line.contains("cgo: unknown ptrSize for $GOARCH \"wasm\"") {
         push(Diagnostic::new(
             "WF2007",
@@ -32,6 +46,10 @@ pub(crate) fn recognise(
             "unset CGO_ENABLED (or set CGO_ENABLED=0)",
         ));
     }
+}
+
+fn wf2007_flag(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line { text: line, .. } = *at;
     if let Some(flag) = line
         .strip_suffix(" is not supported on wasip1/wasm")
         .or_else(|| line.strip_suffix(" not supported on wasip1/wasm"))
@@ -45,6 +63,10 @@ pub(crate) fn recognise(
             ),
         ));
     }
+}
+
+fn wf2009(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line { text: line, .. } = *at;
     if let Some(wanted) = between(line, "go.mod requires go >= ", " (running go ") {
         let running = between(line, "(running go ", ";").unwrap_or("this go");
         push(Diagnostic::new(
@@ -55,6 +77,10 @@ pub(crate) fn recognise(
             ),
         ));
     }
+}
+
+fn wf2009_download(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line { text: line, .. } = *at;
     if let Some(wanted) = between(line, "go: download go", ":") {
         push(Diagnostic::new(
             "WF2009",
@@ -66,6 +92,10 @@ pub(crate) fn recognise(
             ),
         ));
     }
+}
+
+fn wf2006(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line { text: line, .. } = *at;
     if let Some(window) = between(line, "requires go version ", ", got go") {
         push(Diagnostic::new(
             "WF2006",

@@ -1,16 +1,23 @@
 //! Rust's failures in compiler output (rustc, cargo, cc-rs build scripts), one line at a time.
 
 use crate::diagnostics::Diagnostic;
-use crate::diagnostics::stderr::{Context, between, crate_at, with_place};
+use crate::diagnostics::stderr::{Context, Line, Rule, between, crate_at, with_place};
 
-/// What is recognised in `line` (line `i` of `lines`, trimmed), given to `push`.
-pub(crate) fn recognise(
-    lines: &[&str],
-    i: usize,
-    line: &str,
-    ctx: &Context<'_>,
-    push: &mut dyn FnMut(Diagnostic),
-) {
+/// Rust's rules, each a small function of one line of compiler output, tried in
+/// this order.
+pub(crate) const RULES: &[Rule] = &[
+    wf1001,
+    wf1003_1004,
+    wf1007,
+    wf1008,
+    wf1009,
+    wf1010,
+    wf1006,
+    wf1011,
+];
+
+fn wf1001(at: &Line<'_>, ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line { text: line, .. } = *at;
     if let Some(triple) = between(line, "the `", "` target may not be installed") {
         let (argv, safe) = super::toolchain::target_add(triple, ctx.toolchain);
         let command = crate::diagnostics::shell_line(&argv);
@@ -28,6 +35,10 @@ pub(crate) fn recognise(
             .commands(vec![argv], safe),
         );
     }
+}
+
+fn wf1003_1004(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line { text: line, .. } = *at;
     if let Some(name) = between(line, "could not find specification for target \"", "\"") {
         if name == "wasm32-wasi" {
             push(Diagnostic::new(
@@ -48,6 +59,15 @@ pub(crate) fn recognise(
             ).commands(crate::diagnostics::rustup_update(), false));
         }
     }
+}
+
+fn wf1007(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line {
+        lines,
+        i,
+        text: line,
+        ..
+    } = *at;
     if line.contains("you may need to enable the \"js\" feature") {
         let (krate, at) = crate_at(lines, i, "getrandom");
         push(with_place(
@@ -62,6 +82,15 @@ pub(crate) fn recognise(
             at,
         ));
     }
+}
+
+fn wf1008(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line {
+        lines,
+        i,
+        text: line,
+        ..
+    } = *at;
     if line.contains("\"wasm_js\" configuration flag") {
         let (krate, at) = crate_at(lines, i, "getrandom");
         push(with_place(
@@ -76,6 +105,15 @@ pub(crate) fn recognise(
             at,
         ));
     }
+}
+
+fn wf1009(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line {
+        lines,
+        i,
+        text: line,
+        ..
+    } = *at;
     if line.contains("Only features sync,macros,io-util,rt,time are supported on wasm") {
         let (krate, at) = crate_at(lines, i, "tokio");
         push(with_place(
@@ -90,6 +128,15 @@ pub(crate) fn recognise(
             at,
         ));
     }
+}
+
+fn wf1010(at: &Line<'_>, ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line {
+        lines,
+        i,
+        text: line,
+        ..
+    } = *at;
     if line.contains("This wasm target is unsupported by mio") {
         let (krate, at) = crate_at(lines, i, "mio");
         push(with_place(
@@ -105,6 +152,15 @@ pub(crate) fn recognise(
             at,
         ));
     }
+}
+
+fn wf1006(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line {
+        lines,
+        i,
+        text: line,
+        ..
+    } = *at;
     if line.ends_with("is not supported by the following package:")
         && let Some(next) = lines.get(i + 1)
         && let Some((package, needed)) = next.trim().split_once(" requires rustc ")
@@ -119,6 +175,12 @@ pub(crate) fn recognise(
             .commands(crate::diagnostics::rustup_update(), false),
         );
     }
+}
+
+fn wf1011(at: &Line<'_>, ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line {
+        lines, text: line, ..
+    } = *at;
     if line.contains("failed to find tool") {
         let var = format!("CC_{}", ctx.triple.replace('-', "_"));
         let krate = lines
