@@ -53,7 +53,8 @@ pub(crate) fn checks(job: &Job<'_>, reporter: &dyn Reporter) -> Vec<Check> {
         target: Some(target),
         ..job.options.clone()
     };
-    match crate::lang::rust::workspace_facts(project, &options, reporter) {
+    let toolchain = resolved.as_ref().ok().map(|tc| tc.name.as_str());
+    match crate::lang::rust::workspace_facts(project, &options, toolchain, reporter) {
         Ok((facts, refused)) => {
             if let Some(error) = refused {
                 checks.push(Check::from_error("artifacts", &error));

@@ -785,14 +785,22 @@ fn metadata(
     })
 }
 
-/// The workspace facts doctor checks (one `cargo metadata` call for the options' target).
-/// Also says why the build would refuse the packages for this target, as build does (a
-/// library for wasip2), apart from "nothing to build", which the facts report themselves.
+/// The workspace facts doctor checks: the build's own resolution of the workspace for the
+/// options' target (cached as the build caches it, so doctor after a build asks cargo nothing),
+/// else one `cargo metadata` call. Also says why the build would refuse the packages for this
+/// target, as build does (a library for wasip2), apart from "nothing to build", which the facts
+/// report themselves.
 pub fn workspace_facts(
     project: &Project,
     options: &BuildOptions,
+    toolchain: Option<&str>,
     reporter: &dyn Reporter,
 ) -> Result<(RustFacts, Option<Error>)> {
+    if let Some(toolchain) = toolchain
+        && let Ok(resolved) = resolve_workspace(project, options, toolchain, reporter)
+    {
+        return Ok((resolved.facts, None));
+    }
     let metadata = metadata(project, options, reporter)?;
     let selected = select_packages(&metadata, project, options)?;
     let refused = match plan(&selected, options).map_err(|e| bin_elsewhere(e, &metadata, options)) {
