@@ -196,6 +196,27 @@ pub(crate) fn refuse_cargo_flags(
     Ok(())
 }
 
+/// The option rules of a language built without cargo (Go, C): cargo's flags refused with the
+/// language's own way to say the same (`select_code`, `lock`), the other selector refused
+/// (`wrong`: the flag, whether it was given, who takes it, what to do instead), and toolchain
+/// names checked, from the flag and from wasmforge.toml.
+pub(crate) fn check_non_cargo_options(
+    lang: Lang,
+    options: &BuildOptions,
+    config: &Config,
+    select_code: &str,
+    lock: &str,
+    wrong: (&str, bool, &str, &str),
+) -> Result<()> {
+    refuse_cargo_flags(lang, options, select_code, lock)?;
+    let (flag, given, takers, instead) = wrong;
+    if given {
+        return Err(refuse(lang, flag, takers, instead));
+    }
+    check_toolchain_name(lang, options.toolchain.as_deref(), false)?;
+    check_toolchain_name(lang, config.build.toolchain.as_deref(), true)
+}
+
 /// A toolchain name for `lang`: one it has (from the flag: a usage error; from wasmforge.toml:
 /// the file is wrong), else which language's it is.
 pub(crate) fn check_toolchain_name(

@@ -510,22 +510,19 @@ impl crate::lang::Language for C {
     }
 
     fn check_options(&self, options: &crate::options::BuildOptions, config: &Config) -> Result<()> {
-        crate::lang::refuse_cargo_flags(
+        crate::lang::check_non_cargo_options(
             Lang::C,
             options,
+            config,
             "C builds choose code with defines: `[c] defines` in wasmforge.toml, or `-- -DNAME` for CMake",
             "a C build has no lock file: what it compiles is in the project",
-        )?;
-        if !options.packages.is_empty() {
-            return Err(crate::lang::refuse(
-                Lang::C,
+            (
                 "-p/--package",
+                !options.packages.is_empty(),
                 "Rust and Go",
                 "a C project's executable is chosen with `--bin NAME` (CMake, Make)",
-            ));
-        }
-        crate::lang::check_toolchain_name(Lang::C, options.toolchain.as_deref(), false)?;
-        crate::lang::check_toolchain_name(Lang::C, config.build.toolchain.as_deref(), true)
+            ),
+        )
     }
 
     fn support_error(&self, need: &crate::lang::Need<'_>) -> Option<Error> {

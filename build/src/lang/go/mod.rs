@@ -339,22 +339,19 @@ impl crate::lang::Language for Go {
         options: &crate::options::BuildOptions,
         config: &crate::config::Config,
     ) -> Result<()> {
-        crate::lang::refuse_cargo_flags(
+        crate::lang::check_non_cargo_options(
             Lang::Go,
             options,
+            config,
             "Go builds choose code with build tags: `wasmforge build -- -tags NAME`",
             "Go checks go.sum on every build; `-- -mod=readonly` or `-- -mod=vendor` go to `go build`",
-        )?;
-        if !options.bins.is_empty() {
-            return Err(crate::lang::refuse(
-                Lang::Go,
+            (
                 "--bin",
+                !options.bins.is_empty(),
                 "Rust and C (CMake, Make)",
                 "a Go build makes one main package: choose it with `-p ./cmd/NAME`",
-            ));
-        }
-        crate::lang::check_toolchain_name(Lang::Go, options.toolchain.as_deref(), false)?;
-        crate::lang::check_toolchain_name(Lang::Go, config.build.toolchain.as_deref(), true)
+            ),
+        )
     }
 
     fn support_error(&self, need: &crate::lang::Need<'_>) -> Option<crate::Error> {
