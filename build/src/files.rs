@@ -26,6 +26,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// Writes `bytes` to `dest` through a temporary file in the same folder and a rename, so a
 /// reader (or a crash) never sees half a file. Creates the folder when needed.
 pub fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_mode(dest, bytes, 0o666)
+}
+
+/// [`write_atomic`], a new file getting `new_mode` (minus the umask; a replaced file keeps its
+/// own): 0600 for a file that holds credentials.
+pub fn write_atomic_mode(dest: &Path, bytes: &[u8], new_mode: u32) -> Result<()> {
     let dest = &through_links(dest);
     let dir = dest
         .parent()
@@ -42,7 +48,7 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<()> {
         use std::os::unix::fs::PermissionsExt as _;
         builder.permissions(
             kept.clone()
-                .unwrap_or_else(|| std::fs::Permissions::from_mode(0o666)),
+                .unwrap_or_else(|| std::fs::Permissions::from_mode(new_mode)),
         );
     }
     let mut tmp = builder.tempfile_in(dir).map_err(|e| with_path(e, dir))?;
@@ -56,6 +62,8 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<()> {
         .sync_all()
         .map_err(|e| with_path(e, tmp.path()))?;
     tmp.persist(dest).map_err(|e| with_path(e.error, dest))?;
+    #[cfg(not(unix))]
+    let _ = new_mode;
     Ok(())
 }
 

@@ -1,6 +1,13 @@
-//! The one way this crate runs external tools: resolve the program on PATH first (so a missing
-//! tool is a typed error naming it), show the exact command line to the reporter, and capture
-//! the exit status and output.
+//! The one way wasmforge runs a program (its tools, its compilers, credential helpers, its own
+//! child processes): resolve the program on PATH first (so a missing tool is a typed error
+//! naming it), show the exact command line — environment changes and working folder included —
+//! to the reporter (`-v`), and run it in one of a few modes:
+//! - [`Tool::output`]: captured; a non-zero exit is an error carrying stderr;
+//! - [`Tool::capture`] / [`Tool::capture_with_input`]: captured whatever the exit (a compile
+//!   whose failure is data, a probe, a credential helper);
+//! - [`Tool::run_streaming`] / [`Tool::run_with`]: lines passed on as they come;
+//! - [`Tool::inherit`]: on this process's terminal (a fix the user watches);
+//! - [`Tool::spawn`]: started and left running (a child wasmforge watches or leaves behind).
 
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
@@ -10,6 +17,15 @@ use std::process::{Command, Output, Stdio};
 use crate::error::{Error, Result};
 use crate::report::Reporter;
 use crate::text::shell_quote;
+
+/// How a spawned program's stdio is set up ([`Tool::spawn`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Io {
+    /// This process's stdin, stdout and stderr.
+    Inherit,
+    /// None, and a process group of its own.
+    Detached,
+}
 
 /// A command line to run, built up like [`std::process::Command`].
 #[derive(Debug, Clone)]
@@ -89,9 +105,18 @@ impl Tool {
         }
     }
 
-    /// The command line as a user could paste it into a shell (environment changes first).
+    /// The command line as a user could paste it into a shell (working folder and environment
+    /// changes first).
     pub fn display(&self) -> String {
         let mut line = String::new();
+        if let Some(dir) = &self.cwd {
+            let _ = write!(line, "cd {} && ", shell_quote(dir.as_os_str()));
+        }
+        for (key, value) in &self.envs {
+            if value.is_none() {
+                let _ = write!(line, "env -u {} ", key.to_string_lossy());
+            }
+        }
         for (key, value) in &self.envs {
             if let Some(value) = value {
                 let _ = write!(line, "{}={} ", key.to_string_lossy(), shell_quote(value));
@@ -106,7 +131,8 @@ impl Tool {
     }
 
     /// A [`Command`] ready to spawn, with the program resolved; the line goes to the reporter.
-    pub fn command(&self, reporter: &dyn Reporter) -> Result<Command> {
+    /// Private: every caller runs a program through one of the modes.
+    fn command(&self, reporter: &dyn Reporter) -> Result<Command> {
         let program = self.resolve()?;
         reporter.command(&self.display());
         let mut cmd = Command::new(program);
@@ -146,6 +172,66 @@ impl Tool {
 }
 
 impl Tool {
+    /// Runs to completion with stdin closed and stdout and stderr captured, whatever the exit
+    /// status (the caller reads it): a compile whose failure is data, a probe.
+    pub fn capture(&self, reporter: &dyn Reporter) -> Result<Output> {
+        self.command(reporter)?
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|source| self.spawn_error(source))
+    }
+
+    /// [`Tool::capture`] with `input` written to the program's stdin (a credential helper).
+    /// The input is never shown.
+    pub fn capture_with_input(&self, reporter: &dyn Reporter, input: &[u8]) -> Result<Output> {
+        use std::io::Write as _;
+        let mut child = self
+            .command(reporter)?
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| self.spawn_error(source))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin
+                .write_all(input)
+                .map_err(|source| self.spawn_error(source))?;
+        }
+        child
+            .wait_with_output()
+            .map_err(|source| self.spawn_error(source))
+    }
+
+    /// Runs to completion on this process's terminal: stdin closed, stdout and stderr shown as
+    /// the program writes them (a fix the user watches).
+    pub fn inherit(&self, reporter: &dyn Reporter) -> Result<std::process::ExitStatus> {
+        self.command(reporter)?
+            .stdin(Stdio::null())
+            .status()
+            .map_err(|source| self.spawn_error(source))
+    }
+
+    /// Starts the program and leaves it running: with this process's stdio (`Io::Inherit`), or
+    /// none at all and in a process group of its own (`Io::Detached`: it outlives a Ctrl-C).
+    pub fn spawn(&self, reporter: &dyn Reporter, io: Io) -> Result<std::process::Child> {
+        let mut cmd = self.command(reporter)?;
+        if io == Io::Detached {
+            cmd.stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            #[cfg(unix)]
+            std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        }
+        cmd.spawn().map_err(|source| self.spawn_error(source))
+    }
+
+    fn spawn_error(&self, source: std::io::Error) -> Error {
+        Error::Spawn {
+            command: self.display(),
+            source,
+        }
+    }
+
     /// Runs to completion, passing every line the tool prints (stdout and stderr) to the
     /// reporter as it comes, so compiler diagnostics appear as the compiler shows them.
     pub fn run_streaming(&self, reporter: &dyn Reporter) -> Result<std::process::ExitStatus> {

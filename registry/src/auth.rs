@@ -4,9 +4,7 @@
 //! `auths`. `login` stores where docker would; `logout` removes. Secrets never reach output.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -222,20 +220,16 @@ fn helper_get(helper: &str, server: &str) -> Result<Option<Auth>> {
     }))
 }
 
+/// Runs a docker credential helper with `input` on its stdin (the secret never shows: only the
+/// command line does, with `-v`).
 fn run_helper(program: &str, action: &str, input: &[u8]) -> Result<std::process::Output> {
-    let mut child = crate::command(program, &[action])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+    wasmforge_build::process::Tool::new(program, "")
+        .arg(action)
+        .capture_with_input(&crate::Observed, input)
         .map_err(|e| Error::Registry {
             registry: "credential helper".into(),
             detail: format!("could not run `{program} {action}`: {e} (is it on PATH?)"),
-        })?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(input)?;
-    }
-    Ok(child.wait_with_output()?)
+        })
 }
 
 /// Stores credentials for `registry` where docker would: its credential helper, else `auths`
@@ -309,40 +303,9 @@ pub fn erase(registry: &str) -> Result<bool> {
 /// Writes the config atomically, as docker does: through a symlink (dotfile managers link it),
 /// keeping the mode of the file it replaces, 0600 for a new one.
 fn write_private(path: &Path, config: &Value) -> Result<()> {
-    let path = &through_links(path);
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs_err::create_dir_all(dir)?;
-    let kept = std::fs::metadata(path).ok().map(|m| m.permissions());
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        tmp.as_file()
-            .set_permissions(kept.unwrap_or_else(|| std::fs::Permissions::from_mode(0o600)))?;
-    }
-    #[cfg(not(unix))]
-    let _ = kept;
-    tmp.write_all(
-        serde_json::to_string_pretty(config)
-            .unwrap_or_default()
-            .as_bytes(),
-    )?;
-    tmp.write_all(b"\n")?;
-    tmp.persist(path).map_err(|e| Error::Io(e.error))?;
-    Ok(())
-}
-
-/// The file a path names, following symlinks (even to a file that does not exist yet).
-fn through_links(path: &Path) -> PathBuf {
-    let mut path = path.to_path_buf();
-    for _ in 0..40 {
-        match std::fs::read_link(&path) {
-            Ok(target) if target.is_absolute() => path = target,
-            Ok(target) => path = path.parent().map(|p| p.join(&target)).unwrap_or(target),
-            Err(_) => break,
-        }
-    }
-    path
+    let mut text = serde_json::to_string_pretty(config).unwrap_or_default();
+    text.push('\n');
+    wasmforge_build::files::write_atomic_mode(path, text.as_bytes(), 0o600).map_err(crate::io_error)
 }
 
 /// For tests and messages: the registries with stored `auths` entries.

@@ -25,31 +25,11 @@ fn blob_path(dir: &Path, digest: &str) -> Result<PathBuf> {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder, with the mode a file
+/// Writes `bytes` to `path` whole (a temporary file renamed into place), with the mode a file
 /// written in place would have (the replaced file's, else 0666 minus the umask), so a layout
 /// folder is readable by the other users it is shared with.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write as _;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs_err::create_dir_all(dir)?;
-    let kept = std::fs::metadata(path).ok().map(|m| m.permissions());
-    let mut builder = tempfile::Builder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        builder.permissions(
-            kept.clone()
-                .unwrap_or_else(|| std::fs::Permissions::from_mode(0o666)),
-        );
-    }
-    let mut tmp = builder.tempfile_in(dir)?;
-    if let Some(mode) = kept {
-        tmp.as_file().set_permissions(mode)?;
-    }
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| Error::Io(e.error))?;
-    Ok(())
+    wasmforge_build::files::write_atomic(path, bytes).map_err(crate::io_error)
 }
 
 /// Checks that `dir` is a layout folder, or creates one where there is nothing yet.

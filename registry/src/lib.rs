@@ -93,13 +93,7 @@ pub fn check_wasm(bytes: &[u8], reference: &str) -> Result<()> {
 
 /// sha256 of `bytes` as an OCI digest (`sha256:<hex>`).
 pub fn digest_of(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    let hash = sha2::Sha256::digest(bytes);
-    let mut hex = String::with_capacity(64);
-    for b in hash {
-        hex.push_str(&format!("{b:02x}"));
-    }
-    format!("sha256:{hex}")
+    format!("sha256:{}", wasmforge_build::files::sha256_hex(bytes))
 }
 
 /// Fails unless `bytes` hash to `expected`.
@@ -127,17 +121,22 @@ pub fn observe_commands(observer: impl Fn(&str) + Send + Sync + 'static) {
     let _ = COMMAND_OBSERVER.set(Box::new(observer));
 }
 
-/// The one place this crate's commands pass before they run.
-pub(crate) fn command(program: &str, args: &[&str]) -> std::process::Command {
-    if let Some(observer) = COMMAND_OBSERVER.get() {
-        let mut line = program.to_string();
-        for arg in args {
-            line.push(' ');
-            line.push_str(arg);
-        }
-        observer(&line);
+/// A file error of the build crate's file helpers, as this crate's I/O error.
+pub(crate) fn io_error(error: wasmforge_build::Error) -> Error {
+    match error {
+        wasmforge_build::Error::Io(io) => Error::Io(io),
+        other => Error::Io(std::io::Error::other(other.to_string())),
     }
-    let mut cmd = std::process::Command::new(program);
-    cmd.args(args);
-    cmd
+}
+
+/// Where this crate's commands are shown before they run: the observer, as a reporter for the
+/// one process wrapper (`wasmforge_build::process::Tool`).
+pub(crate) struct Observed;
+
+impl wasmforge_build::Reporter for Observed {
+    fn command(&self, line: &str) {
+        if let Some(observer) = COMMAND_OBSERVER.get() {
+            observer(line);
+        }
+    }
 }

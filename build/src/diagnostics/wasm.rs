@@ -130,12 +130,9 @@ fn probe_wasm_opt(
             .arg(&input)
             .arg("-o")
             .arg(dir.path().join("out.wasm"))
-            .command(reporter)
+            .capture(reporter)
             .map_err(|e| e.to_string())?
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .map_err(|e| e.to_string())?;
+            .status;
         if !status.success() {
             rejected.push((feature.to_string(), flag.to_string()));
         }

@@ -326,7 +326,11 @@ fn warm(output: &BuildOutput, release: bool, ctx: &Ctx) {
                 )),
             }
         } else {
-            crate::host::cache::warm_in_background(&artifact.path, false);
+            crate::host::cache::warm_in_background(
+                &artifact.path,
+                false,
+                &crate::reporter::TermReporter::new(ctx),
+            );
         }
     }
 }

@@ -278,21 +278,24 @@ fn stop_with_signals(running: Running, ctx: Ctx) -> anyhow::Result<()> {
 /// can stop it. It is told to die with `dev`.
 fn spawn_run(args: &Args, path: &Path, ctx: &Ctx) -> anyhow::Result<std::process::Child> {
     let exe = std::env::current_exe()?;
-    let mut cmd = std::process::Command::new(exe);
-    cmd.arg("run");
-    cmd.arg("--die-with-parent")
+    let mut run = wasmforge_build::process::Tool::new(exe, "");
+    run.arg("run")
+        .arg("--die-with-parent")
         .arg(std::process::id().to_string());
     if ctx.quiet {
-        cmd.arg("--quiet");
+        run.arg("--quiet");
     }
     let s = &args.serve;
-    cmd.args(s.grants.to_args()).args(s.limits.to_args());
+    run.args(s.grants.to_args()).args(s.limits.to_args());
     if s.no_cache {
-        cmd.arg("--no-cache");
+        run.arg("--no-cache");
     }
-    cmd.arg("--").arg(path).args(&args.args);
+    run.arg("--").arg(path).args(&args.args);
     event(ctx, "running", &path.display().to_string());
-    Ok(cmd.spawn()?)
+    Ok(run.spawn(
+        &crate::reporter::TermReporter::new(ctx),
+        wasmforge_build::process::Io::Inherit,
+    )?)
 }
 
 fn describe_exit(status: std::process::ExitStatus) -> String {

@@ -99,9 +99,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             ctx.status("Running", &command);
             let status = wasmforge_build::process::Tool::new(&argv[0], "")
                 .args(&argv[1..])
-                .command(&reporter)
-                .map_err(std::io::Error::other)
-                .and_then(|mut cmd| cmd.stdout(std::process::Stdio::inherit()).status());
+                .inherit(&reporter);
             match status {
                 Ok(s) if s.success() => fixed.push(command),
                 Ok(s) => ctx.warning(&format!("`{command}` failed ({s})")),

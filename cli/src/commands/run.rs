@@ -305,7 +305,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         args.compiler,
         req.cache,
         req.allow_precompiled,
-        &|message| ctx.warning(message),
+        &TermReporter::new(ctx),
     )?;
     let event = code.event;
     timings.load = started.elapsed();

@@ -405,23 +405,17 @@ pub fn compile_with(engine: &Engine, bytes: &[u8], encoding: Encoding) -> anyhow
 /// terminal), which compiles `path` with Cranelift into the cache and outlives this one. Its
 /// entry is written whole and renamed into place, so a run reading the cache meanwhile sees
 /// either no entry or a complete one.
-pub fn warm_in_background(path: &Path, epoch: bool) {
+pub fn warm_in_background(path: &Path, epoch: bool, reporter: &dyn wasmforge_build::Reporter) {
     let Ok(exe) = std::env::current_exe() else {
         return;
     };
-    let mut cmd = std::process::Command::new(exe);
-    cmd.args(["-q", "cache", "warm"]);
+    let mut warm = wasmforge_build::process::Tool::new(exe, "");
+    warm.args(["-q", "cache", "warm"]);
     if epoch {
-        cmd.arg("--epoch-interruption");
+        warm.arg("--epoch-interruption");
     }
-    cmd.arg("--")
-        .arg(path)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let _ = cmd.spawn();
+    warm.arg("--").arg(path);
+    let _ = warm.spawn(reporter, wasmforge_build::process::Io::Detached);
 }
 
 fn compile(engine: &Engine, bytes: &[u8], encoding: Encoding) -> anyhow::Result<Loaded> {

@@ -166,8 +166,9 @@ pub fn load_for_run(
     compiler: Compiler,
     use_cache: bool,
     allow_precompiled: bool,
-    warn: &dyn Fn(&str),
+    reporter: &dyn wasmforge_build::Reporter,
 ) -> anyhow::Result<RunCode> {
+    let warn = &|message: &str| reporter.warning(message);
     let cranelift = engine(limits)?;
     let precompiled = Engine::detect_precompiled(bytes).is_some();
     if compiler == Compiler::Cranelift || precompiled {
@@ -217,7 +218,7 @@ pub fn load_for_run(
                 Ok(loaded) => {
                     let background = compiler == Compiler::Auto && use_cache;
                     if background {
-                        cache::warm_in_background(path, limits.timeout.is_some());
+                        cache::warm_in_background(path, limits.timeout.is_some(), reporter);
                     }
                     return Ok(RunCode {
                         engine: winch,

@@ -210,9 +210,7 @@ impl IncludeRoots {
             "/dev/null",
         ]);
         let text = tool
-            .command(reporter)
-            .ok()
-            .and_then(|mut c| c.stdin(std::process::Stdio::null()).output().ok())
+            .capture(reporter)
             .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
             .unwrap_or_default();
         let found = IncludeRoots::parse(&text);

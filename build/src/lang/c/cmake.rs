@@ -164,14 +164,7 @@ pub fn configure(
             configure.arg("--log-level=WARNING");
         }
         let status = if quiet {
-            let output = configure
-                .command(reporter)?
-                .stdin(std::process::Stdio::null())
-                .output()
-                .map_err(|source| Error::Spawn {
-                    command: configure.display(),
-                    source,
-                })?;
+            let output = configure.capture(reporter)?;
             if !output.status.success() {
                 for line in String::from_utf8_lossy(&output.stderr).lines() {
                     reporter.tool_output(line);

@@ -324,14 +324,7 @@ fn scan_one(command: &CompileCommand, reporter: &dyn Reporter) -> Option<Scan> {
     if let Some(scan) = cache::load::<Scan>(crate::cache::Section::CScan, &key) {
         return Some(scan);
     }
-    let output = command
-        .tool(&argv)
-        .command(reporter)
-        .ok()?
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
+    let output = command.tool(&argv).capture(reporter).ok()?;
     // The preprocessor lists what it found even when an `#error` stops it (exit 1).
     let text = String::from_utf8_lossy(&output.stdout);
     let mut headers: Vec<PathBuf> = super::parse_depfile(&text)
@@ -373,13 +366,7 @@ pub fn syntax_check_all(
     parallel(commands, jobs, |index, command| {
         let object = objects.map(|dir| dir.join(format!("{index}.o")));
         let argv = command.syntax_argv(object.as_deref());
-        let output = command
-            .tool(&argv)
-            .command(reporter)
-            .ok()?
-            .stdin(std::process::Stdio::null())
-            .output()
-            .ok()?;
+        let output = command.tool(&argv).capture(reporter).ok()?;
         let text = String::from_utf8_lossy(&output.stderr).into_owned();
         Some((command.source.clone(), output.status.success(), text))
     })

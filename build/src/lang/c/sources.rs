@@ -331,14 +331,7 @@ fn compile_one(
         .arg(&unit.source)
         .arg("-o")
         .arg(&tmp);
-    let output = cc
-        .command(reporter)?
-        .stdin(std::process::Stdio::null())
-        .output();
-    let output = output.map_err(|source| Error::Spawn {
-        command: cc.display(),
-        source,
-    })?;
+    let output = cc.capture(reporter)?;
     // Diagnostics of one file stay together even when files compile in parallel.
     let text = String::from_utf8_lossy(&output.stderr);
     for line in text.lines() {

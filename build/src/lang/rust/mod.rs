@@ -12,7 +12,7 @@ pub mod toolchain;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use cargo_metadata::{CargoOpt, Message, Metadata, MetadataCommand, Package, PackageId};
+use cargo_metadata::{Message, Metadata, MetadataCommand, Package, PackageId};
 
 use crate::artifact::{self, ArtifactKind, Identity};
 use crate::cache::Stamp;
@@ -736,53 +736,61 @@ fn inputs_of(metadata: &Metadata, project: &Project) -> Vec<Stamp> {
     paths.iter().map(|p| Stamp::of(p)).collect()
 }
 
+/// `cargo metadata` for the project and the options' target, run through the process wrapper as
+/// every other command is (shown with `-v`, `cargo` resolved on PATH as the build resolves it),
+/// read by `cargo_metadata`.
 fn metadata(
     project: &Project,
     options: &BuildOptions,
     reporter: &dyn Reporter,
 ) -> Result<Metadata> {
-    let mut cmd = MetadataCommand::new();
-    cmd.manifest_path(&project.manifest)
+    let mut cargo = Tool::new("cargo", CARGO_HINT);
+    cargo
+        .args(["metadata", "--format-version", "1", "--manifest-path"])
+        .arg(&project.manifest)
         .current_dir(&project.dir);
     if let Some(name) = &options.toolchain {
-        cmd.env("RUSTUP_TOOLCHAIN", name);
+        cargo.env("RUSTUP_TOOLCHAIN", name);
     }
     if options.features.all_features {
-        cmd.features(CargoOpt::AllFeatures);
+        cargo.arg("--all-features");
     }
     if options.features.no_default_features {
-        cmd.features(CargoOpt::NoDefaultFeatures);
+        cargo.arg("--no-default-features");
     }
     if !options.features.features.is_empty() {
-        cmd.features(CargoOpt::SomeFeatures(options.features.features.clone()));
+        cargo
+            .arg("--features")
+            .arg(options.features.features.join(","));
     }
-    let mut other = vec![
-        "--filter-platform".to_string(),
-        target_of(options).rust_triple().to_string(),
-    ];
+    cargo
+        .arg("--filter-platform")
+        .arg(target_of(options).rust_triple());
     for (flag, on) in [
         ("--locked", options.locked),
         ("--frozen", options.frozen),
         ("--offline", options.offline),
     ] {
         if on {
-            other.push(flag.to_string());
+            cargo.arg(flag);
         }
     }
-    cmd.other_options(other);
-    reporter.command(&format!("{:?}", cmd.cargo_command()).replace('"', ""));
-    cmd.exec().map_err(|source| match source {
-        cargo_metadata::Error::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
-            Error::ToolNotFound {
-                tool: "cargo".into(),
-                install: CARGO_HINT.into(),
-            }
-        }
-        source => Error::CargoMetadata {
-            manifest: project.manifest.clone(),
-            source,
-        },
-    })
+    let output = cargo.capture(reporter)?;
+    let failed = |source| Error::CargoMetadata {
+        manifest: project.manifest.clone(),
+        source,
+    };
+    if !output.status.success() {
+        return Err(failed(cargo_metadata::Error::CargoMetadata {
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        }));
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let json = stdout
+        .lines()
+        .find(|line| line.starts_with('{'))
+        .unwrap_or_default();
+    MetadataCommand::parse(json).map_err(failed)
 }
 
 /// The workspace facts doctor checks: the build's own resolution of the workspace for the
