@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use crate::project::Lang;
+
 /// Result alias for this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -40,8 +42,77 @@ pub enum Error {
         source: toml::de::Error,
     },
 
+    /// A flag the project's language does not take (WF6001, exit 2).
+    #[error("{flag} does not apply to {} projects: it is for {takers}", lang.display_name())]
+    FlagNotForLanguage {
+        flag: String,
+        lang: Lang,
+        takers: String,
+        instead: String,
+    },
+
+    /// Flags, or a flag and the project, that do not go together (WF6002, exit 2).
     #[error("{message}")]
-    Unsupported { message: String, hint: String },
+    FlagConflict { message: String, hint: String },
+
+    /// A value in wasmforge.toml that is not valid (WF6003).
+    #[error("wasmforge.toml: {key}: {message}")]
+    ConfigValue {
+        /// The table and key: `[build] opt`.
+        key: &'static str,
+        message: String,
+        hint: String,
+    },
+
+    /// A name that is no toolchain of the project's language (WF6004; from `--toolchain` exit
+    /// 2, from wasmforge.toml the file is wrong).
+    #[error(
+        "{}`{given}`{} is not a {} toolchain",
+        if *from_config { "wasmforge.toml: [build] toolchain " } else { "--toolchain " },
+        owner.map(|o| format!(" (a {} toolchain)", o.display_name())).unwrap_or_default(),
+        if *lang == Lang::Rust { "rustup" } else { lang.display_name() }
+    )]
+    UnknownToolchain {
+        given: String,
+        lang: Lang,
+        /// The language whose toolchain it is, if any.
+        owner: Option<Lang>,
+        from_config: bool,
+        hint: String,
+    },
+
+    /// What the project asks for is beyond its language's toolchain for that target (WF6006):
+    /// a Go module for the bare target, a C plugin built by CMake.
+    #[error("{message}")]
+    TargetNotSupported { message: String, hint: String },
+
+    /// Two artifacts of one build would be the same file (WF6007).
+    #[error("{message}")]
+    ArtifactClash { message: String, hint: String },
+
+    /// A library, or a bare module, whose project lists nothing to export (WF3011).
+    #[error("{}", if *bare { "a bare `--target unknown` module has no `_start`: only its exports are reachable, and wasmforge.toml lists none" } else { "a C library must say which functions it exports, and wasmforge.toml lists none" })]
+    NoExports { bare: bool },
+
+    /// No C source file matches the project's patterns (WF3012).
+    #[error("no C sources match {} in `{}`", patterns.join(", "), dir.display())]
+    NoCSources { patterns: Vec<String>, dir: PathBuf },
+
+    /// make finished and wasmforge cannot tell which file is the module (WF3013).
+    #[error("make linked nothing, and wasmforge does not know which file is the module")]
+    MakeLinkedNothing,
+
+    /// The C toolchain cannot build setjmp/longjmp (WF3009).
+    #[error("{version} cannot build setjmp/longjmp: {why}")]
+    Setjmp { version: String, why: String },
+
+    /// A WIT world wasmforge's Go bindings cannot express (WF2010).
+    #[error("{message}")]
+    GoBindings { message: String, hint: String },
+
+    /// `opt` was given a component; Binaryen reads core modules only (WF4003).
+    #[error("Binaryen cannot read components, only core modules")]
+    OptimizeComponent,
 
     /// A C project that makes several programs, none chosen: the pipeline builds each
     /// (`names`, each a `--bin`), as cargo builds every binary.
@@ -65,10 +136,13 @@ pub enum Error {
     #[error("{message}")]
     Compose { message: String, hint: String },
 
-    /// The invocation is wrong: a flag the project's language does not take, a value no
-    /// toolchain has, a folder where a file belongs (exit 2).
-    #[error("{message}")]
-    BadUsage { message: String, hint: String },
+    /// A binary that is in the workspace, but in a package the selection leaves out (exit 2).
+    #[error("binary `{name}` is in package `{package}`, which {selection} does not select")]
+    BinaryNotSelected {
+        name: String,
+        package: String,
+        selection: String,
+    },
 
     #[error("{tool} {found} is too old for {what}: it needs {needed} or newer")]
     ToolTooOld {
@@ -118,6 +192,13 @@ pub enum Error {
 
     #[error("no WebAssembly-capable target in {}", describe_packages(packages))]
     NoWasmTarget { packages: Vec<String> },
+
+    /// A wasip2 library of a Go or C project without a WIT world (WF6005).
+    #[error(
+        "a {} library for `--target wasip2` needs a WIT world: wrapping it into a component without one would silently drop its exports",
+        lang.display_name()
+    )]
+    LibraryNeedsWorld { lang: Lang, instead: String },
 
     #[error(
         "package `{package}` is a library (cdylib) without a WIT world, and a `--target wasip2` component of it would export nothing"
@@ -237,7 +318,12 @@ impl Error {
             Error::PathNotFound { .. }
             | Error::NoSuchFile { .. }
             | Error::UnknownTarget { .. }
-            | Error::BadUsage { .. }
+            | Error::FlagNotForLanguage { .. }
+            | Error::FlagConflict { .. }
+            | Error::UnknownToolchain {
+                from_config: false, ..
+            }
+            | Error::BinaryNotSelected { .. }
             | Error::NotInWorkspace { .. } => ErrorKind::Usage,
             _ => ErrorKind::Failure,
         }
@@ -253,6 +339,19 @@ impl Error {
             Error::ToolNotFound { tool, .. } if tool == "go" || tool.ends_with("/go") => "WF2001",
             Error::ToolNotFound { tool, .. } if tool == "tinygo" => "WF2008",
             Error::NoCToolchain { .. } => "WF3001",
+            Error::Setjmp { .. } => "WF3009",
+            Error::NoExports { .. } => "WF3011",
+            Error::NoCSources { .. } => "WF3012",
+            Error::MakeLinkedNothing => "WF3013",
+            Error::GoBindings { .. } => "WF2010",
+            Error::OptimizeComponent => "WF4003",
+            Error::FlagNotForLanguage { .. } => "WF6001",
+            Error::FlagConflict { .. } => "WF6002",
+            Error::ConfigValue { .. } => "WF6003",
+            Error::UnknownToolchain { .. } => "WF6004",
+            Error::LibraryNotSupported { .. } | Error::LibraryNeedsWorld { .. } => "WF6005",
+            Error::TargetNotSupported { .. } => "WF6006",
+            Error::ArtifactClash { .. } => "WF6007",
             Error::Wit { code, .. } => code,
             Error::Preflight { diagnostics, .. } | Error::CompileFailed { diagnostics, .. } => {
                 return diagnostics
@@ -291,11 +390,37 @@ impl Error {
             Error::AmbiguousProject { .. } => "say which: `--lang rust|go|c`, or `[package] lang = \"…\"` in wasmforge.toml".into(),
             Error::ConfigInvalid { .. } => "fix the key named above; the keys are listed in the README (wasmforge.toml)".into(),
             Error::SeveralExecutables { .. } => "wasmforge builds each of them; choose one with `--bin NAME`, or `[c] bin = \"NAME\"` in wasmforge.toml".into(),
-            Error::Unsupported { hint, .. }
-            | Error::Wit { hint, .. }
+            Error::Wit { hint, .. }
             | Error::Compose { hint, .. }
-            | Error::BadUsage { hint, .. }
+            | Error::FlagConflict { hint, .. }
+            | Error::ConfigValue { hint, .. }
+            | Error::UnknownToolchain { hint, .. }
+            | Error::TargetNotSupported { hint, .. }
+            | Error::ArtifactClash { hint, .. }
+            | Error::GoBindings { hint, .. }
             | Error::ToolTooOld { hint, .. } => hint.clone(),
+            Error::FlagNotForLanguage { instead, .. } | Error::LibraryNeedsWorld { instead, .. } => {
+                instead.clone()
+            }
+            Error::BinaryNotSelected { package, .. } => {
+                format!("add `-p {package}`, or leave out -p to build from the whole workspace")
+            }
+            Error::NoExports { bare: true } => {
+                "list the functions to export in wasmforge.toml: `[c] exports = [\"add\"]`".into()
+            }
+            Error::NoExports { bare: false } => {
+                "add them to wasmforge.toml: `[c] exports = [\"add\", \"mul\"]`".into()
+            }
+            Error::NoCSources { .. } => "put .c files under src/ (or the folder), or list them in \
+                 wasmforge.toml: `[c] sources = [\"lib/*.c\"]`"
+                .into(),
+            Error::MakeLinkedNothing => "say where make leaves it in wasmforge.toml: `[c] artifact = \
+                 \"out/app.wasm\"`, or run `wasmforge build` again after `make clean`"
+                .into(),
+            Error::Setjmp { .. } => crate::lang::c::checks::SETJMP_FIX.into(),
+            Error::OptimizeComponent => "optimize the core module before it becomes a component: \
+                 `wasmforge build --release --target wasip2` does that"
+                .into(),
             Error::NoCToolchain { looked } => format!(
                 "looked for: {}. On Debian/Ubuntu: `apt-get install clang lld wasi-libc libclang-rt-dev-wasm32` \
                  (versioned names like clang-16 work too), or `pip install ziglang`, or set WASI_SDK_PATH to a wasi-sdk",

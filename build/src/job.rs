@@ -57,7 +57,7 @@ impl<'a> Job<'a> {
     ) -> Result<Job<'a>> {
         let release = options.profile == Profile::Release;
         if options.size && !release {
-            return Err(Error::BadUsage {
+            return Err(Error::FlagConflict {
                 message: "--size shrinks release artifacts, and this is not a release build".into(),
                 hint: "add --release: `wasmforge build --release --size`".into(),
             });
@@ -283,8 +283,9 @@ fn resolve_opt(options: &BuildOptions, config: &Config) -> Result<Option<Level>>
             Some(text) => text
                 .parse()
                 .map(Some)
-                .map_err(|message: String| Error::Unsupported {
-                    message: format!("wasmforge.toml: [build] opt: {message}"),
+                .map_err(|message: String| Error::ConfigValue {
+                    key: "[build] opt",
+                    message,
                     hint: "use one of O1, O2, O3, O4, Os, Oz, or \"none\"".into(),
                 }),
         },

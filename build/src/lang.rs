@@ -137,24 +137,19 @@ impl Need<'_> {
 
 /// A wasip2 library of `lang` without a WIT world.
 pub(crate) fn library_needs_world(lang: Lang, instead: &str) -> Error {
-    Error::Unsupported {
-        message: format!(
-            "a {} library for `--target wasip2` needs a WIT world: wrapping it into a component \
-             without one would silently drop its exports",
-            lang.display_name()
-        ),
-        hint: instead.into(),
+    Error::LibraryNeedsWorld {
+        lang,
+        instead: instead.into(),
     }
 }
 
 /// `flag` refused for `lang`, saying who takes it and what to do instead.
 pub(crate) fn refuse(lang: Lang, flag: &str, takers: &str, instead: &str) -> Error {
-    Error::BadUsage {
-        message: format!(
-            "{flag} does not apply to {} projects: it is for {takers}",
-            lang.display_name()
-        ),
-        hint: instead.to_string(),
+    Error::FlagNotForLanguage {
+        flag: flag.into(),
+        lang,
+        takers: takers.into(),
+        instead: instead.into(),
     }
 }
 
@@ -232,17 +227,7 @@ pub(crate) fn check_toolchain_name(
     let owner = all()
         .into_iter()
         .find(|l| l.toolchain_names().contains(&name))
-        .map(|l| format!(" (a {} toolchain)", l.lang().display_name()))
-        .unwrap_or_default();
-    let message = format!(
-        "{}`{name}`{owner} is not a {} toolchain",
-        if from_config {
-            "wasmforge.toml: [build] toolchain "
-        } else {
-            "--toolchain "
-        },
-        lang.display_name()
-    );
+        .map(|l| l.lang());
     let names: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
     let hint = match names.split_last() {
         Some((last, [])) => format!("{} builds with {last}", lang.display_name()),
@@ -253,10 +238,12 @@ pub(crate) fn check_toolchain_name(
         ),
         None => format!("{} takes no --toolchain name", lang.display_name()),
     };
-    Err(if from_config {
-        Error::Unsupported { message, hint }
-    } else {
-        Error::BadUsage { message, hint }
+    Err(Error::UnknownToolchain {
+        given: name.into(),
+        lang,
+        owner,
+        from_config,
+        hint,
     })
 }
 

@@ -65,19 +65,31 @@ fn everything_but_opt(bytes: &[u8]) {
 
 #[test]
 fn generated_modules_never_panic() {
+    let mut generated = 0;
     for seed in 0..200 {
         if let Some(bytes) = module(seed, false) {
             everything_but_opt(&bytes);
+            generated += 1;
         }
     }
+    // The test tests something only if wasm-smith made modules from the seeds.
+    assert!(
+        generated >= 190,
+        "wasm-smith made only {generated} of 200 modules"
+    );
 }
 
 #[test]
 fn mutated_and_truncated_bytes_never_panic() {
+    let mut mutated_modules = 0;
+    let mut invalid = 0;
     for seed in 0..60 {
         let Some(bytes) = module(seed, false) else {
             continue;
         };
+        if bytes.len() > 8 {
+            mutated_modules += 1;
+        }
         for cut in [
             0,
             1,
@@ -108,9 +120,16 @@ fn mutated_and_truncated_bytes_never_panic() {
             {
                 let options = optimize::Options::new(optimize::Level::O1);
                 assert!(optimize::optimize(&mutated, options).is_err());
+                invalid += 1;
             }
         }
     }
+    assert!(
+        mutated_modules >= 55,
+        "only {mutated_modules} of 60 seeds made a module to mutate"
+    );
+    // Flipped bits must reach the optimizer's refusal path often enough to test it.
+    assert!(invalid >= 600, "only {invalid} mutations were invalid");
 }
 
 #[test]

@@ -34,3 +34,23 @@ pub struct GuestStopped {
     /// The guest's backtrace, a frame a line (function names come from the module).
     pub backtrace: Vec<String>,
 }
+
+/// A command line that cannot be carried out as given (exit 2): a folder where a module
+/// belongs, a flag value this machine or this module cannot honour, a setting that names
+/// nothing. The CLI's own; the build library's errors carry their own kind and code.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct UsageError {
+    pub message: String,
+    /// How to say it instead: usually the exact command.
+    pub hint: String,
+}
+
+/// What the command was pointed at is not what it may work on, and wasmforge refuses to touch
+/// it (exit 1): a folder that is not its cache, a text file a binary would overwrite.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Refused {
+    pub message: String,
+    pub hint: String,
+}

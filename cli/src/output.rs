@@ -101,8 +101,12 @@ pub fn report_error(ctx: &Ctx, err: &anyhow::Error) -> ExitStatus {
     let stopped = err
         .chain()
         .find_map(|c| c.downcast_ref::<crate::exit::GuestStopped>());
+    let usage = err
+        .chain()
+        .find_map(|c| c.downcast_ref::<crate::exit::UsageError>());
     let status = match build_err.map(|e| e.kind()) {
         _ if stopped.is_some() => ExitStatus::Code(stopped.map_or(1, |s| s.code)),
+        _ if usage.is_some() => ExitStatus::Usage,
         Some(wasmforge_build::ErrorKind::Usage) => ExitStatus::Usage,
         _ if registry_err.is_some_and(|e| e.is_usage()) => ExitStatus::Usage,
         _ => ExitStatus::Failure,
@@ -110,8 +114,13 @@ pub fn report_error(ctx: &Ctx, err: &anyhow::Error) -> ExitStatus {
     let host_err = err
         .chain()
         .find_map(|c| c.downcast_ref::<crate::host::HostError>());
-    let hint = build_err
-        .and_then(|e| e.hint())
+    let refused = err
+        .chain()
+        .find_map(|c| c.downcast_ref::<crate::exit::Refused>());
+    let hint = usage
+        .map(|u| u.hint.clone())
+        .or_else(|| refused.map(|r| r.hint.clone()))
+        .or_else(|| build_err.and_then(|e| e.hint()))
         .or_else(|| host_err.and_then(|e| e.hint()))
         .or_else(|| registry_err.and_then(|e| e.hint()));
     let details = build_err.and_then(|e| match e {

@@ -52,33 +52,35 @@ fn server_url(registry: &str) -> String {
 }
 
 fn read_config(path: &Path) -> Result<Value> {
-    let malformed = |why: String| Error::Registry {
-        registry: "docker config".into(),
-        detail: format!("{} {why}", path.display()),
+    let malformed = |why: &str| Error::DockerConfig {
+        path: path.to_path_buf(),
+        why: why.into(),
+        source: None,
     };
     let config: Value = match fs_err::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map_err(|e| malformed(format!("is not valid JSON: {e}")))?,
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::DockerConfig {
+            path: path.to_path_buf(),
+            why: "is not valid JSON".into(),
+            source: Some(e.into()),
+        })?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(json!({})),
         Err(e) => return Err(e.into()),
     };
     // docker's own shape: an object whose `auths` (when there) is an object of objects. A file
     // of another shape is not edited as if it were empty.
     if !config.is_object() {
-        return Err(malformed(
-            "is not a JSON object (docker's config is one)".into(),
-        ));
+        return Err(malformed("is not a JSON object (docker's config is one)"));
     }
     if let Some(auths) = config.get("auths")
         && !auths.is_object()
     {
-        return Err(malformed("has an `auths` that is not an object".into()));
+        return Err(malformed("has an `auths` that is not an object"));
     }
     for key in ["credHelpers"] {
         if let Some(value) = config.get(key)
             && !value.is_object()
         {
-            return Err(malformed(format!("has a `{key}` that is not an object")));
+            return Err(malformed(&format!("has a `{key}` that is not an object")));
         }
     }
     Ok(config)
@@ -201,10 +203,13 @@ fn helper_get(helper: &str, server: &str) -> Result<Option<Auth>> {
         // "credentials not found in native keychain" and friends: nothing stored.
         return Ok(None);
     }
-    let value: Value = serde_json::from_slice(&output.stdout).map_err(|_| Error::Registry {
-        registry: server.into(),
-        detail: format!("{program} get printed something that is not JSON"),
-    })?;
+    // What a helper printed is not quoted back: it may hold a secret.
+    let value: Value =
+        serde_json::from_slice(&output.stdout).map_err(|_| Error::CredentialHelper {
+            program,
+            why: format!("answered `get` for {server} with something that is not JSON"),
+            source: None,
+        })?;
     let username = value["Username"].as_str().unwrap_or_default().to_string();
     let secret = value["Secret"].as_str().unwrap_or_default().to_string();
     if secret.is_empty() {
@@ -226,18 +231,20 @@ fn run_helper(program: &str, action: &str, input: &[u8]) -> Result<std::process:
     wasmforge_build::process::Tool::new(program, "")
         .arg(action)
         .capture_with_input(&crate::Observed, input)
-        .map_err(|e| Error::Registry {
-            registry: "credential helper".into(),
-            detail: format!("could not run `{program} {action}`: {e} (is it on PATH?)"),
+        .map_err(|e| Error::CredentialHelper {
+            program: program.into(),
+            why: format!("could not be run (`{program} {action}`)"),
+            source: Some(e.into()),
         })
 }
 
 /// Stores credentials for `registry` where docker would: its credential helper, else `auths`
 /// in the config file (written atomically, readable by the owner only). Returns where.
 pub fn store(registry: &str, username: &str, password: &str) -> Result<String> {
-    let path = config_path().ok_or_else(|| Error::Registry {
-        registry: registry.into(),
-        detail: "no home folder for ~/.docker/config.json (set DOCKER_CONFIG)".into(),
+    let path = config_path().ok_or_else(|| Error::DockerConfig {
+        path: "~/.docker/config.json".into(),
+        why: "has no home folder to live in (set HOME, or DOCKER_CONFIG to a folder)".into(),
+        source: None,
     })?;
     let mut config = read_config(&path)?;
     let wanted = normalize(registry);
@@ -248,12 +255,14 @@ pub fn store(registry: &str, username: &str, password: &str) -> Result<String> {
             json!({ "ServerURL": server_url(registry), "Username": username, "Secret": password });
         let output = run_helper(&program, "store", payload.to_string().as_bytes())?;
         if !output.status.success() {
-            return Err(Error::Registry {
-                registry: registry.into(),
-                detail: format!(
-                    "`{program} store` failed: {}",
+            return Err(Error::CredentialHelper {
+                program: program.clone(),
+                why: format!(
+                    "failed to store the credentials for {registry} ({}): {}",
+                    output.status,
                     String::from_utf8_lossy(&output.stderr).trim()
                 ),
+                source: None,
             });
         }
         return Ok(program);

@@ -3,6 +3,9 @@
 /// Result alias for this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A cause kept as it came (reqwest's, oci-client's, serde's), so its chain is reported whole.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("invalid reference `{given}`: {why}")]
@@ -23,11 +26,54 @@ pub enum Error {
         repository: String,
     },
 
-    #[error("cannot reach the registry {registry}: {detail}")]
-    Unreachable { registry: String, detail: String },
+    #[error("cannot reach the registry {registry}")]
+    Unreachable {
+        registry: String,
+        #[source]
+        source: BoxError,
+    },
 
-    #[error("TLS failed talking to {registry}: {detail}")]
-    Tls { registry: String, detail: String },
+    #[error("TLS failed talking to {registry}")]
+    Tls {
+        registry: String,
+        #[source]
+        source: BoxError,
+    },
+
+    /// `--ca-file` is not a PEM certificate (a usage error, exit 2).
+    #[error("--ca-file `{}` is not a PEM certificate", path.display())]
+    BadCaFile {
+        path: std::path::PathBuf,
+        #[source]
+        source: BoxError,
+    },
+
+    /// A request to the registry failed in a way none of the above names (an unexpected
+    /// status, a broken answer); its cause says how.
+    #[error("a request to the registry {registry} failed")]
+    Request {
+        registry: String,
+        #[source]
+        source: BoxError,
+    },
+
+    /// The docker config file (`~/.docker/config.json`) cannot be used; nothing was changed.
+    #[error("`{}` {why}", path.display())]
+    DockerConfig {
+        path: std::path::PathBuf,
+        why: String,
+        #[source]
+        source: Option<BoxError>,
+    },
+
+    /// A docker credential helper could not be run, or failed, or answered nonsense.
+    #[error("the credential helper `{program}` {why}")]
+    CredentialHelper {
+        program: String,
+        why: String,
+        #[source]
+        source: Option<BoxError>,
+    },
 
     #[error("{what} does not match its digest: expected {expected}, got {actual}")]
     DigestMismatch {
@@ -72,7 +118,10 @@ pub enum Error {
 impl Error {
     /// Whether the reference itself was wrong (a usage error, exit 2).
     pub fn is_usage(&self) -> bool {
-        matches!(self, Error::BadReference { .. } | Error::NoSuchFile { .. })
+        matches!(
+            self,
+            Error::BadReference { .. } | Error::NoSuchFile { .. } | Error::BadCaFile { .. }
+        )
     }
 
     /// What to do about it.
@@ -132,8 +181,17 @@ impl Error {
                  push to a new or empty folder to create one"
                     .into()
             }
-            Error::NoSuchFile { .. } => "give the path of a PEM certificate file".into(),
-            Error::Registry { .. } | Error::Io(_) => return None,
+            Error::NoSuchFile { .. } | Error::BadCaFile { .. } => {
+                "give the path of a PEM certificate file (`-----BEGIN CERTIFICATE-----`)".into()
+            }
+            Error::DockerConfig { .. } => "fix or move the file (DOCKER_CONFIG points at another folder); \
+                 wasmforge edits only a JSON object in docker's own shape"
+                .into(),
+            Error::CredentialHelper { program, .. } => format!(
+                "check that `{program}` is on PATH and works (`echo REGISTRY | {program} get`), or remove \
+                 `credsStore`/`credHelpers` from the docker config to store credentials in the file"
+            ),
+            Error::Registry { .. } | Error::Request { .. } | Error::Io(_) => return None,
         })
     }
 }

@@ -216,9 +216,9 @@ fn classify(err: OciDistributionError, reference: &Reference, options: &Options)
                     repository: reference.repository().to_string(),
                 },
                 Some(404) => not_found(),
-                _ => Error::Registry {
+                _ => Error::Request {
                     registry,
-                    detail: error_chain(&e),
+                    source: e.into(),
                 },
             }
         }
@@ -229,7 +229,7 @@ fn classify(err: OciDistributionError, reference: &Reference, options: &Options)
             {
                 Error::Tls {
                     registry,
-                    detail: chain,
+                    source: e.into(),
                 }
             } else if e.is_connect()
                 || e.is_timeout()
@@ -238,18 +238,18 @@ fn classify(err: OciDistributionError, reference: &Reference, options: &Options)
             {
                 Error::Unreachable {
                     registry,
-                    detail: chain,
+                    source: e.into(),
                 }
             } else {
-                Error::Registry {
+                Error::Request {
                     registry,
-                    detail: chain,
+                    source: e.into(),
                 }
             }
         }
-        other => Error::Registry {
+        other => Error::Request {
             registry,
-            detail: other.to_string(),
+            source: other.into(),
         },
     }
 }
@@ -396,15 +396,15 @@ fn client_with(
     );
     if let Some(ca) = &options.ca_file {
         let pem = read_ca(ca)?;
-        let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| Error::Tls {
-            registry: reference.registry().to_string(),
-            detail: format!("{}: {e}", ca.display()),
+        let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| Error::BadCaFile {
+            path: ca.clone(),
+            source: e.into(),
         })?;
         builder = builder.add_root_certificate(cert);
     }
-    builder.build().map_err(|e| Error::Registry {
+    builder.build().map_err(|e| Error::Request {
         registry: reference.registry().to_string(),
-        detail: e.to_string(),
+        source: e.into(),
     })
 }
 

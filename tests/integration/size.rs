@@ -195,8 +195,9 @@ fn size_is_for_release_builds_and_settings_are_checked() {
     session(&path, &["build", "--size"])
         .code(2)
         .stderr_eq(snapbox::str![[r#"
-error: --size shrinks release artifacts, and this is not a release build
+error[WF6002]: --size shrinks release artifacts, and this is not a release build
 hint: add --release: `wasmforge build --release --size`
+explain: wasmforge explain WF6002
 
 "#]]);
     session(&path, &["build", "--strip", "all"]).code(2).stderr_eq(snapbox::str![[r#"

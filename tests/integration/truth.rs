@@ -62,7 +62,7 @@ hint: grant a folder that exists (`mkdir` it first for the guest to write in)
     .code(2)
     .stderr_eq(str![[r#"
 error: --ca-file `/nope.pem`: no such file
-hint: give the path of a PEM certificate file
+hint: give the path of a PEM certificate file (`-----BEGIN CERTIFICATE-----`)
 
 "#]]);
     for command in ["inspect", "validate", "opt", "strip", "precompile"] {
@@ -83,8 +83,9 @@ hint: give a .wasm (or .wat) file; `wasmforge build` makes one from a project fo
     )
     .code(2)
     .stderr_eq(str![[r#"
-error: --toolchain `go` (a Go toolchain) is not a C toolchain
+error[WF6004]: --toolchain `go` (a Go toolchain) is not a C toolchain
 hint: C builds with `wasi-sdk`, `clang` or `zig`
+explain: wasmforge explain WF6004
 
 "#]]);
     session(
@@ -93,8 +94,9 @@ hint: C builds with `wasi-sdk`, `clang` or `zig`
     )
     .code(2)
     .stderr_eq(str![[r#"
-error: --profile tiny does not apply to C projects: it is for Rust (Cargo profiles)
+error[WF6001]: --profile tiny does not apply to C projects: it is for Rust (Cargo profiles)
 hint: Go and C build debug or release: use --release, or no profile flag
+explain: wasmforge explain WF6001
 
 "#]]);
     let (_g, go) = project("go-multi");
@@ -102,8 +104,9 @@ hint: Go and C build debug or release: use --release, or no profile flag
     session(parent, &["build", "go-multi", "--toolchain", "zig"])
         .code(2)
         .stderr_eq(str![[r#"
-error: --toolchain `zig` (a C toolchain) is not a Go toolchain
+error[WF6004]: --toolchain `zig` (a C toolchain) is not a Go toolchain
 hint: Go builds with `go` or `tinygo`
+explain: wasmforge explain WF6004
 
 "#]]);
     if have_go(21) {
@@ -124,15 +127,17 @@ fn each_flag_works_for_its_language_or_is_refused() {
     session(&parent, &["build", "hello-rust", "--kind", "library"])
         .code(2)
         .stderr_eq(str![[r#"
-error: --kind does not apply to Rust projects: it is for Go and C
+error[WF6001]: --kind does not apply to Rust projects: it is for Go and C
 hint: a Rust package's kind is in Cargo.toml: a binary (src/main.rs, [[bin]]) is a command, `[lib] crate-type = ["cdylib"]` a library; choose with --bin or -p
+explain: wasmforge explain WF6001
 
 "#]]);
     session(&parent, &["build", "hello-rust", "--toolchain", "zig"])
         .code(2)
         .stderr_eq(str![[r#"
-error: --toolchain `zig` is not a rustup toolchain
+error[WF6004]: --toolchain `zig` (a C toolchain) is not a rustup toolchain
 hint: for Rust, --toolchain selects a rustup toolchain as `cargo +NAME` does: stable, nightly, 1.82.0 (`rustup toolchain list` shows what is installed)
+explain: wasmforge explain WF6004
 
 "#]]);
     if require_rust_targets() {
@@ -154,26 +159,30 @@ hint: for Rust, --toolchain selects a rustup toolchain as `cargo +NAME` does: st
 
     let (_g, go) = project("go-multi");
     let parent = go.parent().expect("parent").to_path_buf();
-    for (flag, refusal) in [
-        (
-            &["-F", "x"][..],
-            "error: -F/--features does not apply to Go projects: it is for Rust (cargo)",
-        ),
-        (
-            &["--bin", "a"][..],
-            "error: --bin does not apply to Go projects: it is for Rust and C (CMake, Make)",
-        ),
-        (
-            &["--locked"][..],
-            "error: --locked does not apply to Go projects: it is for Rust (Cargo.lock)",
-        ),
-    ] {
-        let mut args = vec!["build", "go-multi"];
-        args.extend(flag);
-        let output = run(wasmforge().current_dir(&parent).args(&args));
-        assert_eq!(output.status.code(), Some(2), "{flag:?}");
-        assert!(stderr(&output).starts_with(refusal), "{}", stderr(&output));
-    }
+    session(&parent, &["build", "go-multi", "-F", "x"])
+        .code(2)
+        .stderr_eq(str![[r#"
+error[WF6001]: -F/--features does not apply to Go projects: it is for Rust (cargo)
+hint: Go builds choose code with build tags: `wasmforge build -- -tags NAME`
+explain: wasmforge explain WF6001
+
+"#]]);
+    session(&parent, &["build", "go-multi", "--bin", "a"])
+        .code(2)
+        .stderr_eq(str![[r#"
+error[WF6001]: --bin does not apply to Go projects: it is for Rust and C (CMake, Make)
+hint: a Go program is a main package: choose it with `-p ./cmd/NAME` (repeat -p for several)
+explain: wasmforge explain WF6001
+
+"#]]);
+    session(&parent, &["build", "go-multi", "--locked"])
+        .code(2)
+        .stderr_eq(str![[r#"
+error[WF6001]: --locked does not apply to Go projects: it is for Rust (Cargo.lock)
+hint: Go checks go.sum on every build; `-- -mod=readonly` or `-- -mod=vendor` go to `go build`
+explain: wasmforge explain WF6001
+
+"#]]);
     if have_go(21) {
         // Repeated -p builds each main package; `-- ARGS` reach `go build`.
         let output = run(wasmforge()
@@ -196,8 +205,9 @@ hint: for Rust, --toolchain selects a rustup toolchain as `cargo +NAME` does: st
     )
     .code(2)
     .stderr_eq(str![[r#"
-error: -p/--package does not apply to C projects: it is for Rust and Go
+error[WF6001]: -p/--package does not apply to C projects: it is for Rust and Go
 hint: a C project's executable is chosen with `--bin NAME` (CMake, Make)
+explain: wasmforge explain WF6001
 
 "#]]);
     if have_clang() && require(on_path("cmake"), "cmake is not installed") {
@@ -299,8 +309,9 @@ fn artifact_names_are_the_projects_and_never_shared() {
     session(tmp.path(), &["build", "both"])
         .code(1)
         .stderr_eq(str![[r#"
-error: package `both` has a binary and a library (cdylib) that are both `both.wasm` on WebAssembly: one would overwrite the other
+error[WF6007]: package `both` has a binary and a library (cdylib) that are both `both.wasm` on WebAssembly: one would overwrite the other
 hint: rename the library in Cargo.toml (`[lib] name = "both_lib"`), or build only the binary: `--bin both`
+explain: wasmforge explain WF6007
 
 "#]]);
     let doc = build_ok(&both, &["--bin", "both"]);

@@ -1,5 +1,6 @@
 //! The catalog of diagnostic codes. Codes are stable: never renumber or reuse one.
-//! WF1xxx Rust, WF2xxx Go, WF3xxx C, WF4xxx WebAssembly tools and artifacts.
+//! WF1xxx Rust, WF2xxx Go, WF3xxx C, WF4xxx WebAssembly tools and artifacts, WF5xxx components
+//! and WIT, WF6xxx the project's settings and the command line.
 
 use super::Severity;
 
@@ -263,6 +264,18 @@ fails with a network error (\"go: download go1.X: … dial tcp: lookup proxy.gol
 GOTOOLCHAIN=local it fails with \"go.mod requires go >= 1.X\".",
         fix: "install that Go (or newer) and put it first on PATH; or let go download it (`GOTOOLCHAIN=go1.X+auto`, needs the network); or lower the `go` line if the code does not need the newer language.",
     },
+    Entry {
+        code: "WF2010",
+        severity: Error,
+        title: "a WIT world wasmforge's Go bindings cannot express",
+        explanation: "\
+wasmforge generates the Go side of a plugin's world itself (no wit-bindgen-go: the Go module \
+proxy is often out of reach). It covers the types plugins use: numbers, strings, lists, records, \
+enums, flags, variants, options and results of those; it refuses, by name, what it does not \
+cover (a type it does not lower, or two WIT names that would be the same Go name) instead of \
+generating bindings that do not compile.",
+        fix: "simplify the world's exports to the types named, rename the clashing items in the WIT, or write the bindings with wit-bindgen-go and build with `go build` yourself.",
+    },
     // ---------------------------------------------------------------- C
     Entry {
         code: "WF3001",
@@ -378,6 +391,37 @@ libm and its emulations. Makefiles written for one platform often add such libra
 variable of their own (Lua's `MYLIBS = -ldl -lreadline`).",
         fix: "build the library for WebAssembly too and point the link at it (`-L`), or leave it out of the WASI build: for Make, override the variable that adds it (`wasmforge build -- MYLIBS=`); for CMake, turn off the option that needs it (`wasmforge build -- -DWITH_X=OFF`).",
     },
+    Entry {
+        code: "WF3011",
+        severity: Error,
+        title: "a C library or bare module that lists no exports",
+        explanation: "\
+A command's entry point is `_start`; a library (`kind = \"library\"`) or a bare \
+`--target unknown` module has none, so only the functions it exports can ever be called. C \
+does not mark exports: a function is visible to the linker, not to the host. With no list the \
+linker keeps nothing, and the module would be empty.",
+        fix: "list the functions the host calls in wasmforge.toml: `[c] exports = [\"add\", \"mul\"]`.",
+    },
+    Entry {
+        code: "WF3012",
+        severity: Error,
+        title: "no C sources found",
+        explanation: "\
+A C project without CMakeLists.txt or a Makefile is built from its sources: `src/**/*.c` when \
+there is a `src/` folder, else `*.c` in the project folder, else the patterns of \
+`[c] sources`. None of them matched a file.",
+        fix: "put the .c files under src/ (or the project folder), or list them: `[c] sources = [\"lib/*.c\"]`.",
+    },
+    Entry {
+        code: "WF3013",
+        severity: Error,
+        title: "make linked no module wasmforge can find",
+        explanation: "\
+After make, wasmforge takes the WebAssembly file the link wrote. When make linked nothing (all \
+was up to date, or the link happened in an earlier run wasmforge did not see) and the last \
+module is not remembered, there is no way to tell which file is the program.",
+        fix: "say where make leaves it: `[c] artifact = \"out/app.wasm\"`; or `make clean` and build again.",
+    },
     // ---------------------------------------------------------------- Components and WIT
     Entry {
         code: "WF5001",
@@ -437,6 +481,90 @@ A WASI preview 1 host (wasmtime, WasmEdge, wazero, Spin, …) provides the funct
 undefined C symbol or a Rust `extern \"C\"` block) or a name WASI does not have makes the module \
 fail to instantiate (\"unknown import\") on every standard host.",
         fix: "define the function in the program, link the library that has it, or (for a plugin host that provides it) say so with `[validate] profile` / a profile that allows it.",
+    },
+    Entry {
+        code: "WF4003",
+        severity: Error,
+        title: "Binaryen cannot optimize a component",
+        explanation: "\
+Binaryen (wasm-opt) reads and writes core WebAssembly modules; a component (WASI 0.2) wraps \
+core modules in a different binary format it does not read. Optimizing must happen to the \
+core module before it is wrapped.",
+        fix: "build with `wasmforge build --release --target wasip2`: it optimizes the core module, then makes the component.",
+    },
+    // ---------------------------------------------------------------- Settings and flags
+    Entry {
+        code: "WF6001",
+        severity: Error,
+        title: "a flag the project's language does not take",
+        explanation: "\
+Some build flags belong to one language's build tool: `--features`, `--locked` and `--profile` \
+to cargo, `--kind` to Go and C (a Rust package's kind is in Cargo.toml), `-- ARGS` to CMake or \
+make. wasmforge refuses them for other languages instead of dropping them silently, since the \
+build would not be the one asked for.",
+        fix: "say it the project's language's way: the error's hint names it (for Go, `-tags` through `[go] tags`; for C, `[c] defines`).",
+    },
+    Entry {
+        code: "WF6002",
+        severity: Error,
+        title: "flags that do not go together",
+        explanation: "\
+Two flags, or a flag and the build, contradict each other: `--size` shrinks a release build and \
+means nothing for a debug one. wasmforge refuses rather than guessing which was meant.",
+        fix: "drop one, or add what the other needs (`--release` for `--size`).",
+    },
+    Entry {
+        code: "WF6003",
+        severity: Error,
+        title: "a wasmforge.toml value is not valid",
+        explanation: "\
+A key of wasmforge.toml parsed but its value names nothing wasmforge has: an optimization \
+level, a stub, a glob pattern, a kind for a language that keeps kinds elsewhere. The build stops \
+before compiling, as it would otherwise not be the build the file describes.",
+        fix: "fix the key named in the error; the README's wasmforge.toml section lists every key and its values.",
+    },
+    Entry {
+        code: "WF6004",
+        severity: Error,
+        title: "a toolchain name the project's language does not have",
+        explanation: "\
+`--toolchain` (or `[build] toolchain`) names the toolchain of the project's language: a rustup \
+toolchain for Rust (`stable`, `nightly`, `1.82.0`), `go` or `tinygo` for Go, `wasi-sdk`, \
+`clang` or `zig` for C. Another language's name (`tinygo` for a Rust project) is a mistake \
+wasmforge names rather than passes on, where it would fail later and less clearly.",
+        fix: "use a name the error's hint lists, or leave the flag out for the default.",
+    },
+    Entry {
+        code: "WF6005",
+        severity: Error,
+        title: "a wasip2 library without a WIT world",
+        explanation: "\
+A component says in WIT what it exports. A core module's exports can be wrapped into a \
+component only as a world's functions: a library built for `--target wasip2` without a world \
+would become a component that exports nothing, with every function silently dropped.",
+        fix: "give it a world (a `wit/` folder; `wasmforge new NAME --kind plugin` shows how), or build a core module with `--target wasip1`.",
+    },
+    Entry {
+        code: "WF6006",
+        severity: Error,
+        title: "the project's toolchain cannot make this kind of artifact for the target",
+        explanation: "\
+Not every toolchain reaches every target: the standard Go toolchain has no bare \
+`wasm32-unknown-unknown` target (its js/wasm output needs Go's JavaScript glue), TinyGo's \
+component support is not the one wasmforge drives for plugins, and a C plugin's bindings are \
+compiled with its sources, which a CMake or make build does not let wasmforge add.",
+        fix: "the error's hint names the toolchain or target that does it (TinyGo for bare Go modules, plain sources for C plugins, `--target wasip1` for a core module).",
+    },
+    Entry {
+        code: "WF6007",
+        severity: Error,
+        title: "two artifacts would be the same file",
+        explanation: "\
+On WebAssembly a binary and a library (cdylib) of one package are both `NAME.wasm`: cargo \
+warns of an output filename collision and keeps one of them. Likewise `[package] name` renames \
+one artifact and cannot name several. wasmforge refuses instead of shipping whichever file \
+was written last.",
+        fix: "rename one (`[lib] name = \"NAME_lib\"` in Cargo.toml), or build one: `--bin NAME` or `-p PACKAGE`.",
     },
 ];
 

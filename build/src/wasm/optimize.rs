@@ -134,12 +134,7 @@ fn binaryen_feature(name: &str) -> Option<Feature> {
 /// Checks that `bytes` is a valid core module Binaryen can read.
 fn check_input(bytes: &[u8]) -> Result<()> {
     if wasmparser::Parser::is_component(bytes) {
-        return Err(Error::Unsupported {
-            message: "Binaryen cannot read components, only core modules".into(),
-            hint: "optimize the core module before it becomes a component: `wasmforge build --release --target wasip2` \
-                   does that"
-                .into(),
-        });
+        return Err(Error::OptimizeComponent);
     }
     wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
         .validate_all(bytes)

@@ -156,7 +156,7 @@ pub(crate) fn parse_kind(s: &str) -> Result<ArtifactKind, String> {
 fn opt_from_env() -> anyhow::Result<OptChoice> {
     match std::env::var("WASMFORGE_OPT") {
         Ok(text) if !text.is_empty() => parse_opt(&text).map_err(|why| {
-            wasmforge_build::Error::BadUsage {
+            crate::exit::UsageError {
                 message: format!("WASMFORGE_OPT=`{text}`: {why}"),
                 hint: "set it to O1, O2, O3, O4, Os, Oz or none, or unset it".into(),
             }

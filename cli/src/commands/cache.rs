@@ -59,7 +59,7 @@ pub fn run(command: CacheCommand, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             // WASMFORGE_CACHE_DIR can name any folder: only one wasmforge tagged as its cache is
             // cleaned, and only of wasmforge's own folders.
             if dir.exists() && !wasmforge_build::cache::is_tagged(&dir) {
-                return Err(wasmforge_build::Error::Unsupported {
+                return Err(crate::exit::Refused {
                     message: format!(
                         "`{}` has no {} file: it is not a cache folder wasmforge made, and nothing in it was removed",
                         dir.display(),

@@ -68,7 +68,7 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     if !args.path.is_dir() {
-        return Err(wasmforge_build::Error::BadUsage {
+        return Err(crate::exit::UsageError {
             message: format!("`{}` is not a project folder", args.path.display()),
             hint: "give the folder of a Rust, Go or C project; `wasmforge serve FILE` serves a \
                    built component"

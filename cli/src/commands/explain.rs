@@ -60,7 +60,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     }
     let code = args.code.unwrap_or_default();
     let Some(entry) = lookup(code.trim()) else {
-        return Err(wasmforge_build::Error::BadUsage {
+        return Err(crate::exit::UsageError {
             message: format!(
                 "`{}` is not a wasmforge diagnostic code",
                 crate::output::untrusted(&code)

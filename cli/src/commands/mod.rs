@@ -27,7 +27,7 @@ use crate::output::Ctx;
 
 pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     if ctx.ci_format.is_some() && !matches!(command, Command::Doctor(_)) {
-        return Err(wasmforge_build::Error::BadUsage {
+        return Err(crate::exit::UsageError {
             message: "--format sarif, github and gitlab are reports of `wasmforge doctor`".into(),
             hint: "this command takes --format human or json".into(),
         }
@@ -87,7 +87,7 @@ pub fn read_input(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
         .into());
     }
     if path.is_dir() {
-        return Err(wasmforge_build::Error::BadUsage {
+        return Err(crate::exit::UsageError {
             message: format!("`{}` is a folder, not a module", path.display()),
             hint: "give a .wasm (or .wat) file; `wasmforge build` makes one from a project folder"
                 .into(),
@@ -156,7 +156,7 @@ pub fn write_binary(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> 
     if let Ok(existing) = std::fs::read(&target)
         && looks_like_text(&existing)
     {
-        return Err(wasmforge_build::Error::Unsupported {
+        return Err(crate::exit::Refused {
             message: format!(
                 "`{}` is WebAssembly text: writing the binary result over it would lose the source",
                 path.display()

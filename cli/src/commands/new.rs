@@ -372,7 +372,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
 
 /// A usage error (exit 2), reported as every error is (text, and JSON with --format json).
 fn usage(message: impl Into<String>, hint: &str) -> anyhow::Error {
-    wasmforge_build::Error::BadUsage {
+    crate::exit::UsageError {
         message: message.into(),
         hint: hint.into(),
     }

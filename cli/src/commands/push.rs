@@ -228,7 +228,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
 /// `[push] reference` of the project at `input` (a folder): the template to push to.
 fn configured_reference(input: &Path) -> anyhow::Result<String> {
     let missing = || {
-        anyhow::Error::new(wasmforge_build::Error::BadUsage {
+        anyhow::Error::new(crate::exit::UsageError {
             message: "no reference: where should it go?".into(),
             hint: "give one (`wasmforge push PATH ghcr.io/acme/app:1.0`), or set `[push] \
                    reference = \"ghcr.io/acme/app:{version}\"` in the project's wasmforge.toml"
@@ -246,7 +246,7 @@ fn configured_reference(input: &Path) -> anyhow::Result<String> {
 fn expand_reference(template: &str, version: Option<&str>) -> anyhow::Result<Ref> {
     let text = if template.contains("{version}") {
         let Some(version) = version else {
-            return Err(wasmforge_build::Error::BadUsage {
+            return Err(crate::exit::UsageError {
                 message: format!(
                     "wasmforge.toml: [push] reference `{template}` uses {{version}}, and this project has no version"
                 ),

@@ -354,7 +354,7 @@ fn build_project(args: &Args, ctx: &Ctx) -> anyhow::Result<PathBuf> {
     }
     match artifacts.len() {
         1 => Ok(artifacts.remove(0).path),
-        0 => Err(wasmforge_build::Error::BadUsage {
+        0 => Err(crate::exit::UsageError {
             message: "the project builds no command to run".into(),
             hint: "call a library's export with `--invoke NAME`".into(),
         }
@@ -370,7 +370,7 @@ fn build_project(args: &Args, ctx: &Ctx) -> anyhow::Result<PathBuf> {
             let has_library = artifacts
                 .iter()
                 .any(|a| a.kind == wasmforge_build::ArtifactKind::Library);
-            Err(wasmforge_build::Error::BadUsage {
+            Err(crate::exit::UsageError {
                 message: format!(
                     "the project builds {} modules: {}",
                     artifacts.len(),

@@ -236,14 +236,14 @@ pub fn build_project(
     }
     match built.len() {
         1 => Ok(built.remove(0)),
-        0 => Err(wasmforge_build::Error::BadUsage {
+        0 => Err(crate::exit::UsageError {
             message: "the project builds nothing to serve".into(),
             hint: "an HTTP component is a wasip2 binary of the `wasi:http/proxy` world; start one \
                    with `wasmforge new NAME --lang rust --kind http`"
                 .into(),
         }
         .into()),
-        n => Err(wasmforge_build::Error::BadUsage {
+        n => Err(crate::exit::UsageError {
             message: format!(
                 "the project builds {n} modules: {}",
                 built
@@ -400,7 +400,7 @@ fn bind_error(addr: &str, err: &std::io::Error) -> anyhow::Error {
         }
         _ => "give an address of this machine as HOST:PORT, e.g. --addr 127.0.0.1:8080",
     };
-    wasmforge_build::Error::BadUsage {
+    crate::exit::UsageError {
         message: format!("could not listen on `{addr}`: {err}"),
         hint: hint.into(),
     }

@@ -34,7 +34,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let (world, wit, imports, exports) = if path.is_dir() {
         let config = Config::load(&path)?;
         let Some(dir) = wasmforge_build::wit::dir_of(&path, &config) else {
-            return Err(wasmforge_build::Error::BadUsage {
+            return Err(crate::exit::UsageError {
                 message: format!("`{}` has no `wit/` folder", path.display()),
                 hint: "a plugin's world lives in wit/*.wit (`wasmforge new NAME --kind plugin` \
                        makes one); for a component, give its .wasm file"
@@ -52,7 +52,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     } else {
         let bytes = super::read_input(&path)?;
         if !wasmparser::Parser::is_component(&bytes) {
-            return Err(wasmforge_build::Error::BadUsage {
+            return Err(crate::exit::UsageError {
                 message: format!(
                     "`{}` is a core module: only components have a WIT world",
                     path.display()

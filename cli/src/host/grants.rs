@@ -218,7 +218,7 @@ impl Grants {
                 FsPerms::ReadWrite
             };
             if !dir.host.is_dir() {
-                return Err(wasmforge_build::Error::BadUsage {
+                return Err(crate::exit::UsageError {
                     message: format!(
                         "--dir{} {}: `{}` is not a folder on this machine",
                         if dir.read_only { "-ro" } else { "" },

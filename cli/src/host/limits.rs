@@ -321,7 +321,7 @@ pub fn check_initial_memory(bytes: &[u8], max: u64, path: &std::path::Path) -> a
     if needed <= max {
         return Ok(());
     }
-    Err(wasmforge_build::Error::BadUsage {
+    Err(crate::exit::UsageError {
         message: format!(
             "`{}` needs at least {needed} bytes of linear memory to start (its memories' initial \
              sizes, all together), more than --max-memory {max}",

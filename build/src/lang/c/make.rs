@@ -185,11 +185,7 @@ fn linked(_job: &Job<'_>, log: &[Recorded], dir: &Path, wanted: Option<&str>) ->
             .ok()
             .map(|p| PathBuf::from(p.trim()))
             .filter(|p| p.is_file())
-            .ok_or_else(|| Error::Unsupported {
-                message: "make linked nothing, and wasmforge does not know which file is the module"
-                    .into(),
-                hint: "say where make leaves it in wasmforge.toml: `[c] artifact = \"out/app.wasm\"`, or run `wasmforge build` again after `make clean`".into(),
-            }),
+            .ok_or(Error::MakeLinkedNothing),
         [one] => {
             write_atomic(&remembered, one.display().to_string().as_bytes())?;
             Ok(one.clone())

@@ -109,22 +109,10 @@ struct Decisions {
 pub fn exports_error(config: &Config, target: Target, kind: ArtifactKind) -> Option<Error> {
     let c = &config.c;
     if target == Target::Unknown && c.exports.is_empty() {
-        return Some(Error::Unsupported {
-            message:
-                "a bare `--target unknown` module has no `_start`: only its exports are reachable, \
-                      and wasmforge.toml lists none"
-                    .into(),
-            hint: "list the functions to export in wasmforge.toml: `[c] exports = [\"add\"]`"
-                .into(),
-        });
+        return Some(Error::NoExports { bare: true });
     }
     if target != Target::Unknown && kind == ArtifactKind::Library && c.exports.is_empty() {
-        return Some(Error::Unsupported {
-            message:
-                "a C library must say which functions it exports, and wasmforge.toml lists none"
-                    .into(),
-            hint: "add them to wasmforge.toml: `[c] exports = [\"add\", \"mul\"]`".into(),
-        });
+        return Some(Error::NoExports { bare: false });
     }
     None
 }
@@ -133,10 +121,9 @@ pub fn exports_error(config: &Config, target: Target, kind: ArtifactKind) -> Opt
 fn stubs_of(c: &CConfig) -> Result<Vec<String>> {
     for name in &c.stubs {
         if !crate::lang::c::checks::STUBBABLE.contains(&name.as_str()) {
-            return Err(Error::Unsupported {
-                message: format!(
-                    "wasmforge.toml: `[c] stubs` names `{name}`, which wasmforge has no stub for"
-                ),
+            return Err(Error::ConfigValue {
+                key: "[c] stubs",
+                message: format!("`{name}` has no stub in wasmforge"),
                 hint: format!(
                     "stubs exist for the functions wasi-libc declares but cannot define: {}",
                     crate::lang::c::checks::STUBBABLE.join(", ")
@@ -246,11 +233,10 @@ fn flags(
     link.extend(c.ldflags.iter().cloned());
     link.extend(c.libs.iter().map(|l| format!("-l{l}")));
     if decisions.setjmp {
-        let sjlj =
-            support::setjmp_flags(toolchain, reporter).map_err(|why| Error::Unsupported {
-                message: format!("{} cannot build setjmp/longjmp: {why}", toolchain.version),
-                hint: crate::lang::c::checks::SETJMP_FIX.into(),
-            })?;
+        let sjlj = support::setjmp_flags(toolchain, reporter).map_err(|why| Error::Setjmp {
+            version: toolchain.version.clone(),
+            why,
+        })?;
         extra.extend(sjlj.compile.iter().cloned());
         link.extend(sjlj.link.iter().cloned());
         let tag = support::longjmp_tag_object(job, toolchain, triple, &sjlj.compile, reporter)?;
@@ -601,7 +587,7 @@ impl crate::lang::Language for C {
         if let Some(dir) = &world_dir {
             crate::wit::load(dir, job.config.component.world.as_deref())?;
             if style != Style::Sources {
-                return Err(Error::Unsupported {
+                return Err(Error::TargetNotSupported {
                     message: "a C plugin (a wasip2 library with a WIT world) builds from plain sources; \
                               this project builds with CMake or make"
                         .into(),

@@ -35,8 +35,9 @@ fn source_files(job: &Job<'_>) -> Result<Vec<PathBuf>> {
     let mut sources = Vec::new();
     for pattern in &patterns {
         let full = dir.join(pattern).display().to_string();
-        let paths = glob::glob(&full).map_err(|e| Error::Unsupported {
-            message: format!("`[c] sources` pattern `{pattern}` is not valid: {e}"),
+        let paths = glob::glob(&full).map_err(|e| Error::ConfigValue {
+            key: "[c] sources",
+            message: format!("pattern `{pattern}` is not valid: {e}"),
             hint: "patterns are globs relative to the project folder, e.g. \"src/**/*.c\"".into(),
         })?;
         sources.extend(
@@ -48,10 +49,9 @@ fn source_files(job: &Job<'_>) -> Result<Vec<PathBuf>> {
     sources.sort();
     sources.dedup();
     if sources.is_empty() {
-        return Err(Error::Unsupported {
-            message: format!("no C sources match {} in `{}`", patterns.join(", "), dir.display()),
-            hint: "put .c files under src/ (or the folder), or list them in wasmforge.toml: `[c] sources = [\"lib/*.c\"]`"
-                .into(),
+        return Err(Error::NoCSources {
+            patterns,
+            dir: dir.to_path_buf(),
         });
     }
     Ok(sources)

@@ -92,8 +92,11 @@ pub fn discover(
         Some("clang") => vec![CFlavor::Clang],
         Some("zig") => vec![CFlavor::Zig],
         Some(other) => {
-            return Err(Error::Unsupported {
-                message: format!("unknown C toolchain `{other}`"),
+            return Err(Error::UnknownToolchain {
+                given: other.into(),
+                lang: crate::project::Lang::C,
+                owner: None,
+                from_config: false,
                 hint: "use `--toolchain wasi-sdk`, `clang` or `zig`".into(),
             });
         }

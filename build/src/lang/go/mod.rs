@@ -37,8 +37,14 @@ impl GoToolchain {
         match name {
             None | Some("go") => Ok(GoToolchain::Go),
             Some("tinygo") => Ok(GoToolchain::TinyGo),
-            Some(other) => Err(Error::Unsupported {
-                message: format!("unknown Go toolchain `{other}`"),
+            Some(other) => Err(Error::UnknownToolchain {
+                given: other.into(),
+                lang: Lang::Go,
+                owner: crate::lang::all()
+                    .into_iter()
+                    .find(|l| l.toolchain_names().contains(&other))
+                    .map(|l| l.lang()),
+                from_config: false,
                 hint: "use `--toolchain go` (the default) or `--toolchain tinygo`".into(),
             }),
         }
@@ -349,7 +355,7 @@ impl crate::lang::Language for Go {
                 "--bin",
                 !options.bins.is_empty(),
                 "Rust and C (CMake, Make)",
-                "a Go build makes one main package: choose it with `-p ./cmd/NAME`",
+                "a Go program is a main package: choose it with `-p ./cmd/NAME` (repeat -p for several)",
             ),
         )
     }
@@ -362,7 +368,7 @@ impl crate::lang::Language for Go {
         }
         if target == Target::Wasip2 && kind == ArtifactKind::Library {
             if toolchain == Some("tinygo") {
-                return Some(crate::Error::Unsupported {
+                return Some(crate::Error::TargetNotSupported {
                     message:
                         "wasmforge builds Go plugins (wasip2 libraries for a WIT world) with the \
                               standard Go toolchain, not TinyGo"
@@ -382,7 +388,7 @@ impl crate::lang::Language for Go {
             }
         }
         if target == Target::Unknown && toolchain != Some("tinygo") {
-            return Some(crate::Error::Unsupported {
+            return Some(crate::Error::TargetNotSupported {
                 message: "the standard Go toolchain has no bare `wasm32-unknown-unknown` target: its \
                           GOOS=js GOARCH=wasm output is a different ABI that needs Go's wasm_exec.js glue"
                     .into(),

@@ -368,7 +368,7 @@ pub fn generate(world: &World) -> Result<String> {
         match f {
             Ok(f) => exports.push(f),
             Err((label, ty)) => {
-                return Err(Error::Unsupported {
+                return Err(Error::GoBindings {
                     message: format!(
                         "the world `{}` exports `{label}`, which uses {ty}: wasmforge's Go bindings \
                          handle {SUPPORTED}",
@@ -409,7 +409,7 @@ pub fn generate(world: &World) -> Result<String> {
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     for f in exports.iter().chain(&imports) {
         if let Some(other) = seen.insert(f.go_name.clone(), f.label.clone()) {
-            return Err(Error::Unsupported {
+            return Err(Error::GoBindings {
                 message: format!(
                     "`{other}` and `{}` of the world `{}` would both be `{}` in Go",
                     f.label,
@@ -854,7 +854,7 @@ mod tests {
              interface host { now: func() -> option<u64>; }\n\
              world w { import host; export get: func(key: string) -> option<string>; }",
         );
-        let Err(Error::Unsupported { message, .. }) = generate(&w) else {
+        let Err(Error::GoBindings { message, .. }) = generate(&w) else {
             panic!("an option result is beyond the Go bindings");
         };
         assert!(
@@ -890,7 +890,7 @@ mod tests {
             "package a:b;\ninterface host { run: func(); }\n\
              world w { import host; export host-run: func(); }",
         );
-        let Err(Error::Unsupported { message, .. }) = generate(&w) else {
+        let Err(Error::GoBindings { message, .. }) = generate(&w) else {
             panic!("`HostRun` twice");
         };
         assert!(message.contains("would both be `HostRun`"), "{message}");

@@ -153,8 +153,9 @@ impl crate::lang::Language for Rust {
         config: &crate::config::Config,
     ) -> Result<()> {
         if options.kind.is_none() && config.package.kind.is_some() {
-            return Err(crate::Error::Unsupported {
-                message: "wasmforge.toml: [package] kind is for Go and C projects".into(),
+            return Err(crate::Error::ConfigValue {
+                key: "[package] kind",
+                message: "a kind is for Go and C projects".into(),
                 hint: "a Rust package's kind is in Cargo.toml: a binary is a command, \
                        `[lib] crate-type = [\"cdylib\"]` a library; remove `kind`"
                     .into(),
@@ -170,12 +171,9 @@ impl crate::lang::Language for Rust {
             ));
         }
         if let Some(name) = &options.toolchain {
-            check_toolchain_name(name)?;
+            check_toolchain_name(name, false)?;
         } else if let Some(name) = &config.build.toolchain {
-            check_toolchain_name(name).map_err(|e| crate::Error::Unsupported {
-                message: format!("wasmforge.toml: [build] toolchain: {e}"),
-                hint: e.hint().unwrap_or_default(),
-            })?;
+            check_toolchain_name(name, true)?;
         }
         Ok(())
     }
@@ -218,20 +216,24 @@ impl crate::lang::Language for Rust {
 
 /// `--toolchain` for Rust names a rustup toolchain (`nightly`, `1.82.0`, a linked one), never
 /// another language's toolchain.
-fn check_toolchain_name(name: &str) -> Result<()> {
+fn check_toolchain_name(name: &str, from_config: bool) -> Result<()> {
     let well_formed = !name.is_empty()
         && !name.starts_with('-')
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-    let elsewhere = crate::lang::all()
+    let owner = crate::lang::all()
         .into_iter()
-        .any(|l| l.toolchain_names().contains(&name));
-    if well_formed && !elsewhere {
+        .find(|l| l.toolchain_names().contains(&name))
+        .map(|l| l.lang());
+    if well_formed && owner.is_none() {
         return Ok(());
     }
-    Err(crate::Error::BadUsage {
-        message: format!("--toolchain `{name}` is not a rustup toolchain"),
+    Err(crate::Error::UnknownToolchain {
+        given: name.into(),
+        lang: crate::project::Lang::Rust,
+        owner,
+        from_config,
         hint: "for Rust, --toolchain selects a rustup toolchain as `cargo +NAME` does: stable, \
                nightly, 1.82.0 (`rustup toolchain list` shows what is installed)"
             .into(),
@@ -568,7 +570,7 @@ fn check_file_names(plan: &[Planned], configured: Option<&str>) -> Result<()> {
         if let Some(bin) = plan.iter().find(|p| {
             p.kind == ArtifactKind::Command && p.package == lib.package && p.target_name == file
         }) {
-            return Err(Error::Unsupported {
+            return Err(Error::ArtifactClash {
                 message: format!(
                     "package `{}` has a binary and a library (cdylib) that are both `{file}.wasm` on \
                      WebAssembly: one would overwrite the other",
@@ -586,7 +588,7 @@ fn check_file_names(plan: &[Planned], configured: Option<&str>) -> Result<()> {
         && plan.len() > 1
     {
         let names: Vec<&str> = plan.iter().map(|p| p.target_name.as_str()).collect();
-        return Err(Error::Unsupported {
+        return Err(Error::ArtifactClash {
             message: format!(
                 "wasmforge.toml: [package] name = \"{name}\" names one artifact, and this build makes {} ({})",
                 plan.len(),
@@ -882,21 +884,15 @@ fn bin_elsewhere(err: Error, metadata: &Metadata, options: &BuildOptions) -> Err
             .any(|t| t.is_bin() && t.name.as_str() == name.as_str())
     });
     match owner {
-        Some(package) => Error::BadUsage {
-            message: format!(
-                "binary `{name}` is in package `{}`, which {} does not select",
-                package.name,
-                options
-                    .packages
-                    .iter()
-                    .map(|p| format!("`-p {p}`"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ),
-            hint: format!(
-                "add `-p {}`, or leave out -p to build from the whole workspace",
-                package.name
-            ),
+        Some(package) => Error::BinaryNotSelected {
+            name: name.clone(),
+            package: package.name.to_string(),
+            selection: options
+                .packages
+                .iter()
+                .map(|p| format!("`-p {p}`"))
+                .collect::<Vec<_>>()
+                .join(" "),
         },
         None => err,
     }

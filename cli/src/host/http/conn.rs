@@ -231,7 +231,7 @@ pub fn connection_limit(settings: &Settings) -> anyhow::Result<usize> {
     let reserve = 64 + u64::from(settings.max_concurrency) * per_request;
     let limit = soft.saturating_sub(reserve);
     if limit < 4 {
-        return Err(wasmforge_build::Error::BadUsage {
+        return Err(crate::exit::UsageError {
             message: format!(
                 "the file-descriptor limit ({soft}) leaves no room for connections: \
                  --max-concurrency {} may need {reserve} descriptors for its requests' instances",

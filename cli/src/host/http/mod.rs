@@ -139,7 +139,7 @@ fn address_space_refusal(limits: &Limits, max_concurrency: u32) -> Option<anyhow
     let left = space.saturating_sub(vm_size().unwrap_or(0));
     let per_slot = left / u64::from(fits);
     Some(
-        wasmforge_build::Error::BadUsage {
+        crate::exit::UsageError {
             message: format!(
                 "--max-concurrency {max_concurrency} needs more address space than this process \
                  has: each request's slot reserves about {} (its memories, tables and stack), and \
