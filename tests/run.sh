@@ -91,5 +91,15 @@ command -v pyenv >/dev/null 2>&1 && pyenv rehash >/dev/null 2>&1 || true
 export PATH
 step "toolchains: $(go version 2>/dev/null || echo 'no go'); $(clang-16 --version 2>/dev/null | head -1); zig $(python3 -m ziglang version 2>/dev/null)"
 
+# The real-world archives live beside the checkout (`../shared/realworld`); a clean clone made
+# elsewhere (CI's) finds them beside the checkout it was cloned from.
+if [ -z "${WASMFORGE_REALWORLD:-}" ] && [ ! -d ../shared/realworld ]; then
+    origin=$(git remote get-url origin 2>/dev/null || true)
+    if [ -n "$origin" ] && [ -d "$origin/../shared/realworld" ]; then
+        WASMFORGE_REALWORLD=$(cd "$origin/../shared/realworld" && pwd)
+        export WASMFORGE_REALWORLD
+    fi
+fi
+
 step "cargo test"
 cargo test --workspace --locked "$@"

@@ -162,6 +162,23 @@ impl Server {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
 
+    /// Waits until `wanted` is on stderr `times` times (a log line, or the probe's
+    /// `probe: /slow started`); the log so far.
+    fn wait_for_log(&self, wanted: &str, times: usize, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let log = self.stderr();
+            if log.matches(wanted).count() >= times {
+                return log;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "`{wanted}` not {times} times in the log:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn get(&self, path: &str) -> Reply {
         curl(&format!("{}{path}", self.url), &[])
     }
@@ -470,7 +487,7 @@ fn requests_that_spin_do_not_take_the_server_with_them() {
             std::thread::spawn(move || curl(&format!("{url}/spin"), &["--max-time", "3"]))
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(500));
+    server.wait_for_log("probe: /spin started", spinners, Duration::from_secs(10));
     let reply = curl(&format!("{url}/"), &["--max-time", "20"]);
     assert_eq!((reply.status, reply.text().as_str()), (200, "probe\n"));
     for h in handles {
@@ -586,7 +603,7 @@ fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
     let server = Server::wasmforge(&p.wasm, &[]);
     let url = format!("{}/slow?ms=2500", server.url.trim_end_matches('/'));
     let slow = std::thread::spawn(move || curl(&url, &[]));
-    std::thread::sleep(Duration::from_millis(800));
+    server.wait_for_log("probe: /slow started", 1, Duration::from_secs(10));
     let (code, log) = server.terminate();
     let reply = slow.join().expect("thread");
     assert_eq!(
@@ -862,7 +879,7 @@ fn dev_lets_a_request_in_flight_finish_on_the_build_it_started_on() {
     // compile to land inside it, even on a loaded machine.
     let url = format!("{}/slow?ms=30000", server.url.trim_end_matches('/'));
     let in_flight = std::thread::spawn(move || curl(&url, &[]));
-    std::thread::sleep(Duration::from_millis(300));
+    server.wait_for_log("probe: /slow started", 1, Duration::from_secs(10));
     let main = project.join("src/main.rs");
     let text = std::fs::read_to_string(&main).expect("main.rs");
     std::fs::write(&main, text.replace("slept {ms}ms", "rested {ms}ms")).expect("write");

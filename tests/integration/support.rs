@@ -395,20 +395,12 @@ pub fn have_zig() -> bool {
 /// A copy of `../shared/realworld/<archive>.tar.gz` (a public project nobody here wrote),
 /// extracted into a temporary folder; `None` (after `require`) when the archive is missing.
 pub fn realworld(archive: &str) -> Option<(tempfile::TempDir, PathBuf)> {
-    // Where WASMFORGE_REALWORLD points, else beside the checkout (`../shared/realworld`), else
-    // the workplace's shared folder (a clean clone for CI lives elsewhere).
-    let candidates = [
-        std::env::var_os("WASMFORGE_REALWORLD").map(PathBuf::from),
-        Some(repo_root().join("../shared/realworld")),
-        Some(PathBuf::from("/work/shared/realworld")),
-    ];
-    let name = format!("{archive}.tar.gz");
-    let tarball = candidates
-        .into_iter()
-        .flatten()
-        .map(|dir| dir.join(&name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| repo_root().join("../shared/realworld").join(&name));
+    // Where WASMFORGE_REALWORLD points, else beside the checkout (`../shared/realworld`;
+    // tests/run.sh points a clone made elsewhere at its origin's).
+    let dir = std::env::var_os("WASMFORGE_REALWORLD")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/realworld"));
+    let tarball = dir.join(format!("{archive}.tar.gz"));
     if !require(
         tarball.is_file(),
         &format!("{} is missing", tarball.display()),
@@ -438,12 +430,19 @@ pub fn session(dir: &Path, args: &[&str]) -> snapbox::cmd::OutputAssert {
 
 /// [`session`] with environment variables set.
 pub fn session_env(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> snapbox::cmd::OutputAssert {
+    let mut cmd = wasmforge();
+    cmd.args(args).envs(envs.iter().copied());
+    session_of(dir, cmd)
+}
+
+/// [`session`] of a `wasmforge()` command the caller set up (a PATH of its own, a variable
+/// removed), run in `dir`.
+pub fn session_of(dir: &Path, mut cmd: Command) -> snapbox::cmd::OutputAssert {
     let mut redactions = snapbox::Redactions::new();
     redactions
         .insert("[CWD]", dir.to_path_buf())
         .expect("redaction");
-    let mut cmd = wasmforge();
-    cmd.args(args).current_dir(dir).envs(envs.iter().copied());
+    cmd.current_dir(dir);
     snapbox::cmd::Command::from_std(cmd)
         .with_assert(
             snapbox::Assert::new()

@@ -4,8 +4,9 @@ inputs given, evaluating the `${{ … }}` expressions and `if:` conditions the a
 GITHUB_OUTPUT / GITHUB_STEP_SUMMARY / GITHUB_PATH files as the runner provides them.
 
 Usage: play_action.py ACTION_DIR WORKDIR INPUTS_JSON
-Prints one JSON document: {"steps": [{"name", "id", "ran", "exit", "stdout", "stderr",
-"outputs"}], "summary": "…", "outputs": {…}} and exits 1 if a step failed.
+Prints one JSON document: {"steps": [{"name", "id", "ran", "run", "exit", "stdout", "stderr",
+"outputs"}], "summary": "…", "outputs": {…}} and exits 1 if a step failed; every step of the
+action is listed, those after a failure with `ran: false`, as a runner shows them skipped.
 """
 import json, os, re, subprocess, sys
 
@@ -52,8 +53,9 @@ path = os.environ["PATH"]
 failed = False
 for step in action["runs"]["steps"]:
     name, sid = step.get("name", ""), step.get("id", "")
-    ran = "if" not in step or condition(step["if"])
-    record = {"name": name, "id": sid, "ran": ran and "run" in step, "uses": step.get("uses")}
+    ran = not failed and ("if" not in step or condition(step["if"]))
+    record = {"name": name, "id": sid, "ran": ran and "run" in step, "uses": step.get("uses"),
+              "run": step.get("run")}
     if not ran or "run" not in step:
         results.append(record)
         continue
@@ -81,8 +83,8 @@ for step in action["runs"]["steps"]:
     record.update({"exit": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr, "outputs": outputs})
     results.append(record)
     if proc.returncode != 0:
+        # Later steps are still listed (`ran: false`), as a runner shows them skipped.
         failed = True
-        break
 
 outputs = {k: substitute(v["value"]) for k, v in action.get("outputs", {}).items()}
 print(json.dumps({"steps": results, "summary": open(summary).read(), "outputs": outputs}))

@@ -101,21 +101,6 @@ fn in_flight(server: &Server, path: &str, wanted: &str) -> TcpStream {
     stream
 }
 
-fn wait_for_log(server: &Server, wanted: &str, within: Duration) -> String {
-    let deadline = Instant::now() + within;
-    loop {
-        let log = server.stderr();
-        if log.contains(wanted) {
-            return log;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no `{wanted}` in the log:\n{log}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// Sends `signal` to the server's process.
 fn signal(server: &Server, signal: &str) {
     let status = Command::new("kill")
@@ -337,11 +322,7 @@ fn more_clients_than_descriptors_get_503_not_a_hang() {
         assert_eq!(reply.header("retry-after").as_deref(), Some("1"));
     }
     assert!(started.elapsed() < Duration::from_secs(20));
-    wait_for_log(
-        &server,
-        "refusing connections with 503",
-        Duration::from_secs(30),
-    );
+    server.wait_for_log("refusing connections with 503", 1, Duration::from_secs(30));
     // Once the slow ones are cut off, clients are served again.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -399,7 +380,7 @@ fn failures_after_the_head_cut_the_response_and_are_logged_as_failures() {
     );
     let (code, status, _) = curl_exit(&format!("{base}/head-then?then=sleep&ms=10"), &[]);
     assert_eq!((code, status), (Some(0), 200), "a whole body ends cleanly");
-    let log = wait_for_log(&server, "GET /head-then 200", Duration::from_secs(10));
+    let log = server.wait_for_log("GET /head-then 200", 1, Duration::from_secs(10));
     let cut: Vec<&str> = log
         .lines()
         .filter(|l| {
@@ -429,7 +410,7 @@ fn failures_after_the_head_cut_the_response_and_are_logged_as_failures() {
         &[],
     );
     assert_eq!((code, status), (Some(18), 200));
-    wait_for_log(&fuel, "used all its fuel", Duration::from_secs(10));
+    fuel.wait_for_log("used all its fuel", 1, Duration::from_secs(10));
 }
 
 #[test]
