@@ -104,7 +104,11 @@ pub enum Error {
 
     /// The C toolchain cannot build setjmp/longjmp (WF3009).
     #[error("{version} cannot build setjmp/longjmp: {why}")]
-    Setjmp { version: String, why: String },
+    Setjmp {
+        version: String,
+        why: String,
+        hint: &'static str,
+    },
 
     /// A WIT world wasmforge's Go bindings cannot express (WF2010).
     #[error("{message}")]
@@ -417,7 +421,7 @@ impl Error {
             Error::MakeLinkedNothing => "say where make leaves it in wasmforge.toml: `[c] artifact = \
                  \"out/app.wasm\"`, or run `wasmforge build` again after `make clean`"
                 .into(),
-            Error::Setjmp { .. } => crate::lang::c::checks::SETJMP_FIX.into(),
+            Error::Setjmp { hint, .. } => (*hint).into(),
             Error::OptimizeComponent => "optimize the core module before it becomes a component: \
                  `wasmforge build --release --target wasip2` does that"
                 .into(),

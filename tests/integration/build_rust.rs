@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use snapbox::str;
+
 use crate::support::*;
 
 #[test]
@@ -100,17 +102,14 @@ fn library_exports_its_function_and_refuses_wasip2() {
         assert_eq!(call_i32_pair(&bytes, "add", 2, 40), 42);
     }
 
-    let output = run(wasmforge()
-        .arg("build")
-        .arg(&dir)
-        .args(["--target", "wasip2"]));
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("library (cdylib) without a WIT world"),
-        "{}",
-        stderr(&output)
-    );
-    assert!(stderr(&output).contains("hint: "));
+    session(&dir, &["build", "--target", "wasip2"])
+        .code(1)
+        .stderr_eq(str![[r#"
+error[WF6005]: package `hello-rust-lib` is a library (cdylib) without a WIT world, and a `--target wasip2` component of it would export nothing
+hint: give it a world: a `wit/` folder and `wit_bindgen::generate!` (`wasmforge new NAME --lang rust --kind plugin` shows how); or build a core module: `--target wasip1` (`--target unknown` for browsers)
+explain: wasmforge explain WF6005
+
+"#]]);
     assert!(
         !dir.join("target/wasmforge/wasip2").exists(),
         "no artifact for a refused build"
@@ -179,27 +178,28 @@ fn workspace_builds_every_wasm_capable_binary_or_the_selected_one() {
     );
 
     // Only Wasm-capable packages: `common` is an rlib.
-    let output = run(wasmforge().arg("build").arg(&dir).args(["-p", "common"]));
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("no WebAssembly-capable target in package `common`"),
-        "{}",
-        stderr(&output)
-    );
+    session(&dir, &["build", "-p", "common"])
+        .code(1)
+        .stderr_eq(str![[r#"
+error[WF1005]: no WebAssembly-capable target in package `common`
+hint: a WebAssembly artifact comes from a binary (src/main.rs or [[bin]]) or a library with `crate-type = ["cdylib"]` under [lib] in Cargo.toml
+explain: wasmforge explain WF1005
 
-    let output = run(wasmforge()
-        .arg("build")
-        .arg(&dir)
-        .args(["-p", "app", "--bin", "nope"]));
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("available: greet, count")
-            || stderr(&output).contains("available: count, greet")
-    );
+"#]]);
+    session(&dir, &["build", "-p", "app", "--bin", "nope"])
+        .code(2)
+        .stderr_eq(str![[r#"
+error: binary `nope` is not in this workspace
+hint: available: [..]
 
-    let output = run(wasmforge().arg("build").arg(&dir).args(["-p", "ghost"]));
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("package `ghost` is not in this workspace"));
+"#]]);
+    session(&dir, &["build", "-p", "ghost"])
+        .code(2)
+        .stderr_eq(str![[r#"
+error: package `ghost` is not in this workspace
+hint: available: app, common, plugin, tool
+
+"#]]);
 }
 
 #[test]
@@ -265,22 +265,13 @@ fn missing_target_fails_before_cargo_with_the_rustup_command() {
         "[toolchain]\nchannel = \"nightly\"\n",
     )
     .expect("write");
-    let output = run(wasmforge().arg("build").arg(&dir));
-    assert_eq!(output.status.code(), Some(1));
-    let err = stderr(&output);
-    assert!(
-        err.contains("the Rust target `wasm32-wasip1` is not installed for toolchain `nightly-"),
-        "{err}"
-    );
-    assert!(
-        err.contains("rust-toolchain.toml"),
-        "names where the toolchain came from: {err}"
-    );
-    assert!(
-        err.contains("hint: rustup target add wasm32-wasip1 --toolchain nightly-"),
-        "{err}"
-    );
-    assert!(err.contains("error[WF1001]"), "the diagnostic code: {err}");
+    // The code, where the toolchain came from, and the exact rustup command.
+    session(&dir, &["build"]).code(1).stderr_eq(str![[r#"
+error[WF1001]: the Rust target `wasm32-wasip1` is not installed for toolchain `nightly-x86_64-unknown-linux-gnu` (from [CWD]/rust-toolchain.toml)
+hint: rustup target add wasm32-wasip1 --toolchain nightly-x86_64-unknown-linux-gnu
+explain: wasmforge explain WF1001
+
+"#]]);
     assert!(!dir.join("target").exists(), "cargo must not have run");
 
     std::fs::write(
@@ -288,16 +279,14 @@ fn missing_target_fails_before_cargo_with_the_rustup_command() {
         "[toolchain]\nchannel = \"1.61.0\"\n",
     )
     .expect("write");
-    let output = run(wasmforge()
-        .arg("build")
-        .arg(&dir)
-        .args(["--target", "wasip2"]));
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("hint: rustup toolchain install 1.61.0 --target wasm32-wasip2"),
-        "{}",
-        stderr(&output)
-    );
+    session(&dir, &["build", "--target", "wasip2"])
+        .code(1)
+        .stderr_eq(str![[r#"
+error[WF1002]: the Rust toolchain `1.61.0` (from [CWD]/rust-toolchain.toml) is not installed
+hint: rustup toolchain install 1.61.0 --target wasm32-wasip2
+explain: wasmforge explain WF1002
+
+"#]]);
 }
 
 #[test]
@@ -311,25 +300,34 @@ fn compile_error_shows_cargos_message_and_writes_no_artifact() {
         "fn main() {\n    let x: u32 = \"text\";\n}\n",
     )
     .expect("write");
-    let output = run(wasmforge().arg("build").arg(&dir));
-    assert_eq!(output.status.code(), Some(1));
-    let err = stderr(&output);
-    assert!(err.contains("error[E0308]: mismatched types"), "{err}");
-    assert!(err.contains("src/main.rs:2:"), "{err}");
-    assert!(
-        err.contains("error: compiling the Rust project failed"),
-        "{err}"
-    );
+    session(&dir, &["build"]).code(1).stderr_eq(str![[r#"
+    Building hello-rust (wasm32-wasip1, debug)
+   Compiling hello-rust v0.1.0 ([CWD])
+error[E0308]: mismatched types
+ --> src/main.rs:2:18
+  |
+2 |     let x: u32 = "text";
+  |            ---   ^^^^^^ expected `u32`, found `&str`
+  |            |
+  |            expected due to this
+
+For more information about this error, try `rustc --explain E0308`.
+error: could not compile `hello-rust` (bin "hello-rust") due to 1 previous error
+error: compiling the Rust project failed (exit status: 101)
+hint: fix the compiler errors above, then build again
+
+"#]]);
     assert!(!dir.join("target/wasmforge").exists());
 }
 
 #[test]
 fn not_a_project_and_missing_path() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let output = run(wasmforge().arg("build").arg(tmp.path()));
-    assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("is not a project wasmforge can build"));
-    assert!(stderr(&output).contains("hint: "));
+    session(tmp.path(), &["build"]).code(1).stderr_eq(str![[r#"
+error: `[CWD]` is not a project wasmforge can build
+hint: wasmforge builds Rust (Cargo.toml), Go (go.mod) and C projects (CMakeLists.txt, a Makefile or .c files); point it at the project's folder
+
+"#]]);
 
     let output = run(wasmforge()
         .arg("build")

@@ -5,6 +5,8 @@
 use std::path::Path;
 use std::process::Output;
 
+use snapbox::str;
+
 use crate::support::*;
 
 fn err_of(output: &Output) -> String {
@@ -27,17 +29,16 @@ fn includes_under_undefined_ifdefs_and_files_outside_the_build_are_never_reporte
         return;
     }
     let (_tmp, dir) = project("c-ifdef");
-    let output = run(wasmforge()
-        .arg("build")
-        .arg(&dir)
-        .args(["--toolchain", "clang"]));
-    let err = err_of(&output);
-    assert_eq!(output.status.code(), Some(0), "{err}");
-    assert!(!err.contains("warning["), "{err}");
-    assert!(
-        !err.contains("unity.c") && !err.contains("pthread"),
-        "{err}"
-    );
+    // No warning: neither unity.c (outside the build) nor <pthread.h> (under an #ifdef).
+    session(&dir, &["build", "--toolchain", "clang"])
+        .code(0)
+        .stderr_eq(str![[r#"
+    Building c-ifdef (clang [..], wasip1, debug)
+   Compiling src/main.c
+     Linking c-ifdef.wasm
+    Finished 1 artifact(s) in [ELAPSED]
+
+"#]]);
     let (code, doc) = doctor(&dir, &["--toolchain", "clang"]);
     assert_eq!(code, Some(0), "{doc}");
     let text = doc.to_string();
@@ -51,15 +52,28 @@ fn includes_under_undefined_ifdefs_and_files_outside_the_build_are_never_reporte
         "[c]\ndefines = [\"HAVE_PTHREAD\"]\n",
     )
     .expect("write");
-    let output = run(wasmforge()
-        .arg("build")
-        .arg(&dir)
-        .args(["--toolchain", "clang"]));
-    let err = err_of(&output);
-    assert!(
-        err.contains("warning[WF3006]: src/main.c:10 includes <pthread.h>"),
-        "{err}"
-    );
+    session(&dir, &["build", "--toolchain", "clang"])
+        .code(1)
+        .stderr_eq(str![[r#"
+warning[WF3006]: src/main.c:10 includes <pthread.h>, which WASI preview 1 does not have: threads need the wasm32-wasip1-threads target (wasi-sdk), not plain WASI preview 1 (the compile will likely fail)
+  --> [CWD]/src/main.c:10
+  = fix: compile this code only for other platforms (`#ifndef __wasi__` around the include and its uses)
+  = a header WASI preview 1 does not have: wasmforge explain WF3006
+    Building c-ifdef (clang [..], wasip1, debug)
+   Compiling src/main.c
+In file included from [CWD]/src/main.c:10:
+/usr/include/pthread.h:25:10: fatal error: 'bits/endian.h' file not found
+#include <bits/endian.h>
+         ^~~~~~~~~~~~~~~
+1 error generated.
+error[WF3006]: src/main.c:10 includes <pthread.h>, which WASI preview 1 does not have: threads need the wasm32-wasip1-threads target (wasi-sdk), not plain WASI preview 1
+  --> [CWD]/src/main.c:10
+  = fix: compile this code only for other platforms (`#ifndef __wasi__` around the include and its uses)
+  = a header WASI preview 1 does not have: wasmforge explain WF3006
+error: compiling src/main.c failed (compiler errors)
+hint: the diagnostics above say what went wrong and how to fix it
+
+"#]]);
 }
 
 #[test]
@@ -77,22 +91,24 @@ fn a_call_to_socket_is_caught_by_doctor_and_after_a_failed_build() {
     );
     assert!(text.contains("main.c"), "{doc}");
 
-    let output = run(wasmforge()
-        .arg("build")
-        .arg(&dir)
-        .args(["--toolchain", "clang"]));
-    assert_eq!(output.status.code(), Some(1));
-    let err = err_of(&output);
-    let clang = err
-        .find("call to undeclared function 'socket'")
-        .expect("clang's own message");
-    let ours = err.find("error[WF3008]: `socket`").expect("the diagnosis");
-    assert!(clang < ours, "{err}");
-    assert!(err.contains("main.c:6\n"), "{err}");
-    assert!(
-        err.contains("wasip2"),
-        "the way out names wasip2's sockets: {err}"
-    );
+    // clang's own message first, then the diagnosis, whose way out names wasip2's sockets.
+    session(&dir, &["build", "--toolchain", "clang"])
+        .code(1)
+        .stderr_eq(str![[r#"
+    Building c-socket (clang [..], wasip1, debug)
+   Compiling main.c
+[CWD]/main.c:6:14: error: call to undeclared function 'socket'; ISO C99 and later do not support implicit function declarations [-Wimplicit-function-declaration]
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+             ^
+1 error generated.
+error[WF3008]: `socket` is a BSD socket call, which WASI preview 1 does not have: WASI preview 1 cannot open sockets (a host may only pass in ones it opened)
+  --> [CWD]/main.c:6
+  = fix: keep the call out of the WASI build (`#ifndef __wasi__` around it, with a fallback); or build for wasip2, where wasi-libc has BSD sockets (wasi-sdk 22+ `--target wasip2`, run with `--allow-tcp`)
+  = a function WASI preview 1 does not have: wasmforge explain WF3008
+error: compiling main.c failed (compiler errors)
+hint: the diagnostics above say what went wrong and how to fix it
+
+"#]]);
 }
 
 #[test]
@@ -108,13 +124,14 @@ fn getrandom_custom_backends_build_for_the_bare_target() {
         !text.contains("WF1007") && !text.contains("WF1008"),
         "{doc}"
     );
-    let output = run(wasmforge()
-        .arg("build")
-        .arg(&dir)
-        .args(["--target", "unknown"]));
-    let err = err_of(&output);
-    assert_eq!(output.status.code(), Some(0), "{err}");
-    assert!(!err.contains("warning[WF100"), "{err}");
+    session(&dir, &["build", "--target", "unknown"])
+        .code(0)
+        .stderr_eq(str![[r#"
+    Building rust-getrandom-custom (wasm32-unknown-unknown, debug)
+    Finished `dev` profile [unoptimized + debuginfo] target(s) in [ELAPSED]
+    Finished 1 artifact(s) in [ELAPSED]
+
+"#]]);
     let module = dir.join("target/wasmforge/unknown/debug/rust_getrandom_custom.wasm");
     let output = run(wasmforge()
         .arg("run")
@@ -125,15 +142,21 @@ fn getrandom_custom_backends_build_for_the_bare_target() {
     // Without a backend: a warning before cargo, cargo's failure, then the diagnosis, whose fix
     // is not only the browser's `js`.
     std::fs::remove_file(dir.join(".cargo/config.toml")).expect("rm");
-    let output = run(wasmforge()
-        .arg("build")
-        .arg(&dir)
-        .args(["--target", "unknown"]));
-    assert_eq!(output.status.code(), Some(1));
-    let err = err_of(&output);
-    assert!(err.contains("warning[WF1008]"), "{err}");
-    let diagnosis = err.rfind("error[WF1008]").expect("diagnosis");
-    assert!(err[diagnosis..].contains("custom"), "{err}");
+    session(&dir, &["build", "--target", "unknown"])
+        .code(1)
+        .stderr_eq(str![[r#"
+warning[WF1008]: getrandom 0.3.4 (required by rust-getrandom-custom 0.1.0) on wasm32-unknown-unknown needs a backend: `getrandom_backend` is not set (`"wasm_js"` with the `wasm_js` feature, or `"custom"`) (the compile will likely fail)
+  = fix: in a browser or Node.js: `[target.wasm32-unknown-unknown] rustflags = ['--cfg', 'getrandom_backend="wasm_js"']` in .cargo/config.toml and `getrandom = { version = "0.3", features = ["wasm_js"] }` in Cargo.toml; for another host: `--cfg getrandom_backend="custom"` and an `extern "Rust" fn __getrandom_v03_custom`; or build for wasip1
+  = getrandom 0.3 without a backend on wasm32-unknown-unknown: wasmforge explain WF1008
+    Building rust-getrandom-custom (wasm32-unknown-unknown, debug)
+...
+error[WF1008]: getrandom 0.3.4 (required by rust-getrandom-custom 0.1.0) on wasm32-unknown-unknown needs a backend: `getrandom_backend` is not set (`"wasm_js"` with the `wasm_js` feature, or `"custom"`)
+  = fix: in a browser or Node.js: `[target.wasm32-unknown-unknown] rustflags = ['--cfg', 'getrandom_backend="wasm_js"']` in .cargo/config.toml and `getrandom = { version = "0.3", features = ["wasm_js"] }` in Cargo.toml; for another host: `--cfg getrandom_backend="custom"` and an `extern "Rust" fn __getrandom_v03_custom`; or build for wasip1
+  = getrandom 0.3 without a backend on wasm32-unknown-unknown: wasmforge explain WF1008
+error: compiling the Rust project failed (exit status: 101)
+hint: the diagnostics above say what went wrong and how to fix it
+
+"#]]);
 }
 
 #[test]
@@ -145,18 +168,16 @@ fn go_mod_asking_for_a_newer_go_is_a_fact_said_before_the_build() {
     let (code, doc) = doctor(&dir, &[]);
     assert_eq!(code, Some(1), "{doc}");
     assert!(doc.to_string().contains("WF2009"), "{doc}");
-    let output = run(wasmforge().arg("build").arg(&dir));
-    assert_eq!(output.status.code(), Some(1));
-    let err = err_of(&output);
-    assert!(
-        err.contains("error[WF2009]: go.mod requires go 1.99.0 or newer"),
-        "{err}"
-    );
-    assert!(!err.contains("downloading"), "go never ran: {err}");
-    assert!(
-        err.contains("GOTOOLCHAIN="),
-        "the fix says how to let go fetch it: {err}"
-    );
+    // go never ran (nothing downloaded); the fix says how to let go fetch it.
+    session(&dir, &["build"]).code(1).stderr_eq(str![[r#"
+error[WF2009]: go.mod requires go 1.99.0 or newer (line 3), but the installed go is [..]
+  --> [CWD]/go.mod:3
+  = fix: install Go 1.99 or newer and put it first on PATH; or let go download it (network access to the Go proxy): `GOTOOLCHAIN=go1.99.0+auto wasmforge build`; or lower the `go` line of go.mod if the code allows it
+  = go.mod requires a newer Go than the one installed: wasmforge explain WF2009
+error: this project cannot build for its target: go.mod requires go 1.99.0 or newer (line 3), but the installed go is [..]
+hint: fix what is listed above (`wasmforge doctor` checks everything, `wasmforge doctor --fix` runs the safe fixes)
+
+"#]]);
 }
 
 /// Every fixture: doctor exits 1 exactly when the build fails (same checks, same verdict).
@@ -243,17 +264,18 @@ fn make_and_cmake_builds_are_never_stale_across_profiles_and_toolchains() {
     // Make builds in the project folder: after a switch of profile every object is rebuilt.
     let (_tmp, dir) = project("c-make");
     let debug = first_artifact(&build_ok(&dir, &[]));
-    let output = run(wasmforge()
-        .arg("build")
-        .arg(&dir)
-        .args(["--release", "--no-opt"]));
-    let err = err_of(&output);
-    assert_eq!(output.status.code(), Some(0), "{err}");
-    assert!(!err.contains("up to date"), "{err}");
-    assert!(
-        err.contains("-O2") && err.contains("main.c -o out/app.wasm"),
-        "make compiled again: {err}"
-    );
+    // make compiled again, at -O2 (never "up to date").
+    session(&dir, &["build", "--release", "--no-opt"])
+        .code(0)
+        .stderr_eq(str![[r#"
+    Building c-make (clang [..], wasip1, release)
+make: Entering directory '[CWD]'
+mkdir -p out
+[CWD]/target/wasmforge/make/clang-wasip1/release/cc -O2 main.c -o out/app.wasm 
+make: Leaving directory '[CWD]'
+    Finished 1 artifact(s) in [ELAPSED]
+
+"#]]);
     let release =
         std::fs::read(dir.join("target/wasmforge/wasip1/release/app.wasm")).expect("read");
     assert_ne!(debug, release, "release code, not the debug build's");
@@ -316,13 +338,16 @@ fn objects_never_collide_and_link_failures_say_linking() {
     assert_eq!((code, out.trim()), (0, "42"));
 
     std::fs::write(dir.join("wasmforge.toml"), "[c]\nlibs = [\"readline\"]\n").expect("write");
-    let output = run(wasmforge().arg("build").arg(&dir));
-    assert_eq!(output.status.code(), Some(1));
-    let err = err_of(&output);
-    assert!(
-        err.contains("error: linking c-objects.wasm failed"),
-        "{err}"
-    );
-    assert!(!err.contains("compiling linking"), "{err}");
-    assert!(err.contains("error[WF3010]"), "{err}");
+    session(&dir, &["build"]).code(1).stderr_eq(str![[r#"
+    Building c-objects (clang [..], wasip1, debug)
+     Linking c-objects.wasm
+wasm-ld-16: error: unable to find library -lreadline
+clang: error: linker command failed with exit code 1 (use -v to see invocation)
+error[WF3010]: the link asks for `-lreadline`, which the WASI sysroot does not have (a library of the host, not built for WebAssembly)
+  = fix: build readline for WebAssembly and point the link at it (`-L`), or leave it out of the WASI build: for Make, override the variable that adds `-lreadline` (e.g. `wasmforge build -- MYLIBS=`); for CMake, turn off the option that needs it
+  = the link asks for a library the WASI sysroot does not have: wasmforge explain WF3010
+error: linking c-objects.wasm failed (exit status: 1)
+hint: the diagnostics above say what went wrong and how to fix it
+
+"#]]);
 }

@@ -10,17 +10,17 @@ fn help(args: &[&str]) -> String {
 
 #[test]
 fn help_snapshots() {
-    insta::assert_snapshot!("help-root", help(&[]));
-    insta::assert_snapshot!("help-build", help(&["build"]));
-    insta::assert_snapshot!("help-completions", help(&["completions"]));
-    insta::assert_snapshot!("help-run", help(&["run"]));
-    insta::assert_snapshot!("help-precompile", help(&["precompile"]));
-    insta::assert_snapshot!("help-cache", help(&["cache"]));
+    assert_snapshot("help-root.txt", help(&[]));
+    assert_snapshot("help-build.txt", help(&["build"]));
+    assert_snapshot("help-completions.txt", help(&["completions"]));
+    assert_snapshot("help-run.txt", help(&["run"]));
+    assert_snapshot("help-precompile.txt", help(&["precompile"]));
+    assert_snapshot("help-cache.txt", help(&["cache"]));
     for command in [
         "new", "opt", "validate", "inspect", "strip", "doctor", "explain", "push", "pull", "login",
         "logout", "wit", "compose", "serve", "dev",
     ] {
-        insta::assert_snapshot!(format!("help-{command}"), help(&[command]));
+        assert_snapshot(&format!("help-{command}.txt"), help(&[command]));
     }
 }
 

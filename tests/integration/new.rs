@@ -98,9 +98,9 @@ fn generated_files_and_ci_files() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let output = new_project(tmp.path(), "hello-app", &["--lang", "rust"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    insta::assert_snapshot!(
-        "new-rust-command-github",
-        listing(&tmp.path().join("hello-app"))
+    assert_snapshot(
+        "new-rust-command-github.txt",
+        listing(&tmp.path().join("hello-app")),
     );
     let output = new_project(
         tmp.path(),
@@ -117,7 +117,10 @@ fn generated_files_and_ci_files() {
         ],
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    insta::assert_snapshot!("new-c-library-gitlab", listing(&tmp.path().join("plugin")));
+    assert_snapshot(
+        "new-c-library-gitlab.txt",
+        listing(&tmp.path().join("plugin")),
+    );
     let output = new_project(tmp.path(), "bare", &["--lang", "go", "--ci", "none"]);
     assert_eq!(output.status.code(), Some(0));
     assert!(

@@ -442,6 +442,19 @@ pub fn session_of(dir: &Path, mut cmd: Command) -> snapbox::cmd::OutputAssert {
     redactions
         .insert("[CWD]", dir.to_path_buf())
         .expect("redaction");
+    // What changes from run to run: how long a step took, a file's digest.
+    redactions
+        .insert(
+            "[ELAPSED]",
+            regex::Regex::new(r" in (?<redacted>[0-9]+\.[0-9]+m?s)\b").expect("regex"),
+        )
+        .expect("redaction");
+    redactions
+        .insert(
+            "[DIGEST]",
+            regex::Regex::new(r"\b(?<redacted>[0-9a-f]{64})\b").expect("regex"),
+        )
+        .expect("redaction");
     cmd.current_dir(dir);
     snapbox::cmd::Command::from_std(cmd)
         .with_assert(
@@ -473,4 +486,11 @@ fn which_on_path(program: &str) -> Result<PathBuf, ()> {
                 .find(|p| p.is_file())
         })
         .ok_or(())
+}
+
+/// Compares `actual` with `tests/integration/snapshots/NAME` (`SNAPSHOTS=overwrite cargo test`
+/// writes it).
+pub fn assert_snapshot(name: &str, actual: impl snapbox::IntoData) {
+    let path = repo_root().join("tests/integration/snapshots").join(name);
+    snapbox::assert_data_eq!(actual, snapbox::Data::read_from(&path, None));
 }

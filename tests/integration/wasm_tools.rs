@@ -232,6 +232,11 @@ fn validate_reports_offsets_and_profiles() {
     assert_eq!(output.status.code(), Some(2));
 }
 
+/// A JSON value as the snapshot files hold it.
+fn pretty(value: serde_json::Value) -> String {
+    serde_json::to_string_pretty(&value).expect("json") + "\n"
+}
+
 #[test]
 fn inspect_examples() {
     if !require_rust_targets() || !require(on_path("clang-16"), "clang-16 missing") {
@@ -293,16 +298,16 @@ fn inspect_examples() {
         })
     };
     let (_t1, _d1, rust) = built("hello-rust", &["--release"]);
-    insta::assert_json_snapshot!("inspect-hello-rust", shape(&rust));
+    assert_snapshot("inspect-hello-rust.json", pretty(shape(&rust)));
     let (_t2, _d2, lib) = built("hello-rust-lib", &["--target", "unknown", "--release"]);
-    insta::assert_json_snapshot!("inspect-hello-rust-lib-unknown", shape(&lib));
+    assert_snapshot("inspect-hello-rust-lib-unknown.json", pretty(shape(&lib)));
     let (_t3, _d3, c) = built("hello-c", &["--toolchain", "clang", "--release"]);
-    insta::assert_json_snapshot!("inspect-hello-c", shape(&c));
+    assert_snapshot("inspect-hello-c.json", pretty(shape(&c)));
     let (_t5, _d5, c_lib) = built("hello-c-lib", &["--toolchain", "clang", "--release"]);
-    insta::assert_json_snapshot!("inspect-hello-c-lib", shape(&c_lib));
+    assert_snapshot("inspect-hello-c-lib.json", pretty(shape(&c_lib)));
     if have_go(21) {
         let (_t6, _d6, go) = built("hello-go-lib", &[]);
-        insta::assert_json_snapshot!("inspect-hello-go-lib", shape(&go));
+        assert_snapshot("inspect-hello-go-lib.json", pretty(shape(&go)));
     }
     let (_t4, _d4, component) = built("hello-rust", &["--target", "wasip2", "--release"]);
     let output = wf(&[

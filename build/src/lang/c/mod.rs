@@ -236,6 +236,7 @@ fn flags(
         let sjlj = support::setjmp_flags(toolchain, reporter).map_err(|why| Error::Setjmp {
             version: toolchain.version.clone(),
             why,
+            hint: crate::lang::c::checks::SETJMP_FIX,
         })?;
         extra.extend(sjlj.compile.iter().cloned());
         link.extend(sjlj.link.iter().cloned());
