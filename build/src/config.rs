@@ -11,16 +11,16 @@ use crate::target::Target;
 /// The file name.
 pub const FILE_NAME: &str = "wasmforge.toml";
 
-/// The whole file. Unknown keys are errors, so a typo never silently does nothing.
+/// The whole file. Unknown keys are errors, so a typo never silently does nothing: the tables
+/// here refuse unknown keys themselves; a language's own table (`[c]`) is read and checked by
+/// its language (`lang/<name>/config.rs`, through [`crate::lang::load_config`]), and any other
+/// table is refused there.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
     pub package: PackageConfig,
     #[serde(default)]
     pub build: BuildConfig,
-    #[serde(default)]
-    pub c: CConfig,
     #[serde(default)]
     pub validate: ValidateConfig,
     #[serde(default)]
@@ -30,7 +30,16 @@ pub struct Config {
     /// Where the file was read from, when there was one.
     #[serde(skip)]
     pub path: Option<PathBuf>,
+    /// The file's text, for the tables its languages read.
+    #[serde(skip)]
+    pub text: String,
+    /// The names of the tables other than the ones above, in file order.
+    #[serde(skip)]
+    pub other_tables: Vec<String>,
 }
+
+/// The tables [`Config`] reads itself.
+pub const TABLES: &[&str] = &["package", "build", "validate", "push", "component"];
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -122,189 +131,6 @@ fn size<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<u6
     }
 }
 
-/// C project settings (see DESIGN.md).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CConfig {
-    #[serde(default)]
-    pub sources: Vec<String>,
-    #[serde(default)]
-    pub include: Vec<String>,
-    #[serde(default)]
-    pub defines: Vec<String>,
-    #[serde(default)]
-    pub cflags: Vec<String>,
-    #[serde(default)]
-    pub ldflags: Vec<String>,
-    #[serde(default)]
-    pub libs: Vec<String>,
-    #[serde(default)]
-    pub exports: Vec<String>,
-    /// CMake or Make: which target to build.
-    pub bin: Option<String>,
-    /// Make: where make leaves the module (default: what the one link command writes).
-    pub artifact: Option<String>,
-    /// wasi-libc emulations to compile and link (default: all of them).
-    #[serde(default)]
-    pub emulate: Emulate,
-    /// Functions wasi-libc declares but does not define that get a stub failing at run time.
-    #[serde(default)]
-    pub stubs: Vec<String>,
-}
-
-/// The emulation libraries wasi-libc ships, off by default in the compiler.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Emulation {
-    /// `signal.h`: `signal()` and `raise()`; no signal ever arrives from outside.
-    Signal,
-    /// `sys/mman.h`: `mmap` of anonymous memory and reading files into memory; no sharing.
-    Mman,
-    /// `clock()`, `times()`, `getrusage()` from the wall clock, not CPU time.
-    ProcessClocks,
-    /// `getpid()` returns a placeholder.
-    Getpid,
-}
-
-impl Emulation {
-    pub const ALL: [Emulation; 4] = [
-        Emulation::Signal,
-        Emulation::Mman,
-        Emulation::ProcessClocks,
-        Emulation::Getpid,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Emulation::Signal => "signal",
-            Emulation::Mman => "mman",
-            Emulation::ProcessClocks => "process-clocks",
-            Emulation::Getpid => "getpid",
-        }
-    }
-
-    /// The define that unlocks wasi-libc's declarations.
-    pub fn define(self) -> &'static str {
-        match self {
-            Emulation::Signal => "_WASI_EMULATED_SIGNAL",
-            Emulation::Mman => "_WASI_EMULATED_MMAN",
-            Emulation::ProcessClocks => "_WASI_EMULATED_PROCESS_CLOCKS",
-            Emulation::Getpid => "_WASI_EMULATED_GETPID",
-        }
-    }
-
-    /// The library that implements it (`-l` name).
-    pub fn lib(self) -> &'static str {
-        match self {
-            Emulation::Signal => "wasi-emulated-signal",
-            Emulation::Mman => "wasi-emulated-mman",
-            Emulation::ProcessClocks => "wasi-emulated-process-clocks",
-            Emulation::Getpid => "wasi-emulated-getpid",
-        }
-    }
-
-    /// What it means at run time.
-    pub fn meaning(self) -> &'static str {
-        match self {
-            Emulation::Signal => {
-                "signal handlers run only for raise(); no signal ever arrives from outside"
-            }
-            Emulation::Mman => {
-                "mmap gives anonymous or read-only copied memory; nothing is shared or written back"
-            }
-            Emulation::ProcessClocks => {
-                "clock(), times() and getrusage() measure wall time, not CPU time"
-            }
-            Emulation::Getpid => "getpid() returns a placeholder, not the host's process id",
-        }
-    }
-
-    /// The header that needs it, when one does (the others are single functions).
-    pub fn header(self) -> Option<&'static str> {
-        match self {
-            Emulation::Signal => Some("signal.h"),
-            Emulation::Mman => Some("sys/mman.h"),
-            Emulation::ProcessClocks => Some("sys/times.h"),
-            Emulation::Getpid => None,
-        }
-    }
-
-    /// The emulation a header needs (`sys/resource.h` is process clocks too).
-    pub fn for_header(header: &str) -> Option<Emulation> {
-        match header {
-            "signal.h" => Some(Emulation::Signal),
-            "sys/mman.h" => Some(Emulation::Mman),
-            "sys/times.h" | "sys/resource.h" => Some(Emulation::ProcessClocks),
-            _ => None,
-        }
-    }
-}
-
-impl std::str::FromStr for Emulation {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        Emulation::ALL
-            .into_iter()
-            .find(|e| e.name() == s)
-            .ok_or_else(|| {
-                format!("unknown emulation `{s}`: use signal, mman, process-clocks or getpid")
-            })
-    }
-}
-
-/// `[c] emulate`: absent or `true` for all, `false` for none, or a list of names.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Emulate {
-    #[default]
-    All,
-    Only(Vec<Emulation>),
-}
-
-impl Emulate {
-    pub fn enabled(&self) -> Vec<Emulation> {
-        match self {
-            Emulate::All => Emulation::ALL.to_vec(),
-            Emulate::Only(list) => list.clone(),
-        }
-    }
-
-    pub fn allows(&self, emulation: Emulation) -> bool {
-        match self {
-            Emulate::All => true,
-            Emulate::Only(list) => list.contains(&emulation),
-        }
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Emulate {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        #[derive(serde::Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Flag(bool),
-            List(Vec<String>),
-        }
-        match Raw::deserialize(d).map_err(|_| {
-            serde::de::Error::custom(
-                "expected true, false or a list of signal, mman, process-clocks, getpid",
-            )
-        })? {
-            Raw::Flag(true) => Ok(Emulate::All),
-            Raw::Flag(false) => Ok(Emulate::Only(Vec::new())),
-            Raw::List(names) => names
-                .iter()
-                .map(|n| n.parse::<Emulation>())
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map(|mut list| {
-                    list.sort();
-                    list.dedup();
-                    Emulate::Only(list)
-                })
-                .map_err(serde::de::Error::custom),
-        }
-    }
-}
-
 impl Config {
     /// Reads `wasmforge.toml` in `dir`, or the defaults when there is none.
     pub fn load(dir: &Path) -> Result<Config> {
@@ -319,11 +145,19 @@ impl Config {
                 )));
             }
         };
-        let mut config: Config = toml::from_str(&text).map_err(|source| Error::ConfigInvalid {
+        let invalid = |source| Error::ConfigInvalid {
             path: path.clone(),
             source,
-        })?;
+        };
+        let tables: toml::Table = toml::from_str(&text).map_err(invalid)?;
+        let mut config: Config = toml::from_str(&text).map_err(invalid)?;
+        config.other_tables = tables
+            .keys()
+            .filter(|k| !TABLES.contains(&k.as_str()))
+            .cloned()
+            .collect();
         config.path = Some(path);
+        config.text = text;
         Ok(config)
     }
 }
@@ -345,15 +179,7 @@ target = "wasip1"
 [build]
 opt = "Oz"
 [c]
-sources = ["src/**/*.c"]
-include = ["include"]
-defines = ["NDEBUG", "LEVEL=2"]
-cflags = ["-Wall"]
-ldflags = []
-libs = ["m"]
 exports = ["add"]
-bin = "minigzip"
-artifact = "out/app.wasm"
 [validate]
 profile = "wasip1-command"
 max-size = "1MiB"
@@ -365,8 +191,7 @@ reference = "ghcr.io/acme/hello:{version}"
         let config = Config::load(dir.path()).expect("valid");
         assert_eq!(config.package.lang, Some(Lang::C));
         assert_eq!(config.package.kind, Some(ArtifactKind::Library));
-        assert_eq!(config.c.defines, ["NDEBUG", "LEVEL=2"]);
-        assert_eq!(config.c.artifact.as_deref(), Some("out/app.wasm"));
+        assert_eq!(config.other_tables, ["c"], "a language's table, left to it");
 
         assert_eq!(config.validate.max_size, Some(1 << 20));
         assert_eq!(
@@ -379,7 +204,7 @@ reference = "ghcr.io/acme/hello:{version}"
         );
 
         for (text, says) in [
-            ("[c]\nsource = [\"a.c\"]\n", "unknown field `source`"),
+            ("[build]\nopts = \"Oz\"\n", "unknown field `opts`"),
             (
                 "[validate]\nmax_size = 10\n",
                 "expected `profile` or `max-size`",

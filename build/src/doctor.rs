@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 
 use crate::artifact::ArtifactKind;
-use crate::config::Config;
 use crate::diagnostics::{self, Diagnostic};
 use crate::error::Result;
 use crate::project::{self, Lang};
@@ -90,7 +89,7 @@ pub fn doctor(options: &DoctorOptions, reporter: &dyn Reporter) -> Result<Doctor
     } else {
         path.clone()
     };
-    let config = Config::load(&config_dir)?;
+    let config = crate::lang::load_config(&config_dir)?;
     let project = crate::lang::detect(path, options.lang.or(config.package.lang))?;
     let build_options = crate::BuildOptions {
         target: options.target,

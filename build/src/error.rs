@@ -64,6 +64,14 @@ pub enum Error {
         hint: String,
     },
 
+    /// A table of wasmforge.toml that neither wasmforge nor a language reads (WF6003).
+    #[error("`{}` has an unknown table `[{name}]`", path.display())]
+    UnknownConfigTable {
+        path: PathBuf,
+        name: String,
+        known: Vec<String>,
+    },
+
     /// A name that is no toolchain of the project's language (WF6004; from `--toolchain` exit
     /// 2, from wasmforge.toml the file is wrong).
     #[error(
@@ -351,7 +359,7 @@ impl Error {
             Error::OptimizeComponent => "WF4003",
             Error::FlagNotForLanguage { .. } => "WF6001",
             Error::FlagConflict { .. } => "WF6002",
-            Error::ConfigValue { .. } => "WF6003",
+            Error::ConfigValue { .. } | Error::UnknownConfigTable { .. } => "WF6003",
             Error::UnknownToolchain { .. } => "WF6004",
             Error::LibraryNotSupported { .. } | Error::LibraryNeedsWorld { .. } => "WF6005",
             Error::TargetNotSupported { .. } => "WF6006",
@@ -406,6 +414,10 @@ impl Error {
             Error::FlagNotForLanguage { instead, .. } | Error::LibraryNeedsWorld { instead, .. } => {
                 instead.clone()
             }
+            Error::UnknownConfigTable { known, .. } => format!(
+                "the tables are {}; a language's own is read only by it (the README lists every key)",
+                known.iter().map(|t| format!("[{t}]")).collect::<Vec<_>>().join(", ")
+            ),
             Error::BinaryNotSelected { package, .. } => {
                 format!("add `-p {package}`, or leave out -p to build from the whole workspace")
             }

@@ -68,6 +68,16 @@ pub trait Language: Sync {
         Ok(None)
     }
 
+    /// The table of wasmforge.toml that holds this language's own settings (`c` for `[c]`).
+    fn config_table(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Reads this language's table of `config` and says what is wrong with it, with the line.
+    fn check_config(&self, _config: &Config) -> Result<()> {
+        Ok(())
+    }
+
     /// The toolchains `--toolchain` names for this language (none: Rust names rustup's).
     fn toolchain_names(&self) -> &'static [&'static str] {
         &[]
@@ -245,6 +255,39 @@ pub(crate) fn check_toolchain_name(
         from_config,
         hint,
     })
+}
+
+/// Reads `wasmforge.toml` in `dir` (the defaults when there is none): the tables the config
+/// layer knows, and each language's own table checked by its language; any other table is an
+/// error.
+pub fn load_config(dir: &Path) -> Result<Config> {
+    let config = Config::load(dir)?;
+    for name in &config.other_tables {
+        match all()
+            .into_iter()
+            .find(|l| l.config_table() == Some(name.as_str()))
+        {
+            Some(language) => language.check_config(&config)?,
+            None => {
+                let mut known: Vec<String> = crate::config::TABLES
+                    .iter()
+                    .map(|t| t.to_string())
+                    .collect();
+                known.extend(
+                    all()
+                        .into_iter()
+                        .filter_map(|l| l.config_table())
+                        .map(String::from),
+                );
+                return Err(Error::UnknownConfigTable {
+                    path: config.path.clone().unwrap_or_default(),
+                    name: name.clone(),
+                    known,
+                });
+            }
+        }
+    }
+    Ok(config)
 }
 
 /// Detects the project at `path` (a folder or a manifest file) and its language. `lang` (from

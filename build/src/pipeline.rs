@@ -74,7 +74,7 @@ pub fn build(options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildOut
     } else {
         options.path.clone()
     };
-    let config = Config::load(&config_dir)?;
+    let config = crate::lang::load_config(&config_dir)?;
     let project = crate::lang::detect(&options.path, options.lang.or(config.package.lang))?;
     // Go compiles one main package and C links one executable at a time: several asked for are
     // several builds, each named after what it builds (not `[package] name`, which names one).

@@ -696,7 +696,8 @@ fn wf2008_tinygo_asked_for_but_missing() {
     let (_bin, path) = path_with_only(&["go"]);
     let (_tmp, dir) = project("hello-go");
     let mut cmd = wasmforge();
-    cmd.args(["doctor", "--toolchain", "tinygo"]).env("PATH", &path);
+    cmd.args(["doctor", "--toolchain", "tinygo"])
+        .env("PATH", &path);
     session_of(&dir, cmd)
         .code(1)
         .stdout_eq(str![[r#"

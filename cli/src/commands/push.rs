@@ -238,7 +238,7 @@ fn configured_reference(input: &Path) -> anyhow::Result<String> {
     if !input.is_dir() {
         return Err(missing());
     }
-    let config = wasmforge_build::config::Config::load(input)?;
+    let config = wasmforge_build::lang::load_config(input)?;
     config.push.reference.ok_or_else(missing)
 }
 

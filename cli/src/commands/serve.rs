@@ -203,7 +203,7 @@ pub fn build_project(
     ctx: &Ctx,
 ) -> anyhow::Result<Built> {
     let mut options = BuildOptions::new(dir);
-    let configured = wasmforge_build::config::Config::load(dir)
+    let configured = wasmforge_build::lang::load_config(dir)
         .ok()
         .and_then(|c| c.package.target);
     options.target = target.or(configured).or(default_target);

@@ -3,7 +3,6 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use wasmforge_build::config::Config;
 use wasmforge_build::wasm::inspect;
 
 use crate::cli::Format;
@@ -32,7 +31,7 @@ pub struct Args {
 pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let path = args.path.unwrap_or_else(|| PathBuf::from("."));
     let (world, wit, imports, exports) = if path.is_dir() {
-        let config = Config::load(&path)?;
+        let config = wasmforge_build::lang::load_config(&path)?;
         let Some(dir) = wasmforge_build::wit::dir_of(&path, &config) else {
             return Err(crate::exit::UsageError {
                 message: format!("`{}` has no `wit/` folder", path.display()),

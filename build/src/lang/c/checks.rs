@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{Emulate, Emulation};
 use crate::diagnostics::Diagnostic;
 use crate::diagnostics::check::Check;
+use crate::lang::c::config::{Emulate, Emulation};
 use crate::lang::c::graph::Scan;
 use crate::lang::c::toolchain::{CFlavor, CToolchain};
 use crate::process::Tool;

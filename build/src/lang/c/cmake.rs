@@ -264,7 +264,7 @@ pub fn choose(job: &Job<'_>, configured: &Configured) -> Result<(String, PathBuf
         .bins
         .first()
         .cloned()
-        .or_else(|| job.config.c.bin.clone());
+        .or_else(|| super::config::checked(job.config).bin);
     let names: Vec<String> = executables.iter().map(|(n, _)| n.to_string()).collect();
     let found = match wanted {
         Some(bin) => executables

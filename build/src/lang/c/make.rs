@@ -68,7 +68,7 @@ fn bin(job: &Job<'_>) -> Option<String> {
         .bins
         .first()
         .cloned()
-        .or_else(|| job.config.c.bin.clone())
+        .or_else(|| super::config::checked(job.config).bin)
 }
 
 /// What make would compile and link, from `make -n -B` (nothing is built).
@@ -142,7 +142,7 @@ pub fn build(
     }
     write_atomic(&stamp, fingerprint.as_bytes())?;
 
-    let artifact = match &job.config.c.artifact {
+    let artifact = match &super::config::of(job.config)?.artifact {
         Some(artifact) => job.project.dir.join(artifact),
         None => linked(job, &support::read_log(&log), dir, wanted.as_deref())?,
     };

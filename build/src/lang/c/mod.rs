@@ -13,6 +13,7 @@
 //! - a header only the host has is a warning before the compile and the diagnosis after it.
 
 pub mod checks;
+pub mod config;
 mod doctor;
 mod stderr;
 pub mod toolchain;
@@ -20,11 +21,12 @@ pub mod toolchain;
 use std::path::{Path, PathBuf};
 
 use crate::artifact::ArtifactKind;
-use crate::config::{CConfig, Config};
+use crate::config::Config;
 use crate::diagnostics::check::Check;
 use crate::diagnostics::{self, Diagnostic};
 use crate::error::{Error, Result};
 use crate::job::{BuildOutput, Job};
+use crate::lang::c::config::CConfig;
 use crate::lang::c::toolchain::{self as probe, CToolchain, SearchEnv};
 use crate::options::Profile;
 use crate::process::Tool;
@@ -107,7 +109,10 @@ struct Decisions {
 /// The error for a library or bare module that says nothing about what it exports (doctor
 /// reports the same).
 pub fn exports_error(config: &Config, target: Target, kind: ArtifactKind) -> Option<Error> {
-    let c = &config.c;
+    let c = match config::of(config) {
+        Ok(c) => c,
+        Err(e) => return Some(e),
+    };
     if target == Target::Unknown && c.exports.is_empty() {
         return Some(Error::NoExports { bare: true });
     }
@@ -152,7 +157,7 @@ fn flags(
     bindings: Option<&plugin::Bindings>,
     reporter: &dyn Reporter,
 ) -> Result<Flags> {
-    let c = &job.config.c;
+    let c = &config::of(job.config)?;
     let unknown = job.target == Target::Unknown;
     let triple = if unknown {
         "wasm32-unknown-unknown"
@@ -292,7 +297,7 @@ fn artifact_name(job: &Job<'_>, style: Style) -> String {
             .bins
             .first()
             .cloned()
-            .or_else(|| job.config.c.bin.clone()),
+            .or_else(|| config::checked(job.config).bin),
     });
     configured.filter(|n| !n.is_empty()).unwrap_or_else(|| {
         job.project
@@ -342,7 +347,7 @@ struct Findings {
     toolchain: CToolchain,
     decisions: Decisions,
     /// The emulations in use and where (notes).
-    emulated: Vec<(crate::config::Emulation, String)>,
+    emulated: Vec<(crate::lang::c::config::Emulation, String)>,
     /// Refusals the user asked for (`[c] emulate` leaving out one the code needs).
     refusals: Vec<Check>,
     /// Findings the compiler decides on (a warning before, the diagnosis after).
@@ -369,7 +374,7 @@ fn inspect(
     let scans = graph::scan_all(&cmds, jobs(job), reporter);
     let uses = crate::lang::c::checks::header_uses(&scans, &roots, dir);
     let (emulations, emulated) =
-        crate::lang::c::checks::emulation_check(&uses, &job.config.c.emulate, dir);
+        crate::lang::c::checks::emulation_check(&uses, &config::of(job.config)?.emulate, dir);
     let mut decisions = Decisions::default();
     let mut evidence = Vec::new();
     if let Some(use_) = crate::lang::c::checks::setjmp_use(&uses) {
@@ -545,17 +550,23 @@ impl crate::lang::Language for C {
         found_checks
     }
 
+    fn config_table(&self) -> Option<&'static str> {
+        Some("c")
+    }
+
+    fn check_config(&self, config: &Config) -> Result<()> {
+        config::of(config).map(|_| ())
+    }
+
     fn rules(&self) -> &'static [crate::diagnostics::stderr::Rule] {
         stderr::RULES
     }
 
     fn refine_diagnosis(&self, job: &Job<'_>, diagnostics: &mut Vec<Diagnostic>) {
         // A function `[c] stubs` stands in for is no longer missing.
+        let stubs = config::checked(job.config).stubs;
         diagnostics.retain(|d| {
-            !(d.code == "WF3008"
-                && d.subject
-                    .as_ref()
-                    .is_some_and(|f| job.config.c.stubs.contains(f)))
+            !(d.code == "WF3008" && d.subject.as_ref().is_some_and(|f| stubs.contains(f)))
         });
         // The scan's "includes <pthread.h>" (with its place) says what clang's fall into the
         // host's headers (WF3007) says, once.
@@ -579,7 +590,7 @@ impl crate::lang::Language for C {
         if let Some(error) = self.support_error(&need) {
             return Err(error);
         }
-        stubs_of(&job.config.c)?;
+        stubs_of(&config::of(job.config)?)?;
         let style = Style::of(&job.project.dir);
         // A plugin: a wasip2 library built for the project's WIT world.
         let world_dir = (target == Target::Wasip2 && kind == ArtifactKind::Library)
@@ -786,15 +797,10 @@ pub fn doctor_checks(job: &Job<'_>, toolchain: &CToolchain, reporter: &dyn Repor
     let mut found: Vec<Diagnostic> = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
     let context = diagnostics::stderr::Context::default();
+    let stubs = config::checked(job.config).stubs;
     for (source, ok, text) in &results {
         let mut recognised = crate::lang::diagnose(text, &context);
-        recognised.retain(|d| {
-            !job.config
-                .c
-                .stubs
-                .iter()
-                .any(|s| d.message.starts_with(&format!("`{s}` ")))
-        });
+        recognised.retain(|d| !d.subject.as_ref().is_some_and(|f| stubs.contains(f)));
         if !ok && recognised.iter().all(|d| !d.is_error()) {
             let first = text
                 .lines()

@@ -25,8 +25,9 @@ struct Unit {
 /// The C files of a plain-sources project: `[c] sources` globs, else `src/**/*.c`, else `*.c`.
 fn source_files(job: &Job<'_>) -> Result<Vec<PathBuf>> {
     let dir = &job.project.dir;
-    let patterns = if !job.config.c.sources.is_empty() {
-        job.config.c.sources.clone()
+    let configured = super::config::of(job.config)?.sources;
+    let patterns = if !configured.is_empty() {
+        configured
     } else if dir.join("src").is_dir() {
         vec!["src/**/*.c".into()]
     } else {
