@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::artifact::ArtifactKind;
-use crate::diagnostics::{self, Diagnostic};
+use crate::diagnostics::Diagnostic;
 use crate::error::Result;
 use crate::project::{self, Lang};
 use crate::report::Reporter;
@@ -150,7 +150,7 @@ pub fn doctor(options: &DoctorOptions, reporter: &dyn Reporter) -> Result<Doctor
         );
     }
     checks.extend(crate::lang::of(project.lang).doctor_checks(&job, reporter));
-    checks.push(diagnostics::wasm::wasm_opt_check(
+    checks.push(crate::wasm::checks::wasm_opt_check(
         std::env::var_os("PATH").as_deref(),
         reporter,
     ));
@@ -234,7 +234,10 @@ impl Reporter for Quiet<'_> {
 /// Imports of the modules the project's last build left (wasip1 commands).
 fn artifact_checks(project: &project::Project, target: Target) -> Vec<Check> {
     let dir = crate::lang::of(project.lang).artifact_dir(project, target);
-    let Some(newest) = diagnostics::wasm::built_artifacts(&dir).into_iter().next() else {
+    let Some(newest) = crate::wasm::checks::built_artifacts(&dir)
+        .into_iter()
+        .next()
+    else {
         return Vec::new();
     };
     match std::fs::read(&newest) {
@@ -244,7 +247,7 @@ fn artifact_checks(project: &project::Project, target: Target) -> Vec<Check> {
                 Ok(crate::artifact::Encoding::Module)
             ) =>
         {
-            vec![diagnostics::wasm::imports_check(&bytes, &newest)]
+            vec![crate::wasm::checks::imports_check(&bytes, &newest)]
         }
         _ => Vec::new(),
     }
@@ -256,7 +259,7 @@ fn survey(reporter: &dyn Reporter) -> Vec<Check> {
     for language in [Lang::Rust, Lang::Go, Lang::C] {
         checks.extend(crate::lang::of(language).survey(reporter));
     }
-    checks.push(diagnostics::wasm::wasm_opt_check(
+    checks.push(crate::wasm::checks::wasm_opt_check(
         std::env::var_os("PATH").as_deref(),
         reporter,
     ));

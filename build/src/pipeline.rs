@@ -311,8 +311,8 @@ fn finish_artifact(job: &Job<'_>, artifact: &mut Artifact, reporter: &dyn Report
         {
             Some(found) => found,
             None => {
-                let found = crate::diagnostics::wasm::imports_check(file.get()?, &artifact.path)
-                    .diagnostics;
+                let found =
+                    crate::wasm::checks::imports_check(file.get()?, &artifact.path).diagnostics;
                 crate::cache::store(crate::cache::Section::Checks, &key, Vec::new(), &found);
                 found
             }

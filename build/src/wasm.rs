@@ -2,6 +2,7 @@
 //! validation with target profiles, inspection, stripping custom sections, and optimizing
 //! with Binaryen.
 
+pub mod checks;
 pub mod features;
 pub mod inspect;
 pub mod optimize;

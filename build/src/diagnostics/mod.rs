@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 pub mod catalog;
 pub mod check;
 pub mod stderr;
-pub mod wasm;
 
 pub use catalog::{CATALOG, Entry, lookup};
 

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Diagnostic;
 use crate::cache::{self, Stamp};
+use crate::diagnostics::Diagnostic;
 use crate::diagnostics::check::Check;
 
 /// Features current compilers emit, a module using each (without a `target_features` section,
