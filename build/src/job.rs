@@ -45,6 +45,8 @@ pub struct Job<'a> {
     /// Error findings of the source checks, held back: shown as warnings before the compile,
     /// they become the diagnosis if the compile fails.
     pub evidence: std::sync::Mutex<Vec<Diagnostic>>,
+    /// Which target won, when the project's own settings named one (said before the build).
+    pub target_note: Option<String>,
 }
 
 impl<'a> Job<'a> {
@@ -90,6 +92,7 @@ impl<'a> Job<'a> {
             opt: resolve_opt(options, config)?,
             checks: options.checks.or(config.build.checks).unwrap_or(true),
             evidence: std::sync::Mutex::new(Vec::new()),
+            target_note: None,
         })
     }
 }

@@ -78,6 +78,12 @@ pub trait Language: Sync {
         Ok(())
     }
 
+    /// The target the project's own build settings ask for (cargo's `[build] target`), which a
+    /// build uses unless `--target` or wasmforge.toml says otherwise.
+    fn project_target(&self, _project: &Project) -> Option<ProjectTarget> {
+        None
+    }
+
     /// The toolchains `--toolchain` names for this language (none: Rust names rustup's).
     fn toolchain_names(&self) -> &'static [&'static str] {
         &[]
@@ -119,6 +125,15 @@ pub trait Language: Sync {
     /// held back) with what this language knows of the job: a finding the project's own settings
     /// answer, or one that two sources found, goes.
     fn refine_diagnosis(&self, _job: &Job<'_>, _diagnostics: &mut Vec<Diagnostic>) {}
+}
+
+/// A target named by the project's own build settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectTarget {
+    /// As written (`wasm32-wasip2`).
+    pub triple: String,
+    /// Where: `.cargo/config.toml ([build] target)`, `CARGO_BUILD_TARGET`.
+    pub source: String,
 }
 
 /// What a build asks of a language's toolchain, for [`Language::support_error`].

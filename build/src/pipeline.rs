@@ -22,8 +22,46 @@ pub fn job<'a>(
     config: &'a Config,
     options: &'a BuildOptions,
 ) -> Result<Job<'a>> {
-    crate::lang::of(project.lang).check_options(options, config)?;
-    Job::new(project, config, options)
+    let language = crate::lang::of(project.lang);
+    language.check_options(options, config)?;
+    let mut job = Job::new(project, config, options)?;
+    // The project's own settings (cargo's `[build] target`) choose the target when neither
+    // `--target` nor wasmforge.toml does; either way the build says which won.
+    if let Some(asked) = language.project_target(project) {
+        let chosen_by = if options.target.is_some() {
+            Some("--target")
+        } else if config.package.target.is_some() {
+            Some("wasmforge.toml's [package] target")
+        } else {
+            None
+        };
+        let wasm = asked.triple.parse::<crate::target::Target>().ok();
+        job.target_note = match (chosen_by, wasm) {
+            (None, Some(target)) => {
+                job.target = target;
+                Some(format!(
+                    "{} ({} = `{}`)",
+                    target.name(),
+                    asked.source,
+                    asked.triple
+                ))
+            }
+            (Some(by), Some(target)) if target != job.target => Some(format!(
+                "{} ({by}; {} says `{}`)",
+                job.target.name(),
+                asked.source,
+                asked.triple
+            )),
+            (None, None) if !asked.triple.starts_with("wasm32-") => Some(format!(
+                "{} ({} = `{}` is not a WebAssembly target; choose one with --target)",
+                job.target.name(),
+                asked.source,
+                asked.triple
+            )),
+            _ => None,
+        };
+    }
+    Ok(job)
 }
 
 /// Passes everything through to the user's reporter and keeps the compiler's stderr, so a
@@ -132,6 +170,9 @@ fn build_one(
     reporter: &dyn Reporter,
 ) -> Result<BuildOutput> {
     let job = job(project, config, options)?;
+    if let Some(note) = &job.target_note {
+        reporter.status("Target", note);
+    }
     let language = crate::lang::of(project.lang);
     let capture = Capture {
         inner: reporter,
@@ -268,12 +309,42 @@ fn finish_artifact(job: &Job<'_>, artifact: &mut Artifact, reporter: &dyn Report
             ),
         );
     }
-    if job.target == Target::Wasip2
+    // A WIT the build did not need (C and Go plugins load theirs before compiling; a Rust crate
+    // names its own to wit-bindgen) cannot stop a build the compiler completed: when it does not
+    // resolve, the world check is skipped and the build says so. A component that fails a world
+    // that resolves is an error.
+    let world = if job.target == Target::Wasip2
         && artifact.kind == ArtifactKind::Library
         && artifact.encoding == Encoding::Component
         && let Some(dir) = crate::wit::dir_of(&job.project.dir, job.config)
     {
-        let world = crate::wit::load(&dir, job.config.component.world.as_deref())?;
+        match crate::wit::load(&dir, job.config.component.world.as_deref()) {
+            Ok(world) => Some(world),
+            Err(e) => {
+                let detail = match &e {
+                    Error::Wit { detail, .. } if !detail.is_empty() => {
+                        let first = detail.lines().next().unwrap_or_default().trim();
+                        format!(
+                            ": {}",
+                            first
+                                .trim_end_matches(" known packages:")
+                                .trim_end_matches('.')
+                        )
+                    }
+                    _ => String::new(),
+                };
+                reporter.warning(&format!(
+                    "{} (the build did not use it: {}.wasm was not checked against a world){detail}",
+                    e.to_string().lines().next().unwrap_or_default(),
+                    artifact.name
+                ));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    if let Some(world) = world {
         let beyond = crate::wit::check_component(&world, file.get()?, &artifact.path)?;
         // What the world imports is the host's to provide, WASI or not.
         world_imports = world.imports();

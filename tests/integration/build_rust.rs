@@ -506,3 +506,62 @@ fn wasip2_release_keeps_the_projects_build_rustflags() {
         );
     }
 }
+
+#[test]
+fn cargos_own_build_target_is_the_projects_unless_a_flag_says_otherwise() {
+    if !require_rust_targets() {
+        return;
+    }
+    let (_tmp, dir) = project("hello-rust");
+    std::fs::create_dir_all(dir.join(".cargo")).expect("mkdir");
+    std::fs::write(
+        dir.join(".cargo/config.toml"),
+        "[build]\ntarget = \"wasm32-wasip2\"\n",
+    )
+    .expect("write");
+    // As cargo would: a component, and the build says where the target came from.
+    let output = run(wasmforge().args(["--format", "json", "build"]).arg(&dir));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let doc = json(&output);
+    assert_eq!(doc["artifacts"][0]["target"], "wasip2", "{doc}");
+    assert_eq!(doc["artifacts"][0]["encoding"], "component", "{doc}");
+    assert!(
+        stderr(&output)
+            .contains("Target wasip2 (.cargo/config.toml [build] target = `wasm32-wasip2`)"),
+        "{}",
+        stderr(&output)
+    );
+    // --target wins, and says what it overrode.
+    let output = run(wasmforge()
+        .args(["--format", "json", "build", "--target", "wasip1"])
+        .arg(&dir));
+    assert_eq!(json(&output)["artifacts"][0]["target"], "wasip1");
+    assert!(
+        stderr(&output).contains(
+            "Target wasip1 (--target; .cargo/config.toml [build] target says `wasm32-wasip2`)"
+        ),
+        "{}",
+        stderr(&output)
+    );
+    // CARGO_BUILD_TARGET beats the file, as for cargo; a native triple is said, not obeyed.
+    let output = run(wasmforge()
+        .args(["--format", "json", "build"])
+        .arg(&dir)
+        .env("CARGO_BUILD_TARGET", "wasm32-wasip1"));
+    assert_eq!(json(&output)["artifacts"][0]["target"], "wasip1");
+    let output = run(wasmforge()
+        .args(["--format", "json", "build"])
+        .arg(&dir)
+        .env("CARGO_BUILD_TARGET", "x86_64-unknown-linux-gnu"));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(json(&output)["artifacts"][0]["target"], "wasip1");
+    assert!(
+        stderr(&output).contains("is not a WebAssembly target; choose one with --target"),
+        "{}",
+        stderr(&output)
+    );
+    // doctor checks the build cargo's settings ask for.
+    let output = run(wasmforge().args(["--format", "json", "doctor"]).arg(&dir));
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(json(&output)["project"]["target"], "wasip2");
+}

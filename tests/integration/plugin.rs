@@ -428,6 +428,69 @@ fn a_world_typo_and_a_missing_dep_are_clear_errors() {
 }
 
 #[test]
+fn a_wit_folder_the_build_does_not_use_never_stops_it() {
+    let Some(p) = rust_plugin() else { return };
+    // The crate names its own WIT to wit-bindgen; `wit/` is kept for `wkg wit fetch`, whose
+    // dependencies were never fetched.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("p");
+    for rel in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "wasmforge.toml",
+        "src/lib.rs",
+        "wit/world.wit",
+    ] {
+        let to = if rel == "wit/world.wit" {
+            path.join("crate-wit/world.wit")
+        } else {
+            path.join(rel)
+        };
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(p.path.join(rel), &to).expect("copy");
+    }
+    // A name of its own: its artifacts never stand where the plugin's are.
+    let manifest = std::fs::read_to_string(path.join("Cargo.toml")).expect("read");
+    std::fs::write(
+        path.join("Cargo.toml"),
+        manifest.replace("name = \"up-rust\"", "name = \"up-rust-unused-wit\""),
+    )
+    .expect("write");
+    let lib = std::fs::read_to_string(path.join("src/lib.rs")).expect("read");
+    std::fs::write(
+        path.join("src/lib.rs"),
+        lib.replace("path: \"wit\"", "path: \"crate-wit\""),
+    )
+    .expect("write");
+    std::fs::create_dir_all(path.join("wit")).expect("mkdir");
+    std::fs::write(
+        path.join("wit/app.wit"),
+        "package acme:app;\n\nworld app {\n    import wasi:nope/missing@0.1.0;\n}\n",
+    )
+    .expect("write");
+    // The plugin's compiled dependencies are reused (the same lock file, the same folder).
+    let target_dir = p.path.join("target");
+    let output = run(wasmforge()
+        .args(["--format", "json", "build"])
+        .arg(&path)
+        .env("CARGO_TARGET_DIR", &target_dir));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("does not resolve (the build did not use it: ")
+            && stderr(&output).contains(".wasm was not checked against a world)"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(json(&output)["artifacts"][0]["encoding"], "component");
+    // doctor's verdict is the build's: a warning, exit 0.
+    let output = run(wasmforge()
+        .arg("doctor")
+        .arg(&path)
+        .env("CARGO_TARGET_DIR", &target_dir));
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+}
+
+#[test]
 fn doctor_passes_a_good_plugin() {
     let Some(p) = c_plugin() else { return };
     let output = run(wasmforge()

@@ -121,11 +121,11 @@ impl Check {
             return;
         }
         self.status = Status::Warning;
-        self.detail = format!("{} ({why})", self.detail);
+        self.detail = after_first_line(&self.detail, why);
         for d in &mut self.diagnostics {
             if d.is_error() {
                 d.severity = Severity::Warning;
-                d.message = format!("{} ({why})", d.message);
+                d.message = after_first_line(&d.message, why);
             }
         }
     }
@@ -138,5 +138,13 @@ impl Check {
             detail,
             diagnostics: Vec::new(),
         }
+    }
+}
+
+/// `text` with ` (why)` after its first line (a message may go on with a quoted source excerpt).
+fn after_first_line(text: &str, why: &str) -> String {
+    match text.split_once('\n') {
+        Some((first, rest)) => format!("{first} ({why})\n{rest}"),
+        None => format!("{text} ({why})"),
     }
 }

@@ -178,6 +178,10 @@ impl crate::lang::Language for Rust {
         Ok(())
     }
 
+    fn project_target(&self, project: &Project) -> Option<crate::lang::ProjectTarget> {
+        cargo_build_target(&project.dir)
+    }
+
     fn support_error(&self, _need: &crate::lang::Need<'_>) -> Option<crate::Error> {
         None
     }
@@ -703,6 +707,64 @@ fn inherited_build_rustflags(project_dir: &Path) -> Vec<String> {
         return env.split_whitespace().map(str::to_string).collect();
     }
     flags
+}
+
+/// The target cargo itself would build for (`CARGO_BUILD_TARGET`, else `[build] target` of the
+/// nearest `.cargo/config.toml` from the project folder up, else CARGO_HOME's), as cargo reads
+/// them; a list of several targets names none.
+fn cargo_build_target(dir: &Path) -> Option<crate::lang::ProjectTarget> {
+    if let Ok(triple) = std::env::var("CARGO_BUILD_TARGET")
+        && !triple.trim().is_empty()
+    {
+        return Some(crate::lang::ProjectTarget {
+            triple: triple.trim().to_string(),
+            source: "CARGO_BUILD_TARGET".into(),
+        });
+    }
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::home_dir().map(|h| h.join(".cargo")));
+    let files = dir
+        .ancestors()
+        .flat_map(|d| [d.join(".cargo/config.toml"), d.join(".cargo/config")])
+        .chain(
+            cargo_home
+                .into_iter()
+                .flat_map(|h| [h.join("config.toml"), h.join("config")]),
+        );
+    for file in files {
+        // Bounded: a configuration file is small; a huge one is not read.
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        if !meta.is_file() || meta.len() > 1 << 20 {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let Ok(value) = toml::from_str::<toml::Table>(&text) else {
+            continue;
+        };
+        let target = value.get("build").and_then(|b| b.get("target"));
+        let triple = match target {
+            Some(toml::Value::String(t)) => t.clone(),
+            Some(toml::Value::Array(list)) => match list.as_slice() {
+                [toml::Value::String(t)] => t.clone(),
+                _ => return None,
+            },
+            _ => continue,
+        };
+        let shown = file
+            .strip_prefix(dir)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| file.clone());
+        return Some(crate::lang::ProjectTarget {
+            triple,
+            source: format!("{} [build] target", shown.display()),
+        });
+    }
+    None
 }
 
 /// The files whose change can change the plan: every member's manifest and the places where
