@@ -185,8 +185,29 @@ fn doctor_fix_adds_the_missing_target_and_the_recheck_passes() {
     // The command shown first, then the re-check, which passes.
     session(&dir, &["doctor", "--fix"])
         .code(0)
-        .stdout_eq(str![])
-        .stderr_eq(str![]);
+        .stdout_eq(str![[r#"
+[CWD] (rust, wasip1)
+  ok      rust-target   toolchain `1.81.0-x86_64-unknown-linux-gnu` (from [CWD]/rust-toolchain.toml) has wasm32-wasip1
+  ok      rustc         rustc 1.81.0 knows wasm32-wasip1
+  ok      target-names  no use of the removed `wasm32-wasi` name
+  ok      packages      rust-pinned can be built
+  ok      dependencies  1 crate in the graph for wasm32-wasip1, none known to fail there
+  warning wasm-opt      /usr/bin/wasm-opt (version 108) rejects modules using sign-ext, bulk-memory, nontrapping-fptoint, multivalue, reference-types unless told: `wasm-opt -Oz` fails on Go output and on scripts that pass no flags
+  ok      build         the build succeeds: rust-pinned.wasm
+  ok      imports       [CWD]/target/wasmforge/wasip1/debug/rust-pinned.wasm imports only WASI preview 1
+
+"#]])
+        .stderr_eq(str![[r#"
+     Running rustup target add wasm32-wasip1 --toolchain 1.81.0-x86_64-unknown-linux-gnu
+...
+    Checking again
+
+warning[WF4001]: /usr/bin/wasm-opt (version 108) rejects modules using sign-ext, bulk-memory, nontrapping-fptoint, multivalue, reference-types unless told: `wasm-opt -Oz` fails on Go output and on scripts that pass no flags
+  = fix: use `wasmforge opt` (features read from the code), or call it with `--enable-sign-ext --enable-bulk-memory --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types`, or upgrade Binaryen
+  = wasm-opt on PATH rejects features current compilers emit: wasmforge explain WF4001
+        Done 8 checks: 7 ok, 0 with errors, 1 with warnings
+
+"#]]);
 }
 
 #[test]
