@@ -33,6 +33,8 @@ pub struct GuestStopped {
     pub message: String,
     /// The guest's backtrace, a frame a line (function names come from the module).
     pub backtrace: Vec<String>,
+    /// What to do about it, when the stop says more than itself (it ran out of stack).
+    pub hint: Option<String>,
 }
 
 /// A command line that cannot be carried out as given (exit 2): a folder where a module

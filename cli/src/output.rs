@@ -120,6 +120,7 @@ pub fn report_error(ctx: &Ctx, err: &anyhow::Error) -> ExitStatus {
     let hint = usage
         .map(|u| u.hint.clone())
         .or_else(|| refused.map(|r| r.hint.clone()))
+        .or_else(|| stopped.and_then(|s| s.hint.clone()))
         .or_else(|| build_err.and_then(|e| e.hint()))
         .or_else(|| host_err.and_then(|e| e.hint()))
         .or_else(|| registry_err.and_then(|e| e.hint()));

@@ -350,3 +350,47 @@ fn wasi_sdk_layout_with_a_real_compiler() {
     assert_eq!(code, Some(0));
     assert!(out.contains("Hello, world! (from C"), "{out}");
 }
+
+#[test]
+fn c_programs_get_a_real_stack_and_running_out_of_it_is_named() {
+    if !have_clang() {
+        return;
+    }
+    let (_tmp, dir) = project("c-stack");
+    build_ok(&dir, &[]);
+    // 200 KB on the stack: past wasm-ld's own 64 KiB, within wasmforge's 1 MiB.
+    session(&dir, &["run", "-q", ".", "200000"])
+        .code(0)
+        .stdout_eq(str![[r#"
+49
+
+"#]]);
+    // 3 MB: out of stack, said so, with the key that fixes it.
+    session(&dir, &["run", "-q", ".", "3000000"])
+        .code(134)
+        .stderr_eq(str![[r#"
+error: the guest trapped: wasm trap: out of bounds memory access at address 0x[..], just below 0: the program ran out of stack
+  backtrace:
+...
+hint: give it a larger stack: a C project built by wasmforge takes `[c] stack-size = "8MiB"` in wasmforge.toml (1MiB by default); other builds link with `-z stack-size=BYTES` (clang: `-Wl,-z,stack-size=BYTES`, rustc: `-C link-arg=-zstack-size=BYTES`)
+
+"#]]);
+    std::fs::write(dir.join("wasmforge.toml"), "[c]\nstack-size = \"8MiB\"\n").expect("write");
+    session(&dir, &["run", "-q", ".", "3000000"])
+        .code(0)
+        .stdout_eq(str![[r#"
+733
+
+"#]]);
+    std::fs::write(dir.join("wasmforge.toml"), "[c]\nstack-size = 1000\n").expect("write");
+    session(&dir, &["build"]).code(1).stderr_eq(str![[r#"
+error: `./wasmforge.toml` is not valid
+  caused by: TOML parse error at line 2, column 14
+      |
+    2 | stack-size = 1000
+      |              ^^^^
+    1000 bytes is not a stack size wasm-ld can lay out: use a multiple of 16 from 4KiB to below 4GiB (e.g. "1MiB")
+hint: fix the key named above; the keys are listed in the README (wasmforge.toml)
+
+"#]]);
+}

@@ -403,9 +403,10 @@ fn build_project(args: &Args, ctx: &Ctx) -> anyhow::Result<PathBuf> {
 /// Reports how the guest ended and picks the exit status. A guest wasmforge stopped (a trap or
 /// a limit) is an error like any other: text on stderr, and the JSON error document.
 fn finish(outcome: Outcome, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
-    let stopped = |code: u8, message: String, backtrace: Option<String>| {
+    let stopped = |code: u8, message: String, backtrace: Option<String>, hint: Option<String>| {
         Err(GuestStopped {
             code,
+            hint,
             message,
             backtrace: backtrace
                 .iter()
@@ -445,10 +446,15 @@ fn finish(outcome: Outcome, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             out.flush()?;
             Ok(ExitStatus::Success)
         }
-        Outcome::Trapped { message, backtrace } => stopped(
+        Outcome::Trapped {
+            message,
+            backtrace,
+            hint,
+        } => stopped(
             EXIT_TRAP,
             format!("the guest trapped: {message}"),
             backtrace,
+            hint,
         ),
         Outcome::TimedOut(limit) => stopped(
             EXIT_TIMEOUT,
@@ -457,15 +463,18 @@ fn finish(outcome: Outcome, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
                 format_duration(limit)
             ),
             None,
+            None,
         ),
         Outcome::OutOfFuel(fuel) => stopped(
             EXIT_FUEL,
             format!("the guest used all its fuel (--fuel {fuel}) and was stopped"),
             None,
+            None,
         ),
         Outcome::LimitHit(message) => stopped(
             EXIT_LIMIT,
             format!("{message}; the guest was stopped"),
+            None,
             None,
         ),
     }

@@ -161,15 +161,61 @@ pub(super) fn classify_trap(
     match err.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => Outcome::TimedOut(req.limits.timeout.unwrap_or_default()),
         Some(Trap::OutOfFuel) => Outcome::OutOfFuel(req.limits.fuel.unwrap_or_default()),
+        Some(Trap::MemoryOutOfBounds) => {
+            let fault = fault_address(&err);
+            let (message, hint) = match fault {
+                Some(address) if below_zero(address) => (
+                    format!(
+                        "{} at address {address:#x}, just below 0: the program ran out of stack",
+                        Trap::MemoryOutOfBounds
+                    ),
+                    Some(STACK_HINT.to_string()),
+                ),
+                Some(address) => (
+                    format!("{} at address {address:#x}", Trap::MemoryOutOfBounds),
+                    None,
+                ),
+                None => (Trap::MemoryOutOfBounds.to_string(), None),
+            };
+            Outcome::Trapped {
+                message,
+                backtrace: err.downcast_ref::<WasmBacktrace>().map(|bt| bt.to_string()),
+                hint,
+            }
+        }
         Some(trap) => Outcome::Trapped {
             message: trap.to_string(),
             backtrace: err.downcast_ref::<WasmBacktrace>().map(|bt| bt.to_string()),
+            hint: None,
         },
         None => Outcome::Trapped {
             message: format!("{err:#}"),
             backtrace: err.downcast_ref::<WasmBacktrace>().map(|bt| bt.to_string()),
+            hint: None,
         },
     }
+}
+
+/// How a program that ran out of stack gets more.
+const STACK_HINT: &str = "give it a larger stack: a C project built by wasmforge takes \
+    `[c] stack-size = \"8MiB\"` in wasmforge.toml (1MiB by default); other builds link with \
+    `-z stack-size=BYTES` (clang: `-Wl,-z,stack-size=BYTES`, rustc: `-C link-arg=-zstack-size=BYTES`)";
+
+/// The address of a memory fault, from Wasmtime's context line ("memory fault at wasm address
+/// 0x… in linear memory of size 0x…"; its type is not public).
+fn fault_address(err: &wasmtime::Error) -> Option<u64> {
+    err.chain().find_map(|cause| {
+        let text = cause.to_string();
+        let rest = text.strip_prefix("memory fault at wasm address 0x")?;
+        let hex: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
+        u64::from_str_radix(&hex, 16).ok()
+    })
+}
+
+/// Whether a fault address is a small negative one in a 32-bit memory: a stack placed first
+/// (wasm-ld's `--stack-first`, rustc's default) that grew past its bottom wraps there.
+fn below_zero(address: u64) -> bool {
+    (0xF000_0000..1 << 32).contains(&address)
 }
 
 fn signature(func: &Func, store: &Store<State>, name: &str) -> String {

@@ -152,6 +152,7 @@ impl Watchdog {
                     format_duration(timeout)
                 ),
                 backtrace: Vec::new(),
+                hint: None,
             });
             let status = crate::output::report_error(&ctx, &err);
             std::process::exit(i32::from(status.code()));

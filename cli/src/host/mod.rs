@@ -53,6 +53,8 @@ pub enum Outcome {
     Trapped {
         message: String,
         backtrace: Option<String>,
+        /// What to do about it, when the trap says more than itself (ran out of stack).
+        hint: Option<String>,
     },
     /// `--timeout` elapsed.
     TimedOut(Duration),

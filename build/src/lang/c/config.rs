@@ -51,6 +51,49 @@ pub struct CConfig {
     /// Functions wasi-libc declares but does not define that get a stub failing at run time.
     #[serde(default)]
     pub stubs: Vec<String>,
+    /// The stack of a program, in bytes (wasm-ld's own default is 64 KiB; native programs get
+    /// 8 MiB, Rust on WebAssembly 1 MiB).
+    #[serde(default, rename = "stack-size", deserialize_with = "stack_size")]
+    pub stack_size: Option<u64>,
+}
+
+/// The stack a C program gets unless `[c] stack-size` says otherwise.
+pub const DEFAULT_STACK_SIZE: u64 = 1 << 20;
+
+impl CConfig {
+    /// The stack size to link with.
+    pub fn stack_size(&self) -> u64 {
+        self.stack_size.unwrap_or(DEFAULT_STACK_SIZE)
+    }
+}
+
+/// `[c] stack-size`: a number of bytes or a size (`"2MiB"`), a multiple of 16 (the stack's
+/// alignment), at least 4 KiB and below 4 GiB (a 32-bit memory).
+fn stack_size<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<u64>, D::Error> {
+    let expected = "a stack size: a number of bytes, or a string like \"1MiB\"";
+    let size = match <toml::Value as serde::Deserialize>::deserialize(d)? {
+        toml::Value::Integer(n) => u64::try_from(n).map_err(|_| {
+            serde::de::Error::custom(format!("{n} is negative: expected {expected}"))
+        })?,
+        toml::Value::String(text) => {
+            crate::wasm::validate::parse_size(&text).map_err(serde::de::Error::custom)?
+        }
+        other => {
+            return Err(serde::de::Error::custom(format!(
+                "expected {expected}, found {}",
+                other.type_str()
+            )));
+        }
+    };
+    if !(4096..1 << 32).contains(&size) || size % 16 != 0 {
+        return Err(serde::de::Error::custom(format!(
+            "{size} bytes is not a stack size wasm-ld can lay out: use a multiple of 16 from 4KiB \
+             to below 4GiB (e.g. \"1MiB\")"
+        )));
+    }
+    Ok(Some(size))
 }
 
 /// The `[c]` table of a `config` that [`crate::lang::load_config`] checked when it read the file
@@ -246,10 +289,25 @@ stubs = ["getpwuid"]
         assert_eq!(c.defines, ["NDEBUG", "LEVEL=2"]);
         assert_eq!(c.artifact.as_deref(), Some("out/app.wasm"));
         assert_eq!(c.emulate.enabled(), [Emulation::Signal, Emulation::Mman]);
+        assert_eq!(c.stack_size(), DEFAULT_STACK_SIZE);
+        assert_eq!(
+            load("[c]\nstack-size = \"8MiB\"\n")
+                .expect("valid")
+                .stack_size(),
+            8 << 20
+        );
+        assert_eq!(
+            load("[c]\nstack-size = 65536\n")
+                .expect("valid")
+                .stack_size(),
+            65536
+        );
         for (text, says) in [
             ("[c]\nsource = [\"a.c\"]\n", "unknown field `source`"),
             ("[c]\nemulate = [\"fork\"]\n", "unknown emulation `fork`"),
             ("[c]\nexports = \"add\"\n", "expected a sequence"),
+            ("[c]\nstack-size = 1000\n", "a multiple of 16"),
+            ("[c]\nstack-size = \"8GiB\"\n", "below 4GiB"),
         ] {
             let err = load(text).expect_err(text);
             assert!(matches!(err, Error::ConfigInvalid { .. }));

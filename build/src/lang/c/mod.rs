@@ -223,6 +223,7 @@ fn flags(
             link.push("-mexec-model=reactor".into());
             link.extend(exports);
         }
+
         // wasi-libc's emulations: the define unlocks the declarations, the library (static:
         // only what the program calls is linked) implements them.
         for emulation in c.emulate.enabled() {
@@ -234,6 +235,13 @@ fn flags(
                 .display()
                 .to_string(),
         );
+    }
+    // A stack of `[c] stack-size` (1 MiB, as Rust's), placed first: running out of it is a
+    // trap at an address just below 0, never a silent write over the program's data.
+    link.push(format!("-Wl,-z,stack-size={}", c.stack_size()));
+    if toolchain.flavor != probe::CFlavor::Zig {
+        // zig's own wasm linker takes no `--stack-first`.
+        link.push("-Wl,--stack-first".into());
     }
     link.extend(c.ldflags.iter().cloned());
     link.extend(c.libs.iter().map(|l| format!("-l{l}")));
