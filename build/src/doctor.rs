@@ -150,10 +150,13 @@ pub fn doctor(options: &DoctorOptions, reporter: &dyn Reporter) -> Result<Doctor
         );
     }
     checks.extend(crate::lang::of(project.lang).doctor_checks(&job, reporter));
-    checks.push(crate::wasm::checks::wasm_opt_check(
-        std::env::var_os("PATH").as_deref(),
-        reporter,
-    ));
+    // The `wasm-opt` on PATH matters only where the project's own build runs it.
+    if crate::wasm::checks::project_calls_wasm_opt(&project.dir).is_some() {
+        checks.push(crate::wasm::checks::wasm_opt_check(
+            std::env::var_os("PATH").as_deref(),
+            reporter,
+        ));
+    }
     drop(job);
     // The verdict is the build's own: the same pipeline with the same options, configure step,
     // build graph and toolchain, through the compile and the link (cached as any build is, so a

@@ -101,11 +101,27 @@ fn survey_without_a_project_lists_toolchains_and_targets() {
         .iter()
         .map(|c| text(c, "name"))
         .collect();
+    // Every C toolchain `--toolchain` can name: the default one, and a row for each other.
     for expected in ["go", "tinygo", "c-compiler", "wasm-opt"] {
         assert!(
             names.iter().any(|n| n == expected),
             "{expected} in {names:?}"
         );
+    }
+    let c_rows = names.iter().filter(|n| n.starts_with("c (")).count();
+    assert_eq!(
+        c_rows, 2,
+        "wasi-sdk, clang and zig, the default aside: {names:?}"
+    );
+    if have_zig() {
+        let zig = doc["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|c| c["name"] == "c (zig)" || text(c, "detail").starts_with("zig "))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(zig["status"], "ok", "{doc}");
     }
 }
 
@@ -192,7 +208,6 @@ fn doctor_fix_adds_the_missing_target_and_the_recheck_passes() {
   ok      target-names  no use of the removed `wasm32-wasi` name
   ok      packages      rust-pinned can be built
   ok      dependencies  1 crate in the graph for wasm32-wasip1, none known to fail there
-  warning wasm-opt      /usr/bin/wasm-opt (version 108) rejects modules using sign-ext, bulk-memory, nontrapping-fptoint, multivalue, reference-types unless told: `wasm-opt -Oz` fails on Go output and on scripts that pass no flags
   ok      build         the build succeeds: rust-pinned.wasm
   ok      imports       [CWD]/target/wasmforge/wasip1/debug/rust-pinned.wasm imports only WASI preview 1
 
@@ -201,11 +216,7 @@ fn doctor_fix_adds_the_missing_target_and_the_recheck_passes() {
      Running rustup target add wasm32-wasip1 --toolchain 1.81.0-x86_64-unknown-linux-gnu
 ...
     Checking again
-
-warning[WF4001]: /usr/bin/wasm-opt (version 108) rejects modules using sign-ext, bulk-memory, nontrapping-fptoint, multivalue, reference-types unless told: `wasm-opt -Oz` fails on Go output and on scripts that pass no flags
-  = fix: use `wasmforge opt` (features read from the code), or call it with `--enable-sign-ext --enable-bulk-memory --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types`, or upgrade Binaryen
-  = wasm-opt on PATH rejects features current compilers emit: wasmforge explain WF4001
-        Done 8 checks: 7 ok, 0 with errors, 1 with warnings
+        Done 7 checks: 7 ok, 0 with errors, 0 with warnings
 
 "#]]);
 }
@@ -266,7 +277,6 @@ fn wf1002_toolchain_not_installed() {
   error   rust-target   the toolchain `1.60.0` (from [CWD]/rust-toolchain.toml) is not installed
   ok      target-names  no use of the removed `wasm32-wasi` name
   -       packages      not checked: the toolchain `1.60.0` is not installed
-  warning wasm-opt      /usr/bin/wasm-opt (version 108) rejects modules using sign-ext, bulk-memory, nontrapping-fptoint, multivalue, reference-types unless told: `wasm-opt -Oz` fails on Go output and on scripts that pass no flags
 
 "#]])
         .stderr_eq(str![[r#"
@@ -275,10 +285,7 @@ error[WF1002]: the toolchain `1.60.0` (from [CWD]/rust-toolchain.toml) is not in
   = fix: run `rustup toolchain install 1.60.0 --target wasm32-wasip1`
   = run: rustup toolchain install 1.60.0 --target wasm32-wasip1
   = Rust toolchain not installed: wasmforge explain WF1002
-warning[WF4001]: /usr/bin/wasm-opt (version 108) rejects modules using sign-ext, bulk-memory, nontrapping-fptoint, multivalue, reference-types unless told: `wasm-opt -Oz` fails on Go output and on scripts that pass no flags
-  = fix: use `wasmforge opt` (features read from the code), or call it with `--enable-sign-ext --enable-bulk-memory --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types`, or upgrade Binaryen
-  = wasm-opt on PATH rejects features current compilers emit: wasmforge explain WF4001
-error: 5 checks: 1 ok, 2 with errors, 1 with warnings
+error: 4 checks: 1 ok, 2 with errors, 0 with warnings
 hint: `wasmforge doctor --fix` runs the fixes marked safe
 
 "#]]);
@@ -461,7 +468,6 @@ fn wf1009_tokio_with_features_wasm_lacks() {
   ok      target-names  no use of the removed `wasm32-wasi` name
   ok      packages      rust-tokio-full can be built
   error   dependencies  tokio 1.54.1 (required by rust-tokio-full 0.1.0) is built with fs, io-std, net, process, rt-multi-thread, signal — WebAssembly supports only sync, macros, io-util, rt and time
-  warning wasm-opt      /usr/bin/wasm-opt (version 108) rejects modules using sign-ext, bulk-memory, nontrapping-fptoint, multivalue, reference-types unless told: `wasm-opt -Oz` fails on Go output and on scripts that pass no flags
 
 "#]])
         .stderr_eq(str![[r#"
@@ -477,10 +483,7 @@ error: could not compile `tokio` (lib) due to 1 previous error
 error[WF1009]: tokio 1.54.1 (required by rust-tokio-full 0.1.0) is built with fs, io-std, net, process, rt-multi-thread, signal — WebAssembly supports only sync, macros, io-util, rt and time
   = fix: use `tokio = { version = "1", default-features = false, features = ["rt", "macros", "sync", "time", "io-util"] }` and `#[tokio::main(flavor = "current_thread")]`; if another crate enables them, turn off its feature that needs them
   = tokio features that WebAssembly does not support: wasmforge explain WF1009
-warning[WF4001]: /usr/bin/wasm-opt (version 108) rejects modules using sign-ext, bulk-memory, nontrapping-fptoint, multivalue, reference-types unless told: `wasm-opt -Oz` fails on Go output and on scripts that pass no flags
-  = fix: use `wasmforge opt` (features read from the code), or call it with `--enable-sign-ext --enable-bulk-memory --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types`, or upgrade Binaryen
-  = wasm-opt on PATH rejects features current compilers emit: wasmforge explain WF4001
-error: 7 checks: 4 ok, 2 with errors, 1 with warnings
+error: 6 checks: 4 ok, 2 with errors, 0 with warnings
 
 "#]]);
 }
@@ -505,7 +508,6 @@ fn wf1011_c_in_build_scripts_gets_a_compiler_and_runs() {
   ok      target-names  no use of the removed `wasm32-wasi` name
   ok      packages      rust-cc-sys can be built
   warning dependencies  rust-cc-sys 0.1.0 compiles C in its build script; cargo alone finds no WebAssembly C compiler (it tries `clang`)
-  warning wasm-opt      /usr/bin/wasm-opt (version 108) rejects modules using sign-ext, bulk-memory, nontrapping-fptoint, multivalue, reference-types unless told: `wasm-opt -Oz` fails on Go output and on scripts that pass no flags
   ok      build         the build succeeds: rust-cc-sys.wasm
   ok      imports       [CWD]/target/wasmforge/wasip1/debug/rust-cc-sys.wasm imports only WASI preview 1
 
@@ -515,10 +517,7 @@ fn wf1011_c_in_build_scripts_gets_a_compiler_and_runs() {
 warning[WF1011]: rust-cc-sys 0.1.0 compiles C in its build script; cargo alone finds no WebAssembly C compiler (it tries `clang`)
   = fix: wasmforge build sets CC_wasm32_wasip1=/usr/bin/clang-16 by itself; for plain cargo: `export CC_wasm32_wasip1=/usr/bin/clang-16`
   = a `-sys` crate compiles C code for the WebAssembly target: wasmforge explain WF1011
-warning[WF4001]: /usr/bin/wasm-opt (version 108) rejects modules using sign-ext, bulk-memory, nontrapping-fptoint, multivalue, reference-types unless told: `wasm-opt -Oz` fails on Go output and on scripts that pass no flags
-  = fix: use `wasmforge opt` (features read from the code), or call it with `--enable-sign-ext --enable-bulk-memory --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types`, or upgrade Binaryen
-  = wasm-opt on PATH rejects features current compilers emit: wasmforge explain WF4001
-        Done 8 checks: 6 ok, 0 with errors, 2 with warnings
+        Done 7 checks: 6 ok, 0 with errors, 1 with warnings
 
 "#]]);
     // wasmforge build sets CC_wasm32_wasip1 itself: the C code compiles and runs.
@@ -594,7 +593,6 @@ hint: fix what is listed above (`wasmforge doctor` checks everything, `wasmforge
   error   go-env       GOFLAGS contains `-race`, which is not supported on wasip1/wasm
   ok      go-mod       go.mod asks for go 1.21.0; go [..] is installed
   -       go-packages  could not list the packages of the build: `cd [CWD] && GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 GOTOOLCHAIN=local /root/.pyenv/shims/go list -deps -e -json=ImportPath,Dir,Standard,GoFiles,CgoFiles,IgnoredGoFiles,Imports,Error .` failed (exit status: 2)
-  warning wasm-opt     /usr/bin/wasm-opt (version 108) rejects modules using sign-ext, bulk-memory, nontrapping-fptoint, multivalue, reference-types unless told: `wasm-opt -Oz` fails on Go output and on scripts that pass no flags
 
 "#]])
         .stderr_eq(str![[r#"
@@ -602,10 +600,7 @@ hint: fix what is listed above (`wasmforge doctor` checks everything, `wasmforge
 error[WF2007]: GOFLAGS contains `-race`, which is not supported on wasip1/wasm
   = fix: remove `-race` from GOFLAGS (`go env -u GOFLAGS` if it was set with `go env -w`)
   = Go environment settings that fight the target: wasmforge explain WF2007
-warning[WF4001]: /usr/bin/wasm-opt (version 108) rejects modules using sign-ext, bulk-memory, nontrapping-fptoint, multivalue, reference-types unless told: `wasm-opt -Oz` fails on Go output and on scripts that pass no flags
-  = fix: use `wasmforge opt` (features read from the code), or call it with `--enable-sign-ext --enable-bulk-memory --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types`, or upgrade Binaryen
-  = wasm-opt on PATH rejects features current compilers emit: wasmforge explain WF4001
-error: 6 checks: 2 ok, 2 with errors, 1 with warnings
+error: 5 checks: 2 ok, 2 with errors, 0 with warnings
 
 "#]]);
     session_env(&dir, &["build"], &[("GOFLAGS", "-race")])
@@ -631,7 +626,6 @@ hint: fix what is listed above (`wasmforge doctor` checks everything, `wasmforge
   ok      go-mod      go.mod asks for go 1.21.0; go [..] is installed
   error   cgo         main.go:5 uses cgo (`import "C"`), which cannot target WebAssembly, and its package has no other file to build
   ok      go-imports  no standard package that fails under wasip1
-  warning wasm-opt    /usr/bin/wasm-opt (version 108) rejects modules using sign-ext, bulk-memory, nontrapping-fptoint, multivalue, reference-types unless told: `wasm-opt -Oz` fails on Go output and on scripts that pass no flags
 
 "#]])
         .stderr_eq(str![[r#"
@@ -641,10 +635,7 @@ error[WF2004]: main.go:5 uses cgo (`import "C"`), which cannot target WebAssembl
   --> [CWD]/main.go:5
   = fix: give the package a pure-Go implementation for wasip1, and mark the cgo file `//go:build cgo` (or `!wasip1`)
   = cgo (`import "C"`) cannot target WebAssembly: wasmforge explain WF2004
-warning[WF4001]: /usr/bin/wasm-opt (version 108) rejects modules using sign-ext, bulk-memory, nontrapping-fptoint, multivalue, reference-types unless told: `wasm-opt -Oz` fails on Go output and on scripts that pass no flags
-  = fix: use `wasmforge opt` (features read from the code), or call it with `--enable-sign-ext --enable-bulk-memory --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types`, or upgrade Binaryen
-  = wasm-opt on PATH rejects features current compilers emit: wasmforge explain WF4001
-error: 7 checks: 4 ok, 2 with errors, 1 with warnings
+error: 6 checks: 4 ok, 2 with errors, 0 with warnings
 
 "#]]);
     session(&dir, &["build"]).code(1).stderr_eq(str![[r#"
@@ -675,7 +666,6 @@ hint: the diagnostics above say what went wrong and how to fix it
   ok      go-mod      go.mod asks for go 1.20.0; go [..] is installed
   ok      cgo         1 Go file in 1 package of the build, none uses cgo
   warning go-imports  main.go:5 imports `os/exec`, which compiles for wasip1 but fails at run time: WASI preview 1 cannot start processes
-  warning wasm-opt    /usr/bin/wasm-opt (version 108) rejects modules using sign-ext, bulk-memory, nontrapping-fptoint, multivalue, reference-types unless told: `wasm-opt -Oz` fails on Go output and on scripts that pass no flags
   ok      build       the build succeeds: gostd.wasm
   ok      imports     [CWD]/target/wasmforge/wasip1/debug/gostd.wasm imports only WASI preview 1
 
@@ -686,10 +676,7 @@ warning[WF2005]: main.go:5 imports `os/exec`, which compiles for wasip1 but fail
   --> [CWD]/main.go:5
   = fix: keep `os/exec` out of the wasip1 build (`//go:build !wasip1` on this file, with a wasip1 alternative), or accept the run-time error
   = a standard-library package that does not work under wasip1: wasmforge explain WF2005
-warning[WF4001]: /usr/bin/wasm-opt (version 108) rejects modules using sign-ext, bulk-memory, nontrapping-fptoint, multivalue, reference-types unless told: `wasm-opt -Oz` fails on Go output and on scripts that pass no flags
-  = fix: use `wasmforge opt` (features read from the code), or call it with `--enable-sign-ext --enable-bulk-memory --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types`, or upgrade Binaryen
-  = wasm-opt on PATH rejects features current compilers emit: wasmforge explain WF4001
-        Done 8 checks: 6 ok, 0 with errors, 2 with warnings
+        Done 7 checks: 6 ok, 0 with errors, 1 with warnings
 
 "#]]);
     session(&dir, &["build"]).code(0).stderr_eq(str![[r#"
@@ -714,11 +701,10 @@ fn wf2008_tinygo_asked_for_but_missing() {
         .code(1)
         .stdout_eq(str![[r#"
 [CWD] (go, wasip1)
-  error   build     the build fails (WF2008): TinyGo was asked for (`--toolchain tinygo` or wasmforge.toml) but `tinygo` is not on PATH
-  error   go        `go` was not found on PATH (nor in $GOROOT/bin)
-  ok      go-env    GOFLAGS, CGO_ENABLED, GOOS and GOARCH do not fight wasip1
-  error   tinygo    TinyGo was asked for (`--toolchain tinygo` or wasmforge.toml) but `tinygo` is not on PATH
-  ok      wasm-opt  no wasm-opt on PATH (wasmforge optimizes in-process)
+  error   build   the build fails (WF2008): TinyGo was asked for (`--toolchain tinygo` or wasmforge.toml) but `tinygo` is not on PATH
+  error   go      `go` was not found on PATH (nor in $GOROOT/bin)
+  ok      go-env  GOFLAGS, CGO_ENABLED, GOOS and GOARCH do not fight wasip1
+  error   tinygo  TinyGo was asked for (`--toolchain tinygo` or wasmforge.toml) but `tinygo` is not on PATH
 
 "#]])
         .stderr_eq(str![[r#"
@@ -729,7 +715,7 @@ error[WF2001]: `go` was not found on PATH (nor in $GOROOT/bin)
 error[WF2008]: TinyGo was asked for (`--toolchain tinygo` or wasmforge.toml) but `tinygo` is not on PATH
   = fix: install TinyGo (https://tinygo.org/getting-started/install/), or build with the standard Go toolchain (no --toolchain)
   = TinyGo asked for but not found: wasmforge explain WF2008
-error: 5 checks: 2 ok, 3 with errors, 0 with warnings
+error: 4 checks: 1 ok, 3 with errors, 0 with warnings
 
 "#]]);
 }
@@ -1005,6 +991,39 @@ fn wf4001_a_wasm_opt_on_path_that_rejects_current_features() {
     assert!(text(&found[0], "message").contains("bulk-memory"), "{doc}");
     assert!(fix(&found[0]).contains("--enable-bulk-memory"));
     assert!(fix(&found[0]).contains("wasmforge opt"));
+
+    // For a project, only where its own build runs that wasm-opt: wasmforge's builds never do
+    // (clang's optimizing link gets a wasm-opt that does nothing).
+    let (_p, dir) = project("hello-c");
+    let doctor_codes = |dir: &Path| {
+        let (_, doc) = doctor_with(
+            wasmforge()
+                .arg("doctor")
+                .arg(dir)
+                .env("PATH", "/usr/bin:/bin"),
+        );
+        diagnostics(&doc)
+            .iter()
+            .map(|d| text(d, "code"))
+            .collect::<Vec<_>>()
+    };
+    assert!(!doctor_codes(&dir).contains(&"WF4001".to_string()));
+    let output = run(wasmforge()
+        .args(["-v", "build", "--release"])
+        .arg(&dir)
+        .env("PATH", "/usr/bin:/bin"));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no-wasm-opt"),
+        "the link runs the do-nothing wasm-opt: {}",
+        stderr(&output)
+    );
+    std::fs::write(
+        dir.join("build.sh"),
+        "#!/bin/sh\nwasm-opt -Oz app.wasm -o app.wasm\n",
+    )
+    .expect("write");
+    assert!(doctor_codes(&dir).contains(&"WF4001".to_string()));
 }
 
 #[test]

@@ -45,6 +45,66 @@ struct WasmOptFacts {
     rejected: Vec<(String, String)>,
 }
 
+/// The file of a project's own build that calls `wasm-opt` (a Makefile, a script, wasm-pack's
+/// settings in Cargo.toml), if one does: only then does the `wasm-opt` on PATH matter to it —
+/// wasmforge's own builds never run it (its optimizer is in-process, and clang's link gets a
+/// `wasm-opt` that does nothing). The project folder and the folders in it, not deeper; files
+/// over 1 MiB, `target/`, `.git/` and `node_modules/` are not read.
+pub fn project_calls_wasm_opt(dir: &Path) -> Option<PathBuf> {
+    fn build_file(name: &str) -> bool {
+        matches!(
+            name,
+            "Makefile"
+                | "makefile"
+                | "GNUmakefile"
+                | "CMakeLists.txt"
+                | "build.rs"
+                | "Cargo.toml"
+                | "package.json"
+                | "justfile"
+                | "Justfile"
+                | "build.zig"
+        ) || [".mk", ".cmake", ".sh", ".bash", ".py"]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+    }
+    let calls = |path: &Path| {
+        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= 1 << 20)
+            && std::fs::read_to_string(path).is_ok_and(|text| text.contains("wasm-opt"))
+    };
+    let mut folders = vec![dir.to_path_buf()];
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        let mut subs: Vec<PathBuf> = entries
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter(|e| {
+                !matches!(
+                    e.file_name().to_str(),
+                    Some("target" | ".git" | "node_modules")
+                )
+            })
+            .map(|e| e.path())
+            .collect();
+        subs.sort();
+        folders.extend(subs);
+    }
+    for folder in folders {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = entries
+            .flatten()
+            .filter(|e| e.file_name().to_str().is_some_and(build_file))
+            .map(|e| e.path())
+            .collect();
+        files.sort();
+        if let Some(file) = files.into_iter().find(|f| calls(f)) {
+            return Some(file);
+        }
+    }
+    None
+}
+
 /// The `wasm-opt` on PATH (what wasm-pack and scripts call), tried on one small module per feature.
 pub fn wasm_opt_check(
     path_var: Option<&std::ffi::OsStr>,

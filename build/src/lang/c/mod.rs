@@ -240,8 +240,9 @@ fn flags(
     // trap at an address just below 0, never a silent write over the program's data.
     link.push(format!("-Wl,-z,stack-size={}", c.stack_size()));
     if toolchain.flavor != probe::CFlavor::Zig {
-        // zig's own wasm linker takes no `--stack-first`.
+        // zig's own wasm linker takes no `--stack-first` (and runs no `wasm-opt`).
         link.push("-Wl,--stack-first".into());
+        link.push(format!("-B{}", support::no_wasm_opt_dir(job)?.display()));
     }
     link.extend(c.ldflags.iter().cloned());
     link.extend(c.libs.iter().map(|l| format!("-l{l}")));
@@ -550,10 +551,36 @@ impl crate::lang::Language for C {
     }
 
     fn survey(&self, reporter: &dyn Reporter) -> Vec<crate::diagnostics::check::Check> {
-        let found = probe::discover(None, &SearchEnv::from_process(), reporter);
+        let env = SearchEnv::from_process();
+        let found = probe::discover(None, &env, reporter);
         let mut found_checks = vec![checks::toolchain_check(&found)];
         if let Ok(tc) = &found {
             found_checks.push(checks::builtins_check(tc, reporter));
+        }
+        // Every toolchain `--toolchain` can choose, not only the one a build takes first.
+        let default = found.as_ref().ok().map(|tc| tc.flavor);
+        for flavor in [
+            probe::CFlavor::WasiSdk,
+            probe::CFlavor::Clang,
+            probe::CFlavor::Zig,
+        ] {
+            if Some(flavor) == default {
+                continue;
+            }
+            let name = format!("c ({})", flavor.name());
+            found_checks.push(match probe::discover(Some(flavor.name()), &env, reporter) {
+                Ok(tc) => Check::ok(
+                    &name,
+                    format!(
+                        "{} ({}), target {}: `--toolchain {}`",
+                        tc.version,
+                        tc.cc.join(" "),
+                        tc.wasi_triple,
+                        flavor.name()
+                    ),
+                ),
+                Err(_) => Check::note(&name, "not installed".into()),
+            });
         }
         found_checks
     }

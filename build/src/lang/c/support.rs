@@ -366,6 +366,22 @@ __attribute__((weak, noreturn)) void __stack_chk_fail(void) {\n    __builtin_tra
     support_object(job, tc, triple, "compat.c", COMPAT, &[], reporter)
 }
 
+/// A folder whose `wasm-opt` does nothing, for clang's link (`-B DIR`): an optimizing clang
+/// runs the first `wasm-opt` it finds on the module it links, which strips the names wasmforge's
+/// own optimizer and a trap's backtrace use, and an old one (Debian's Binaryen 108) rejects
+/// features the compiler emits. wasmforge optimizes afterwards with the features read from the
+/// code. (clang 20 has `--no-wasm-opt`; this works with every clang.)
+pub fn no_wasm_opt_dir(job: &Job<'_>) -> Result<PathBuf> {
+    const SHIM: &str = "#!/bin/sh\n# Written by wasmforge: clang's link runs `wasm-opt` when it finds one; wasmforge\n# optimizes the module itself afterwards.\nexit 0\n";
+    let dir = job.work_dir().join("c-support").join("no-wasm-opt");
+    let shim = dir.join("wasm-opt");
+    if std::fs::read_to_string(&shim).ok().as_deref() != Some(SHIM) {
+        fs_err::create_dir_all(&dir)?;
+        crate::files::write_atomic_mode(&shim, SHIM.as_bytes(), 0o755)?;
+    }
+    Ok(dir)
+}
+
 /// Stubs for functions wasi-libc declares but cannot define, each failing the way the C
 /// standard allows, so the program runs until it calls one.
 pub fn stubs_object(
