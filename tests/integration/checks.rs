@@ -240,16 +240,21 @@ fn cmake_builds_take_the_c_settings_of_wasmforge_toml() {
         return;
     }
     let (_tmp, dir) = project("c-cmake-flags");
+    // Defines reach the compiler as written: a quoted string with a space, a function-like
+    // macro (CMake pastes its flags into shell commands).
     let doc = build_ok(&dir, &[]);
     let (code, out) = run_wasip1(&first_artifact(&doc), &[]);
-    assert_eq!((code, out.trim()), (0, "42"));
+    assert_eq!((code, out.trim()), (0, "42\ncustom words 42"));
     // A changed define reconfigures CMake and rebuilds with it.
     let config = dir.join("wasmforge.toml");
     let text = std::fs::read_to_string(&config).expect("read");
     std::fs::write(&config, text.replace("FROM_DEFINES=40", "FROM_DEFINES=1")).expect("write");
     let doc = build_ok(&dir, &[]);
     let (_, out) = run_wasip1(&first_artifact(&doc), &[]);
-    assert_eq!(out.trim(), "3");
+    assert_eq!(out.trim(), "3\ncustom words 42");
+    // doctor compiles with exactly those flags, and agrees.
+    let output = run(wasmforge().arg("doctor").arg(&dir));
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
 }
 
 #[test]

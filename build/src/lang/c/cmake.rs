@@ -79,6 +79,15 @@ pub struct Configured {
     pub targets: Vec<CMakeTarget>,
 }
 
+/// `words` as one shell command-line fragment, each quoted when the shell would change it.
+fn shell_words(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| crate::text::shell_quote(std::ffi::OsStr::new(w)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Configures `dir` for this toolchain and these flags, unless it already is.
 /// `quiet` keeps CMake's output to itself unless it fails (doctor's scratch configure).
 pub fn configure(
@@ -140,9 +149,17 @@ pub fn configure(
                 .then_some("-DCMAKE_C_FLAGS_MINSIZEREL=-Oz -DNDEBUG"),
         )
         .arg("-DCMAKE_EXPORT_COMPILE_COMMANDS=ON")
-        .arg(format!("-DCMAKE_C_FLAGS={}", c_flags.join(" ")))
-        .arg(format!("-DCMAKE_EXE_LINKER_FLAGS={}", exe_flags.join(" ")))
-        .arg(format!("-DCMAKE_C_STANDARD_LIBRARIES={}", libs.join(" ")))
+        // CMake pastes these into the shell commands it generates: each flag is quoted for
+        // the shell, so `GREETING="hi there"` and `twice(X)=((X)*2)` reach the compiler as written.
+        .arg(format!("-DCMAKE_C_FLAGS={}", shell_words(&c_flags)))
+        .arg(format!(
+            "-DCMAKE_EXE_LINKER_FLAGS={}",
+            shell_words(&exe_flags)
+        ))
+        .arg(format!(
+            "-DCMAKE_C_STANDARD_LIBRARIES={}",
+            shell_words(&libs)
+        ))
         .args(&job.options.extra_args);
     let fingerprint = sha256_hex(
         format!(
