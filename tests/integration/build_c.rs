@@ -394,3 +394,25 @@ hint: fix the key named above; the keys are listed in the README (wasmforge.toml
 
 "#]]);
 }
+
+#[test]
+fn a_shared_library_in_a_makefile_is_named_with_the_programs_to_build() {
+    if !have_clang() || !require(on_path("make"), "make is not installed") {
+        return;
+    }
+    let (_tmp, dir) = project("c-make-shared");
+    // make's own lines (in whatever order -j ran them), then the diagnosis, from what make
+    // asked the compiler to link, naming the program.
+    session(&dir, &["build"]).code(1).stderr_eq(str![[r#"
+...
+error[WF3014]: make links `libfoo.so` as a shared library: WASI has no shared libraries (no dynamic loader; each module is linked whole)
+  = fix: build the program instead: `wasmforge build --bin app` (`[c] bin` in wasmforge.toml); the library's code is linked into it statically
+  = a shared library in a WebAssembly build: wasmforge explain WF3014
+error: building the Make project failed (exit status: 2)
+hint: the diagnostics above say what went wrong and how to fix it
+
+"#]]);
+    let doc = build_ok(&dir, &["--bin", "app"]);
+    let (code, out) = run_wasip1(&first_artifact(&doc), &[]);
+    assert_eq!((code, out.trim()), (0, "42"));
+}

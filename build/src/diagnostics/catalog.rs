@@ -422,6 +422,18 @@ was up to date, or the link happened in an earlier run wasmforge did not see) an
 module is not remembered, there is no way to tell which file is the program.",
         fix: "say where make leaves it: `[c] artifact = \"out/app.wasm\"`; or `make clean` and build again.",
     },
+    Entry {
+        code: "WF3014",
+        severity: Error,
+        title: "a shared library in a WebAssembly build",
+        explanation: "\
+WASI has no shared libraries: there is no dynamic loader, and each module is linked whole. A \
+Makefile whose default target also links a `.so` (`-shared`, `-Wl,-soname,…`) fails in the link, \
+with messages that depend on the linker (`unknown argument: -soname`, a relocation that needs \
+`-fPIC`). CMake projects are not affected: wasmforge's WASI platform turns `SHARED` libraries \
+into static ones.",
+        fix: "build the programs instead (`wasmforge build --bin TARGET`, the make target of each program); the library's code is linked into them statically.",
+    },
     // ---------------------------------------------------------------- Components and WIT
     Entry {
         code: "WF5001",

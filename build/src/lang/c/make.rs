@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use super::graph::{self, MakePlan};
 use super::support::{self, Recorded};
 use super::{Flags, Job};
+use crate::diagnostics::Diagnostic;
 use crate::error::{Error, Result};
 use crate::files::{sha256_hex, write_atomic};
 use crate::lang::c::toolchain::CToolchain;
@@ -134,6 +135,19 @@ pub fn build(
     write_atomic(&log, b"")?;
     let status = make.run_streaming(reporter)?;
     if !status.success() {
+        // What make asked the compiler to do says more than its messages: a shared library.
+        let recorded = support::read_log(&log);
+        let planned = || {
+            plan(job, toolchain, flags, dir, reporter)
+                .map(|p| p.links)
+                .unwrap_or_default()
+        };
+        if let Some(d) = shared_library_link(&recorded, planned) {
+            job.evidence
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(d);
+        }
         return Err(Error::CompileFailed {
             diagnostics: Vec::new(),
             what: "building the Make project".into(),
@@ -200,4 +214,69 @@ fn linked(_job: &Job<'_>, log: &[Recorded], dir: &Path, wanted: Option<&str>) ->
                 .collect(),
         }),
     }
+}
+
+/// The diagnosis for links of shared libraries among `recorded` (`-shared`, a `-soname`, an
+/// output named `*.so*` or `*.dylib`): WASI has no shared libraries; the programs make would link
+/// (`planned`, asked only then: make's dry run) are named.
+pub fn shared_library_link(
+    recorded: &[support::Recorded],
+    planned: impl FnOnce() -> Vec<PathBuf>,
+) -> Option<Diagnostic> {
+    let output = |args: &[String]| {
+        args.iter()
+            .position(|a| a == "-o")
+            .and_then(|i| args.get(i + 1))
+            .map(|o| o.rsplit('/').next().unwrap_or(o).to_string())
+    };
+    let library_name =
+        |name: &str| name.ends_with(".so") || name.contains(".so.") || name.ends_with(".dylib");
+    let shared = |args: &[String]| {
+        args.iter()
+            .any(|a| a == "-shared" || a.contains("-soname") || a == "-dynamiclib" || a == "-dylib")
+            || output(args).is_some_and(|o| library_name(&o))
+    };
+    let links: Vec<&support::Recorded> = recorded.iter().filter(|r| r.mode == "link").collect();
+    let libraries: Vec<String> = links
+        .iter()
+        .filter(|r| shared(&r.args))
+        .filter_map(|r| output(&r.args))
+        .collect();
+    if libraries.is_empty() {
+        return None;
+    }
+    let mut programs: Vec<String> = planned()
+        .iter()
+        .filter_map(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_string))
+        .filter(|n| !library_name(n) && !libraries.contains(n))
+        .collect();
+    programs.sort();
+    programs.dedup();
+    let fix = match programs.as_slice() {
+        [] => "build a program's make target instead: `wasmforge build --bin TARGET` (`[c] bin = \"TARGET\"`); its library code is linked into it statically".to_string(),
+        names => format!(
+            "build the program{} instead: {} (`[c] bin` in wasmforge.toml); the library's code is linked into it statically",
+            if names.len() == 1 { "" } else { "s" },
+            names
+                .iter()
+                .map(|n| format!("`wasmforge build --bin {n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    Some(
+        Diagnostic::new(
+            "WF3014",
+            format!(
+                "make links {} as a shared library: WASI has no shared libraries (no dynamic loader; each module is linked whole)",
+                libraries
+                    .iter()
+                    .map(|l| format!("`{l}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            fix,
+        )
+        .about(&libraries[0]),
+    )
 }
