@@ -387,7 +387,12 @@ pub fn of(lang: Lang) -> &'static dyn Language {
 /// Diagnostics for the known failures in `text`, each once, in the order they appear.
 pub fn diagnose(text: &str, ctx: &Context<'_>) -> Vec<Diagnostic> {
     let plain = crate::diagnostics::stderr::strip_ansi(text);
-    let lines: Vec<&str> = plain.lines().collect();
+    // A build script's compiler speaks through cargo: the compiler's lines are what the rules
+    // read, not cargo's words around them.
+    let lines: Vec<&str> = plain
+        .lines()
+        .map(crate::diagnostics::stderr::relayed)
+        .collect();
     let mut found: Vec<Diagnostic> = Vec::new();
     let mut push = |d: Diagnostic| {
         if !found

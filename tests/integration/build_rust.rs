@@ -565,3 +565,47 @@ fn cargos_own_build_target_is_the_projects_unless_a_flag_says_otherwise() {
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(json(&output)["project"]["target"], "wasip2");
 }
+
+#[test]
+fn rust_crates_with_c_inside_get_the_c_toolchain_for_wasip1_and_wasip2() {
+    if !require_rust_targets() || !have_clang() {
+        return;
+    }
+    // zstd-sys compiles zstd's C through cc-rs: wasmforge's C toolchain (compiler, its own
+    // target and sysroot, archiver) reaches it through CC_/CFLAGS_/AR_<target>.
+    let (_tmp, dir) = project("rust-zstd");
+    let input: Vec<u8> = (0..1u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 % 7)
+        .collect();
+    for target in ["wasip1", "wasip2"] {
+        let doc = build_ok(&dir, &["--target", target]);
+        assert_eq!(doc["artifacts"][0]["target"], target);
+        let mut child = wasmforge()
+            .args(["run", "-q", "--target", target])
+            .arg(&dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let data = input.clone();
+        let writer = std::thread::spawn(move || {
+            use std::io::Write as _;
+            stdin.write_all(&data).expect("write stdin");
+        });
+        let output = child.wait_with_output().expect("wait");
+        writer.join().expect("writer");
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{target}: {}",
+            stderr(&output)
+        );
+        let said = stdout(&output);
+        assert!(
+            said.starts_with("1048576 -> ") && said.trim_end().ends_with("bytes, round trip ok"),
+            "{target}: {said}"
+        );
+    }
+}

@@ -515,7 +515,7 @@ fn wf1011_c_in_build_scripts_gets_a_compiler_and_runs() {
         .stderr_eq(str![[r#"
 
 warning[WF1011]: rust-cc-sys 0.1.0 compiles C in its build script; cargo alone finds no WebAssembly C compiler (it tries `clang`)
-  = fix: wasmforge build sets CC_wasm32_wasip1=/usr/bin/clang-16 by itself; for plain cargo: `export CC_wasm32_wasip1=/usr/bin/clang-16`
+  = fix: wasmforge build sets CC_wasm32_wasip1=/usr/bin/clang-16 CFLAGS_wasm32_wasip1=--target=wasm32-wasi AR_wasm32_wasip1=/usr/lib/llvm-16/bin/llvm-ar by itself; for plain cargo: `export CC_wasm32_wasip1=/usr/bin/clang-16 CFLAGS_wasm32_wasip1=--target=wasm32-wasi AR_wasm32_wasip1=/usr/lib/llvm-16/bin/llvm-ar`
   = a `-sys` crate compiles C code for the WebAssembly target: wasmforge explain WF1011
         Done 7 checks: 6 ok, 0 with errors, 1 with warnings
 

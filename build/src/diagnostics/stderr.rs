@@ -114,3 +114,21 @@ pub(crate) fn with_place(d: Diagnostic, place: Option<(PathBuf, Option<u32>)>) -
         None => d,
     }
 }
+
+/// A compiler's line that cargo relays from a build script, without cargo's words around it:
+/// `  cargo:warning=<line>` (the script's output) and `warning: zstd-sys@2.2.0: <line>` (cargo's
+/// summary of it). Any other line as it is.
+pub fn relayed(line: &str) -> &str {
+    let trimmed = line.trim_start();
+    if let Some(rest) = trimmed.strip_prefix("cargo:warning=") {
+        return rest;
+    }
+    if let Some(rest) = trimmed.strip_prefix("warning: ")
+        && let Some((package, said)) = rest.split_once(": ")
+        && package.contains('@')
+        && !package.contains(' ')
+    {
+        return said;
+    }
+    line
+}

@@ -86,6 +86,25 @@ fn tokio_full_and_rust_version() {
 }
 
 #[test]
+fn a_build_scripts_compiler_is_read_through_cargos_words() {
+    // cargo relays clang's lines (`warning: zstd-sys@…: …`, `cargo:warning=…`): the diagnosis
+    // names the header, not `warning` or `cargo`; and <limits.h> is one WASI has, so the
+    // compile missed the sysroot (WF3003), not a header WASI lacks (WF3007).
+    let found = codes("rust-cc-host-header.txt", &rust("wasm32-wasip1"));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].code, "WF3003");
+    assert_eq!(found[0].subject.as_deref(), Some("limits.h"));
+    assert!(
+        found[0]
+            .message
+            .contains("<limits.h>, which WASI has, came from the host's /usr/include/limits.h"),
+        "{}",
+        found[0].message
+    );
+    assert!(found[0].fix.text.contains("--target=wasm32-wasi"));
+}
+
+#[test]
 fn cc_rs_without_a_compiler_names_the_crate() {
     let found = codes("rust-cc-no-clang.txt", &rust("wasm32-wasip1"));
     assert_eq!(found.len(), 1, "{found:#?}");

@@ -53,7 +53,18 @@ fn host_header(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnosti
             .as_deref()
             .map(|o| format!(" (included at {o})"))
             .unwrap_or_default();
-        let mut d = if first == "setjmp.h" {
+        let mut d = if STANDARD_HEADERS.contains(&first) {
+            // A header every WASI sysroot has came from the host: the compile did not use the
+            // sysroot at all (a target the toolchain does not map to it, a missing --sysroot).
+            Diagnostic::new(
+                "WF3003",
+                format!(
+                    "the compile did not use the WASI sysroot: <{first}>, which WASI has, came from the host's {host_header}{included_at}"
+                ),
+                "compile with the toolchain's own target and sysroot: clang 16 takes `--target=wasm32-wasi` (it does not know `wasm32-wasip1`) and finds Debian's WASI headers through it; other toolchains take `--sysroot=DIR`. For `cc`-based build scripts wasmforge sets `CC_<target>` and `CFLAGS_<target>` itself",
+            )
+            .about(first)
+        } else if first == "setjmp.h" {
             Diagnostic::new(
                 "WF3009",
                 format!(
@@ -82,6 +93,37 @@ fn host_header(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnosti
         push(d);
     }
 }
+
+/// Headers of the C standard library every WASI sysroot has (C11's, less `<setjmp.h>`,
+/// `<signal.h>` and `<threads.h>`, which WASI preview 1 lacks or only emulates).
+const STANDARD_HEADERS: &[&str] = &[
+    "assert.h",
+    "complex.h",
+    "ctype.h",
+    "errno.h",
+    "fenv.h",
+    "float.h",
+    "inttypes.h",
+    "iso646.h",
+    "limits.h",
+    "locale.h",
+    "math.h",
+    "stdalign.h",
+    "stdarg.h",
+    "stdatomic.h",
+    "stdbool.h",
+    "stddef.h",
+    "stdint.h",
+    "stdio.h",
+    "stdlib.h",
+    "stdnoreturn.h",
+    "string.h",
+    "tgmath.h",
+    "time.h",
+    "uchar.h",
+    "wchar.h",
+    "wctype.h",
+];
 
 fn wf3005(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
     let Line { text: line, .. } = *at;

@@ -456,7 +456,7 @@ pub struct DepEnv {
     pub rustflags: String,
     /// `CC_<triple>`, `TARGET_CC` or `CC` is set.
     pub cc_set: bool,
-    /// The WebAssembly C compiler wasmforge found, if any (e.g. `/usr/bin/clang-16`).
+    /// The C toolchain wasmforge found, as the variables cc-rs reads (`CC_wasm32_wasip1=… CFLAGS_…`).
     pub c_compiler: Option<String>,
 }
 
@@ -634,7 +634,7 @@ pub fn dependency_check(facts: &RustFacts, target: Target, env: &DepEnv) -> Chec
                                 dep.via()
                             ),
                             format!(
-                                "wasmforge build sets {var}={cc} by itself; for plain cargo: `export {var}={cc}`"
+                                "wasmforge build sets {cc} by itself; for plain cargo: `export {cc}`"
                             ),
                             Severity::Warning,
                         ),

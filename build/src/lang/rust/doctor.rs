@@ -68,7 +68,8 @@ pub(crate) fn checks(job: &Job<'_>, reporter: &dyn Reporter) -> Vec<Check> {
                     reporter,
                 )
                 .ok()
-                .map(|tc| tc.cc[0].clone());
+                .filter(|tc| tc.flavor != crate::lang::c::toolchain::CFlavor::Zig)
+                .map(|tc| super::render_env(&super::script_c_env(&tc, target.rust_triple())));
             }
             checks.push(r::dependency_check(&facts, target, &env));
             let cli = which::which("wasm-bindgen").ok().and_then(|path| {

@@ -315,7 +315,9 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
     })
     .flatten()
     .filter(|tc| tc.flavor != crate::lang::c::toolchain::CFlavor::Zig);
-    dep_env.c_compiler = c_for_scripts.as_ref().map(|tc| tc.cc[0].clone());
+    dep_env.c_compiler = c_for_scripts
+        .as_ref()
+        .map(|tc| render_env(&script_c_env(tc, triple)));
     // Facts cargo would stop on: no artifact to build, a package needing a newer rustc.
     crate::job::preflight(
         [crate::lang::rust::checks::packages_check(
@@ -361,14 +363,8 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
     }
     if let Some(tc) = &c_for_scripts {
         let var = triple.replace('-', "_");
-        cargo
-            .env(format!("CC_{var}"), &tc.cc[0])
-            .env(format!("AR_{var}"), &tc.ar[0]);
-        if let Some(sysroot) = &tc.sysroot {
-            cargo.env(
-                format!("CFLAGS_{var}"),
-                format!("--sysroot={}", sysroot.display()),
-            );
+        for (name, value) in script_c_env(tc, triple) {
+            cargo.env(name, value);
         }
         reporter.status(
             "Using",
@@ -707,6 +703,33 @@ fn inherited_build_rustflags(project_dir: &Path) -> Vec<String> {
         return env.split_whitespace().map(str::to_string).collect();
     }
     flags
+}
+
+/// What cc-rs (and the crates built on it: `-sys` crates, `cmake`) reads to compile C for
+/// `triple`: the compiler, its flags and the archiver. cc-rs passes `--target=<rust triple>`
+/// first; the toolchain's own triple after it wins (clang 16 knows `wasm32-wasi`, not
+/// `wasm32-wasip1`, and finds Debian's WASI headers only through it), with its sysroot.
+pub(crate) fn script_c_env(
+    tc: &crate::lang::c::toolchain::CToolchain,
+    triple: &str,
+) -> Vec<(String, String)> {
+    let var = triple.replace('-', "_");
+    vec![
+        (format!("CC_{var}"), tc.cc.join(" ")),
+        (
+            format!("CFLAGS_{var}"),
+            tc.target_args(&tc.wasi_triple).join(" "),
+        ),
+        (format!("AR_{var}"), tc.ar.join(" ")),
+    ]
+}
+
+/// `NAME=value …` for a shell.
+pub(crate) fn render_env(env: &[(String, String)]) -> String {
+    env.iter()
+        .map(|(k, v)| format!("{k}={}", crate::text::shell_quote(std::ffi::OsStr::new(v))))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The target cargo itself would build for (`CARGO_BUILD_TARGET`, else `[build] target` of the
