@@ -262,6 +262,9 @@ pub enum Error {
     CompileFailed {
         what: String,
         status: String,
+        /// What to do, when the step that failed knows better than "fix the compiler errors"
+        /// (a CMake configure).
+        hint: Option<String>,
         /// Known failures recognised in the compiler's output.
         diagnostics: Vec<crate::diagnostics::Diagnostic>,
     },
@@ -474,6 +477,9 @@ impl Error {
             Error::CompileFailed { diagnostics, .. } if !diagnostics.is_empty() => {
                 "the diagnostics above say what went wrong and how to fix it".into()
             }
+            Error::CompileFailed {
+                hint: Some(hint), ..
+            } => hint.clone(),
             Error::CompileFailed { status, .. } if interrupted(status) => {
                 "nothing was wrong with the code as far as wasmforge saw: build again".into()
             }

@@ -182,12 +182,15 @@ fn build_one(
         // Stopped by a signal, the compiler's output proves nothing: no diagnosis.
         Err(Error::CompileFailed { what, status, .. }) if crate::error::interrupted(&status) => {
             return Err(Error::CompileFailed {
+                hint: None,
                 what,
                 status,
                 diagnostics: Vec::new(),
             });
         }
-        Err(Error::CompileFailed { what, status, .. }) => {
+        Err(Error::CompileFailed {
+            what, status, hint, ..
+        }) => {
             let text = capture
                 .lines
                 .lock()
@@ -210,6 +213,7 @@ fn build_one(
             }
             language.refine_diagnosis(&job, &mut diagnostics);
             return Err(Error::CompileFailed {
+                hint,
                 what,
                 status,
                 diagnostics,

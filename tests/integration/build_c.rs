@@ -416,3 +416,26 @@ hint: the diagnostics above say what went wrong and how to fix it
     let (code, out) = run_wasip1(&first_artifact(&doc), &[]);
     assert_eq!((code, out.trim()), (0, "42"));
 }
+
+#[test]
+fn a_failed_cmake_configure_gets_a_cmake_hint() {
+    if !have_clang() || !require(on_path("cmake"), "cmake is not installed") {
+        return;
+    }
+    let (_tmp, dir) = project("hello-c-cmake");
+    let lists = std::fs::read_to_string(dir.join("CMakeLists.txt")).expect("read");
+    std::fs::write(
+        dir.join("CMakeLists.txt"),
+        format!("{lists}\nfind_package(ZLIB REQUIRED)\n"),
+    )
+    .expect("write");
+    // CMake's error, then a hint about CMake (there are no compiler errors to fix).
+    session(&dir, &["build"]).code(1).stderr_eq(str![[r#"
+...
+CMake Error at [..]
+...
+error: configuring the CMake project failed (exit status: 1)
+hint: CMake's own error is above: fix CMakeLists.txt, or give the configure what it asks for (`wasmforge build -- -DOPTION=VALUE` passes options to CMake; a library found on the host is not one for WebAssembly: turn off the option that needs it)
+
+"#]]);
+}

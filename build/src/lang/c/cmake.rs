@@ -193,6 +193,13 @@ pub fn configure(
         };
         if !status.success() {
             return Err(Error::CompileFailed {
+                hint: Some(
+                    "CMake's own error is above: fix CMakeLists.txt, or give the configure what \
+                     it asks for (`wasmforge build -- -DOPTION=VALUE` passes options to CMake; a \
+                     library found on the host is not one for WebAssembly: turn off the option \
+                     that needs it)"
+                        .into(),
+                ),
                 diagnostics: Vec::new(),
                 what: "configuring the CMake project".into(),
                 status: status.to_string(),
@@ -353,6 +360,7 @@ pub fn build(
     let status = build.run_streaming(reporter)?;
     if !status.success() {
         return Err(Error::CompileFailed {
+            hint: None,
             diagnostics: Vec::new(),
             what: format!("building the CMake target `{name}`"),
             status: status.to_string(),

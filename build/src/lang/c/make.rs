@@ -149,6 +149,7 @@ pub fn build(
                 .push(d);
         }
         return Err(Error::CompileFailed {
+            hint: None,
             diagnostics: Vec::new(),
             what: "building the Make project".into(),
             status: status.to_string(),

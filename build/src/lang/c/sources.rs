@@ -181,6 +181,7 @@ pub(super) fn build(
         if !status.success() {
             let _ = std::fs::remove_file(&tmp);
             return Err(Error::CompileFailed {
+                hint: None,
                 diagnostics: Vec::new(),
                 what: format!("linking {name}.wasm"),
                 status: status.to_string(),
@@ -298,6 +299,7 @@ fn compile_all(
     let failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
     if !failures.is_empty() {
         return Err(Error::CompileFailed {
+            hint: None,
             diagnostics: Vec::new(),
             what: format!("compiling {}", failures.join(", ")),
             status: "compiler errors".into(),

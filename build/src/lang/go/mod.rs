@@ -533,6 +533,7 @@ impl crate::lang::Language for Go {
         let status = tool.run_streaming(reporter)?;
         if !status.success() {
             return Err(Error::CompileFailed {
+                hint: None,
                 diagnostics: Vec::new(),
                 what: format!("compiling the Go package `{package}`"),
                 status: status.to_string(),

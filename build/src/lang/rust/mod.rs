@@ -1203,6 +1203,7 @@ fn run_cargo(cargo: &Tool, total: u64, reporter: &dyn Reporter) -> Result<Produc
     let status = status?;
     if !status.success() {
         return Err(Error::CompileFailed {
+            hint: None,
             diagnostics: Vec::new(),
             what: "compiling the Rust project".into(),
             status: status.to_string(),
