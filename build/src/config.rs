@@ -66,6 +66,8 @@ pub struct BuildConfig {
     pub strip: Option<crate::wasm::strip::Level>,
     /// Release builds: the smallest artifact the toolchain allows (`--size`).
     pub size: Option<bool>,
+    /// WebAssembly SIMD (128-bit vectors) in the code the compiler writes (`--simd`).
+    pub simd: Option<bool>,
 }
 
 /// `[validate]`: what release builds check their artifacts against.

@@ -40,6 +40,8 @@ pub struct Job<'a> {
     pub checks: bool,
     /// `--size` / `[build] size` on a release build: size first, run speed second.
     pub size: bool,
+    /// `--simd` / `[build] simd`: the compiler may use WebAssembly SIMD.
+    pub simd: bool,
     /// What custom sections artifacts keep.
     pub strip: Strip,
     /// Error findings of the source checks, held back: shown as warnings before the compile,
@@ -76,6 +78,7 @@ impl<'a> Job<'a> {
         };
         Ok(Job {
             size,
+            simd: options.simd || config.build.simd == Some(true),
             strip,
             project,
             config,

@@ -78,6 +78,8 @@ pub struct BuildOptions {
     pub checks: Option<bool>,
     /// `--size`: the smallest release artifact the toolchain allows (`[build] size`).
     pub size: bool,
+    /// `--simd`: compile with WebAssembly SIMD (`[build] simd`).
+    pub simd: bool,
     /// `--strip`: what custom sections go (`[build] strip`; release default `debuginfo`).
     pub strip: Option<Strip>,
 }
@@ -117,6 +119,7 @@ impl BuildOptions {
             opt: OptChoice::Default,
             checks: None,
             size: false,
+            simd: false,
             strip: None,
         }
     }

@@ -609,3 +609,53 @@ fn rust_crates_with_c_inside_get_the_c_toolchain_for_wasip1_and_wasip2() {
         );
     }
 }
+
+#[test]
+fn simd_on_request_for_rust_and_c_and_refused_for_go() {
+    if !require_rust_targets() || !have_clang() {
+        return;
+    }
+    // Each program says whether it was compiled with WebAssembly SIMD; validate names it.
+    for (fixture, extra) in [
+        ("rust-simd", &[][..]),
+        ("c-simd", &["--toolchain", "clang"][..]),
+    ] {
+        let (_tmp, dir) = project(fixture);
+        let plain = build_ok(&dir, extra);
+        assert_eq!(
+            run_wasip1(&first_artifact(&plain), &[]).1.trim(),
+            "scalar 36"
+        );
+        let mut args = extra.to_vec();
+        args.push("--simd");
+        let simd = build_ok(&dir, &args);
+        let path = simd["artifacts"][0]["path"]
+            .as_str()
+            .expect("path")
+            .to_string();
+        assert_eq!(run_wasip1(&first_artifact(&simd), &[]).1.trim(), "simd 36");
+        let output = run(wasmforge()
+            .args(["--format", "json", "validate"])
+            .arg(&path));
+        let uses = json(&output)["features"].clone();
+        assert!(
+            uses.as_array()
+                .is_some_and(|f| f.iter().any(|x| x == "simd")),
+            "{fixture}: {uses}"
+        );
+        // `[build] simd = true` says the same.
+        std::fs::write(dir.join("wasmforge.toml"), "[build]\nsimd = true\n").expect("write");
+        let configured = build_ok(&dir, extra);
+        assert_eq!(
+            run_wasip1(&first_artifact(&configured), &[]).1.trim(),
+            "simd 36"
+        );
+    }
+    let (_g, go) = project("hello-go");
+    session(&go, &["build", "--simd"]).code(2).stderr_eq(str![[r#"
+error[WF6001]: --simd does not apply to Go projects: it is for Rust and C
+hint: build without it: Go's compiler writes no WebAssembly SIMD (GOWASM knows only satconv and signext)
+explain: wasmforge explain WF6001
+
+"#]]);
+}

@@ -83,6 +83,9 @@ pub struct Report {
     pub profile: Option<Profile>,
     /// Every way the module does not fit the profile or the size budget.
     pub problems: Vec<String>,
+    /// The post-MVP features a valid core module uses (`simd`, `bulk-memory`, …): what a host
+    /// must support to run it. Empty for components and invalid modules.
+    pub features: Vec<&'static str>,
 }
 
 impl Report {
@@ -364,6 +367,7 @@ pub fn validate(bytes: &[u8], options: &Options) -> Report {
         error: None,
         profile: options.profile,
         problems: Vec::new(),
+        features: Vec::new(),
     };
     let mut features = options.features.unwrap_or_else(standard_features);
     if Parser::is_component(bytes) {
@@ -386,6 +390,11 @@ pub fn validate(bytes: &[u8], options: &Options) -> Report {
     }
     if let (Some(profile), true) = (options.profile, report.valid) {
         check_profile(bytes, profile, &options.allow_imports, &mut report.problems);
+    }
+    if report.valid && kind == "module" {
+        report.features = crate::wasm::features::detect(bytes)
+            .map(|set| set.into_iter().collect())
+            .unwrap_or_default();
     }
     report
 }

@@ -76,6 +76,11 @@ pub struct Args {
     #[arg(long)]
     size: bool,
 
+    /// Compile with WebAssembly SIMD (128-bit vectors: C `-msimd128`, Rust `+simd128`); every
+    /// current engine runs it. Go has none. Also `[build] simd = true`
+    #[arg(long)]
+    simd: bool,
+
     /// Custom sections to drop, with cargo's names: none, debuginfo (DWARF; the release
     /// default), symbols (DWARF and the name section; the --size default). Also `[build] strip`
     #[arg(long, value_name = "LEVEL", value_parser = parse_strip)]
@@ -210,6 +215,7 @@ impl Args {
             },
             checks: self.no_checks.then_some(false),
             size: self.size,
+            simd: self.simd,
             strip: self.strip,
         })
     }

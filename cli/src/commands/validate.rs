@@ -71,6 +71,9 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
                     report.kind, report.size
                 )?,
             }
+            if !report.features.is_empty() {
+                writeln!(out, "uses: {}", report.features.join(", "))?;
+            }
             for problem in &report.problems {
                 let profile = report.profile.map(|p| p.name()).unwrap_or("budget");
                 writeln!(out, "{ERROR}{profile}{ERROR:#}: {}", untrusted(problem))?;

@@ -184,6 +184,10 @@ fn flags(
 
     let mut extra = Vec::new();
     let mut link = Vec::new();
+    if job.simd {
+        // WebAssembly SIMD: clang's vector code and its auto-vectorizer (at -O2 and above).
+        extra.push("-msimd128".into());
+    }
     let mut sources = Vec::new();
     if is_plugin(job, kind) {
         // The generated header's folder, for every compile (doctor's syntax-only pass too).

@@ -345,6 +345,24 @@ impl crate::lang::Language for Go {
         options: &crate::options::BuildOptions,
         config: &crate::config::Config,
     ) -> Result<()> {
+        // Go's compiler writes no WebAssembly SIMD (GOWASM has only satconv and signext).
+        const NO_SIMD: &str = "build without it: Go's compiler writes no WebAssembly SIMD (GOWASM \
+                               knows only satconv and signext)";
+        if options.simd {
+            return Err(crate::lang::refuse(
+                Lang::Go,
+                "--simd",
+                "Rust and C",
+                NO_SIMD,
+            ));
+        }
+        if config.build.simd == Some(true) {
+            return Err(crate::Error::ConfigValue {
+                key: "[build] simd",
+                message: "Go has no WebAssembly SIMD".into(),
+                hint: NO_SIMD.into(),
+            });
+        }
         crate::lang::check_non_cargo_options(
             Lang::Go,
             options,

@@ -69,7 +69,9 @@ pub(crate) fn checks(job: &Job<'_>, reporter: &dyn Reporter) -> Vec<Check> {
                 )
                 .ok()
                 .filter(|tc| tc.flavor != crate::lang::c::toolchain::CFlavor::Zig)
-                .map(|tc| super::render_env(&super::script_c_env(&tc, target.rust_triple())));
+                .map(|tc| {
+                    super::render_env(&super::script_c_env(&tc, target.rust_triple(), job.simd))
+                });
             }
             checks.push(r::dependency_check(&facts, target, &env));
             let cli = which::which("wasm-bindgen").ok().and_then(|path| {

@@ -317,7 +317,7 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
     .filter(|tc| tc.flavor != crate::lang::c::toolchain::CFlavor::Zig);
     dep_env.c_compiler = c_for_scripts
         .as_ref()
-        .map(|tc| render_env(&script_c_env(tc, triple)));
+        .map(|tc| render_env(&script_c_env(tc, triple, job.simd)));
     // Facts cargo would stop on: no artifact to build, a package needing a newer rustc.
     crate::job::preflight(
         [crate::lang::rust::checks::packages_check(
@@ -363,7 +363,7 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
     }
     if let Some(tc) = &c_for_scripts {
         let var = triple.replace('-', "_");
-        for (name, value) in script_c_env(tc, triple) {
+        for (name, value) in script_c_env(tc, triple, job.simd) {
             cargo.env(name, value);
         }
         reporter.status(
@@ -397,7 +397,15 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
     }
     // A release wasip2 build is optimized as a core module, then componentized here.
     let core_then_component = target == Target::Wasip2 && job.opt.is_some();
+    let mut own_flags: Vec<&str> = Vec::new();
+    if job.simd {
+        // WebAssembly SIMD for this crate and every dependency (std stays as shipped).
+        own_flags.push("-Ctarget-feature=+simd128");
+    }
     if core_then_component {
+        own_flags.push(SKIP_WIT_COMPONENT);
+    }
+    if !own_flags.is_empty() {
         // Flags add to the user's own: RUSTFLAGS when set (it replaces config rustflags),
         // else a --config entry, which cargo merges with the config files' arrays.
         match (
@@ -407,22 +415,19 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
             (Ok(encoded), _) => {
                 cargo.env(
                     "CARGO_ENCODED_RUSTFLAGS",
-                    format!("{encoded}\u{1f}{SKIP_WIT_COMPONENT}"),
+                    format!("{encoded}\u{1f}{}", own_flags.join("\u{1f}")),
                 );
             }
             (_, Ok(flags)) => {
-                cargo.env("RUSTFLAGS", format!("{flags} {SKIP_WIT_COMPONENT}"));
+                cargo.env("RUSTFLAGS", format!("{flags} {}", own_flags.join(" ")));
             }
             _ => {
                 // A target-level entry makes cargo ignore `build.rustflags`: carry those over.
-                let mut flags = inherited_build_rustflags(&project.dir);
-                flags.push(SKIP_WIT_COMPONENT.to_string());
+                let mut flags = inherited_build_rustflags(&project.dir, triple);
+                flags.extend(own_flags.iter().map(|f| f.to_string()));
                 let array =
                     toml::Value::Array(flags.into_iter().map(toml::Value::String).collect());
-                cargo.args([
-                    "--config",
-                    &format!("target.wasm32-wasip2.rustflags={array}"),
-                ]);
+                cargo.args(["--config", &format!("target.{triple}.rustflags={array}")]);
             }
         }
     }
@@ -653,7 +658,7 @@ fn resolve_workspace(
 /// config files' arrays joined, lower precedence first), when no config file has target-level
 /// rustflags (`[target.<triple>]` or `[target.'cfg(…)']`), which already replace them. Adding
 /// wasmforge's own target-level flag would otherwise silently drop these.
-fn inherited_build_rustflags(project_dir: &Path) -> Vec<String> {
+fn inherited_build_rustflags(project_dir: &Path, triple: &str) -> Vec<String> {
     let words = |v: &toml::Value| -> Vec<String> {
         match v {
             toml::Value::String(s) => s.split_whitespace().map(str::to_string).collect(),
@@ -690,7 +695,7 @@ fn inherited_build_rustflags(project_dir: &Path) -> Vec<String> {
         };
         if let Some(targets) = table.get("target").and_then(|t| t.as_table())
             && targets.iter().any(|(key, t)| {
-                (key == "wasm32-wasip2" || key.starts_with("cfg(")) && t.get("rustflags").is_some()
+                (key == triple || key.starts_with("cfg(")) && t.get("rustflags").is_some()
             })
         {
             return Vec::new();
@@ -712,14 +717,16 @@ fn inherited_build_rustflags(project_dir: &Path) -> Vec<String> {
 pub(crate) fn script_c_env(
     tc: &crate::lang::c::toolchain::CToolchain,
     triple: &str,
+    simd: bool,
 ) -> Vec<(String, String)> {
     let var = triple.replace('-', "_");
+    let mut cflags = tc.target_args(&tc.wasi_triple);
+    if simd {
+        cflags.push("-msimd128".into());
+    }
     vec![
         (format!("CC_{var}"), tc.cc.join(" ")),
-        (
-            format!("CFLAGS_{var}"),
-            tc.target_args(&tc.wasi_triple).join(" "),
-        ),
+        (format!("CFLAGS_{var}"), cflags.join(" ")),
         (format!("AR_{var}"), tc.ar.join(" ")),
     ]
 }
