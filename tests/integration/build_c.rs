@@ -439,3 +439,57 @@ hint: CMake's own error is above: fix CMakeLists.txt, or give the configure what
 
 "#]]);
 }
+
+#[test]
+fn megabytes_through_stdin_a_file_and_stdout_for_every_c_toolchain_and_target() {
+    if !have_clang() {
+        return;
+    }
+    let mut toolchains = vec!["clang"];
+    if have_zig() {
+        toolchains.push("zig");
+    }
+    // 1 MiB and a bit, not a round number, so the last buffer is partly filled.
+    let input: Vec<u8> = (0..(1u32 << 20) + 4321)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect();
+    let (_tmp, dir) = project("c-big-io");
+    for toolchain in toolchains {
+        for target in ["wasip1", "wasip2"] {
+            let doc = build_ok(&dir, &["--toolchain", toolchain, "--target", target]);
+            let wasm = doc["artifacts"][0]["path"]
+                .as_str()
+                .expect("path")
+                .to_string();
+            let data = tempfile::tempdir().expect("tempdir");
+            let mut child = wasmforge()
+                .args(["run", "--dir"])
+                .arg(format!("{}::/data", data.path().display()))
+                .arg(&wasm)
+                .arg("/data/copy.bin")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn");
+            let mut stdin = child.stdin.take().expect("stdin");
+            let sent = input.clone();
+            let writer = std::thread::spawn(move || {
+                use std::io::Write as _;
+                stdin.write_all(&sent).expect("write stdin");
+            });
+            let output = child.wait_with_output().expect("wait");
+            writer.join().expect("writer");
+            let what = format!("{toolchain} {target}");
+            assert_eq!(output.status.code(), Some(0), "{what}: {}", stderr(&output));
+            assert_eq!(
+                stderr(&output).trim(),
+                format!("{} same", input.len()),
+                "{what}"
+            );
+            assert!(output.stdout == input, "{what}: stdout differs");
+            let copy = std::fs::read(data.path().join("copy.bin")).expect("copy");
+            assert!(copy == input, "{what}: the file differs");
+        }
+    }
+}

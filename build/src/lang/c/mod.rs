@@ -239,6 +239,14 @@ fn flags(
                 .display()
                 .to_string(),
         );
+        // A component: its adapter allocates from the C heap, never beside it.
+        if job.target == Target::Wasip2 && bindings.is_none() {
+            link.push(
+                support::cabi_realloc_object(job, toolchain, triple, reporter)?
+                    .display()
+                    .to_string(),
+            );
+        }
     }
     // A stack of `[c] stack-size` (1 MiB, as Rust's), placed first: running out of it is a
     // trap at an address just below 0, never a silent write over the program's data.

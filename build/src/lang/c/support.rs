@@ -366,6 +366,31 @@ __attribute__((weak, noreturn)) void __stack_chk_fail(void) {\n    __builtin_tra
     support_object(job, tc, triple, "compat.c", COMPAT, &[], reporter)
 }
 
+/// `cabi_realloc` over the program's own `malloc`, exported, for a C program that becomes a
+/// WASI 0.2 component: the preview 1 adapter then takes its memory from the C heap. Without it
+/// the adapter grows the memory for itself before the program starts, and a wasi-libc whose
+/// `malloc` takes everything up to the initial memory size as its own (Debian's, which has no
+/// `__heap_end`) hands out the adapter's page: a large enough allocation overwrites the
+/// adapter's state, and the next WASI call traps ("assertion failed at adapter line …"). Weak:
+/// a definition of the program's own (wit-bindgen's, a newer wasi-libc's) wins.
+pub fn cabi_realloc_object(
+    job: &Job<'_>,
+    tc: &CToolchain,
+    triple: &str,
+    reporter: &dyn Reporter,
+) -> Result<PathBuf> {
+    const CABI_REALLOC: &str = "/* Written by wasmforge: the component model's allocator over malloc, for the WASI 0.2\n   adapter (weak: the program's own wins). */\n#include <stdlib.h>\n__attribute__((weak, export_name(\"cabi_realloc\")))\nvoid *cabi_realloc(void *ptr, size_t old_size, size_t align, size_t new_size) {\n    (void)old_size;\n    if (new_size == 0) return (void *)align;\n    void *ret = realloc(ptr, new_size);\n    if (!ret) abort();\n    return ret;\n}\n";
+    support_object(
+        job,
+        tc,
+        triple,
+        "cabi-realloc.c",
+        CABI_REALLOC,
+        &[],
+        reporter,
+    )
+}
+
 /// A folder whose `wasm-opt` does nothing, for clang's link (`-B DIR`): an optimizing clang
 /// runs the first `wasm-opt` it finds on the module it links, which strips the names wasmforge's
 /// own optimizer and a trap's backtrace use, and an old one (Debian's Binaryen 108) rejects
