@@ -462,24 +462,14 @@ fn megabytes_through_stdin_a_file_and_stdout_for_every_c_toolchain_and_target() 
                 .expect("path")
                 .to_string();
             let data = tempfile::tempdir().expect("tempdir");
-            let mut child = wasmforge()
-                .args(["run", "--dir"])
-                .arg(format!("{}::/data", data.path().display()))
-                .arg(&wasm)
-                .arg("/data/copy.bin")
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("spawn");
-            let mut stdin = child.stdin.take().expect("stdin");
-            let sent = input.clone();
-            let writer = std::thread::spawn(move || {
-                use std::io::Write as _;
-                stdin.write_all(&sent).expect("write stdin");
-            });
-            let output = child.wait_with_output().expect("wait");
-            writer.join().expect("writer");
+            let output = run_with_stdin(
+                wasmforge()
+                    .args(["run", "--dir"])
+                    .arg(format!("{}::/data", data.path().display()))
+                    .arg(&wasm)
+                    .arg("/data/copy.bin"),
+                &input,
+            );
             let what = format!("{toolchain} {target}");
             assert_eq!(output.status.code(), Some(0), "{what}: {}", stderr(&output));
             assert_eq!(

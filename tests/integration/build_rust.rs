@@ -580,22 +580,12 @@ fn rust_crates_with_c_inside_get_the_c_toolchain_for_wasip1_and_wasip2() {
     for target in ["wasip1", "wasip2"] {
         let doc = build_ok(&dir, &["--target", target]);
         assert_eq!(doc["artifacts"][0]["target"], target);
-        let mut child = wasmforge()
-            .args(["run", "-q", "--target", target])
-            .arg(&dir)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        let mut stdin = child.stdin.take().expect("stdin");
-        let data = input.clone();
-        let writer = std::thread::spawn(move || {
-            use std::io::Write as _;
-            stdin.write_all(&data).expect("write stdin");
-        });
-        let output = child.wait_with_output().expect("wait");
-        writer.join().expect("writer");
+        let output = run_with_stdin(
+            wasmforge()
+                .args(["run", "-q", "--target", target])
+                .arg(&dir),
+            &input,
+        );
         assert_eq!(
             output.status.code(),
             Some(0),

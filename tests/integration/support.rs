@@ -494,3 +494,24 @@ pub fn assert_snapshot(name: &str, actual: impl snapbox::IntoData) {
     let path = repo_root().join("tests/integration/snapshots").join(name);
     snapbox::assert_data_eq!(actual, snapbox::Data::read_from(&path, None));
 }
+
+/// Runs `cmd` with `input` on its stdin (written from a thread, so a large input never blocks on
+/// a full pipe), capturing stdout and stderr. A guest that stops reading early is not a test
+/// failure here: its exit status says what happened.
+pub fn run_with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let sent = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write as _;
+        let _ = stdin.write_all(&sent);
+    });
+    let output = child.wait_with_output().expect("wait");
+    let _ = writer.join();
+    output
+}
