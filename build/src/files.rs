@@ -87,3 +87,41 @@ fn with_path(err: std::io::Error, path: &Path) -> Error {
         format!("{err} (path: {})", path.display()),
     ))
 }
+
+/// `path` with `.` and `name/..` folded away and doubled separators gone, without asking the
+/// file system (`lib//compress/../common/threading.h` → `lib/common/threading.h`).
+pub fn lexically_normal(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod normal_tests {
+    #[test]
+    fn folds_dots_and_doubled_separators() {
+        let n = |p: &str| super::lexically_normal(std::path::Path::new(p));
+        assert_eq!(
+            n("lib//compress/../common/threading.h"),
+            n("lib/common/threading.h")
+        );
+        assert_eq!(
+            n("/p/programs/./util.c").to_str(),
+            Some("/p/programs/util.c")
+        );
+        assert_eq!(n("../x/../y").to_str(), Some("../y"));
+    }
+}

@@ -394,7 +394,21 @@ pub fn diagnose(text: &str, ctx: &Context<'_>) -> Vec<Diagnostic> {
         .map(crate::diagnostics::stderr::relayed)
         .collect();
     let mut found: Vec<Diagnostic> = Vec::new();
-    let mut push = |d: Diagnostic| {
+    // make runs in subfolders (`make[1]: Entering directory '…/programs'`): a compiler's
+    // `util.c:257` is relative to the folder make was in.
+    let folders: std::cell::RefCell<Vec<PathBuf>> = Default::default();
+    let mut push = |mut d: Diagnostic| {
+        // Parallel makes interleave their folders: the latest folder that has the file.
+        if let Some(location) = &mut d.location
+            && location.file.is_relative()
+            && let Some(folder) = folders
+                .borrow()
+                .iter()
+                .rev()
+                .find(|f| f.join(&location.file).is_file())
+        {
+            location.file = crate::files::lexically_normal(&folder.join(&location.file));
+        }
         if !found
             .iter()
             .any(|f| f.code == d.code && f.message == d.message)
@@ -404,6 +418,14 @@ pub fn diagnose(text: &str, ctx: &Context<'_>) -> Vec<Diagnostic> {
     };
     for (i, raw) in lines.iter().enumerate() {
         let line = raw.trim();
+        if let Some(rest) = line.strip_prefix("make")
+            && let Some((_, said)) = rest.split_once("]: ").or_else(|| rest.split_once(": "))
+            && let Some(folder) = said
+                .strip_prefix("Entering directory '")
+                .and_then(|f| f.strip_suffix('\''))
+        {
+            folders.borrow_mut().push(PathBuf::from(folder));
+        }
         // rustc quotes the offending source (`516 | compile_error!("…")`): not a second error.
         let gutter = line
             .trim_start_matches(|c: char| c.is_ascii_digit())

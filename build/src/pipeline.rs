@@ -206,8 +206,9 @@ fn build_one(
             // varies from run to run: the diagnosis must not.)
             let mut diagnostics =
                 std::mem::take(&mut *job.evidence.lock().unwrap_or_else(|p| p.into_inner()));
+            let held: Vec<String> = diagnostics.iter().map(|d| d.code.clone()).collect();
             for d in crate::lang::diagnose(&text, &context) {
-                if !diagnostics.iter().any(|f| f.code == d.code) {
+                if !held.contains(&d.code) {
                     diagnostics.push(d);
                 }
             }

@@ -191,8 +191,11 @@ fn make_project_finds_its_artifact_from_the_link() {
     let (_, out) = run_wasip1(&first_artifact(&doc), &[]);
     assert_eq!(out.trim(), "made with make");
     // Without `[c] artifact`, the compiler wrapper's record of the link says which file it is.
+    // make ran in the build's mirror of the project: `out/` is there, not in the project.
+    assert!(!dir.join("out").exists());
     std::fs::remove_file(dir.join("wasmforge.toml")).expect("rm");
-    std::fs::remove_dir_all(dir.join("out")).expect("clean");
+    std::fs::remove_dir_all(dir.join("target/wasmforge/make/clang-wasip1/debug/tree/out"))
+        .expect("clean");
     let doc = build_ok(&dir, &[]);
     assert_eq!(doc["artifacts"][0]["name"], "app");
     let (_, out) = run_wasip1(&first_artifact(&doc), &[]);
@@ -482,4 +485,57 @@ fn megabytes_through_stdin_a_file_and_stdout_for_every_c_toolchain_and_target() 
             assert!(copy == input, "{what}: the file differs");
         }
     }
+}
+
+/// What WASI lacks is read from the sysroot itself: `fallocate` is on no list of wasmforge's, but
+/// wasi-libc's <fcntl.h> leaves it out and says why; the project's own `helper` (called without a
+/// prototype) is not blamed on WASI; `FILE` without <stdio.h> names the header. The compiler ran
+/// in `app/` (make -C): places are the project's files. make wrote nothing into the project.
+#[test]
+fn functions_wasi_lacks_are_named_from_the_sysroot_and_the_tree_stays_clean() {
+    if !have_clang() || !require(on_path("make"), "make is not installed") {
+        return;
+    }
+    let (_tmp, dir) = project("c-make-sysroot");
+    let before = files_under(&dir);
+    session(&dir, &["build", "-q"]).code(1).stderr_eq(str![[r#"
+...
+error[WF3015]: `FILE` is defined by <stdio.h>, which the file does not include (the host's headers bring it in through another one; wasi-libc's do not)
+  --> ./io.h:3
+  = fix: add `#include <stdio.h>` to the file; or, without touching the sources, to every C file of the build: `[c] cflags = ["-include", "stdio.h"]` in wasmforge.toml
+  = a standard name the code uses without including its header: wasmforge explain WF3015
+error[WF3008]: `fallocate` (the host's <[..]>) is not in WASI's C library: wasi-libc's <fcntl.h> leaves it out ("WASI has no fallocate") and its libc.a does not define it
+  --> main.c:6
+  = fix: keep the call out of the WASI build (`#ifndef __wasi__` around it, with a fallback)
+  = a function WASI preview 1 does not have: wasmforge explain WF3008
+error: building the Make project failed (exit status: 2)
+hint: the diagnostics above say what went wrong and how to fix it
+
+"#]]);
+    let mut after = files_under(&dir);
+    after.retain(|f| !f.starts_with("target/"));
+    assert_eq!(after, before, "make wrote into the project's folders");
+}
+
+/// The project's files (relative paths, sorted).
+fn files_under(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                out.push(
+                    path.strip_prefix(dir)
+                        .expect("under")
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    out.sort();
+    out
 }

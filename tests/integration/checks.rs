@@ -55,9 +55,9 @@ fn includes_under_undefined_ifdefs_and_files_outside_the_build_are_never_reporte
     session(&dir, &["build", "--toolchain", "clang"])
         .code(1)
         .stderr_eq(str![[r#"
-warning[WF3006]: src/main.c:10 includes <pthread.h>, which WASI preview 1 does not have: threads need the wasm32-wasip1-threads target (wasi-sdk), not plain WASI preview 1 (the compile will likely fail)
+warning[WF3006]: src/main.c:10 includes <pthread.h>, which WASI preview 1 does not have: threads need the wasm32-wasip1-threads target (wasi-sdk), not plain WASI preview 1 — only when `HAVE_PTHREAD` is defined, and the compile command defines it (`-DHAVE_PTHREAD`, from wasmforge.toml:2) (the compile will likely fail)
   --> [CWD]/src/main.c:10
-  = fix: compile this code only for other platforms (`#ifndef __wasi__` around the include and its uses)
+  = fix: build without `HAVE_PTHREAD`: leave out what adds `-DHAVE_PTHREAD`, from wasmforge.toml:2 (for make, a variable or target: `wasmforge build -- VAR=`); or keep the include out of the WASI build (`#ifndef __wasi__`)
   = a header WASI preview 1 does not have: wasmforge explain WF3006
     Building c-ifdef (clang [..], wasip1, debug)
    Compiling src/main.c
@@ -66,9 +66,9 @@ In file included from [CWD]/src/main.c:10:
 #include <bits/endian.h>
          ^~~~~~~~~~~~~~~
 1 error generated.
-error[WF3006]: src/main.c:10 includes <pthread.h>, which WASI preview 1 does not have: threads need the wasm32-wasip1-threads target (wasi-sdk), not plain WASI preview 1
+error[WF3006]: src/main.c:10 includes <pthread.h>, which WASI preview 1 does not have: threads need the wasm32-wasip1-threads target (wasi-sdk), not plain WASI preview 1 — only when `HAVE_PTHREAD` is defined, and the compile command defines it (`-DHAVE_PTHREAD`, from wasmforge.toml:2)
   --> [CWD]/src/main.c:10
-  = fix: compile this code only for other platforms (`#ifndef __wasi__` around the include and its uses)
+  = fix: build without `HAVE_PTHREAD`: leave out what adds `-DHAVE_PTHREAD`, from wasmforge.toml:2 (for make, a variable or target: `wasmforge build -- VAR=`); or keep the include out of the WASI build (`#ifndef __wasi__`)
   = a header WASI preview 1 does not have: wasmforge explain WF3006
 error: compiling src/main.c failed (compiler errors)
 hint: the diagnostics above say what went wrong and how to fix it
@@ -101,7 +101,7 @@ fn a_call_to_socket_is_caught_by_doctor_and_after_a_failed_build() {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
              ^
 1 error generated.
-error[WF3008]: `socket` is a BSD socket call, which WASI preview 1 does not have: WASI preview 1 cannot open sockets (a host may only pass in ones it opened)
+error[WF3008]: `socket` is a BSD socket call, which WASI preview 1 does not have: WASI preview 1 cannot open sockets (a host may only pass in ones it opened) — wasi-libc's <sys/socket.h> leaves it out ("WASI has no socket/socketpair") and its libc.a does not define it
   --> [CWD]/main.c:6
   = fix: keep the call out of the WASI build (`#ifndef __wasi__` around it, with a fallback); or build for wasip2, where wasi-libc has BSD sockets (wasi-sdk 22+ `--target wasip2`, run with `--allow-tcp`)
   = a function WASI preview 1 does not have: wasmforge explain WF3008
@@ -274,10 +274,10 @@ fn make_and_cmake_builds_are_never_stale_across_profiles_and_toolchains() {
         .code(0)
         .stderr_eq(str![[r#"
     Building c-make (clang [..], wasip1, release)
-make: Entering directory '[CWD]'
+make: Entering directory '[CWD]/target/wasmforge/make/clang-wasip1/release/tree'
 mkdir -p out
 [CWD]/target/wasmforge/make/clang-wasip1/release/cc -O2 main.c -o out/app.wasm 
-make: Leaving directory '[CWD]'
+make: Leaving directory '[CWD]/target/wasmforge/make/clang-wasip1/release/tree'
     Finished 1 artifact(s) in [ELAPSED]
 
 "#]]);

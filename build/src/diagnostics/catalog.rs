@@ -434,6 +434,18 @@ with messages that depend on the linker (`unknown argument: -soname`, a relocati
 into static ones.",
         fix: "build the programs instead (`wasmforge build --bin TARGET`, the make target of each program); the library's code is linked into them statically.",
     },
+    Entry {
+        code: "WF3015",
+        severity: Error,
+        title: "a standard name the code uses without including its header",
+        explanation: "\
+The code uses a type or function of a standard header (`FILE`, `strdup`) in a file that never \
+includes that header. It builds on the host because glibc's headers include each other widely \
+(`<sys/types.h>` or `<unistd.h>` bring in more than the standard asks); wasi-libc's headers \
+include only what they need, so the name is unknown (\"unknown type name 'FILE'\", \"call to \
+undeclared function\"). wasmforge names the header from the WASI sysroot's own declarations.",
+        fix: "add the `#include` to the file; or, without touching the sources, include it in every C file of the build: `[c] cflags = [\"-include\", \"stdio.h\"]` (assembler files are left out).",
+    },
     // ---------------------------------------------------------------- Components and WIT
     Entry {
         code: "WF5001",

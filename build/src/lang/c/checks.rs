@@ -292,7 +292,10 @@ pub fn header_uses(scans: &[Scan], roots: &IncludeRoots, project_dir: &Path) -> 
                     .as_deref()?
                     .lines()
                     .position(|l| included_header(l) == Some(name.as_str()))?;
-                Some((file.to_path_buf(), line as u32 + 1))
+                Some((
+                    super::make::unmirror(project_dir, &crate::files::lexically_normal(file)),
+                    line as u32 + 1,
+                ))
             });
             out.push(HeaderUse {
                 source: scan.source.clone(),
@@ -306,9 +309,10 @@ pub fn header_uses(scans: &[Scan], roots: &IncludeRoots, project_dir: &Path) -> 
 }
 
 fn place(use_: &HeaderUse, project_dir: &Path) -> String {
+    let source = super::make::unmirror(project_dir, &use_.source);
     let (file, line) = match &use_.site {
         Some((file, line)) => (file.as_path(), Some(*line)),
-        None => (use_.source.as_path(), None),
+        None => (source.as_path(), None),
     };
     let shown = file.strip_prefix(project_dir).unwrap_or(file).display();
     match line {
@@ -326,28 +330,61 @@ fn at(d: Diagnostic, use_: &HeaderUse) -> Diagnostic {
 
 /// Headers the compiled files take from the host's /usr/include because the WASI sysroot does
 /// not have them: the compile of those files will fail (WF3006).
-pub fn fallthrough_check(uses: &[HeaderUse], project_dir: &Path, files: usize) -> Check {
+pub fn fallthrough_check(
+    uses: &[HeaderUse],
+    project_dir: &Path,
+    commands: &[super::graph::CompileCommand],
+) -> Check {
+    let files = commands.len();
     let mut found: Vec<Diagnostic> = Vec::new();
     for u in uses.iter().filter(|u| u.host && u.name != "setjmp.h") {
         // Only the first host header of a chain is the cause (`pthread.h`, not its `sched.h`).
+        let Some((file, line)) = &u.site else {
+            continue;
+        };
+        // Included only when the build defines a macro: which one, and where the build does.
+        // (A file may be compiled twice, for a static and a shared library, with other flags.)
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        let condition = commands
+            .iter()
+            .filter(|c| c.source == u.source)
+            .find_map(|c| Some((defined_condition(&text, *line, &c.argv)?, c.dir.as_path())));
+        let (when, fix) = match &condition {
+            Some((macro_, near)) => {
+                let origin = defined_where(
+                    project_dir,
+                    &super::make::unmirror(project_dir, near),
+                    macro_,
+                )
+                    .map(|o| format!(", from {o}"))
+                    .unwrap_or_default();
+                (
+                    format!(
+                        " — only when `{macro_}` is defined, and the compile command defines it (`-D{macro_}`{origin})"
+                    ),
+                    format!(
+                        "build without `{macro_}`: leave out what adds `-D{macro_}`{origin} (for make, a variable or target: `wasmforge build -- VAR=`); or keep the include out of the WASI build (`#ifndef __wasi__`)"
+                    ),
+                )
+            }
+            None => (
+                String::new(),
+                "compile this code only for other platforms (`#ifndef __wasi__` around the include and its uses)".to_string(),
+            ),
+        };
         let message = format!(
-            "{} includes <{}>, which WASI preview 1 does not have{}",
+            "{} includes <{}>, which WASI preview 1 does not have{}{when}",
             place(u, project_dir),
             u.name,
             why_unavailable(&u.name)
                 .map(|w| format!(": {w}"))
                 .unwrap_or_default()
         );
-        if u.site.is_none() || found.iter().any(|d| d.message == message) {
+        if found.iter().any(|d| d.message == message) {
             continue;
         }
         found.push(at(
-            Diagnostic::new(
-                "WF3006",
-                message,
-                "compile this code only for other platforms (`#ifndef __wasi__` around the include and its uses)",
-            )
-            .about(u.name.clone()),
+            Diagnostic::new("WF3006", message, fix).about(u.name.clone()),
             u,
         ));
     }
@@ -362,6 +399,120 @@ pub fn fallthrough_check(uses: &[HeaderUse], project_dir: &Path, files: usize) -
     } else {
         Check::from("c-headers", found)
     }
+}
+
+/// The macro whose definition brings line `line` of `text` in (`#ifdef X`, `#if defined(X)`,
+/// `#elif defined(X)` around it), when the compile command (`argv`) defines it.
+fn defined_condition(text: &str, line: u32, argv: &[String]) -> Option<String> {
+    let defines: Vec<&str> = argv
+        .iter()
+        .filter_map(|a| a.strip_prefix("-D"))
+        .map(|d| d.split('=').next().unwrap_or(d))
+        .collect();
+    // The conditions open at `line`, innermost last.
+    let mut open: Vec<Vec<String>> = Vec::new();
+    for l in text.lines().take(line.saturating_sub(1) as usize) {
+        let Some(directive) = l.trim_start().strip_prefix('#').map(str::trim_start) else {
+            continue;
+        };
+        let positive = |cond: &str| -> Vec<String> {
+            let mut names = Vec::new();
+            let mut rest = cond;
+            while let Some(at) = rest.find("defined") {
+                let negated = rest[..at].trim_end().ends_with('!');
+                let after = rest[at + "defined".len()..]
+                    .trim_start()
+                    .trim_start_matches('(')
+                    .trim_start();
+                let name: String = after
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if !negated && !name.is_empty() {
+                    names.push(name);
+                }
+                rest = &rest[at + "defined".len()..];
+            }
+            names
+        };
+        if let Some(name) = directive.strip_prefix("ifdef") {
+            open.push(vec![name.trim().to_string()]);
+        } else if directive.starts_with("ifndef") {
+            open.push(Vec::new());
+        } else if let Some(cond) = directive.strip_prefix("if") {
+            open.push(positive(cond));
+        } else if let Some(cond) = directive.strip_prefix("elif") {
+            if let Some(top) = open.last_mut() {
+                *top = positive(cond);
+            }
+        } else if directive.starts_with("else") {
+            if let Some(top) = open.last_mut() {
+                top.clear();
+            }
+        } else if directive.starts_with("endif") {
+            open.pop();
+        }
+    }
+    open.iter()
+        .rev()
+        .flatten()
+        .find(|name| defines.contains(&name.as_str()))
+        .cloned()
+}
+
+/// The build file and line that adds `-DNAME` (a Makefile, a `*.mk`, a CMakeLists.txt), relative
+/// to the project.
+fn defined_where(project_dir: &Path, near: &Path, name: &str) -> Option<String> {
+    let needle = format!("-D{name}");
+    let mut folders = vec![(project_dir.to_path_buf(), 0)];
+    let mut files = Vec::new();
+    while let Some((folder, depth)) = folders.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        let mut entries: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        entries.sort();
+        for path in entries {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if path.is_dir() {
+                if depth < 3 && !name.starts_with('.') && name != "target" {
+                    folders.push((path, depth + 1));
+                }
+            } else if matches!(
+                name,
+                "Makefile" | "makefile" | "GNUmakefile" | "CMakeLists.txt" | "wasmforge.toml"
+            ) || name.ends_with(".mk")
+                || name.ends_with(".cmake")
+            {
+                files.push(path);
+            }
+        }
+    }
+    // The build files of the folder the compile ran in first.
+    files.sort_by_key(|f| (f.parent() != Some(near), f.clone()));
+    files.iter().find_map(|file| {
+        let text = std::fs::read_to_string(file).ok()?;
+        let toml = file.file_name().is_some_and(|n| n == "wasmforge.toml");
+        let line = text.lines().position(|l| {
+            let words = l.split(|c: char| {
+                c.is_whitespace() || c == '"' || c == '\'' || c == ')' || c == ',' || c == '['
+            });
+            !l.trim_start().starts_with('#')
+                && if toml {
+                    // `[c] defines = ["NAME"]`
+                    l.contains(&format!("\"{name}\"")) || l.contains(&format!("\"{name}="))
+                } else {
+                    words
+                        .into_iter()
+                        .any(|w| w == needle || w.starts_with(&format!("{needle}=")))
+                }
+        })?;
+        Some(format!(
+            "{}:{}",
+            file.strip_prefix(project_dir).unwrap_or(file).display(),
+            line + 1
+        ))
+    })
 }
 
 /// The emulations the compiled files need (by the headers they include), and, where
@@ -557,12 +708,24 @@ const MISSING: &[MissingFunctions] = &[
         way_out: "",
     },
     MissingFunctions {
+        names: &[
+            "chmod", "fchmod", "fchmodat", "lchmod", "chown", "fchown", "lchown", "fchownat",
+            "umask",
+        ],
+        what: "a file permission or ownership call",
+        why: "WASI has no file modes or owners",
+        way_out: NO_OP,
+    },
+    MissingFunctions {
         names: &["sigaction", "sigprocmask", "alarm", "setitimer", "pause"],
         what: "a signal call",
         why: "WASI has no signals; wasi-libc's emulation offers only signal() and raise()",
         way_out: "",
     },
 ];
+
+/// For a call whose effect WASI has no notion of: a macro that makes it succeed, doing nothing.
+const NO_OP: &str = "; or, as WASI has nothing for it to change, make the call a no-op that succeeds: `[c] defines = [\"NAME(...)=0\"]`";
 
 /// The functions `[c] stubs` can stand in for.
 pub const STUBBABLE: &[&str] = &["system", "tmpfile", "tmpnam"];
@@ -576,12 +739,130 @@ pub fn missing_function(name: &str, place: Option<(PathBuf, Option<u32>)>) -> Op
             "`{name}` is {}, which WASI preview 1 does not have: {}",
             entry.what, entry.why
         ),
-        format!("{GUARD}{}", entry.way_out),
+        format!("{GUARD}{}", entry.way_out.replace("NAME", name)),
     )
     .about(name);
     Some(match place {
         Some((file, line)) => d.at(file, line),
         None => d,
+    })
+}
+
+/// A function the compiler or linker did not find, before the sysroot is asked whether WASI
+/// lacks it ([`verify_missing`] decides): a known one as [`missing_function`] says it.
+pub fn missing_candidate(name: &str, place: Option<(PathBuf, Option<u32>)>) -> Diagnostic {
+    missing_function(name, place.clone()).unwrap_or_else(|| {
+        let d = Diagnostic::new(
+            "WF3008",
+            format!("`{name}` is not declared or not defined"),
+            GUARD,
+        )
+        .about(name);
+        match place {
+            Some((file, line)) => d.at(file, line),
+            None => d,
+        }
+    })
+}
+
+/// What the sysroot says about a function the build did not find (`d`, a WF3008 from
+/// [`missing_candidate`]): the diagnosis with its evidence, WF3015 when the sysroot declares it
+/// in a header the file does not include, or nothing when it is not a C library function at all
+/// (the project's own, for the compiler's message to explain).
+pub fn verify_missing(d: Diagnostic, sysroot: &super::sysroot::Sysroot) -> Option<Diagnostic> {
+    use super::sysroot::Declared;
+    let name = d.subject.clone()?;
+    let listed = MISSING.iter().find(|m| m.names.contains(&name.as_str()));
+    let defined = sysroot.defines(&name);
+    let place = d.location.clone();
+    let placed = |d: Diagnostic| match &place {
+        Some(l) => d.at(&l.file, l.line),
+        None => d,
+    };
+    if sysroot.include.is_empty() {
+        // No sysroot to ask: only what wasmforge knows WASI lacks is said.
+        return listed.is_some().then_some(d);
+    }
+    let evidence = match sysroot.declaration(&name) {
+        Declared::Yes { header, .. } if defined != Some(false) => {
+            return Some(placed(
+                Diagnostic::new(
+                    "WF3015",
+                    format!(
+                        "`{name}` is declared in <{header}> of the WASI sysroot, and the file does not include it (the host's headers bring it in through another one)"
+                    ),
+                    include_fix(&header),
+                )
+                .about(name),
+            ));
+        }
+        Declared::Yes { header, .. } => {
+            format!("the sysroot's <{header}> declares it, but its libc.a does not define it")
+        }
+        Declared::LeftOut { header, reason, .. } => format!(
+            "wasi-libc's <{header}> leaves it out{}{}",
+            reason.map(|r| format!(" (\"{r}\")")).unwrap_or_default(),
+            if defined == Some(false) {
+                " and its libc.a does not define it"
+            } else {
+                ""
+            }
+        ),
+        Declared::No => format!(
+            "no header of the WASI sysroot declares it{}",
+            if defined == Some(false) {
+                " and its libc.a does not define it"
+            } else {
+                ""
+            }
+        ),
+    };
+    let host = sysroot.host_declaration(&name);
+    let message = match (listed, &host) {
+        (Some(entry), _) => format!(
+            "`{name}` is {}, which WASI preview 1 does not have: {} — {evidence}",
+            entry.what, entry.why
+        ),
+        (None, Some(header)) => {
+            format!("`{name}` (the host's <{header}>) is not in WASI's C library: {evidence}")
+        }
+        (None, None) => return None,
+    };
+    let fix = format!(
+        "{GUARD}{}",
+        listed
+            .map(|e| e.way_out)
+            .unwrap_or("")
+            .replace("NAME", &name)
+    );
+    Some(placed(Diagnostic::new("WF3008", message, fix).about(name)))
+}
+
+/// How to bring a standard header into a file that relies on another header to include it.
+pub fn include_fix(header: &str) -> String {
+    format!(
+        "add `#include <{header}>` to the file; or, without touching the sources, to every C file of the build: `[c] cflags = [\"-include\", \"{header}\"]` in wasmforge.toml"
+    )
+}
+
+/// The standard header that defines a type C code often uses without including it (glibc's
+/// headers include each other more than wasi-libc's).
+pub fn header_of_type(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "FILE" | "fpos_t" => "stdio.h",
+        "size_t" | "ptrdiff_t" | "wchar_t" | "max_align_t" => "stddef.h",
+        "va_list" => "stdarg.h",
+        "bool" => "stdbool.h",
+        "int8_t" | "int16_t" | "int32_t" | "int64_t" | "uint8_t" | "uint16_t" | "uint32_t"
+        | "uint64_t" | "intptr_t" | "uintptr_t" | "intmax_t" | "uintmax_t" => "stdint.h",
+        "time_t" | "clock_t" => "time.h",
+        "ssize_t" | "off_t" | "pid_t" | "mode_t" | "uid_t" | "gid_t" | "dev_t" | "ino_t" => {
+            "sys/types.h"
+        }
+        "jmp_buf" => "setjmp.h",
+        "locale_t" => "locale.h",
+        "DIR" => "dirent.h",
+        _ => return None,
     })
 }
 

@@ -40,14 +40,85 @@ fn make_tool(
     };
     let mut cflags = flags.profile.clone();
     cflags.extend(flags.project.iter().cloned());
+    let tree = tree_of(dir);
+    mirror(&job.project.dir, &tree)?;
     let mut make = Tool::new("make", MAKE_HINT);
     make.arg("-C")
-        .arg(&job.project.dir)
+        .arg(&tree)
         .env("PATH", path)
         .arg(format!("CC={}", wrapper.display()))
         .arg(format!("CFLAGS={}", words(&cflags)))
         .args(&job.options.extra_args);
     Ok(make)
+}
+
+/// The folder make runs in: a mirror of the project (its folders made, its files linked) under
+/// the build's own folder, so objects and programs land there and never in the user's tree,
+/// one mirror per toolchain, target and profile.
+fn tree_of(dir: &Path) -> PathBuf {
+    dir.join("tree")
+}
+
+/// The folders `mirror` never copies: version control and wasmforge's own build folder.
+fn skipped(project: &Path, path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    matches!(name, ".git" | ".hg" | ".svn") || path == project.join("target").join("wasmforge")
+}
+
+/// Makes `tree` mirror `project`: every folder made, every file a symbolic link to the
+/// project's (make reads the sources through them and writes its own files beside them); links
+/// to files the project no longer has are removed. What make wrote stays.
+pub fn mirror(project: &Path, tree: &Path) -> Result<()> {
+    fs_err::create_dir_all(tree)?;
+    let mut folders = vec![PathBuf::new()];
+    while let Some(rel) = folders.pop() {
+        let from = project.join(&rel);
+        let to = tree.join(&rel);
+        fs_err::create_dir_all(&to)?;
+        for entry in fs_err::read_dir(&from)? {
+            let entry = entry?;
+            let path = entry.path();
+            if skipped(project, &path) {
+                continue;
+            }
+            let rel = rel.join(entry.file_name());
+            let there = tree.join(&rel);
+            if entry.file_type()?.is_dir() {
+                folders.push(rel);
+            } else if std::fs::symlink_metadata(&there).is_err() {
+                std::os::unix::fs::symlink(&path, &there)?;
+            }
+        }
+        // A source deleted since the last build must not stay visible to make.
+        for entry in fs_err::read_dir(&to)? {
+            let entry = entry?;
+            let path = entry.path();
+            if let Ok(target) = std::fs::read_link(&path)
+                && target.starts_with(project)
+                && !target.exists()
+            {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A path in a build's mirror (`…/target/wasmforge/make/clang-wasip1/debug/tree/lib/x.h`) as the
+/// project's own (`…/lib/x.h`); any other path as it is.
+pub fn unmirror(project: &Path, path: &Path) -> PathBuf {
+    let make = project.join("target").join("wasmforge").join("make");
+    let Ok(rest) = path.strip_prefix(&make) else {
+        return path.to_path_buf();
+    };
+    let mut parts = rest.components();
+    // toolchain-target, profile, "tree"
+    let (_, _, tree) = (parts.next(), parts.next(), parts.next());
+    if tree.is_some_and(|t| t.as_os_str() == "tree") {
+        project.join(parts.as_path())
+    } else {
+        path.to_path_buf()
+    }
 }
 
 fn wrapper(
@@ -90,7 +161,7 @@ pub fn plan(
     Ok(graph::from_make_dry_run(
         &String::from_utf8_lossy(&output.stdout),
         &wrapper.display().to_string(),
-        &job.project.dir,
+        &tree_of(dir),
     ))
 }
 
@@ -158,7 +229,7 @@ pub fn build(
     write_atomic(&stamp, fingerprint.as_bytes())?;
 
     let artifact = match &super::config::of(job.config)?.artifact {
-        Some(artifact) => job.project.dir.join(artifact),
+        Some(artifact) => tree_of(dir).join(artifact),
         None => linked(job, &support::read_log(&log), dir, wanted.as_deref())?,
     };
     if !artifact.is_file() {
@@ -237,16 +308,38 @@ pub fn shared_library_link(
             .any(|a| a == "-shared" || a.contains("-soname") || a == "-dynamiclib" || a == "-dylib")
             || output(args).is_some_and(|o| library_name(&o))
     };
-    let links: Vec<&support::Recorded> = recorded.iter().filter(|r| r.mode == "link").collect();
-    let libraries: Vec<String> = links
+    // make's own probes (`$(CC) -shared … -o /dev/null`) are not links of the build.
+    let probe = |args: &[String]| {
+        args.iter()
+            .position(|a| a == "-o")
+            .and_then(|i| args.get(i + 1))
+            .is_some_and(|o| o == "/dev/null")
+    };
+    let links: Vec<&support::Recorded> = recorded
+        .iter()
+        .filter(|r| r.mode == "link" && !probe(&r.args))
+        .collect();
+    let mut libraries: Vec<String> = links
         .iter()
         .filter(|r| shared(&r.args))
         .filter_map(|r| output(&r.args))
         .collect();
+    // A compile failed before the link: what make would have linked says it (the dry run).
+    let planned = planned();
+    if libraries.is_empty() {
+        libraries = planned
+            .iter()
+            .filter_map(|p| p.file_name().and_then(|n| n.to_str()))
+            .filter(|n| library_name(n))
+            .map(str::to_string)
+            .collect();
+        libraries.sort();
+        libraries.dedup();
+    }
     if libraries.is_empty() {
         return None;
     }
-    let mut programs: Vec<String> = planned()
+    let mut programs: Vec<String> = planned
         .iter()
         .filter_map(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_string))
         .filter(|n| !library_name(n) && !libraries.contains(n))

@@ -40,6 +40,7 @@ mod make;
 mod plugin;
 mod sources;
 mod support;
+pub mod sysroot;
 
 pub use sources::parse_depfile;
 
@@ -354,10 +355,9 @@ fn commands(
             cmake::commands(&configured, &name)
         }
         Style::Make => {
-            let dir = match scratch {
-                Some(s) => s.join("make"),
-                None => build_dir(job, toolchain, "make"),
-            };
+            // The dry run writes only its log, in the build's own folder (and its mirror of
+            // the project, which the build uses too).
+            let dir = build_dir(job, toolchain, "make");
             Ok(make::plan(job, toolchain, flags, &dir, reporter)?.compiles)
         }
     }
@@ -433,11 +433,7 @@ fn inspect(
             }
         }
     }
-    evidence.push(crate::lang::c::checks::fallthrough_check(
-        &uses,
-        dir,
-        cmds.len(),
-    ));
+    evidence.push(crate::lang::c::checks::fallthrough_check(&uses, dir, &cmds));
     let refusals = if emulations.status == crate::diagnostics::check::Status::Error {
         vec![emulations]
     } else {
@@ -610,11 +606,43 @@ impl crate::lang::Language for C {
     }
 
     fn refine_diagnosis(&self, job: &Job<'_>, diagnostics: &mut Vec<Diagnostic>) {
+        // make ran in a mirror of the project: places are the project's files.
+        for d in diagnostics.iter_mut() {
+            if let Some(location) = &mut d.location {
+                location.file = make::unmirror(&job.project.dir, &location.file);
+            }
+        }
         // A function `[c] stubs` stands in for is no longer missing.
         let stubs = config::checked(job.config).stubs;
         diagnostics.retain(|d| {
             !(d.code == "WF3008" && d.subject.as_ref().is_some_and(|f| stubs.contains(f)))
         });
+        // Whether WASI lacks a function the build did not find is the sysroot's to say.
+        if diagnostics.iter().any(|d| d.code == "WF3008") {
+            let quiet = crate::report::NullReporter;
+            let sysroot =
+                probe::discover(job.toolchain.as_deref(), &SearchEnv::from_process(), &quiet)
+                    .map(|tc| sysroot::Sysroot::of(&tc, &tc.wasi_triple, &quiet))
+                    .unwrap_or_default();
+            let mut verified = Vec::new();
+            for d in std::mem::take(diagnostics) {
+                let d = if d.code == "WF3008" {
+                    match crate::lang::c::checks::verify_missing(d, &sysroot) {
+                        Some(d) => d,
+                        None => continue,
+                    }
+                } else {
+                    d
+                };
+                if !verified
+                    .iter()
+                    .any(|v: &Diagnostic| v.code == d.code && v.message == d.message)
+                {
+                    verified.push(d);
+                }
+            }
+            *diagnostics = verified;
+        }
         // The scan's "includes <pthread.h>" (with its place) says what clang's fall into the
         // host's headers (WF3007) says, once.
         let scanned: Vec<Option<String>> = diagnostics
@@ -752,7 +780,28 @@ impl crate::lang::Language for C {
                 reporter,
             )?,
         };
+        // Builds with different toolchains publish to the same path: the replacement is said
+        // (each toolchain's own build stays in its folder under target/wasmforge).
+        let stamp = job.out_dir().join(format!(".{name}.toolchain"));
+        if job.out_dir().join(format!("{name}.wasm")).is_file()
+            && let Ok(previous) = std::fs::read_to_string(&stamp)
+            && previous.trim() != toolchain.version
+        {
+            reporter.status(
+                "Replacing",
+                &format!(
+                    "{name}.wasm built with {} by this build with {} (each toolchain's build is kept apart under {})",
+                    previous.trim(),
+                    toolchain.version,
+                    job.work_dir()
+                        .strip_prefix(&job.project.dir)
+                        .unwrap_or(&job.work_dir())
+                        .display()
+                ),
+            );
+        }
         let artifact = job.publish_core(&core_path, true, &name, kind, reporter)?;
+        crate::files::write_atomic(&stamp, toolchain.version.as_bytes())?;
         Ok(BuildOutput {
             lang: Lang::C,
             toolchain: toolchain.version.clone(),

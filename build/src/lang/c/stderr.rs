@@ -12,6 +12,7 @@ pub(crate) const RULES: &[Rule] = &[
     wf3005,
     wf3009,
     undeclared_function,
+    unknown_standard_type,
     wf3008,
     deprecated_not_on_wasi,
     wf3010,
@@ -183,9 +184,30 @@ fn undeclared_function(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(D
     let Line { text: line, .. } = *at;
     if let Some(name) = between(line, "call to undeclared function '", "'")
         .or_else(|| between(line, "implicit declaration of function '", "'"))
-        && let Some(d) = super::checks::missing_function(name, source_place(line))
     {
-        push(d);
+        // The sysroot decides afterwards whether WASI lacks it (`refine_diagnosis`).
+        push(super::checks::missing_candidate(name, source_place(line)));
+    }
+}
+
+/// "unknown type name 'FILE'": a type of a standard header the file never includes (glibc's
+/// headers pull it in through others).
+fn unknown_standard_type(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line { text: line, .. } = *at;
+    if let Some(name) = between(line, "unknown type name '", "'")
+        && let Some(header) = super::checks::header_of_type(name)
+    {
+        push(with_place(
+            Diagnostic::new(
+                "WF3015",
+                format!(
+                    "`{name}` is defined by <{header}>, which the file does not include (the host's headers bring it in through another one; wasi-libc's do not)"
+                ),
+                super::checks::include_fix(header),
+            )
+            .about(header),
+            source_place(line),
+        ));
     }
 }
 
@@ -247,9 +269,7 @@ fn undefined_symbol(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diag
         .map(str::trim)
         .filter(|_| line.contains("error"))
     {
-        if let Some(d) = super::checks::missing_function(symbol, None) {
-            push(d);
-        } else if let Some(emulation) = super::checks::emulation_for_symbol(symbol) {
+        if let Some(emulation) = super::checks::emulation_for_symbol(symbol) {
             push(Diagnostic::new(
                 "WF3005",
                 format!(
@@ -275,6 +295,8 @@ fn undefined_symbol(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diag
                 format!("`{symbol}` (the setjmp/longjmp runtime) is missing at the link"),
                 super::checks::SETJMP_FIX,
             ));
+        } else if !BUILTIN_SYMBOLS.contains(&symbol) {
+            push(super::checks::missing_candidate(symbol, None));
         }
     }
 }

@@ -146,16 +146,35 @@ pub fn compiler_wrapper(
 # wasmforge's flags, and records what it is asked to do.
 log={log}
 mode=link
+asm=
+prev=
 for arg in "$@"; do
   case "$arg" in
     -c|-E|-S|-M|-MM|-fsyntax-only) mode=compile ;;
     --version|-v|-dumpversion|-dumpmachine|-print-*) [ "$mode" = link ] && mode=query ;;
+    *.S|*.s|*.sx) asm=1 ;;
+    assembler*) [ "$prev" = -x ] && asm=1 ;;
   esac
+  prev=$arg
 done
 us=$(printf '\037')
 line="$mode$us$PWD"
 for arg in "$@"; do line="$line$us$arg"; done
 printf '%s\n' "$line" >> "$log"
+if [ -n "$asm" ]; then
+  # `-include HEADER` is for C sources (`[c] cflags` reach assembler files through CFLAGS too):
+  # an assembler file cannot read a C header.
+  skip=
+  for arg in "$@"; do
+    shift
+    if [ -n "$skip" ]; then skip=; continue; fi
+    case "$arg" in
+      -include) skip=1; continue ;;
+      -include*) continue ;;
+    esac
+    set -- "$@" "$arg"
+  done
+fi
 case "$mode" in
   compile) exec {cc} {compile} "$@" ;;
   link) exec {cc} {compile} "$@" {link} ;;
