@@ -225,3 +225,24 @@ hint: say which: `--lang rust|go|c`, or `[package] lang = "…"` in wasmforge.to
     std::fs::write(dir.join("wasmforge.toml"), "[package]\nlang = \"go\"\n").expect("write");
     build_ok(&dir, &[]);
 }
+
+/// Identifiers GOOS=wasip1's standard library lacks are named from the go tool itself (`go doc`
+/// for the host and for wasip1), with the build-tag way out, at the project's file and line.
+#[test]
+fn identifiers_wasip1_lacks_are_named_by_the_go_tool() {
+    if !require_go() {
+        return;
+    }
+    let (_tmp, dir) = project("go-wasip1-missing");
+    session(&dir, &["build", "-q"]).code(1).stderr_eq(str![[r#"
+...
+error[WF2011]: `syscall.Flock` does not exist for GOOS=wasip1: `go doc` finds it for the host, not for wasip1 (the standard library's WASI port leaves it out)
+  --> [CWD]/main.go:14
+  = fix: move the code that uses it into a file built only for other systems (`//go:build !wasip1` as its first line) and give wasip1 its own version in a file with `//go:build wasip1` (one that does without it)
+  = a standard library identifier GOOS=wasip1 does not have: wasmforge explain WF2011
+...
+error[WF2011]: `syscall.Uname` does not exist for GOOS=wasip1: `go doc` finds it for the host, not for wasip1 (the standard library's WASI port leaves it out)
+  --> [CWD]/main.go:17
+...
+"#]]);
+}

@@ -4,7 +4,7 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 use crate::support::*;
@@ -273,4 +273,322 @@ fn ivy_builds_without_warnings_and_computes_2_to_the_64() {
     let doc = json(&output);
     assert_eq!(output.status.code(), Some(0), "{doc}");
     assert!(!doc.to_string().contains("WF2005"), "{doc}");
+}
+
+// ------------------------------------------------------------------ zstd (Make: lib + CLI)
+
+/// The fixes of a failed build's diagnoses (`--format json`): (code, fix text).
+fn diagnosed(output: &Output) -> Vec<(String, String)> {
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+    doc["error"]["diagnostics"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .map(|d| {
+                    (
+                        d["code"].as_str().unwrap_or("").to_string(),
+                        d["fix"]["text"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What the fixes say to write: each `` `[c] KEY = [...]` `` (lists merged by key) and each
+/// `` `wasmforge build --bin NAME` ``.
+#[derive(Default, Debug)]
+struct Followed {
+    c: std::collections::BTreeMap<String, Vec<String>>,
+    bin: Option<String>,
+}
+
+impl Followed {
+    fn take(&mut self, fix: &str) {
+        for snippet in fix.split('`').skip(1).step_by(2) {
+            // (`[c] bin` alone names a key: only `[c] KEY = VALUE` says what to write.)
+            if let Some(entry) = snippet.strip_prefix("[c] ")
+                && let Ok(table) = toml::from_str::<toml::Table>(entry)
+            {
+                for (key, value) in table {
+                    let list = self.c.entry(key).or_default();
+                    for v in value.as_array().expect("a list").iter() {
+                        let v = v.as_str().expect("a string").to_string();
+                        if !list.contains(&v) {
+                            list.push(v);
+                        }
+                    }
+                }
+            } else if let Some(bin) = snippet.strip_prefix("wasmforge build --bin ") {
+                self.bin.get_or_insert(bin.to_string());
+            }
+        }
+    }
+
+    fn write(&self, dir: &Path) {
+        let mut text = String::from("[c]\n");
+        if let Some(bin) = &self.bin {
+            text.push_str(&format!("bin = {bin:?}\n"));
+        }
+        for (key, values) in &self.c {
+            text.push_str(&format!("{key} = {values:?}\n"));
+        }
+        std::fs::write(dir.join("wasmforge.toml"), text).expect("write wasmforge.toml");
+    }
+}
+
+struct Zstd {
+    built: Built,
+    /// The build that follows the diagnoses, for wasip2.
+    wasip2: Output,
+    /// The codes of each failed build, in order.
+    rounds: Vec<Vec<String>>,
+    followed: String,
+}
+
+static ZSTD: OnceLock<Option<Zstd>> = OnceLock::new();
+
+/// zstd, built as a new user would: build, do what the diagnoses say (only that: the keys come
+/// from the fixes' own text), build again — until it builds or five rounds have passed.
+fn zstd() -> Option<&'static Zstd> {
+    if !have_clang() || !require(on_path("make"), "make is not installed") {
+        return None;
+    }
+    ZSTD.get_or_init(|| {
+        let (tmp, dir) = realworld("zstd-1.5.6-2dddf09")?;
+        let mut followed = Followed::default();
+        let mut rounds = Vec::new();
+        let build = |dir: &Path, target: &str| {
+            run(wasmforge()
+                .args(["--format", "json", "build", "-q", "--target", target])
+                .arg(dir))
+        };
+        let mut output = build(&dir, "wasip1");
+        while !output.status.success() && rounds.len() < 5 {
+            let fixes = diagnosed(&output);
+            rounds.push(fixes.iter().map(|(c, _)| c.clone()).collect());
+            for (_, fix) in &fixes {
+                followed.take(fix);
+            }
+            followed.write(&dir);
+            output = build(&dir, "wasip1");
+        }
+        let artifact = serde_json::from_slice::<serde_json::Value>(&output.stdout)
+            .ok()
+            .and_then(|doc| doc["artifacts"][0]["path"].as_str().map(PathBuf::from));
+        let wasip2 = build(&dir, "wasip2");
+        Some(Zstd {
+            followed: std::fs::read_to_string(dir.join("wasmforge.toml")).unwrap_or_default(),
+            built: Built {
+                _tmp: tmp,
+                dir,
+                build: output,
+                artifact,
+            },
+            wasip2,
+            rounds,
+        })
+    })
+    .as_ref()
+}
+
+#[test]
+fn zstd_builds_with_what_the_diagnoses_point_to() {
+    let Some(z) = zstd() else { return };
+    assert_eq!(
+        z.built.build.status.code(),
+        Some(0),
+        "after {:?} with\n{}\n{}",
+        z.rounds,
+        z.followed,
+        stderr(&z.built.build)
+    );
+    // The first build names the shared library (build the program), the header a file relies
+    // on glibc for, and the header WASI lacks (under ZSTD_MULTITHREAD, the shared library's);
+    // the second, the functions WASI lacks.
+    assert_eq!(z.rounds.len(), 2, "{:?}", z.rounds);
+    for code in ["WF3014", "WF3015"] {
+        assert!(z.rounds[0].iter().any(|c| c == code), "{:?}", z.rounds);
+    }
+    assert!(z.rounds[1].iter().all(|c| c == "WF3008"), "{:?}", z.rounds);
+    assert!(z.followed.contains("bin = \"zstd\""), "{}", z.followed);
+    assert!(z.followed.contains("chmod(...)=0"), "{}", z.followed);
+    // make wrote nothing into the project's folders.
+    assert!(!z.built.dir.join("programs/obj").exists());
+    assert!(!z.built.dir.join("zstd").exists());
+    assert!(
+        z.wasip2.status.success(),
+        "wasip2 with\n{}\n{}",
+        z.followed,
+        stderr(&z.wasip2)
+    );
+}
+
+/// `zstd -19` of 1 MiB, for wasip1 and wasip2: Debian's zstd decompresses it to the same bytes,
+/// and ours decompresses Debian's.
+#[test]
+fn zstd_compresses_and_decompresses_like_the_native_tool() {
+    let Some(z) = zstd() else { return };
+    if !require(on_path("zstd"), "Debian's zstd is not installed") {
+        return;
+    }
+    let input: Vec<u8> = (0..1u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 7) as u8 % 40 + b' ')
+        .collect();
+    let native = run_with_stdin(Command::new("zstd").args(["-19", "-c"]), &input);
+    assert!(native.status.success());
+    let wasip2: serde_json::Value = serde_json::from_slice(&z.wasip2.stdout).expect("json");
+    let wasip2 = PathBuf::from(wasip2["artifacts"][0]["path"].as_str().expect("path"));
+    for module in [z.built.artifact.clone().expect("artifact"), wasip2] {
+        let ours = run_with_stdin(
+            wasmforge()
+                .arg("run")
+                .arg(&module)
+                .args(["--", "-19", "-c"]),
+            &input,
+        );
+        assert_eq!(ours.status.code(), Some(0), "{}", stderr(&ours));
+        let back = run_with_stdin(Command::new("zstd").args(["-d", "-c"]), &ours.stdout);
+        assert!(
+            back.stdout == input,
+            "{}: Debian's zstd -d differs",
+            module.display()
+        );
+        let back = run_with_stdin(
+            wasmforge().arg("run").arg(&module).args(["--", "-d", "-c"]),
+            &native.stdout,
+        );
+        assert_eq!(back.status.code(), Some(0), "{}", stderr(&back));
+        assert!(
+            back.stdout == input,
+            "{}: our zstd -d differs",
+            module.display()
+        );
+    }
+}
+
+// ------------------------------------------------------------------ expat (CMake: lib, xmlwf, runtests)
+
+struct Expat {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    /// (target, the build's output)
+    builds: Vec<(&'static str, Output)>,
+}
+
+static EXPAT: OnceLock<Option<Expat>> = OnceLock::new();
+
+/// expat through its own CMake, every executable, for wasip1 and wasip2 (release: its test
+/// runner is heavy).
+fn expat() -> Option<&'static Expat> {
+    if !have_clang() || !require(on_path("cmake"), "cmake is not installed") {
+        return None;
+    }
+    EXPAT
+        .get_or_init(|| {
+            let (tmp, dir) = realworld("expat-2.8.3")?;
+            let builds = ["wasip1", "wasip2"]
+                .into_iter()
+                .map(|target| {
+                    let output = run(wasmforge()
+                        .args(["--format", "json", "build", "-q", "--release", "--target"])
+                        .arg(target)
+                        .arg(&dir));
+                    (target, output)
+                })
+                .collect();
+            Some(Expat {
+                _tmp: tmp,
+                dir,
+                builds,
+            })
+        })
+        .as_ref()
+}
+
+impl Expat {
+    fn module(&self, target: &str, name: &str) -> PathBuf {
+        let (_, output) = self
+            .builds
+            .iter()
+            .find(|(t, _)| *t == target)
+            .expect("built");
+        assert!(output.status.success(), "{target}: {}", stderr(output));
+        let path = self
+            .dir
+            .join(format!("target/wasmforge/{target}/release/{name}.wasm"));
+        assert!(path.is_file(), "{}", path.display());
+        path
+    }
+}
+
+#[test]
+fn expat_runtests_passes_every_check() {
+    let Some(expat) = expat() else { return };
+    // Both targets at once: each run is long.
+    let runs: Vec<Output> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ["wasip1", "wasip2"]
+            .into_iter()
+            .map(|target| {
+                let module = expat.module(target, "runtests");
+                scope.spawn(move || run(wasmforge().arg("run").arg(&module)))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("run"))
+            .collect()
+    });
+    for output in runs {
+        let out = stdout(&output);
+        assert_eq!(output.status.code(), Some(0), "{out}{}", stderr(&output));
+        let summary = out.lines().last().unwrap_or("");
+        assert!(summary.starts_with("100%: Checks: "), "{out}");
+        assert!(summary.ends_with(", Failed: 0"), "{out}");
+        let checks: u32 = summary
+            .trim_start_matches("100%: Checks: ")
+            .split(',')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        assert!(checks >= 4000, "{summary}");
+    }
+}
+
+/// xmlwf: a well-formed document passes (exit 0, nothing said); a broken one is named with its
+/// line and column, exit 2 as native for wasip1 — and not 0 for wasip2, whose `exit` carries only
+/// success or failure (WASI 0.2: `exit-with-code` is not stable).
+#[test]
+fn expat_xmlwf_checks_documents_as_native() {
+    let Some(expat) = expat() else { return };
+    let docs = tempfile::tempdir().expect("tempdir");
+    std::fs::write(docs.path().join("good.xml"), "<a><b>x</b><c/></a>\n").expect("write");
+    std::fs::write(docs.path().join("bad.xml"), "<a><b>x</a>\n").expect("write");
+    for (target, broken) in [("wasip1", 2), ("wasip2", 1)] {
+        let module = expat.module(target, "xmlwf");
+        let check = |name: &str| {
+            run(wasmforge()
+                .arg("run")
+                .arg("--dir")
+                .arg(docs.path())
+                .arg(&module)
+                .arg("--")
+                .arg(docs.path().join(name)))
+        };
+        let good = check("good.xml");
+        assert_eq!(good.status.code(), Some(0), "{target}: {}", stderr(&good));
+        assert_eq!(stdout(&good), "", "{target}");
+        let bad = check("bad.xml");
+        assert_eq!(
+            bad.status.code(),
+            Some(broken),
+            "{target}: {}",
+            stderr(&bad)
+        );
+        assert!(
+            stdout(&bad).contains("bad.xml:1:9: mismatched tag"),
+            "{target}: {}",
+            stdout(&bad)
+        );
+    }
 }

@@ -175,6 +175,18 @@ this Wasm file was linked against version X of wasm-bindgen, but this binary is 
         explanation: "Building a Rust project needs cargo and rustc, normally installed by rustup.",
         fix: "install Rust with rustup (https://rustup.rs), then `rustup target add wasm32-wasip1`.",
     },
+    Entry {
+        code: "WF1015",
+        severity: Error,
+        title: "a crate version known to fail on the target",
+        explanation: "\
+Some versions of popular crates do not build for a WebAssembly target that later versions \
+support: they were written when the target's standard library was unstable, or before the \
+target existed. The lock file keeps the old version until it is updated. wasmforge keeps these \
+as data (`CRATE_TRAPS` in the catalog), each with the versions that fail and the first that \
+works, and names the crate, its version and the `cargo update -p` that moves past it.",
+        fix: "`cargo update -p CRATE` (or `--precise VERSION`); when a dependency pins the old series, update that dependency.",
+    },
     // ---------------------------------------------------------------- Go
     Entry {
         code: "WF2001",
@@ -275,6 +287,18 @@ enums, flags, variants, options and results of those; it refuses, by name, what 
 cover (a type it does not lower, or two WIT names that would be the same Go name) instead of \
 generating bindings that do not compile.",
         fix: "simplify the world's exports to the types named, rename the clashing items in the WIT, or write the bindings with wit-bindgen-go and build with `go build` yourself.",
+    },
+    Entry {
+        code: "WF2011",
+        severity: Error,
+        title: "a standard library identifier GOOS=wasip1 does not have",
+        explanation: "\
+Go's standard library is written per system: `syscall.Flock`, `syscall.Uname` or \
+`syscall.SysProcAttr.Setsid` exist for Linux and not for wasip1, whose port leaves out what WASI \
+cannot do (file locks, processes, users, terminals). Code written for Unix then stops with \
+\"undefined: syscall.Flock\". wasmforge asks the go tool (`go doc` for the host and for \
+GOOS=wasip1) rather than a list, so it names exactly what this Go's wasip1 port lacks.",
+        fix: "put the code that uses it in a file with `//go:build !wasip1` as its first line, and a wasip1 version that does without it in a file with `//go:build wasip1`.",
     },
     // ---------------------------------------------------------------- C
     Entry {
@@ -649,3 +673,35 @@ mod tests {
         }
     }
 }
+
+/// A crate version range known not to build for a target, and the way past it (the data behind
+/// WF1015; each row has a test on recorded compiler output).
+#[derive(Debug, Clone, Copy)]
+pub struct CrateTrap {
+    pub krate: &'static str,
+    /// The target triple it fails on.
+    pub triple: &'static str,
+    /// The first version that builds (the versions below it fail).
+    pub fixed_in: (u64, u64, u64),
+    /// What the compiler says in its failure (a line of rustc's output contains it).
+    pub said: &'static str,
+    /// Why, in a few words.
+    pub why: &'static str,
+}
+
+/// Crate versions known to fail on a target.
+pub const CRATE_TRAPS: &[CrateTrap] = &[CrateTrap {
+    krate: "rustix",
+    triple: "wasm32-wasip2",
+    fixed_in: (0, 38, 44),
+    said: "use of unstable library feature 'wasip2'",
+    why: "it uses `std::os::wasip2`, which is unstable, on stable Rust (rustix 0.38.44 and 1.x build without it)",
+}];
+
+/// The editions of Rust and the first release that has each.
+pub const EDITIONS: &[(&str, (u32, u32))] = &[
+    ("2015", (1, 0)),
+    ("2018", (1, 31)),
+    ("2021", (1, 56)),
+    ("2024", (1, 85)),
+];

@@ -296,3 +296,59 @@ fn healthy_output_and_noise_give_nothing() {
     assert!(diagnose(noise, &rust("wasm32-wasip1")).is_empty());
     assert!(diagnose("", &Context::default()).is_empty());
 }
+
+#[test]
+fn an_edition_newer_than_cargo_names_the_rust_it_needs() {
+    let found = codes("rust-edition-2024.txt", &rust("wasm32-wasip1"));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].code, "WF1006");
+    assert_eq!(
+        found[0].message,
+        "the package is edition 2024, which needs Rust 1.85 or newer; the toolchain has cargo 1.81.0"
+    );
+}
+
+/// Every row of the catalog's crate traps, on the compiler output it names.
+#[test]
+fn every_crate_trap_is_recognised_with_its_update() {
+    for trap in crate::diagnostics::catalog::CRATE_TRAPS {
+        let file = format!(
+            "rust-{}-{}.txt",
+            trap.krate,
+            trap.triple.trim_start_matches("wasm32-")
+        );
+        let found = codes(&file, &rust(trap.triple));
+        let d = found
+            .iter()
+            .find(|d| d.code == "WF1015")
+            .unwrap_or_else(|| panic!("{file}: {found:?}"));
+        assert!(
+            d.message.starts_with(&format!("{} ", trap.krate)),
+            "{}",
+            d.message
+        );
+        assert_eq!(d.fix.commands, [format!("cargo update -p {}", trap.krate)]);
+        // Another target, or a fixed version: nothing.
+        assert!(
+            codes(&file, &rust("wasm32-wasip1"))
+                .iter()
+                .all(|d| d.code != "WF1015")
+        );
+        let (a, b, c) = trap.fixed_in;
+        let failing = d
+            .message
+            .split(' ')
+            .nth(1)
+            .expect("the version in the message");
+        let fixed = recorded(&file).replace(
+            &format!("{}-{failing}", trap.krate),
+            &format!("{}-{a}.{b}.{c}", trap.krate),
+        );
+        assert!(
+            diagnose(&fixed, &rust(trap.triple))
+                .iter()
+                .all(|d| d.code != "WF1015"),
+            "{file} at {a}.{b}.{c}"
+        );
+    }
+}

@@ -10,6 +10,7 @@ pub mod toolchain;
 use std::path::{Path, PathBuf};
 
 use crate::artifact::ArtifactKind;
+use crate::diagnostics::Diagnostic;
 use crate::error::{Error, Result};
 use crate::job::{BuildOutput, Job};
 use crate::lang::go::toolchain as probe;
@@ -437,6 +438,51 @@ impl crate::lang::Language for Go {
 
     fn rules(&self) -> &'static [crate::diagnostics::stderr::Rule] {
         stderr::RULES
+    }
+
+    /// An identifier the compile did not find is WASI's only when `go doc` finds it for the host
+    /// and not for GOOS=wasip1: the standard library's own answer, not a list.
+    fn refine_diagnosis(&self, job: &Job<'_>, diagnostics: &mut Vec<Diagnostic>) {
+        if !diagnostics.iter().any(|d| d.code == "WF2011") {
+            return;
+        }
+        let quiet = crate::report::NullReporter;
+        let go = probe::probe_go(&quiet).ok();
+        let documented = |name: &str, wasip1: bool| {
+            let Some(go) = &go else { return None };
+            let mut tool = Tool::new(&go.path, probe::GO_HINT);
+            tool.current_dir(&job.project.dir)
+                .args(["doc", "-short", name]);
+            if wasip1 {
+                tool.env("GOOS", "wasip1").env("GOARCH", "wasm");
+            } else {
+                tool.env_remove("GOOS").env_remove("GOARCH");
+            }
+            tool.capture(&quiet).ok().map(|o| o.status.success())
+        };
+        let mut asked = 0;
+        diagnostics.retain_mut(|d| {
+            if d.code != "WF2011" {
+                return true;
+            }
+            let Some(name) = d.subject.clone() else {
+                return false;
+            };
+            // Each asks the go tool twice: the first few say enough.
+            asked += 1;
+            if asked > 6 || documented(&name, true) != Some(false) || documented(&name, false) != Some(true) {
+                return false;
+            }
+            d.message = format!(
+                "`{name}` does not exist for GOOS=wasip1: `go doc` finds it for the host, not for wasip1 (the standard library's WASI port leaves it out)"
+            );
+            if let Some(location) = &mut d.location
+                && location.file.is_relative()
+            {
+                location.file = crate::files::lexically_normal(&job.project.dir.join(&location.file));
+            }
+            true
+        });
     }
 
     fn build(&self, job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {

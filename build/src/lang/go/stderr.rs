@@ -13,7 +13,35 @@ pub(crate) const RULES: &[Rule] = &[
     wf2009,
     wf2009_download,
     wf2006,
+    wf2011,
 ];
+
+/// "./main.go:14:15: undefined: syscall.Flock": a package identifier the build's GOOS may lack
+/// (the Go language decides afterwards with `go doc`, in `refine_diagnosis`).
+fn wf2011(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line { text: line, .. } = *at;
+    if let Some((place, name)) = line.split_once(": undefined: ")
+        && let Some((package, item)) = name.trim().split_once('.')
+        && !package.is_empty()
+        && package
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && item.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+    {
+        let d = Diagnostic::new(
+            "WF2011",
+            format!("`{package}.{item}` is not defined for this build"),
+            WF2011_FIX,
+        )
+        .about(format!("{package}.{item}"));
+        push(crate::diagnostics::stderr::with_place(
+            d,
+            crate::diagnostics::stderr::split_file_line(place),
+        ));
+    }
+}
+
+pub(crate) const WF2011_FIX: &str = "move the code that uses it into a file built only for other systems (`//go:build !wasip1` as its first line) and give wasip1 its own version in a file with `//go:build wasip1` (one that does without it)";
 
 fn wf2002(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
     let Line { text: line, .. } = *at;

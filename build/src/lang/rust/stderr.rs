@@ -14,7 +14,93 @@ pub(crate) const RULES: &[Rule] = &[
     wf1010,
     wf1006,
     wf1011,
+    edition,
+    wf1015,
 ];
+
+/// cargo: "feature `edition2024` is required" — the package's edition is newer than this cargo.
+fn edition(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line {
+        lines,
+        i,
+        text: line,
+        ..
+    } = *at;
+    if let Some(edition) = between(line, "feature `edition", "` is required")
+        && let Some((_, (major, minor))) = crate::diagnostics::catalog::EDITIONS
+            .iter()
+            .find(|(e, _)| *e == edition)
+    {
+        let cargo = lines[i..]
+            .iter()
+            .find_map(|l| between(l, "this version of Cargo (", " ("))
+            .map(|v| format!("cargo {v}"))
+            .unwrap_or_else(|| "this toolchain's cargo".into());
+        push(
+            Diagnostic::new(
+                "WF1006",
+                format!(
+                    "the package is edition {edition}, which needs Rust {major}.{minor} or newer; the toolchain has {cargo}"
+                ),
+                format!(
+                    "use Rust {major}.{minor} or newer: `rustup update`, or a newer `channel` in rust-toolchain.toml (it pins this one); or, if the code allows, an older `edition` in Cargo.toml"
+                ),
+            )
+            .commands(crate::diagnostics::rustup_update(), false),
+        );
+    }
+}
+
+/// A crate version the catalog knows fails on this target (`CRATE_TRAPS`).
+fn wf1015(at: &Line<'_>, ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
+    let Line {
+        lines,
+        i,
+        text: line,
+        ..
+    } = *at;
+    for trap in crate::diagnostics::catalog::CRATE_TRAPS {
+        if trap.triple != ctx.triple || !line.contains(trap.said) {
+            continue;
+        }
+        let (krate, place) = crate_at(lines, i, trap.krate);
+        let Some(version) = krate
+            .as_deref()
+            .and_then(|k| k.rsplit(' ').next())
+            .and_then(|v| semver::Version::parse(v).ok())
+        else {
+            continue;
+        };
+        let (a, b, c) = trap.fixed_in;
+        if version >= semver::Version::new(a, b, c) {
+            continue;
+        }
+        push(with_place(
+            Diagnostic::new(
+                "WF1015",
+                format!(
+                    "{} {version} does not build for {}: {}",
+                    trap.krate, trap.triple, trap.why
+                ),
+                format!(
+                    "`cargo update -p {}` (to {a}.{b}.{c} or newer); if a dependency pins an older series, update that dependency",
+                    trap.krate
+                ),
+            )
+            .commands(
+                vec![vec![
+                    "cargo".into(),
+                    "update".into(),
+                    "-p".into(),
+                    trap.krate.into(),
+                ]],
+                false,
+            )
+            .about(trap.krate),
+            place,
+        ));
+    }
+}
 
 fn wf1001(at: &Line<'_>, ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
     let Line { text: line, .. } = *at;
