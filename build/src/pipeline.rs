@@ -189,7 +189,10 @@ fn build_one(
             });
         }
         Err(Error::CompileFailed {
-            what, status, hint, ..
+            what,
+            status,
+            hint,
+            diagnostics: carried,
         }) => {
             let text = capture
                 .lines
@@ -206,6 +209,8 @@ fn build_one(
             // varies from run to run: the diagnosis must not.)
             let mut diagnostics =
                 std::mem::take(&mut *job.evidence.lock().unwrap_or_else(|p| p.into_inner()));
+            // What the failed step diagnosed itself (from output it captured), then the rest.
+            diagnostics.extend(carried);
             let held: Vec<String> = diagnostics.iter().map(|d| d.code.clone()).collect();
             for d in crate::lang::diagnose(&text, &context) {
                 if !held.contains(&d.code) {

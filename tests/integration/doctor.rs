@@ -1228,3 +1228,39 @@ fn ci_logs_fold_compiler_output_and_annotate_diagnostics() {
     let end = err.find("section_end:").expect("the section ends");
     assert!(start < end && err[end..].contains("error[WF3006]"), "{err}");
 }
+
+/// An edition newer than the pinned toolchain is named before anything else (cargo 1.81 cannot
+/// even read an edition 2024 manifest), with the Rust that has it, at the manifest's line — by
+/// build and doctor alike, whether or not the toolchain has the Wasm target.
+#[test]
+fn an_edition_newer_than_the_pinned_toolchain_names_the_rust_it_needs() {
+    let _pinned = pinned_lock();
+    let home = std::env::var("RUSTUP_HOME")
+        .unwrap_or_else(|_| format!("{}/.rustup", std::env::var("HOME").unwrap_or_default()));
+    let toolchain = Path::new(&home).join(format!(
+        "toolchains/{PINNED_TOOLCHAIN}-x86_64-unknown-linux-gnu"
+    ));
+    if !require(
+        toolchain.is_dir(),
+        "the pinned toolchain is not installed (tests/run.sh installs it)",
+    ) {
+        return;
+    }
+    let (_tmp, dir) = project("doctor/rust-edition-pinned");
+    session(&dir, &["build"]).code(1).stderr_eq(str![[r#"
+error[WF1006]: the package is edition 2024, which needs Rust 1.85 or newer; the toolchain has rustc 1.81.0
+  --> [CWD]/Cargo.toml:4
+  = fix: use Rust 1.85 or newer: `rustup update`, and a newer `channel` in rust-toolchain.toml where one pins this toolchain; or, if the code allows, an older `edition` in Cargo.toml
+  = package needs a newer Rust than the toolchain: wasmforge explain WF1006
+error: this project cannot build for its target: the package is edition 2024, which needs Rust 1.85 or newer; the toolchain has rustc 1.81.0
+hint: fix what is listed above (`wasmforge doctor` checks everything, `wasmforge doctor --fix` runs the safe fixes)
+
+"#]]);
+    let (code, doc) = doctor(&dir, &[]);
+    assert_eq!(code, 1);
+    let found = with_code(&doc, "WF1006");
+    assert!(
+        text(&found[0], "message").contains("needs Rust 1.85 or newer"),
+        "{doc}"
+    );
+}

@@ -427,6 +427,55 @@ pub fn packages_check(facts: &RustFacts, rustc: Option<RustcVersion>) -> Check {
     }
 }
 
+/// The manifest's edition (`[package] edition`, or the workspace's through
+/// `edition.workspace = true`) against the rustc that will build it: cargo cannot even read a
+/// manifest of an edition newer than itself ("feature `edition2024` is required").
+pub fn edition_check(manifest: &Path, rustc: Option<RustcVersion>) -> Check {
+    let Some(have) = rustc else {
+        return Check::ok("edition", "no rustc version to compare".into());
+    };
+    let Some(doc) = std::fs::read_to_string(manifest)
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+    else {
+        return Check::ok("edition", "no manifest to read".into());
+    };
+    let workspace = doc
+        .get("workspace")
+        .and_then(|w| w.get("package"))
+        .and_then(|p| p.get("edition"))
+        .and_then(|e| e.as_str());
+    let edition = match doc.get("package").and_then(|p| p.get("edition")) {
+        Some(toml::Value::String(e)) => Some(e.as_str()),
+        Some(toml::Value::Table(_)) => workspace,
+        _ => workspace,
+    };
+    let Some(edition) = edition else {
+        return Check::ok("edition", "edition 2015 (none given)".into());
+    };
+    match crate::diagnostics::catalog::EDITIONS
+        .iter()
+        .find(|(e, _)| *e == edition)
+    {
+        Some((_, (major, minor))) if RustcVersion(*major, *minor, 0) > have => Check::from(
+            "edition",
+            vec![
+                Diagnostic::new(
+                    "WF1006",
+                    format!(
+                        "the package is edition {edition}, which needs Rust {major}.{minor} or newer; the toolchain has rustc {have}"
+                    ),
+                    format!(
+                        "use Rust {major}.{minor} or newer: `rustup update`, and a newer `channel` in rust-toolchain.toml where one pins this toolchain; or, if the code allows, an older `edition` in Cargo.toml"
+                    ),
+                )
+                .at(manifest, line_of(manifest, "edition")),
+            ],
+        ),
+        _ => Check::ok("edition", format!("edition {edition}, rustc {have} has it")),
+    }
+}
+
 /// The 1-based line of the first line of `file` that starts with `key`.
 fn line_of(file: &Path, key: &str) -> Option<u32> {
     let text = std::fs::read_to_string(file).ok()?;

@@ -287,11 +287,10 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
     // A rustc older than the target cannot get it with `rustup target add`: say that first.
     let rustc = rust_toolchain::rustc_version(&toolchain, reporter);
     crate::job::preflight(
-        [crate::lang::rust::checks::rustc_check(
-            &toolchain.name,
-            rustc,
-            target,
-        )],
+        [
+            crate::lang::rust::checks::rustc_check(&toolchain.name, rustc, target),
+            crate::lang::rust::checks::edition_check(&project.manifest, rustc),
+        ],
         reporter,
     )?;
     toolchain.require_target(triple)?;
@@ -875,9 +874,23 @@ fn metadata(
         source,
     };
     if !output.status.success() {
-        return Err(failed(cargo_metadata::Error::CargoMetadata {
-            stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
-        }));
+        let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
+        // cargo refusing the manifest may be the toolchain's doing (an edition newer than it):
+        // the rules that read a failed build say so, and then that is the error.
+        let context = crate::diagnostics::stderr::Context {
+            toolchain: options.toolchain.as_deref(),
+            triple: target_of(options).rust_triple(),
+        };
+        let diagnostics = crate::lang::diagnose(&stderr, &context);
+        if !diagnostics.is_empty() {
+            return Err(Error::CompileFailed {
+                what: "reading the Cargo project (`cargo metadata`)".into(),
+                status: output.status.to_string(),
+                hint: None,
+                diagnostics,
+            });
+        }
+        return Err(failed(cargo_metadata::Error::CargoMetadata { stderr }));
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
     let json = stdout
