@@ -539,3 +539,30 @@ fn files_under(dir: &std::path::Path) -> Vec<String> {
     out.sort();
     out
 }
+
+/// Builds with two toolchains publish the same `app.wasm`: the second says it replaced the
+/// first's, and each toolchain's make build stays in its own mirror.
+#[test]
+fn another_toolchain_replacing_the_module_says_so() {
+    if !have_clang() || !have_zig() || !require(on_path("make"), "make is not installed") {
+        return;
+    }
+    let (_tmp, dir) = project("c-make");
+    build_ok(&dir, &["--toolchain", "clang"]);
+    session(&dir, &["build", "--toolchain", "zig"])
+        .code(0)
+        .stderr_eq(str![[r#"
+...
+   Replacing app.wasm built with clang [..] by this build with zig [..] (each toolchain's build is kept apart under target/wasmforge)
+...
+"#]]);
+    for mirror in ["clang-wasip1", "zig-wasip1"] {
+        let out = dir.join(format!(
+            "target/wasmforge/make/{mirror}/debug/tree/out/app.wasm"
+        ));
+        assert!(out.is_file(), "{}", out.display());
+    }
+    // The same toolchain again: nothing to say.
+    let again = session(&dir, &["build", "--toolchain", "zig"]).code(0);
+    assert!(!String::from_utf8_lossy(&again.get_output().stderr).contains("Replacing"));
+}
