@@ -161,15 +161,7 @@ fn doctor_fix_adds_the_missing_target_and_the_recheck_passes() {
     // test adds wasm32-wasip1 through `--fix` and removes it again, holding the lock so no other
     // test sees it half-way.
     let _pinned = pinned_lock();
-    let home = std::env::var("RUSTUP_HOME")
-        .unwrap_or_else(|_| format!("{}/.rustup", std::env::var("HOME").unwrap_or_default()));
-    let toolchain = Path::new(&home).join(format!(
-        "toolchains/{PINNED_TOOLCHAIN}-x86_64-unknown-linux-gnu"
-    ));
-    if !require(
-        toolchain.is_dir(),
-        "the pinned toolchain is not installed (tests/run.sh installs it)",
-    ) {
+    if !pinned_toolchain_installed() {
         return;
     }
     struct Restore;
@@ -224,16 +216,7 @@ fn doctor_fix_adds_the_missing_target_and_the_recheck_passes() {
 #[test]
 fn wf1003_rustc_older_than_the_target() {
     let _pinned = pinned_lock();
-    let home = std::env::var("RUSTUP_HOME")
-        .unwrap_or_else(|_| format!("{}/.rustup", std::env::var("HOME").unwrap_or_default()));
-    if !require(
-        Path::new(&home)
-            .join(format!(
-                "toolchains/{PINNED_TOOLCHAIN}-x86_64-unknown-linux-gnu"
-            ))
-            .is_dir(),
-        "the pinned toolchain is not installed (tests/run.sh installs it)",
-    ) {
+    if !pinned_toolchain_installed() {
         return;
     }
     let (_tmp, dir) = project("doctor/rust-pinned");
@@ -1235,15 +1218,7 @@ fn ci_logs_fold_compiler_output_and_annotate_diagnostics() {
 #[test]
 fn an_edition_newer_than_the_pinned_toolchain_names_the_rust_it_needs() {
     let _pinned = pinned_lock();
-    let home = std::env::var("RUSTUP_HOME")
-        .unwrap_or_else(|_| format!("{}/.rustup", std::env::var("HOME").unwrap_or_default()));
-    let toolchain = Path::new(&home).join(format!(
-        "toolchains/{PINNED_TOOLCHAIN}-x86_64-unknown-linux-gnu"
-    ));
-    if !require(
-        toolchain.is_dir(),
-        "the pinned toolchain is not installed (tests/run.sh installs it)",
-    ) {
+    if !pinned_toolchain_installed() {
         return;
     }
     let (_tmp, dir) = project("doctor/rust-edition-pinned");
@@ -1263,4 +1238,19 @@ hint: fix what is listed above (`wasmforge doctor` checks everything, `wasmforge
         text(&found[0], "message").contains("needs Rust 1.85 or newer"),
         "{doc}"
     );
+}
+
+/// Whether the pinned old stable (`PINNED_TOOLCHAIN`, installed without Wasm targets by
+/// tests/run.sh) is there; a skip through `require` when not.
+fn pinned_toolchain_installed() -> bool {
+    let home = std::env::var("RUSTUP_HOME")
+        .unwrap_or_else(|_| format!("{}/.rustup", std::env::var("HOME").unwrap_or_default()));
+    require(
+        Path::new(&home)
+            .join(format!(
+                "toolchains/{PINNED_TOOLCHAIN}-x86_64-unknown-linux-gnu"
+            ))
+            .is_dir(),
+        "the pinned toolchain is not installed (tests/run.sh installs it)",
+    )
 }

@@ -460,20 +460,25 @@ pub fn edition_check(manifest: &Path, rustc: Option<RustcVersion>) -> Check {
         Some((_, (major, minor))) if RustcVersion(*major, *minor, 0) > have => Check::from(
             "edition",
             vec![
-                Diagnostic::new(
-                    "WF1006",
-                    format!(
-                        "the package is edition {edition}, which needs Rust {major}.{minor} or newer; the toolchain has rustc {have}"
-                    ),
-                    format!(
-                        "use Rust {major}.{minor} or newer: `rustup update`, and a newer `channel` in rust-toolchain.toml where one pins this toolchain; or, if the code allows, an older `edition` in Cargo.toml"
-                    ),
-                )
-                .at(manifest, line_of(manifest, "edition")),
+                edition_diagnostic(edition, (*major, *minor), &format!("rustc {have}"))
+                    .at(manifest, line_of(manifest, "edition")),
             ],
         ),
         _ => Check::ok("edition", format!("edition {edition}, rustc {have} has it")),
     }
+}
+
+/// WF1006 for an edition newer than the toolchain (`has`: "rustc 1.81.0", "cargo 1.81.0").
+pub fn edition_diagnostic(edition: &str, (major, minor): (u32, u32), has: &str) -> Diagnostic {
+    Diagnostic::new(
+        "WF1006",
+        format!(
+            "the package is edition {edition}, which needs Rust {major}.{minor} or newer; the toolchain has {has}"
+        ),
+        format!(
+            "use Rust {major}.{minor} or newer: `rustup update`, and a newer `channel` in rust-toolchain.toml where one pins this toolchain; or, if the code allows, an older `edition` in Cargo.toml"
+        ),
+    )
 }
 
 /// The 1-based line of the first line of `file` that starts with `key`.

@@ -36,14 +36,10 @@ fn edition(at: &Line<'_>, _ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) 
             .find_map(|l| between(l, "this version of Cargo (", " ("))
             .map(|v| format!("cargo {v}"))
             .unwrap_or_else(|| "this toolchain's cargo".into());
-        push(Diagnostic::new(
-            "WF1006",
-            format!(
-                "the package is edition {edition}, which needs Rust {major}.{minor} or newer; the toolchain has {cargo}"
-            ),
-            format!(
-                "use Rust {major}.{minor} or newer: `rustup update`, and a newer `channel` in rust-toolchain.toml where one pins this toolchain; or, if the code allows, an older `edition` in Cargo.toml"
-            ),
+        push(super::checks::edition_diagnostic(
+            edition,
+            (*major, *minor),
+            &cargo,
         ));
     }
 }
