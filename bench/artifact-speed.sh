@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Benchmark: how fast what wasmforge builds runs. Release artifacts of three real-world projects
 # (../shared/realworld) against native builds of the same source, on the same input, side by
-# side in one hyperfine run each — zstd -19 compress and decompress of 8 MiB, a Lua script,
-# xmlwf over a 16 MiB document — each built without and with `--simd` (Wasm SIMD128).
+# side in one hyperfine run each — zstd -19 of 8 MiB, decompression of 64 MiB, a Lua script,
+# xmlwf over a 64 MiB document — each built without and with `--simd` (Wasm SIMD128).
 # The modules run through `wasmforge run` with their compiled code cached (hyperfine's warmup
-# compiles it once); every command runs through the shell (stdin from a file). Aim: ≤ 1.3× native on each.
+# compiles it once); every command runs through the shell (stdin from a file). `wasmforge run`
+# costs ~15 ms to start (process, cached code): the inputs outweigh it. Aim: ≤ 1.3× native.
 # Not part of the test suite: timings on shared machines are noisy, ratios are what count.
 # Usage: bench/artifact-speed.sh [hyperfine options]
 set -euo pipefail

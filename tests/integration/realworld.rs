@@ -478,8 +478,8 @@ struct Expat {
 
 static EXPAT: OnceLock<Option<Expat>> = OnceLock::new();
 
-/// expat through its own CMake, every executable, for wasip1 and wasip2 (release: its test
-/// runner is heavy).
+/// expat through its own CMake, its test runner and xmlwf, for wasip1 and wasip2 (release: the
+/// test runner is heavy).
 fn expat() -> Option<&'static Expat> {
     if !have_clang() || !require(on_path("cmake"), "cmake is not installed") {
         return None;
@@ -493,6 +493,7 @@ fn expat() -> Option<&'static Expat> {
                     let output = run(wasmforge()
                         .args(["--format", "json", "build", "-q", "--release", "--target"])
                         .arg(target)
+                        .args(["--bin", "runtests", "--bin", "xmlwf"])
                         .arg(&dir));
                     (target, output)
                 })
