@@ -400,6 +400,53 @@ fn build_project(args: &Args, ctx: &Ctx) -> anyhow::Result<PathBuf> {
     }
 }
 
+/// A backtrace frame without the compiler's crate hashes, as Rust's own backtraces print them:
+/// `std[a88812da5ee6ad9e]::panicking::begin_panic` → `std::panicking::begin_panic`, and the
+/// legacy `::h0123456789abcdef` suffix dropped.
+fn without_crate_hashes(frame: &str) -> String {
+    let is_hex = |s: &str| s.len() == 16 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let mut out = String::with_capacity(frame.len());
+    let mut rest = frame;
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        match after.find(']') {
+            Some(close) if is_hex(&after[..close]) => {
+                out.push_str(&rest[..open]);
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push_str(&rest[..=open]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    // Legacy mangling: `path::name::h0123456789abcdef`, at the end of the name.
+    let mut cleaned = String::with_capacity(out.len());
+    let mut words = out.split("::h").peekable();
+    if let Some(first) = words.next() {
+        cleaned.push_str(first);
+    }
+    for word in words {
+        let hash_end = word
+            .char_indices()
+            .take_while(|(_, c)| c.is_ascii_hexdigit())
+            .last()
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let ends_name = word[hash_end..]
+            .chars()
+            .next()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        if hash_end == 16 && ends_name {
+            cleaned.push_str(&word[hash_end..]);
+        } else {
+            cleaned.push_str("::h");
+            cleaned.push_str(word);
+        }
+    }
+    cleaned
+}
+
 /// Reports how the guest ended and picks the exit status. A guest wasmforge stopped (a trap or
 /// a limit) is an error like any other: text on stderr, and the JSON error document.
 fn finish(outcome: Outcome, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
@@ -413,7 +460,7 @@ fn finish(outcome: Outcome, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
                 .flat_map(|b| b.lines())
                 .map(str::trim)
                 .filter(|l| !l.is_empty() && !l.ends_with("backtrace:"))
-                .map(str::to_string)
+                .map(without_crate_hashes)
                 .collect(),
         }
         .into())
@@ -477,5 +524,33 @@ fn finish(outcome: Outcome, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             None,
             None,
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_crate_hashes;
+
+    #[test]
+    fn backtrace_frames_lose_their_crate_hashes() {
+        assert_eq!(
+            without_crate_hashes(
+                "3: 0x1f2e - std[a88812da5ee6ad9e]::panicking::begin_panic::<&str>"
+            ),
+            "3: 0x1f2e - std::panicking::begin_panic::<&str>"
+        );
+        assert_eq!(
+            without_crate_hashes("5: 0x10 - app::main::h0123456789abcdef"),
+            "5: 0x10 - app::main"
+        );
+        // What is not a hash stays.
+        assert_eq!(
+            without_crate_hashes("7: 0x1 - <[u8]>::len, hash::hasher"),
+            "7: 0x1 - <[u8]>::len, hash::hasher"
+        );
+        assert_eq!(
+            without_crate_hashes("1: 0x2 - alloc[0123456789abcdef]::vec::Vec<u8>"),
+            "1: 0x2 - alloc::vec::Vec<u8>"
+        );
     }
 }
