@@ -457,6 +457,15 @@ fn limits_stop_the_guest_with_their_own_code() {
         );
         // Without the compiler's crate hashes (`std[a88812da5ee6ad9e]::…`, `::h0123…`).
         assert!(err.contains("std::") && !hashed.is_match(&err), "{err}");
+
+        // A thread: Rust's std panics ("Unsupported"), the panic traps, and the frames say why.
+        let output = run(wasmforge().arg("run").arg(probe).arg("thread"));
+        assert_eq!(code(&output), Some(134));
+        let err = stderr(&output);
+        assert!(
+            err.contains("hint: the guest tried to start a thread, and WASI 0.1 and 0.2 have none"),
+            "{err}"
+        );
     }
     let output = run(wasmforge()
         .args(["run", "--max-table-elements", "1000"])

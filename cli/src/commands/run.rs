@@ -447,6 +447,32 @@ fn without_crate_hashes(frame: &str) -> String {
     cleaned
 }
 
+/// What a trap's frames show the guest tried and WASI does not have (a Rust program's standard
+/// library panics with "Unsupported", and the panic ends in a trap): the way out.
+fn unsupported_in(backtrace: &str) -> Option<String> {
+    let frames: Vec<String> = backtrace.lines().map(without_crate_hashes).collect();
+    let called = |path: &str, calls: &[&str]| {
+        frames
+            .iter()
+            .any(|f| f.contains(path) && calls.iter().any(|c| f.contains(c)))
+    };
+    if called("std::thread::", &["spawn"]) {
+        Some(
+            "the guest tried to start a thread, and WASI 0.1 and 0.2 have none (Rust's `thread::spawn` fails with `Unsupported`): run the work on the main thread — many programs have a single-threaded option (`-j1`, `--threads 1`) — or keep the threaded code out of the Wasm build (`#[cfg(not(target_os = \"wasi\"))]`); the `wasm32-wasip1-threads` target is not built by wasmforge yet".into(),
+        )
+    } else if called("std::process::", &["spawn", "output", "status", "Command"]) {
+        Some(
+            "the guest tried to start a process, and WASI has no processes: keep that code out of the Wasm build (`#[cfg(not(target_os = \"wasi\"))]`), or have the host run the other program".into(),
+        )
+    } else if called("std::net::", &["connect", "bind"]) {
+        Some(
+            "the guest tried to open a socket: a wasip1 module cannot (WASI 0.1 has no socket calls); build for wasip2 and grant the address (`--allow-tcp HOST:PORT`)".into(),
+        )
+    } else {
+        None
+    }
+}
+
 /// Reports how the guest ended and picks the exit status. A guest wasmforge stopped (a trap or
 /// a limit) is an error like any other: text on stderr, and the JSON error document.
 fn finish(outcome: Outcome, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
@@ -497,12 +523,15 @@ fn finish(outcome: Outcome, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             message,
             backtrace,
             hint,
-        } => stopped(
-            EXIT_TRAP,
-            format!("the guest trapped: {message}"),
-            backtrace,
-            hint,
-        ),
+        } => {
+            let hint = hint.or_else(|| backtrace.as_deref().and_then(unsupported_in));
+            stopped(
+                EXIT_TRAP,
+                format!("the guest trapped: {message}"),
+                backtrace,
+                hint,
+            )
+        }
         Outcome::TimedOut(limit) => stopped(
             EXIT_TIMEOUT,
             format!(
