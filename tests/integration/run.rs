@@ -261,6 +261,23 @@ fn a_guest_given_nothing_sees_nothing() {
             );
             assert!(stdout(&output).starts_with("denied:"));
         }
+        // The failure on a path is followed by the grant that would allow it; with a folder
+        // granted, nothing is suggested.
+        let note = "note: no folder was granted, so the guest sees no files at all: if it failed on a path, grant the folder with `--dir PATH`";
+        let output = run(wasmforge()
+            .arg("run")
+            .arg(probe)
+            .args(["read", "/etc/passwd"]));
+        assert!(stderr(&output).contains(note), "{}", stderr(&output));
+        let granted = tempfile::tempdir().expect("tempdir");
+        let output = run(wasmforge()
+            .arg("run")
+            .arg("--dir")
+            .arg(granted.path())
+            .arg(probe)
+            .args(["read", "/etc/passwd"]));
+        assert_denied(&output, stdout(&output));
+        assert!(!stderr(&output).contains("note:"), "{}", stderr(&output));
         let output = run(wasmforge()
             .arg("run")
             .arg(probe)

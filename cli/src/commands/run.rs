@@ -321,6 +321,14 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         }
     }
     let outcome = host::run(&code.engine, &code.loaded, &req, &mut timings, ctx)?;
+    // A guest that uses files, given none, that failed: its error is likely about a path.
+    let failed = matches!(outcome, Outcome::Exited(c) if c != 0)
+        || matches!(outcome, Outcome::ComponentResult(false));
+    if failed && req.grants.dirs.is_empty() && !ctx.quiet && opens_files(&bytes) {
+        anstream::eprintln!(
+            "{DIM}note: no folder was granted, so the guest sees no files at all: if it failed on a path, grant the folder with `--dir PATH` (`--dir-ro PATH` to read only; `--dir HOST::GUEST` to name it inside){DIM:#}"
+        );
+    }
     if args.timings {
         anstream::eprintln!(
             "{DIM}timings: load {:.2?} ({}), instantiate {:.2?}, run {:.2?}{DIM:#}",
@@ -445,6 +453,33 @@ fn without_crate_hashes(frame: &str) -> String {
         }
     }
     cleaned
+}
+
+/// Whether a module or component opens files by path (imports `path_open`, or WASI 0.2's
+/// preopens): what a `--dir` grant is for.
+fn opens_files(bytes: &[u8]) -> bool {
+    use wasmparser::{Parser, Payload};
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload {
+            Ok(Payload::ImportSection(imports)) => {
+                for import in imports.into_imports().flatten() {
+                    if import.module == "wasi_snapshot_preview1" && import.name == "path_open" {
+                        return true;
+                    }
+                }
+            }
+            Ok(Payload::ComponentImportSection(imports)) => {
+                for import in imports.into_iter().flatten() {
+                    if import.name.name.starts_with("wasi:filesystem/preopens") {
+                        return true;
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+    false
 }
 
 /// What a trap's frames show the guest tried and WASI does not have (a Rust program's standard
