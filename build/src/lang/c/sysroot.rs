@@ -19,6 +19,8 @@ pub struct Sysroot {
     pub host: Vec<PathBuf>,
     /// The sysroot's `libc.a`, when the toolchain has one on disk (zig builds its own).
     pub libc: Option<PathBuf>,
+    /// The symbols `libc.a` defines, read once when first asked (None: no archive to read).
+    pub symbols: std::sync::OnceLock<Option<std::collections::HashSet<Vec<u8>>>>,
 }
 
 /// How a sysroot's headers know a name.
@@ -68,6 +70,7 @@ impl Sysroot {
             include,
             host,
             libc,
+            symbols: Default::default(),
         }
     }
 
@@ -122,11 +125,17 @@ impl Sysroot {
 
     /// Whether the sysroot's `libc.a` defines `symbol` (None: no `libc.a` to read).
     pub fn defines(&self, symbol: &str) -> Option<bool> {
-        let path = self.libc.as_ref()?;
-        let bytes = std::fs::read(path).ok()?;
-        let archive = object::read::archive::ArchiveFile::parse(&*bytes).ok()?;
-        let mut symbols = archive.symbols().ok()??;
-        Some(symbols.any(|s| s.is_ok_and(|s| s.name() == symbol.as_bytes())))
+        let symbols = self.symbols.get_or_init(|| {
+            let bytes = std::fs::read(self.libc.as_ref()?).ok()?;
+            let archive = object::read::archive::ArchiveFile::parse(&*bytes).ok()?;
+            let symbols = archive.symbols().ok()??;
+            Some(
+                symbols
+                    .filter_map(|s| s.ok().map(|s| s.name().to_vec()))
+                    .collect(),
+            )
+        });
+        Some(symbols.as_ref()?.contains(symbol.as_bytes()))
     }
 }
 
@@ -281,6 +290,7 @@ mod tests {
             include: vec![sysroot],
             host: vec![host],
             libc: None,
+            symbols: Default::default(),
         };
         assert_eq!(
             s.declaration("chmod"),
