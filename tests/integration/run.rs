@@ -1078,3 +1078,64 @@ fn what_looks_like_a_path_is_never_pulled() {
         "nothing may connect to a host named by a path"
     );
 }
+
+/// Context switches of every thread of a live process, voluntary ones (a thread waiting for
+/// another) — Linux's /proc.
+fn voluntary_switches(pid: u32) -> u64 {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("/proc/PID/task");
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("status")).ok())
+        .flat_map(|status| {
+            status
+                .lines()
+                .filter_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+                .map(|n| n.trim().parse::<u64>().expect("a count"))
+                .collect::<Vec<_>>()
+        })
+        .sum()
+}
+
+#[test]
+fn file_calls_do_not_cross_threads() {
+    // Each WASI file call used to go to a Tokio blocking thread and back: a futex round trip,
+    // ~6 context switches per file read (issue 27). `run` calls the guest synchronously, so the
+    // file calls now run on its thread. The count is read while the guest waits on stdin.
+    use std::io::BufRead as _;
+    let files = 400;
+    let tmp = tempfile::tempdir().unwrap();
+    for i in 0..files {
+        std::fs::write(tmp.path().join(format!("f{i}.txt")), "x".repeat(100 + i)).unwrap();
+    }
+    for target in ["wasip1", "wasip2"] {
+        let Some(probe) = probe(target) else { return };
+        // Compiled and cached first: compiling has threads of its own, waiting on each other.
+        let warm = run(wasmforge()
+            .args(["run", "--compiler", "cranelift"])
+            .arg(&probe)
+            .args(["args", "warm"]));
+        assert!(warm.status.success(), "{target}: {}", stderr(&warm));
+        let mut child = wasmforge()
+            .arg("run")
+            .arg(format!("--dir={}::/data", tmp.path().display()))
+            .arg(&probe)
+            .args(["readall", "/data"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), format!("read {files} files"), "{target}");
+        let switches = voluntary_switches(child.id());
+        drop(child.stdin.take());
+        let status = child.wait().unwrap();
+        assert!(status.success(), "{target}: {status}");
+        assert!(
+            switches < files as u64 / 4,
+            "{target}: {switches} voluntary context switches for {files} files read: file calls \
+             cross threads"
+        );
+    }
+}

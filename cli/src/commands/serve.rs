@@ -123,7 +123,7 @@ impl ServeArgs {
     pub fn settings(&self, ctx: &Ctx) -> anyhow::Result<Settings> {
         let grants = self.grants.grants()?;
         // Folders that do not exist are refused here, not at every request.
-        grants.builder(&[])?;
+        grants.builder(&[], crate::host::grants::Blocking::OffTheExecutor)?;
         Ok(Settings {
             grants,
             allow_http: self.allow_http.clone(),

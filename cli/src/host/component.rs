@@ -72,7 +72,10 @@ pub fn run(
     if req.invoke.is_none() {
         argv.extend(req.args.iter().cloned());
     }
-    let ctx = req.grants.builder(&argv)?.build();
+    let ctx = req
+        .grants
+        .builder(&argv, crate::host::grants::Blocking::OnThisThread)?
+        .build();
     let state = State {
         ctx,
         table: ResourceTable::new(),

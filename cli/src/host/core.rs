@@ -57,7 +57,10 @@ pub fn run(
     if req.invoke.is_none() {
         argv.extend(req.args.iter().cloned());
     }
-    let wasi = req.grants.builder(&argv)?.build_p1();
+    let wasi = req
+        .grants
+        .builder(&argv, crate::host::grants::Blocking::OnThisThread)?
+        .build_p1();
     let mut store = Store::new(
         engine,
         State {

@@ -105,7 +105,10 @@ impl Server {
         let wasi = self
             .settings
             .grants
-            .builder(std::slice::from_ref(&app.argv0))?
+            .builder(
+                std::slice::from_ref(&app.argv0),
+                crate::host::grants::Blocking::OffTheExecutor,
+            )?
             .build();
         let state = State {
             wasi,
