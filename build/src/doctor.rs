@@ -26,6 +26,8 @@ pub struct DoctorOptions {
     pub bins: Vec<String>,
     /// `-p`: Rust packages, or the Go main package.
     pub packages: Vec<String>,
+    /// Rust features, as `build -F/--all-features/--no-default-features`.
+    pub features: crate::options::Features,
     /// What `build -- ARGS` would pass on (Go tags, CMake options, make variables).
     pub extra_args: Vec<String>,
 }
@@ -98,6 +100,7 @@ pub fn doctor(options: &DoctorOptions, reporter: &dyn Reporter) -> Result<Doctor
         toolchain: options.toolchain.clone(),
         bins: options.bins.clone(),
         packages: options.packages.clone(),
+        features: options.features.clone(),
         extra_args: options.extra_args.clone(),
         ..crate::BuildOptions::new(path)
     };

@@ -439,6 +439,42 @@ hint: the diagnostics above say what went wrong and how to fix it
 }
 
 #[test]
+fn doctor_judges_the_graph_the_build_compiles() {
+    // openssl-sys (no WebAssembly port) is a dev-dependency, and a normal one only under the
+    // default `tls` feature: doctor and build must agree for each feature selection (issue 27).
+    let (_tmp, dir) = project("doctor/rust-graph");
+    let (code, doc) = doctor(&dir, &[]);
+    assert_eq!(code, 1, "{doc}");
+    let found = with_code(&doc, "WF1012");
+    assert!(!found.is_empty(), "{doc}");
+    assert!(
+        text(&found[0], "message").contains("required by rust-graph 0.1.0"),
+        "{doc}"
+    );
+    // Without the feature, only the dev-dependency holds it: the build never compiles it.
+    let (code, doc) = doctor(&dir, &["--no-default-features"]);
+    assert_eq!(code, 0, "{doc}");
+    assert!(diagnostics(&doc).is_empty(), "{doc}");
+    let deps = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "dependencies")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(deps["status"], "ok", "{doc}");
+    let output = run(wasmforge()
+        .args(["build", "--no-default-features"])
+        .arg(&dir));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("warning"), "{}", stderr(&output));
+    // The same selection through `-F` reaches the graph too: `--features tls` pulls it back.
+    let (code, doc) = doctor(&dir, &["--no-default-features", "-F", "tls"]);
+    assert_eq!(code, 1, "{doc}");
+    assert!(!with_code(&doc, "WF1012").is_empty(), "{doc}");
+}
+
+#[test]
 fn wf1009_tokio_with_features_wasm_lacks() {
     let (_tmp, dir) = project("doctor/rust-tokio-full");
     session(&dir, &["doctor"])
@@ -490,14 +526,14 @@ fn wf1011_c_in_build_scripts_gets_a_compiler_and_runs() {
   ok      rustc         rustc [..] knows wasm32-wasip1
   ok      target-names  no use of the removed `wasm32-wasi` name
   ok      packages      rust-cc-sys can be built
-  warning dependencies  rust-cc-sys 0.1.0 compiles C in its build script; cargo alone finds no WebAssembly C compiler (it tries `clang`)
+  warning dependencies  rust-cc-sys 0.1.0 has a build script that may compile C (it build-depends on cc or cmake; whether it does for wasm32-wasip1 shows when it runs); cargo alone finds no WebAssembly C compiler (it tries `clang`)
   ok      build         the build succeeds: rust-cc-sys.wasm
   ok      imports       [CWD]/target/wasmforge/wasip1/debug/rust-cc-sys.wasm imports only WASI preview 1
 
 "#]])
         .stderr_eq(str![[r#"
 
-warning[WF1011]: rust-cc-sys 0.1.0 compiles C in its build script; cargo alone finds no WebAssembly C compiler (it tries `clang`)
+warning[WF1011]: rust-cc-sys 0.1.0 has a build script that may compile C (it build-depends on cc or cmake; whether it does for wasm32-wasip1 shows when it runs); cargo alone finds no WebAssembly C compiler (it tries `clang`)
   = fix: wasmforge build sets CC_wasm32_wasip1=/usr/bin/clang-16 CFLAGS_wasm32_wasip1=--target=wasm32-wasi AR_wasm32_wasip1=/usr/lib/llvm-16/bin/llvm-ar by itself; for plain cargo: `export CC_wasm32_wasip1=/usr/bin/clang-16 CFLAGS_wasm32_wasip1=--target=wasm32-wasi AR_wasm32_wasip1=/usr/lib/llvm-16/bin/llvm-ar`
   = a `-sys` crate compiles C code for the WebAssembly target: wasmforge explain WF1011
         Done 7 checks: 6 ok, 0 with errors, 1 with warnings
@@ -519,6 +555,20 @@ the answer from C is 42
     Building rust-cc-sys (wasm32-wasip1, debug)
 
 "#]]);
+    // Once the build script has run for the target, what it did is known: it linked C.
+    let mut cmd = wasmforge();
+    cmd.arg("doctor")
+        .arg(&dir)
+        .env_remove("CC")
+        .env_remove("CC_wasm32_wasip1");
+    let (code, doc) = doctor_with(&mut cmd);
+    assert_eq!(code, 0, "{doc}");
+    let found = with_code(&doc, "WF1011");
+    assert_eq!(found.len(), 1, "{doc}");
+    assert!(
+        text(&found[0], "message").starts_with("rust-cc-sys 0.1.0 compiles C in its build script;"),
+        "{doc}"
+    );
 }
 
 #[test]

@@ -3,7 +3,6 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use wasmforge_build::options::Features;
 use wasmforge_build::project::Lang;
 use wasmforge_build::wasm::optimize::Level;
 use wasmforge_build::{ArtifactKind, BuildOptions, BuildOutput, OptChoice, Profile};
@@ -103,17 +102,8 @@ pub struct Args {
     #[arg(long = "bin", value_name = "NAME")]
     bins: Vec<String>,
 
-    /// Features to activate (comma or space separated, repeatable)
-    #[arg(short = 'F', long, value_name = "FEATURES")]
-    features: Vec<String>,
-
-    /// Activate all features
-    #[arg(long)]
-    all_features: bool,
-
-    /// Do not activate the `default` feature
-    #[arg(long)]
-    no_default_features: bool,
+    #[command(flatten)]
+    features: super::flags::FeatureArgs,
 
     /// Require Cargo.lock to be up to date
     #[arg(long)]
@@ -180,13 +170,6 @@ impl Args {
             (false, Some(name)) => Profile::Custom(name),
             (false, None) => Profile::Dev,
         };
-        let features = self
-            .features
-            .iter()
-            .flat_map(|f| f.split([',', ' ']))
-            .filter(|f| !f.is_empty())
-            .map(str::to_string)
-            .collect();
         Ok(BuildOptions {
             path: self.path.unwrap_or_else(|| PathBuf::from(".")),
             target: self.target.target,
@@ -197,11 +180,7 @@ impl Args {
             profile,
             packages: self.packages,
             bins: self.bins,
-            features: Features {
-                features,
-                all_features: self.all_features,
-                no_default_features: self.no_default_features,
-            },
+            features: self.features.features(),
             locked: self.locked,
             frozen: self.frozen,
             offline: self.offline,

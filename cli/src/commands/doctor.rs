@@ -58,6 +58,9 @@ pub struct Args {
     /// The package the build makes (as `build -p`: Rust packages, the Go main package)
     #[arg(short, long = "package", value_name = "SPEC")]
     packages: Vec<String>,
+    /// Rust: the features the build activates (doctor judges the graph they pull in)
+    #[command(flatten)]
+    features: super::flags::FeatureArgs,
     /// What `build -- ARGS` would pass on (Go `-tags`, CMake `-D` options, make variables)
     #[arg(last = true, value_name = "ARGS")]
     extra_args: Vec<String>,
@@ -84,6 +87,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         toolchain: args.toolchain.clone(),
         bins: args.bins.clone(),
         packages: args.packages.clone(),
+        features: args.features.features(),
         extra_args: args.extra_args.clone(),
     };
     let reporter = TermReporter::new(ctx);

@@ -20,6 +20,39 @@ pub struct TargetArgs {
     pub target: Option<Target>,
 }
 
+/// Cargo's feature selection, for every command that builds Rust or judges what a build compiles
+/// (`build`, `doctor`): doctor must look at the graph the build will compile.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FeatureArgs {
+    /// Features to activate (comma or space separated, repeatable)
+    #[arg(short = 'F', long, value_name = "FEATURES")]
+    pub features: Vec<String>,
+
+    /// Activate all features
+    #[arg(long)]
+    pub all_features: bool,
+
+    /// Do not activate the `default` feature
+    #[arg(long)]
+    pub no_default_features: bool,
+}
+
+impl FeatureArgs {
+    pub fn features(&self) -> wasmforge_build::options::Features {
+        wasmforge_build::options::Features {
+            features: self
+                .features
+                .iter()
+                .flat_map(|f| f.split([',', ' ']))
+                .filter(|f| !f.is_empty())
+                .map(str::to_string)
+                .collect(),
+            all_features: self.all_features,
+            no_default_features: self.no_default_features,
+        }
+    }
+}
+
 pub(crate) fn parse_target(s: &str) -> Result<Target, String> {
     s.parse::<Target>().map_err(|e| match e.hint() {
         Some(hint) => format!("{e}\n  hint: {hint}"),

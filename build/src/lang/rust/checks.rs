@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cargo_metadata::{DependencyKind, Metadata, Package};
+use cargo_metadata::{DependencyKind, Metadata, Package, PackageId};
 
 use crate::diagnostics::check::Check;
 use crate::diagnostics::{Diagnostic, Severity, plural};
@@ -107,23 +107,23 @@ pub fn facts(metadata: &Metadata, selected: &[&Package]) -> RustFacts {
         .collect();
     let mut deps = Vec::new();
     if let Some(resolve) = &metadata.resolve {
-        for node in &resolve.nodes {
-            let Some(package) = metadata.packages.iter().find(|p| p.id == node.id) else {
+        let compiled = target_graph(metadata, resolve, selected);
+        let package_of = |id: &PackageId| metadata.packages.iter().find(|p| &p.id == id);
+        for node in resolve.nodes.iter().filter(|n| compiled.contains(&n.id)) {
+            let Some(package) = package_of(&node.id) else {
                 continue;
             };
             let required_by: Vec<String> = resolve
                 .nodes
                 .iter()
+                .filter(|n| compiled.contains(&n.id))
                 .filter(|n| {
                     n.deps.iter().any(|d| {
                         d.pkg == node.id
-                            && d.dep_kinds.iter().any(|k| {
-                                k.kind != DependencyKind::Build
-                                    && k.kind != DependencyKind::Development
-                            })
+                            && d.dep_kinds.iter().any(|k| k.kind == DependencyKind::Normal)
                     })
                 })
-                .filter_map(|n| metadata.packages.iter().find(|p| p.id == n.id))
+                .filter_map(|n| package_of(&n.id))
                 .map(|p| format!("{} {}", p.name, p.version))
                 .collect();
             let builds_c = package
@@ -141,6 +141,44 @@ pub fn facts(metadata: &Metadata, selected: &[&Package]) -> RustFacts {
     }
     deps.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
     RustFacts { packages, deps }
+}
+
+/// The packages compiled for the target when the `selected` packages are built: reached from
+/// them through normal dependencies only. Dev-dependencies are compiled only for tests and
+/// examples; build-dependencies and proc-macros (and all they pull in) are compiled for the
+/// host, where a `-sys` crate or a C compiler is no WebAssembly problem. `cargo metadata` has
+/// already dropped other platforms' dependencies (`--filter-platform`) and resolved the selected
+/// features, so this is the graph `cargo build --target` compiles for wasm32 (issue 27).
+fn target_graph(
+    metadata: &Metadata,
+    resolve: &cargo_metadata::Resolve,
+    selected: &[&Package],
+) -> std::collections::HashSet<PackageId> {
+    let is_proc_macro = |id: &PackageId| {
+        metadata
+            .packages
+            .iter()
+            .find(|p| &p.id == id)
+            .is_some_and(|p| p.targets.iter().any(|t| t.is_proc_macro()))
+    };
+    let mut seen: std::collections::HashSet<PackageId> =
+        selected.iter().map(|p| p.id.clone()).collect();
+    let mut queue: Vec<PackageId> = seen.iter().cloned().collect();
+    while let Some(id) = queue.pop() {
+        let Some(node) = resolve.nodes.iter().find(|n| n.id == id) else {
+            continue;
+        };
+        for dep in &node.deps {
+            let normal = dep
+                .dep_kinds
+                .iter()
+                .any(|k| k.kind == DependencyKind::Normal);
+            if normal && !is_proc_macro(&dep.pkg) && seen.insert(dep.pkg.clone()) {
+                queue.push(dep.pkg.clone());
+            }
+        }
+    }
+    seen
 }
 
 /// The toolchain check: the toolchain the project resolves to, and its target.
@@ -512,6 +550,47 @@ pub struct DepEnv {
     pub cc_set: bool,
     /// The C toolchain wasmforge found, as the variables cc-rs reads (`CC_wasm32_wasip1=… CFLAGS_…`).
     pub c_compiler: Option<String>,
+    /// Cargo's target folder, where the build scripts that ran left their output.
+    pub target_dir: Option<PathBuf>,
+}
+
+/// What a package's build script did the last time it ran for `triple` (cargo keeps its output
+/// in `<target-dir>/<triple>/<profile>/build/<name>-<hash>/output`): `Some(true)` when it told
+/// cargo to link a library (what cc-rs and cmake do for the C they compile), `Some(false)` when
+/// it ran and linked nothing — a build-dependency on `cc` is not C compiled for every target
+/// (blake3 compiles C only for x86 and Arm) —, `None` when it never ran for this target.
+pub fn script_linked_c(target_dir: &Path, triple: &str, name: &str) -> Option<bool> {
+    let prefix = format!("{name}-");
+    let mut seen = None;
+    let profiles = std::fs::read_dir(target_dir.join(triple)).ok()?;
+    for profile in profiles.flatten() {
+        let Ok(scripts) = std::fs::read_dir(profile.path().join("build")) else {
+            continue;
+        };
+        for script in scripts.flatten() {
+            let file_name = script.file_name();
+            let Some(hash) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+                continue;
+            };
+            if hash.is_empty() || !hash.chars().all(|c| c.is_ascii_hexdigit()) {
+                continue;
+            }
+            // Output a build script wrote: read at most 1 MiB of it.
+            let Ok(file) = std::fs::File::open(script.path().join("output")) else {
+                continue;
+            };
+            let mut text = String::new();
+            use std::io::Read as _;
+            if file.take(1 << 20).read_to_string(&mut text).is_err() {
+                continue;
+            }
+            let links = text.lines().any(|l| {
+                l.starts_with("cargo:rustc-link-lib=") || l.starts_with("cargo::rustc-link-lib=")
+            });
+            seen = Some(seen.unwrap_or(false) || links);
+        }
+    }
+    seen
 }
 
 impl DepEnv {
@@ -546,6 +625,7 @@ impl DepEnv {
             rustflags,
             cc_set,
             c_compiler: None,
+            target_dir: None,
         }
     }
 }
@@ -679,11 +759,29 @@ pub fn dependency_check(facts: &RustFacts, target: Target, env: &DepEnv) -> Chec
                         (*instead).to_string(),
                     ));
                 } else if !env.cc_set && target != Target::Unknown {
+                    let evidence = env
+                        .target_dir
+                        .as_deref()
+                        .and_then(|dir| script_linked_c(dir, triple, name));
+                    let (does, severity_without) = match evidence {
+                        // It ran for this target and compiled nothing to link: nothing to say.
+                        Some(false) => continue,
+                        Some(true) => (
+                            "compiles C in its build script".to_string(),
+                            Severity::Error,
+                        ),
+                        None => (
+                            format!(
+                                "has a build script that may compile C (it build-depends on cc or cmake; whether it does for {triple} shows when it runs)"
+                            ),
+                            Severity::Warning,
+                        ),
+                    };
                     let var = format!("CC_{}", triple.replace('-', "_"));
                     let (message, fix, severity) = match &env.c_compiler {
                         Some(cc) => (
                             format!(
-                                "{}{} compiles C in its build script; cargo alone finds no WebAssembly C compiler (it tries `clang`)",
+                                "{}{} {does}; cargo alone finds no WebAssembly C compiler (it tries `clang`)",
                                 dep.label(),
                                 dep.via()
                             ),
@@ -694,14 +792,14 @@ pub fn dependency_check(facts: &RustFacts, target: Target, env: &DepEnv) -> Chec
                         ),
                         None => (
                             format!(
-                                "{}{} compiles C in its build script, and there is no C compiler for WebAssembly",
+                                "{}{} {does}, and there is no C compiler for WebAssembly",
                                 dep.label(),
                                 dep.via()
                             ),
                             format!(
                                 "install one (`wasmforge explain WF3001`), then `export {var}=<it>`"
                             ),
-                            Severity::Error,
+                            severity_without,
                         ),
                     };
                     found.push(Diagnostic::new("WF1011", message, fix).severity(severity));
@@ -777,6 +875,54 @@ pub fn wasm_bindgen_check(facts: &RustFacts, cli: Option<(PathBuf, String)>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_build_script_compiles_c_when_its_output_links_a_library() {
+        let tmp = tempfile::tempdir().unwrap();
+        let build = |profile: &str, dir: &str, output: &str| {
+            let d = tmp
+                .path()
+                .join("wasm32-wasip1")
+                .join(profile)
+                .join("build")
+                .join(dir);
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join("output"), output).unwrap();
+        };
+        let dir = tmp.path();
+        assert_eq!(script_linked_c(dir, "wasm32-wasip1", "blake3"), None);
+        // blake3's script ran for wasm32 and compiled nothing (its C is for x86 and Arm).
+        build(
+            "debug",
+            "blake3-0123456789abcdef",
+            "cargo:rustc-check-cfg=cfg(blake3_neon)\n",
+        );
+        assert_eq!(script_linked_c(dir, "wasm32-wasip1", "blake3"), Some(false));
+        // Not read for another target, nor for a crate whose name only starts the same.
+        assert_eq!(script_linked_c(dir, "wasm32-wasip2", "blake3"), None);
+        build(
+            "debug",
+            "blake3-extra-0123456789abcdef",
+            "cargo:rustc-link-lib=static=x\n",
+        );
+        assert_eq!(script_linked_c(dir, "wasm32-wasip1", "blake3"), Some(false));
+        // zstd-sys compiled its C (cc-rs's lines; the 2024 `cargo::` spelling too).
+        build(
+            "release",
+            "zstd-sys-fedcba9876543210",
+            "cargo:rustc-link-lib=static=zstd\n",
+        );
+        assert_eq!(
+            script_linked_c(dir, "wasm32-wasip1", "zstd-sys"),
+            Some(true)
+        );
+        build(
+            "debug",
+            "answer-00000000000000aa",
+            "cargo::rustc-link-lib=static=answer\n",
+        );
+        assert_eq!(script_linked_c(dir, "wasm32-wasip1", "answer"), Some(true));
+    }
 
     #[test]
     fn rustc_versions_from_real_output() {

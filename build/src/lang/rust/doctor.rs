@@ -61,6 +61,9 @@ pub(crate) fn checks(job: &Job<'_>, reporter: &dyn Reporter) -> Vec<Check> {
             }
             checks.push(r::packages_check(&facts, rustc));
             let mut env = r::DepEnv::read(&project.dir, target);
+            env.target_dir = crate::lang::rust::artifact_root(project)
+                .parent()
+                .map(std::path::Path::to_path_buf);
             if facts.deps.iter().any(|d| d.builds_c) {
                 env.c_compiler = crate::lang::c::toolchain::discover(
                     None,

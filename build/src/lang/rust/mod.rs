@@ -301,6 +301,7 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
 
     // Pre-flight: what would make cargo fail, said before it runs.
     let mut dep_env = crate::lang::rust::checks::DepEnv::read(&project.dir, target);
+    dep_env.target_dir = Some(resolved.target_directory.clone());
     let c_for_scripts = (target != Target::Unknown
         && !dep_env.cc_set
         && resolved.facts.deps.iter().any(|d| d.builds_c))
