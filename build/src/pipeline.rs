@@ -211,9 +211,18 @@ fn build_one(
                 std::mem::take(&mut *job.evidence.lock().unwrap_or_else(|p| p.into_inner()));
             // What the failed step diagnosed itself (from output it captured), then the rest.
             diagnostics.extend(carried);
-            let held: Vec<String> = diagnostics.iter().map(|d| d.code.clone()).collect();
+            // Held per code, and per crate or file where a diagnosis names one (WF1016 for
+            // ctrlc before the compile does not hide the one the compiler shows for `home`).
+            let held: Vec<(String, Option<String>)> = diagnostics
+                .iter()
+                .map(|d| (d.code.clone(), d.subject.clone()))
+                .collect();
             for d in crate::lang::diagnose(&text, &context) {
-                if !held.contains(&d.code) {
+                let same = |(code, subject): &(String, Option<String>)| {
+                    *code == d.code
+                        && (subject.is_none() || d.subject.is_none() || *subject == d.subject)
+                };
+                if !held.iter().any(same) {
                     diagnostics.push(d);
                 }
             }

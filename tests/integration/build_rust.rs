@@ -649,3 +649,69 @@ explain: wasmforge explain WF6001
 
 "#]]);
 }
+
+#[test]
+fn crates_with_no_code_for_wasi_are_named_from_the_compilers_evidence() {
+    if !require_rust_targets() {
+        return;
+    }
+    // Three small crates without WASI code, each in its own way, and the real ctrlc (issue 27).
+    let (_tmp, dir) = project("rust-targetless");
+    // Before compiling: doctor finds the crate the table knows, with its way out.
+    let output = run(wasmforge().args(["doctor", "--format", "json"]).arg(&dir));
+    let doc = json(&output);
+    let deps = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "dependencies")
+        .cloned()
+        .unwrap_or_default();
+    let said = deps.to_string();
+    assert!(
+        said.contains("WF1016")
+            && said.contains(
+                "ctrlc 3.5.3 (required by rust-targetless 0.1.0) has no code for wasm32-wasip1"
+            ),
+        "{doc}"
+    );
+    assert_eq!(output.status.code(), Some(1), "{doc}");
+    for target in ["wasip1", "wasip2"] {
+        let triple = format!("wasm32-{target}");
+        // `--keep-going`: cargo reaches every crate, whichever fails first.
+        let output = run(wasmforge()
+            .args(["build", "--target", target])
+            .arg(&dir)
+            .args(["--", "--keep-going"]));
+        assert_eq!(output.status.code(), Some(1));
+        let err = stderr(&output);
+        let said = |needle: &str| {
+            assert!(
+                err.lines()
+                    .any(|l| l.starts_with("error[WF1016]") && l.contains(needle)),
+                "{target}: no WF1016 with `{needle}`:\n{err}"
+            );
+        };
+        said(&format!(
+            "unixonly 0.1.0 has no code for {triple}: `home_dir` is configured out: rustc says it is gated by `cfg(any(unix, windows))`"
+        ));
+        said(&format!(
+            "nowasm 0.1.0 has no code for {triple}: it stops the build itself: compile_error!(\"Neither cfg(unix) nor cfg(windows) was set\")"
+        ));
+        said(&format!(
+            "gated 0.1.0 has no code for {triple}: it enables `#![feature(wasi_ext)]`"
+        ));
+        said(&format!(
+            "ctrlc 3.5.3 (required by rust-targetless 0.1.0) has no code for {triple}: WASI has no signals"
+        ));
+        // Each with its way out: the table's for ctrlc, the command that finds who pulls it in.
+        assert!(err.contains("its `ctrlc::set_handler` call under"), "{err}");
+        assert!(
+            err.contains(&format!(
+                "cargo tree -i nowasm -e features --target {triple}"
+            )),
+            "{err}"
+        );
+        assert!(!err.contains("fix the compiler errors above"), "{err}");
+    }
+}

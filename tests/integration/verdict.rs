@@ -39,6 +39,8 @@ fn cases(root: &Path) -> Vec<Case> {
         ("hello-rust", &["--target", "wasip2"][..]),
         ("hello-c", &["--target", "unknown"]),
         ("hello-go", &["--target", "unknown"]),
+        // Without the default feature, openssl-sys is only a dev-dependency: both succeed.
+        ("doctor/rust-graph", &["--no-default-features"]),
     ] {
         cases.push(Case {
             name: name.into(),

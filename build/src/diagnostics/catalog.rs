@@ -187,6 +187,21 @@ as data (`CRATE_TRAPS` in the catalog), each with the versions that fail and the
 works, and names the crate, its version and the `cargo update -p` that moves past it.",
         fix: "`cargo update -p CRATE` (or `--precise VERSION`); when a dependency pins the old series, update that dependency.",
     },
+    Entry {
+        code: "WF1016",
+        severity: Error,
+        title: "a crate with no code for the target",
+        explanation: "\
+Many crates are written for Unix and Windows only: their code for other targets is configured \
+out (`#[cfg(unix)]`), stopped on purpose (`compile_error!(\"…neither unix nor windows…\")`), \
+gated behind a nightly-only feature (`#![feature(wasi_ext)]`, E0554 on stable), or built on \
+`std::os::unix`, which WASI's standard library does not have. wasmforge reads which from the \
+compiler's own output — the `cfg` rustc says the item is gated by, the crate's \
+`compile_error!` message, the feature it needs — and names the crate, its version and the \
+evidence. Crates known to be like this are data (`TARGETLESS` in the catalog), each with the \
+way out that exists; these are also found before compiling, from the dependency graph.",
+        fix: "find what pulls the crate in (`cargo tree -i CRATE -e features --target TRIPLE`) and turn that dependency or feature off for Wasm (`[target.'cfg(not(target_family = \"wasm\"))'.dependencies]`), use a crate that has WASI code, or `[patch.crates-io]` a fork that adds it; in your own code, gate the call with the same `cfg`.",
+    },
     // ---------------------------------------------------------------- Go
     Entry {
         code: "WF2001",
@@ -697,6 +712,52 @@ pub const CRATE_TRAPS: &[CrateTrap] = &[CrateTrap {
     said: "use of unstable library feature 'wasip2'",
     why: "it uses `std::os::wasip2`, which is unstable, on stable Rust (rustix 0.38.44 and 1.x build without it)",
 }];
+
+/// A crate known to have no code for WebAssembly targets (WF1016), and the way out.
+#[derive(Debug, Clone, Copy)]
+pub struct Targetless {
+    pub krate: &'static str,
+    /// Only versions below this one lack the code (`None`: every version).
+    pub fixed_in: Option<(u64, u64, u64)>,
+    /// Why, in a few words (what the target lacks).
+    pub why: &'static str,
+    /// The way out.
+    pub fix: &'static str,
+}
+
+/// Crates known to have no code for WASI (nor for wasm32-unknown-unknown).
+pub const TARGETLESS: &[Targetless] = &[
+    Targetless {
+        krate: "ctrlc",
+        fixed_in: None,
+        why: "WASI has no signals: its platform module exists only for Unix and Windows",
+        fix: "move it under `[target.'cfg(not(target_family = \"wasm\"))'.dependencies]` and its `ctrlc::set_handler` call under `#[cfg(not(target_family = \"wasm\"))]`; under `wasmforge run`, Ctrl-C stops the host and the guest with it",
+    },
+    Targetless {
+        krate: "crossterm",
+        fixed_in: None,
+        why: "it drives the terminal through Unix or Windows calls; WASI has no terminal control",
+        fix: "turn off the feature that pulls it in for Wasm (`cargo tree -i crossterm -e features` names it), or gate the terminal UI with `#[cfg(not(target_os = \"wasi\"))]`",
+    },
+    Targetless {
+        krate: "home",
+        fixed_in: None,
+        why: "its functions are configured out for targets other than Unix and Windows",
+        fix: "`std::env::home_dir()` compiles everywhere (not deprecated since Rust 1.86; on WASI it returns None), or the `etcetera` crate; when a dependency pulls `home` in, `cargo tree -i home -e features` names it",
+    },
+    Targetless {
+        krate: "clircle",
+        fixed_in: None,
+        why: "it stops the build with `compile_error!` on targets that are neither Unix nor Windows",
+        fix: "turn off the feature that pulls it in for Wasm (`cargo tree -i clircle -e features` names it)",
+    },
+    Targetless {
+        krate: "path_abs",
+        fixed_in: None,
+        why: "on WASI it uses `#![feature(wasi_ext)]`, which only nightly Rust allows",
+        fix: "use `std::path::absolute` (Rust 1.79) instead, or build with a nightly toolchain (`rust-toolchain.toml`: channel = \"nightly\")",
+    },
+];
 
 /// The editions of Rust and the first release that has each.
 pub const EDITIONS: &[(&str, (u32, u32))] = &[

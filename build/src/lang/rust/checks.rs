@@ -807,6 +807,10 @@ pub fn dependency_check(facts: &RustFacts, target: Target, env: &DepEnv) -> Chec
             }
             _ => {}
         }
+        // Crates known to have no code for Wasm targets, before anything compiles.
+        if let Some(d) = super::targetless::preflight(&dep.name, &dep.version, &dep.via(), triple) {
+            found.push(d);
+        }
     }
     if found.is_empty() {
         Check::ok(

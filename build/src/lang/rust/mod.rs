@@ -7,6 +7,7 @@
 pub mod checks;
 mod doctor;
 mod stderr;
+mod targetless;
 pub mod toolchain;
 
 use std::collections::{BTreeSet, HashMap, HashSet};

@@ -16,6 +16,7 @@ pub(crate) const RULES: &[Rule] = &[
     wf1011,
     edition,
     wf1015,
+    super::targetless::wf1016,
 ];
 
 /// cargo: "feature `edition2024` is required" — the package's edition is newer than this cargo.
