@@ -70,6 +70,14 @@ impl FromStr for Target {
             "wasm32-wasip2-component" | "component" | "p2" => {
                 "use `--target wasip2` for a component".into()
             }
+            "wasip1-threads" | "wasm32-wasip1-threads" | "wasm32-wasi-threads" | "wasi-threads" => {
+                "wasmforge does not build wasm32-wasip1-threads: its modules need `wasi::thread-spawn` \
+                 (the wasi-threads proposal, which WASI 0.2 did not adopt), and Wasmtime — the \
+                 sandbox `run`, `serve` and `test` use — dropped it (its CLI 49 refuses `-S threads` \
+                 as no longer supported); build for wasip1 or wasip2 and keep threads out of the \
+                 Wasm build (`#[cfg(not(target_os = \"wasi\"))]`): `wasmforge explain WF7001`"
+                    .into()
+            }
             "js" | "wasm32-unknown-emscripten" | "emscripten" => {
                 "wasmforge builds wasip1, wasip2 and unknown; \
                  for browsers use `--target unknown`"
@@ -97,6 +105,20 @@ mod tests {
             assert_eq!(target.rust_triple().parse::<Target>().ok(), Some(target));
         }
         assert_eq!("WASIP2".parse::<Target>().ok(), Some(Target::Wasip2));
+    }
+
+    #[test]
+    fn wasip1_threads_is_refused_with_the_reason() {
+        for name in [
+            "wasip1-threads",
+            "wasm32-wasip1-threads",
+            "wasm32-wasi-threads",
+        ] {
+            let err = name.parse::<Target>().expect_err(name);
+            let hint = err.hint().unwrap_or_default();
+            assert!(hint.contains("`wasi::thread-spawn`"), "{hint}");
+            assert!(hint.contains("WF7001"), "{hint}");
+        }
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub struct GuestStopped {
     pub backtrace: Vec<String>,
     /// What to do about it, when the stop says more than itself (it ran out of stack).
     pub hint: Option<String>,
+    /// The catalog's code for what the hint explains (`wasmforge explain WF7001`).
+    pub explain: Option<&'static str>,
 }
 
 /// A command line that cannot be carried out as given (exit 2): a folder where a module

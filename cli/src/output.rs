@@ -131,7 +131,9 @@ pub fn report_error(ctx: &Ctx, err: &anyhow::Error) -> ExitStatus {
         _ => None,
     });
     let causes: Vec<String> = err.chain().skip(1).map(|c| c.to_string()).collect();
-    let code = build_err.and_then(|e| e.code());
+    let code = build_err
+        .and_then(|e| e.code())
+        .or_else(|| stopped.and_then(|s| s.explain));
     let diagnostics = build_err.map(|e| e.diagnostics()).unwrap_or_default();
 
     // Diagnostics come after the compiler's own output, each with its fix.

@@ -261,23 +261,53 @@ fn a_guest_given_nothing_sees_nothing() {
             );
             assert!(stdout(&output).starts_with("denied:"));
         }
-        // The failure on a path is followed by the grant that would allow it; with a folder
-        // granted, nothing is suggested.
-        let note = "note: no folder was granted, so the guest sees no files at all: if it failed on a path, grant the folder with `--dir PATH`";
-        let output = run(wasmforge()
-            .arg("run")
-            .arg(probe)
-            .args(["read", "/etc/passwd"]));
-        assert!(stderr(&output).contains(note), "{}", stderr(&output));
+        // The failure on a path is followed by the grant that would allow it (WF7002), named
+        // from what the guest printed; with the folder granted, nothing is suggested.
+        let note = |args: &[&str], granted: Option<&Path>| {
+            let mut cmd = wasmforge();
+            cmd.arg("run");
+            if let Some(dir) = granted {
+                cmd.arg("--dir").arg(dir);
+            }
+            let output = run(cmd.arg(probe).args(args));
+            assert_denied(&output, stdout(&output));
+            stderr(&output)
+                .lines()
+                .find(|l| l.starts_with("note[WF7002]: "))
+                .map(str::to_string)
+        };
+        assert_eq!(
+            note(&["read", "/etc/passwd"], None).as_deref(),
+            Some(
+                "note[WF7002]: the guest failed on `/etc/passwd`, and no folder was granted, so it sees no files at all: `--dir-ro /etc` grants that folder to read (`--dir /etc` to write too)"
+            )
+        );
         let granted = tempfile::tempdir().expect("tempdir");
-        let output = run(wasmforge()
-            .arg("run")
-            .arg("--dir")
-            .arg(granted.path())
-            .arg(probe)
-            .args(["read", "/etc/passwd"]));
-        assert_denied(&output, stdout(&output));
-        assert!(!stderr(&output).contains("note:"), "{}", stderr(&output));
+        assert_eq!(
+            note(&["read", "/etc/passwd"], Some(granted.path())).as_deref(),
+            Some(
+                "note[WF7002]: the guest failed on `/etc/passwd`, and no granted folder holds it: `--dir-ro /etc` grants that folder to read (`--dir /etc` to write too)"
+            )
+        );
+        let missing = granted.path().join("missing.txt");
+        assert_eq!(
+            note(
+                &["read", &missing.display().to_string()],
+                Some(granted.path())
+            ),
+            None
+        );
+        assert_eq!(
+            note(&["read", "/wf-nowhere/config.toml"], None).as_deref(),
+            Some(
+                "note[WF7002]: the guest failed on `/wf-nowhere/config.toml`, and no folder was granted, so it sees no files at all; it is not on this machine either: `--dir HOST_FOLDER::/wf-nowhere` shows a host folder there (`--dir-ro` to read only)"
+            )
+        );
+        let relative = note(&["list", "./data"], None).unwrap_or_default();
+        assert!(
+            relative.contains("`--dir .` grants the current folder"),
+            "{relative}"
+        );
         let output = run(wasmforge()
             .arg("run")
             .arg(probe)
@@ -483,6 +513,9 @@ fn limits_stop_the_guest_with_their_own_code() {
             err.contains("hint: the guest tried to start a thread, and WASI 0.1 and 0.2 have none"),
             "{err}"
         );
+        // A coded note: the catalog explains it.
+        assert!(err.contains("error[WF7001]: the guest trapped"), "{err}");
+        assert!(err.contains("explain: wasmforge explain WF7001"), "{err}");
     }
     let output = run(wasmforge()
         .args(["run", "--max-table-elements", "1000"])
@@ -1138,4 +1171,28 @@ fn file_calls_do_not_cross_threads() {
              cross threads"
         );
     }
+}
+
+#[test]
+fn wasip1_threads_is_refused_with_the_reason_at_build_and_run() {
+    // A module built for wasm32-wasip1-threads: neither wasmforge nor Wasmtime 49 runs it.
+    let output = run(wasmforge().arg("run").arg(fixture("wasi-threads.wat")));
+    assert_eq!(code(&output), Some(1), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("`wasi::thread-spawn`"), "{err}");
+    assert!(
+        err.contains("hint: the module was built for wasm32-wasip1-threads"),
+        "{err}"
+    );
+    // And the target is refused by name, with the same reason.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let output = run(wasmforge()
+        .args(["build", "--target", "wasm32-wasip1-threads"])
+        .arg(tmp.path()));
+    assert_eq!(code(&output), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("wasmforge does not build wasm32-wasip1-threads"),
+        "{}",
+        stderr(&output)
+    );
 }

@@ -555,6 +555,35 @@ core modules in a different binary format it does not read. Optimizing must happ
 core module before it is wrapped.",
         fix: "build with `wasmforge build --release --target wasip2`: it optimizes the core module, then makes the component.",
     },
+    // ---------------------------------------------------------------- Running a guest
+    Entry {
+        code: "WF7001",
+        severity: Error,
+        title: "the guest tried something WASI does not have",
+        explanation: "\
+WASI 0.1 and 0.2 have no threads, no processes and no signals, and WASI 0.1 has no sockets. A \
+program that tries one fails at run time, not at build time: Rust's standard library returns \
+`Unsupported` (`thread::spawn` panics \"failed to spawn thread\", `Command::spawn` errors), the \
+panic ends in a trap, and the trap's frames show what was tried. wasmforge reads the frames and \
+says which operation it was and the ways out. The `wasm32-wasip1-threads` target (the \
+wasi-threads proposal, which WASI 0.2 did not adopt) is not one wasmforge builds or runs: \
+Wasmtime implements its `thread-spawn` import only with its older WASI implementation, not the \
+one wasmforge's sandbox, grants and limits are built on.",
+        fix: "run the work on the main thread (many programs have a single-threaded option: `-j1`, `--threads 1`), keep that code out of the Wasm build (`#[cfg(not(target_os = \"wasi\"))]`), or for sockets build for wasip2 and grant the address (`--allow-tcp HOST:PORT`).",
+    },
+    Entry {
+        code: "WF7002",
+        severity: Warning,
+        title: "a path outside every folder granted",
+        explanation: "\
+A guest sees only the folders granted to it (`--dir`, `--dir-ro`), at the paths named. A program \
+given no folder sees no file at all — not even `/` or the current folder — and one given \
+`--dir /data` sees nothing outside `/data`: WASI's libc finds no granted folder that holds the \
+path and fails with \"No such file or directory\" (or \"Capabilities insufficient\") before \
+the host is asked. When a guest that opens files fails, wasmforge looks at the last lines it \
+printed for a path and names the grant that would cover it.",
+        fix: "grant the folder: `--dir PATH` (read-write), `--dir-ro PATH` (read-only), or `--dir HOST::GUEST` to show a host folder at another path inside.",
+    },
     // ---------------------------------------------------------------- Settings and flags
     Entry {
         code: "WF6001",
@@ -657,9 +686,10 @@ mod tests {
     /// Every code the source uses must be in the catalog (and every catalog entry used).
     #[test]
     fn every_code_in_the_source_is_catalogued_and_used() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        // The build library's sources and the CLI's (the run host's notes are WF7xxx).
+        let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut used = std::collections::BTreeSet::new();
-        let mut stack = vec![root];
+        let mut stack = vec![manifest.join("src"), manifest.join("../cli/src")];
         while let Some(dir) = stack.pop() {
             for entry in std::fs::read_dir(&dir).expect("src").flatten() {
                 let path = entry.path();

@@ -294,6 +294,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         limits,
         cache: !args.no_cache,
         allow_precompiled: args.allow_precompiled,
+        tails: host::tail::Tails::default(),
     };
 
     let mut timings = Timings::default();
@@ -324,10 +325,15 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     // A guest that uses files, given none, that failed: its error is likely about a path.
     let failed = matches!(outcome, Outcome::Exited(c) if c != 0)
         || matches!(outcome, Outcome::ComponentResult(false));
-    if failed && req.grants.dirs.is_empty() && !ctx.quiet && opens_files(&bytes) {
-        anstream::eprintln!(
-            "{DIM}note: no folder was granted, so the guest sees no files at all: if it failed on a path, grant the folder with `--dir PATH` (`--dir-ro PATH` to read only; `--dir HOST::GUEST` to name it inside){DIM:#}"
-        );
+    let failed = failed || matches!(outcome, Outcome::Trapped { .. });
+    if failed && !ctx.quiet && opens_files(&bytes) {
+        if let Some(note) = path_note(&req.tails.text(), &req.grants.dirs) {
+            anstream::eprintln!("{DIM}note[{PATH_NOTE}]: {note}{DIM:#}");
+        } else if req.grants.dirs.is_empty() {
+            anstream::eprintln!(
+                "{DIM}note[{PATH_NOTE}]: no folder was granted, so the guest sees no files at all: if it failed on a path, grant the folder with `--dir PATH` (`--dir-ro PATH` to read only; `--dir HOST::GUEST` to name it inside){DIM:#}"
+            );
+        }
     }
     if args.timings {
         anstream::eprintln!(
@@ -455,6 +461,117 @@ fn without_crate_hashes(frame: &str) -> String {
     cleaned
 }
 
+/// The code of the note on a path outside every grant.
+const PATH_NOTE: &str = "WF7002";
+
+/// Words programs print when a file operation failed.
+const FAILED_ON_A_PATH: &[&str] = &[
+    "No such file",
+    "not found",
+    "annot open",
+    "ould not open",
+    "ailed to open",
+    "ailed to read",
+    "Permission denied",
+    "Capabilities insufficient",
+    "not permitted",
+    "I/O error",
+    "rror",
+];
+
+/// The paths a guest's last words name where they say something failed, last first: tokens in
+/// backticks or quotes, or words that start with `/`, `./` or `../` (`cat: /x: No such file`).
+fn failed_paths(text: &str) -> Vec<String> {
+    let mut paths = Vec::new();
+    for line in text
+        .lines()
+        .filter(|l| FAILED_ON_A_PATH.iter().any(|w| l.contains(w)))
+    {
+        let mut found = Vec::new();
+        for quote in ['`', '\'', '"'] {
+            let parts: Vec<&str> = line.split(quote).collect();
+            for inside in parts
+                .iter()
+                .skip(1)
+                .step_by(2)
+                .take(parts.len().saturating_sub(1) / 2)
+            {
+                found.push(inside.to_string());
+            }
+        }
+        for word in line.split_whitespace() {
+            let word = word
+                .trim_end_matches([':', ',', ';', '.', ')'])
+                .trim_start_matches('(');
+            if word.starts_with('/') || word.starts_with("./") || word.starts_with("../") {
+                found.push(word.to_string());
+            }
+        }
+        for path in found {
+            let looks_like_a_path = !path.is_empty()
+                && !path.contains(char::is_whitespace)
+                && (path.starts_with('/')
+                    || path.starts_with("./")
+                    || path.starts_with("../")
+                    || path.contains('/'));
+            if looks_like_a_path && !paths.contains(&path) {
+                paths.push(path);
+            }
+        }
+    }
+    paths.reverse();
+    paths
+}
+
+/// For a guest that failed: a path it named that no granted folder holds, and the grant that
+/// would (WF7002). `None` when it named none, or every one it named is granted.
+fn path_note(said: &str, dirs: &[crate::host::grants::DirGrant]) -> Option<String> {
+    let granted = |path: &str| {
+        let p = std::path::Path::new(path);
+        dirs.iter().any(|d| {
+            let g = std::path::Path::new(&d.guest);
+            d.guest == "." && p.is_relative() || p.starts_with(g)
+        })
+    };
+    let path = failed_paths(said).into_iter().find(|p| !granted(p))?;
+    let shown = wasmforge_build::text::Untrusted(&path);
+    let as_given = std::path::Path::new(&path);
+    if as_given.is_relative() {
+        return Some(format!(
+            "the guest failed on `{shown}`, a path relative to its current folder, and that folder is not granted: `--dir .` grants the current folder (`--dir-ro .` to read only)"
+        ));
+    }
+    // Guest paths are host paths unless `--dir HOST::GUEST` says else: a path that is on this
+    // machine is granted as it is (its folder); one that is not needs a host folder shown there.
+    let untrusted = |p: &std::path::Path| {
+        let text = p.display().to_string();
+        wasmforge_build::diagnostics::shell_line(&[
+            wasmforge_build::text::Untrusted(&text).to_string()
+        ])
+    };
+    let none = if dirs.is_empty() {
+        "no folder was granted, so it sees no files at all"
+    } else {
+        "no granted folder holds it"
+    };
+    Some(if as_given.is_dir() || as_given.is_file() {
+        let folder = if as_given.is_dir() {
+            as_given
+        } else {
+            as_given.parent().unwrap_or(as_given)
+        };
+        let folder = untrusted(folder);
+        format!(
+            "the guest failed on `{shown}`, and {none}: `--dir-ro {folder}` grants that folder to read (`--dir {folder}` to write too)"
+        )
+    } else {
+        let folder = untrusted(as_given.parent().unwrap_or(as_given));
+        format!(
+            "the guest failed on `{shown}`, and {none}; it is not on this machine either: `--dir HOST_FOLDER::{folder}` shows a host folder there (`--dir-ro` to read only)"
+        )
+    })
+}
+
 /// Whether a module or component opens files by path (imports `path_open`, or WASI 0.2's
 /// preopens): what a `--dir` grant is for.
 fn opens_files(bytes: &[u8]) -> bool {
@@ -482,6 +599,9 @@ fn opens_files(bytes: &[u8]) -> bool {
     false
 }
 
+/// How every WF7001 hint begins.
+const UNSUPPORTED_PREFIX: &str = "the guest tried to ";
+
 /// What a trap's frames show the guest tried and WASI does not have (a Rust program's standard
 /// library panics with "Unsupported", and the panic ends in a trap): the way out.
 fn unsupported_in(backtrace: &str) -> Option<String> {
@@ -493,7 +613,7 @@ fn unsupported_in(backtrace: &str) -> Option<String> {
     };
     if called("std::thread::", &["spawn"]) {
         Some(
-            "the guest tried to start a thread, and WASI 0.1 and 0.2 have none (Rust's `thread::spawn` fails with `Unsupported`): run the work on the main thread — many programs have a single-threaded option (`-j1`, `--threads 1`) — or keep the threaded code out of the Wasm build (`#[cfg(not(target_os = \"wasi\"))]`); the `wasm32-wasip1-threads` target is not built by wasmforge yet".into(),
+            "the guest tried to start a thread, and WASI 0.1 and 0.2 have none (Rust's `thread::spawn` fails with `Unsupported`): run the work on the main thread — many programs have a single-threaded option (`-j1`, `--threads 1`) — or keep the threaded code out of the Wasm build (`#[cfg(not(target_os = \"wasi\"))]`); `wasm32-wasip1-threads` is not a way out here: wasmforge neither builds nor runs it (`wasmforge explain WF7001` says why)".into(),
         )
     } else if called("std::process::", &["spawn", "output", "status", "Command"]) {
         Some(
@@ -512,9 +632,15 @@ fn unsupported_in(backtrace: &str) -> Option<String> {
 /// a limit) is an error like any other: text on stderr, and the JSON error document.
 fn finish(outcome: Outcome, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let stopped = |code: u8, message: String, backtrace: Option<String>, hint: Option<String>| {
+        // A hint read from the frames is a coded note (WF7001); the host's own hints are not.
+        let explain = hint
+            .as_deref()
+            .is_some_and(|h| h.starts_with(UNSUPPORTED_PREFIX))
+            .then_some("WF7001");
         Err(GuestStopped {
             code,
             hint,
+            explain,
             message,
             backtrace: backtrace
                 .iter()

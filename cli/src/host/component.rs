@@ -72,10 +72,13 @@ pub fn run(
     if req.invoke.is_none() {
         argv.extend(req.args.iter().cloned());
     }
-    let ctx = req
+    let mut builder = req
         .grants
-        .builder(&argv, crate::host::grants::Blocking::OnThisThread)?
-        .build();
+        .builder(&argv, crate::host::grants::Blocking::OnThisThread)?;
+    builder
+        .stdout(req.tails.stdout())
+        .stderr(req.tails.stderr());
+    let ctx = builder.build();
     let state = State {
         ctx,
         table: ResourceTable::new(),

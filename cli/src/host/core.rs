@@ -57,10 +57,13 @@ pub fn run(
     if req.invoke.is_none() {
         argv.extend(req.args.iter().cloned());
     }
-    let wasi = req
+    let mut builder = req
         .grants
-        .builder(&argv, crate::host::grants::Blocking::OnThisThread)?
-        .build_p1();
+        .builder(&argv, crate::host::grants::Blocking::OnThisThread)?;
+    builder
+        .stdout(req.tails.stdout())
+        .stderr(req.tails.stderr());
+    let wasi = builder.build_p1();
     let mut store = Store::new(
         engine,
         State {

@@ -153,6 +153,7 @@ impl Watchdog {
                 ),
                 backtrace: Vec::new(),
                 hint: None,
+                explain: None,
             });
             let status = crate::output::report_error(&ctx, &err);
             std::process::exit(i32::from(status.code()));

@@ -9,6 +9,7 @@ mod core;
 pub mod grants;
 pub mod http;
 pub mod limits;
+pub mod tail;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -38,6 +39,8 @@ pub struct RunRequest {
     pub cache: bool,
     /// Accept ahead-of-time compiled code (`.cwasm`), which is trusted as it is.
     pub allow_precompiled: bool,
+    /// The guest's stdout and stderr pass through these (their last KiB kept for `run`'s notes).
+    pub tails: tail::Tails,
 }
 
 /// How a run ended.
@@ -318,6 +321,13 @@ pub fn run(
 }
 
 /// Errors of the host that come with a hint.
+/// Why a wasm32-wasip1-threads module is not run, and what to do (WF7001's explanation).
+pub const WASI_THREADS: &str = "the module was built for wasm32-wasip1-threads: it imports \
+     `wasi::thread-spawn` (the wasi-threads proposal, which WASI 0.2 did not adopt) and a shared \
+     `env::memory`. Wasmtime dropped wasi-threads (its CLI 49 refuses `-S threads`: \"no longer \
+     supported\"), so neither wasmforge nor current Wasmtime runs it: build for wasip1 or wasip2 \
+     and keep the threads out of the Wasm build (`wasmforge explain WF7001`)";
+
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
     #[error(
@@ -406,6 +416,11 @@ impl HostError {
                 .into(),
             HostError::PrecompiledIncompatible { .. } => {
                 "compile it again with this wasmforge: `wasmforge precompile FILE.wasm`, or run the .wasm itself".into()
+            }
+            HostError::UnsupportedImports(imports)
+                if imports.iter().any(|i| i.contains("wasi::thread-spawn")) =>
+            {
+                WASI_THREADS.into()
             }
             HostError::UnsupportedImports(_) => "`run` provides WASI preview 1 (`wasi_snapshot_preview1`) to core \
                  modules; build for wasip1, or run the module in the host it was made for"
