@@ -696,7 +696,7 @@ fn crates_with_no_code_for_wasi_are_named_from_the_compilers_evidence() {
             "unixonly 0.1.0 has no code for {triple}: `home_dir` is configured out: rustc says it is gated by `cfg(any(unix, windows))`"
         ));
         said(&format!(
-            "nowasm 0.1.0 has no code for {triple}: it stops the build itself: compile_error!(\"Neither cfg(unix) nor cfg(windows) was set\")"
+            "nowasm 0.1.0 has no code for {triple}: it stops the build itself: compile_error!(\"Neither cfg(unix) nor cfg(windows) was set\") — pulled in by rust-targetless 0.1.0 through its feature `legacy` (on by default)"
         ));
         said(&format!(
             "gated 0.1.0 has no code for {triple}: it enables `#![feature(wasi_ext)]`"
@@ -714,4 +714,11 @@ fn crates_with_no_code_for_wasi_are_named_from_the_compilers_evidence() {
         );
         assert!(!err.contains("fix the compiler errors above"), "{err}");
     }
+    // The feature the diagnosis names drops the crate: that one is no longer said.
+    let output = run(wasmforge()
+        .args(["build", "--no-default-features"])
+        .arg(&dir)
+        .args(["--", "--keep-going"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(!stderr(&output).contains("nowasm 0.1.0 has no code"), "{}", stderr(&output));
 }

@@ -214,6 +214,59 @@ impl crate::lang::Language for Rust {
         stderr::RULES
     }
 
+    /// A crate with no code for the target (WF1016) is followed by what pulls it in, as cargo's
+    /// own `cargo tree -i` says: the crate that depends on it, and the feature that enables it.
+    fn refine_diagnosis(
+        &self,
+        job: &Job<'_>,
+        diagnostics: &mut Vec<crate::diagnostics::Diagnostic>,
+    ) {
+        for d in diagnostics.iter_mut().filter(|d| d.code == "WF1016") {
+            let Some(name) = d.subject.clone() else {
+                continue;
+            };
+            let mut cargo = Tool::new("cargo", CARGO_HINT);
+            cargo
+                .args(["tree", "--invert", &name, "-e", "features", "--prefix", "depth"])
+                .args(["--target", job.target.rust_triple(), "--manifest-path"])
+                .arg(&job.project.manifest)
+                .current_dir(&job.project.dir)
+                .env("CARGO_TERM_COLOR", "never");
+            if let Some(toolchain) = &job.toolchain {
+                cargo.env("RUSTUP_TOOLCHAIN", toolchain);
+            }
+            for (flag, on) in [
+                ("--offline", job.options.offline || job.options.frozen),
+                ("--locked", job.options.locked || job.options.frozen),
+            ] {
+                if on {
+                    cargo.arg(flag);
+                }
+            }
+            let features = &job.options.features;
+            if features.all_features {
+                cargo.arg("--all-features");
+            }
+            if features.no_default_features {
+                cargo.arg("--no-default-features");
+            }
+            if !features.features.is_empty() {
+                cargo.arg("--features").arg(features.features.join(","));
+            }
+            let Ok(output) = cargo.capture(&crate::report::NullReporter) else {
+                continue;
+            };
+            if !output.status.success() {
+                continue;
+            }
+            if let Some(via) = targetless::pulled_in(&String::from_utf8_lossy(&output.stdout))
+                && (!d.message.contains("(required by ") || via.contains("through its feature"))
+            {
+                d.message.push_str(&format!(" — {via}"));
+            }
+        }
+    }
+
     fn build(&self, job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
         build(job, reporter)
     }

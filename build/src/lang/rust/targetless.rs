@@ -152,6 +152,65 @@ pub(crate) fn preflight(name: &str, version: &str, via: &str, triple: &str) -> O
     )
 }
 
+/// What pulls a crate in, from `cargo tree --invert NAME -e features --prefix depth`: the
+/// packages that depend on it directly, and for each the features of its own that enable it
+/// (an optional dependency) — "pulled in by app 0.1.0 through its feature `legacy` (on by
+/// default)". `None` when the tree says nothing (the crate is a workspace member itself).
+pub(crate) fn pulled_in(tree: &str) -> Option<String> {
+    let lines: Vec<(usize, &str)> = tree
+        .lines()
+        .filter_map(|l| {
+            let digits = l.chars().take_while(char::is_ascii_digit).count();
+            Some((l[..digits].parse().ok()?, l[digits..].trim()))
+        })
+        .collect();
+    let package = |text: &str| !text.contains(" feature \"");
+    // The first package line under the root: the depth of direct dependents.
+    let depth = lines.iter().skip(1).find(|(_, t)| package(t))?.0;
+    let mut said = Vec::new();
+    for (k, (d, text)) in lines.iter().enumerate() {
+        if *d != depth || !package(text) {
+            continue;
+        }
+        // "app v0.1.0 (/path)" → "app 0.1.0".
+        let mut words = text.split_whitespace();
+        let (Some(name), Some(version)) = (words.next(), words.next()) else {
+            continue;
+        };
+        let label = format!("{name} {}", version.trim_start_matches('v'));
+        if said.iter().any(|s: &String| s.starts_with(&format!("{label} "))) || said.contains(&label) {
+            continue;
+        }
+        // Its own features one level down: those other than `default` enable the dependency.
+        let prefix = format!("{name} feature \"");
+        let mut enabling = Vec::new();
+        let mut by_default = false;
+        for (d2, t2) in lines[k + 1..].iter().take_while(|(d2, _)| *d2 > depth) {
+            if let Some(feature) = t2.strip_prefix(&prefix).and_then(|r| r.split('"').next()) {
+                if *d2 == depth + 1 && feature != "default" && !enabling.contains(&feature) {
+                    enabling.push(feature);
+                } else if *d2 > depth + 1 && feature == "default" {
+                    by_default = true;
+                }
+            }
+        }
+        said.push(match enabling.as_slice() {
+            [] => label,
+            features => format!(
+                "{label} through its feature{} {}{}",
+                if features.len() > 1 { "s" } else { "" },
+                features
+                    .iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if by_default { " (on by default)" } else { "" }
+            ),
+        });
+    }
+    (!said.is_empty()).then(|| format!("pulled in by {}", said.join("; ")))
+}
+
 /// Does this ` --> PATH:L:C` belong to crate `name`? A registry or git checkout folder
 /// `NAME-VERSION`, or a path dependency's folder named as the crate.
 fn crate_dir_version(path: &str, name: &str) -> Option<Option<String>> {
@@ -349,6 +408,19 @@ mod tests {
             }
         }
         assert!(preflight("serde", "1.0.0", "", "wasm32-wasip1").is_none());
+    }
+
+    #[test]
+    fn cargo_tree_says_who_pulls_a_crate_in_and_through_which_feature() {
+        // cargo 1.95's `cargo tree --invert … -e features --prefix depth`.
+        let plain = "0ctrlc v3.5.3\n1ctrlc feature \"default\"\n2app v0.1.0 (/tmp/tl/app)\n3app feature \"default\" (command-line)\n";
+        assert_eq!(pulled_in(plain).as_deref(), Some("pulled in by app 0.1.0"));
+        let optional = "0nowasm v0.1.0 (/tmp/tl/nowasm)\n1nowasm feature \"default\"\n2app v0.1.0 (/tmp/tl/app)\n3app feature \"default\" (command-line)\n3app feature \"legacy\"\n4app feature \"default\" (command-line)\n";
+        assert_eq!(
+            pulled_in(optional).as_deref(),
+            Some("pulled in by app 0.1.0 through its feature `legacy` (on by default)")
+        );
+        assert_eq!(pulled_in("0app v0.1.0 (/tmp/tl/app)\n"), None);
     }
 
     /// rustc 1.95's words (recorded from the fixture rust-targetless).
