@@ -221,13 +221,16 @@ impl crate::lang::Language for Rust {
         job: &Job<'_>,
         diagnostics: &mut Vec<crate::diagnostics::Diagnostic>,
     ) {
+        let mut metadata_read: Option<Option<Metadata>> = None;
         for d in diagnostics.iter_mut().filter(|d| d.code == "WF1016") {
             let Some(name) = d.subject.clone() else {
                 continue;
             };
             let mut cargo = Tool::new("cargo", CARGO_HINT);
             cargo
-                .args(["tree", "--invert", &name, "-e", "features", "--prefix", "depth"])
+                .args([
+                    "tree", "--invert", &name, "-e", "features", "--prefix", "depth",
+                ])
                 .args(["--target", job.target.rust_triple(), "--manifest-path"])
                 .arg(&job.project.manifest)
                 .current_dir(&job.project.dir)
@@ -259,10 +262,54 @@ impl crate::lang::Language for Rust {
             if !output.status.success() {
                 continue;
             }
-            if let Some(via) = targetless::pulled_in(&String::from_utf8_lossy(&output.stdout))
+            let dependents = targetless::dependents(&String::from_utf8_lossy(&output.stdout));
+            // The dependents' manifests say which of their features turn the crate on.
+            if metadata_read.is_none() && !dependents.is_empty() {
+                metadata_read =
+                    Some(metadata(job.project, job.options, &crate::report::NullReporter).ok());
+            }
+            let by: Vec<(String, String, Vec<String>, bool)> = dependents
+                .into_iter()
+                .map(|(dependent, version)| {
+                    let package = metadata_read
+                        .as_ref()
+                        .and_then(Option::as_ref)
+                        .and_then(|m| {
+                            m.packages.iter().find(|p| {
+                                p.name.as_str() == dependent && p.version.to_string() == version
+                            })
+                        });
+                    let (features, by_default) = package
+                        .map(|p| targetless::enabled_by(p, &name))
+                        .unwrap_or_default();
+                    (dependent, version, features, by_default)
+                })
+                .collect();
+            if let Some(via) = targetless::pulled_in(&by)
                 && (!d.message.contains("(required by ") || via.contains("through its feature"))
             {
                 d.message.push_str(&format!(" — {via}"));
+            }
+            // A newer release may have the code: the registry's index says whether there is
+            // one (when it can be reached; never with --offline).
+            let version = d
+                .message
+                .strip_prefix(&format!("{name} "))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|v| semver::Version::parse(v).ok());
+            if let Some(version) = version
+                && !(job.options.offline || job.options.frozen)
+                && let Some(newest) = newest_on_registry(&name, job.toolchain.as_deref())
+            {
+                if newest > version {
+                    d.fix.text.push_str(&format!(
+                        " — crates.io has a newer {name}, {newest}: whether it has code for this target shows when it builds (`cargo update -p {name}`, or raise the requirement in Cargo.toml)"
+                    ));
+                } else {
+                    d.fix.text.push_str(&format!(
+                        " — {name} {version} is the newest on crates.io: no newer release to try"
+                    ));
+                }
             }
         }
     }
@@ -981,6 +1028,31 @@ pub fn workspace_facts(
         crate::lang::rust::checks::facts(&metadata, &selected),
         refused,
     ))
+}
+
+/// The newest version of `name` on crates.io, as `cargo info` reads it from the registry's index
+/// (asked from outside the project, so the lock file's version is not the answer). `None` when
+/// the index cannot be reached or the crate is not there (a path dependency).
+fn newest_on_registry(name: &str, toolchain: Option<&str>) -> Option<semver::Version> {
+    let mut cargo = Tool::new("cargo", CARGO_HINT);
+    cargo
+        .args(["info", "--quiet", name])
+        .current_dir(std::env::temp_dir())
+        .env("CARGO_TERM_COLOR", "never")
+        .env("CARGO_NET_RETRY", "0")
+        .env("CARGO_HTTP_TIMEOUT", "10");
+    if let Some(toolchain) = toolchain {
+        cargo.env("RUSTUP_TOOLCHAIN", toolchain);
+    }
+    let output = cargo.capture(&crate::report::NullReporter).ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("version: "))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| semver::Version::parse(v).ok())
 }
 
 /// Where wasmforge puts a Rust project's artifacts (`<target-dir>/wasmforge`), without asking

@@ -152,11 +152,11 @@ pub(crate) fn preflight(name: &str, version: &str, via: &str, triple: &str) -> O
     )
 }
 
-/// What pulls a crate in, from `cargo tree --invert NAME -e features --prefix depth`: the
-/// packages that depend on it directly, and for each the features of its own that enable it
-/// (an optional dependency) — "pulled in by app 0.1.0 through its feature `legacy` (on by
-/// default)". `None` when the tree says nothing (the crate is a workspace member itself).
-pub(crate) fn pulled_in(tree: &str) -> Option<String> {
+/// The packages that depend on a crate directly, from `cargo tree --invert NAME -e features
+/// --prefix depth`: `[("app", "0.1.0")]`. Empty when the tree names none (the crate is a
+/// workspace member itself). Which feature enables the dependency the tree cannot say (it lists
+/// every feature of the dependent above it): the dependent's manifest does ([`enabled_by`]).
+pub(crate) fn dependents(tree: &str) -> Vec<(String, String)> {
     let lines: Vec<(usize, &str)> = tree
         .lines()
         .filter_map(|l| {
@@ -165,49 +165,101 @@ pub(crate) fn pulled_in(tree: &str) -> Option<String> {
         })
         .collect();
     let package = |text: &str| !text.contains(" feature \"");
-    // The first package line under the root: the depth of direct dependents.
-    let depth = lines.iter().skip(1).find(|(_, t)| package(t))?.0;
-    let mut said = Vec::new();
-    for (k, (d, text)) in lines.iter().enumerate() {
-        if *d != depth || !package(text) {
-            continue;
-        }
-        // "app v0.1.0 (/path)" → "app 0.1.0".
+    let Some(depth) = lines
+        .iter()
+        .skip(1)
+        .find(|(_, t)| package(t))
+        .map(|(d, _)| *d)
+    else {
+        return Vec::new();
+    };
+    let mut found: Vec<(String, String)> = Vec::new();
+    for (_, text) in lines.iter().filter(|(d, t)| *d == depth && package(t)) {
         let mut words = text.split_whitespace();
-        let (Some(name), Some(version)) = (words.next(), words.next()) else {
-            continue;
-        };
-        let label = format!("{name} {}", version.trim_start_matches('v'));
-        if said.iter().any(|s: &String| s.starts_with(&format!("{label} "))) || said.contains(&label) {
-            continue;
-        }
-        // Its own features one level down: those other than `default` enable the dependency.
-        let prefix = format!("{name} feature \"");
-        let mut enabling = Vec::new();
-        let mut by_default = false;
-        for (d2, t2) in lines[k + 1..].iter().take_while(|(d2, _)| *d2 > depth) {
-            if let Some(feature) = t2.strip_prefix(&prefix).and_then(|r| r.split('"').next()) {
-                if *d2 == depth + 1 && feature != "default" && !enabling.contains(&feature) {
-                    enabling.push(feature);
-                } else if *d2 > depth + 1 && feature == "default" {
-                    by_default = true;
-                }
+        if let (Some(name), Some(version)) = (words.next(), words.next()) {
+            let entry = (
+                name.to_string(),
+                version.trim_start_matches('v').to_string(),
+            );
+            if !found.contains(&entry) {
+                found.push(entry);
             }
         }
-        said.push(match enabling.as_slice() {
-            [] => label,
-            features => format!(
-                "{label} through its feature{} {}{}",
-                if features.len() > 1 { "s" } else { "" },
-                features
-                    .iter()
-                    .map(|f| format!("`{f}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                if by_default { " (on by default)" } else { "" }
-            ),
-        });
     }
+    found
+}
+
+/// The features of `dependent` that turn on its optional dependency `krate` (`legacy =
+/// ["dep:nowasm"]`, `["nowasm"]`, `["nowasm/x"]`), and whether its default features include one.
+/// Empty when the dependency is not optional.
+pub(crate) fn enabled_by(dependent: &cargo_metadata::Package, krate: &str) -> (Vec<String>, bool) {
+    let optional: Vec<&str> = dependent
+        .dependencies
+        .iter()
+        .filter(|d| d.optional && d.name == krate)
+        .map(|d| d.rename.as_deref().unwrap_or(&d.name))
+        .collect();
+    if optional.is_empty() {
+        return (Vec::new(), false);
+    }
+    let enables = |value: &str| {
+        let value = value.strip_prefix("dep:").unwrap_or(value);
+        let head = value
+            .split('/')
+            .next()
+            .unwrap_or(value)
+            .trim_end_matches('?');
+        optional.contains(&head)
+    };
+    let mut features: Vec<String> = dependent
+        .features
+        .iter()
+        .filter(|(name, values)| *name != "default" && values.iter().any(|v| enables(v)))
+        .map(|(name, _)| name.clone())
+        .collect();
+    features.sort();
+    // On by default: `default` lists it, or lists a feature that does (followed a few steps).
+    let mut on = dependent
+        .features
+        .get("default")
+        .cloned()
+        .unwrap_or_default();
+    let mut by_default = false;
+    for _ in 0..8 {
+        if on.iter().any(|v| features.contains(v) || enables(v)) {
+            by_default = true;
+            break;
+        }
+        on = on
+            .iter()
+            .filter_map(|f| dependent.features.get(f))
+            .flatten()
+            .cloned()
+            .collect();
+    }
+    (features, by_default)
+}
+
+/// "pulled in by app 0.1.0 through its feature `legacy` (on by default)".
+pub(crate) fn pulled_in(by: &[(String, String, Vec<String>, bool)]) -> Option<String> {
+    let said: Vec<String> = by
+        .iter()
+        .map(
+            |(name, version, features, by_default)| match features.as_slice() {
+                [] => format!("{name} {version}"),
+                features => format!(
+                    "{name} {version} through its feature{} {}{}",
+                    if features.len() > 1 { "s" } else { "" },
+                    features
+                        .iter()
+                        .map(|f| format!("`{f}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if *by_default { " (on by default)" } else { "" }
+                ),
+            },
+        )
+        .collect();
     (!said.is_empty()).then(|| format!("pulled in by {}", said.join("; ")))
 }
 
@@ -411,16 +463,45 @@ mod tests {
     }
 
     #[test]
-    fn cargo_tree_says_who_pulls_a_crate_in_and_through_which_feature() {
-        // cargo 1.95's `cargo tree --invert … -e features --prefix depth`.
-        let plain = "0ctrlc v3.5.3\n1ctrlc feature \"default\"\n2app v0.1.0 (/tmp/tl/app)\n3app feature \"default\" (command-line)\n";
-        assert_eq!(pulled_in(plain).as_deref(), Some("pulled in by app 0.1.0"));
-        let optional = "0nowasm v0.1.0 (/tmp/tl/nowasm)\n1nowasm feature \"default\"\n2app v0.1.0 (/tmp/tl/app)\n3app feature \"default\" (command-line)\n3app feature \"legacy\"\n4app feature \"default\" (command-line)\n";
+    fn cargo_tree_names_the_dependents_and_the_manifest_the_feature() {
+        // cargo 1.95's `cargo tree --invert … -e features --prefix depth`: every feature of
+        // the dependent is listed above it, the one that enables the crate or not.
+        let tree = "0nowasm v0.1.0 (/tmp/tl/nowasm)\n1nowasm feature \"default\"\n2app v0.1.0 (/tmp/tl/app)\n3app feature \"default\" (command-line)\n3app feature \"legacy\"\n4app feature \"default\" (command-line)\n";
+        assert_eq!(dependents(tree), [("app".to_string(), "0.1.0".to_string())]);
+        assert!(dependents("0app v0.1.0 (/tmp/tl/app)\n").is_empty());
+        let package: cargo_metadata::Package = serde_json::from_value(serde_json::json!({
+            "name": "app", "version": "0.1.0", "id": "app 0.1.0", "license": null,
+            "license_file": null, "description": null, "source": null,
+            "dependencies": [
+                {"name": "nowasm", "source": null, "req": "*", "kind": null, "rename": null,
+                 "optional": true, "uses_default_features": true, "features": [],
+                 "target": null, "registry": null},
+                {"name": "ctrlc", "source": null, "req": "^3", "kind": null, "rename": null,
+                 "optional": false, "uses_default_features": true, "features": [],
+                 "target": null, "registry": null}
+            ],
+            "targets": [], "features": {"default": ["legacy"], "legacy": ["dep:nowasm"], "other": []},
+            "manifest_path": "/tmp/tl/app/Cargo.toml", "metadata": null, "publish": null,
+            "authors": [], "categories": [], "keywords": [], "readme": null,
+            "repository": null, "homepage": null, "documentation": null, "edition": "2021",
+            "links": null, "default_run": null, "rust_version": null
+        }))
+        .expect("a package");
         assert_eq!(
-            pulled_in(optional).as_deref(),
+            enabled_by(&package, "nowasm"),
+            (vec!["legacy".to_string()], true)
+        );
+        assert_eq!(enabled_by(&package, "ctrlc"), (vec![], false));
+        let by = [(
+            "app".to_string(),
+            "0.1.0".to_string(),
+            vec!["legacy".to_string()],
+            true,
+        )];
+        assert_eq!(
+            pulled_in(&by).as_deref(),
             Some("pulled in by app 0.1.0 through its feature `legacy` (on by default)")
         );
-        assert_eq!(pulled_in("0app v0.1.0 (/tmp/tl/app)\n"), None);
     }
 
     /// rustc 1.95's words (recorded from the fixture rust-targetless).
