@@ -303,6 +303,13 @@ fn a_guest_given_nothing_sees_nothing() {
                 "note[WF7002]: the guest failed on `/wf-nowhere/config.toml`, and no folder was granted, so it sees no files at all; it is not on this machine either: `--dir HOST_FOLDER::/wf-nowhere` shows a host folder there (`--dir-ro` to read only)"
             )
         );
+        // Reading `/` with nothing granted: the root is a folder this machine has.
+        assert_eq!(
+            note(&["list", "/"], None).as_deref(),
+            Some(
+                "note[WF7002]: the guest failed on `/`, and no folder was granted, so it sees no files at all: `--dir-ro /` grants that folder to read (`--dir /` to write too)"
+            )
+        );
         let relative = note(&["list", "./data"], None).unwrap_or_default();
         assert!(
             relative.contains("`--dir .` grants the current folder"),
@@ -320,6 +327,25 @@ fn a_guest_given_nothing_sees_nothing() {
     let addr = listener.local_addr().expect("addr").to_string();
     let output = run(wasmforge().arg("run").arg(&p2).args(["tcp", &addr]));
     assert_denied(&output, stdout(&output));
+    // …and the note says none was granted (WF7003), naming the flag.
+    assert!(
+        stderr(&output).contains("note[WF7003]: the guest uses sockets and none was granted")
+            && stderr(&output).contains("`--allow-tcp HOST:PORT`"),
+        "{}",
+        stderr(&output)
+    );
+    let output = run(wasmforge()
+        .arg("run")
+        .arg("--allow-tcp")
+        .arg(&addr)
+        .arg(&p2)
+        .args(["tcp", &addr]));
+    assert!(
+        stdout(&output).starts_with("ok: connected"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(!stderr(&output).contains("WF7003"), "{}", stderr(&output));
 }
 
 #[test]

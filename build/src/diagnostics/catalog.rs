@@ -584,6 +584,18 @@ the host is asked. When a guest that opens files fails, wasmforge looks at the l
 printed for a path and names the grant that would cover it.",
         fix: "grant the folder: `--dir PATH` (read-write), `--dir-ro PATH` (read-only), or `--dir HOST::GUEST` to show a host folder at another path inside.",
     },
+    Entry {
+        code: "WF7003",
+        severity: Warning,
+        title: "sockets used and none granted",
+        explanation: "\
+A WASI 0.2 component may open TCP and UDP sockets, but `run` grants none unless asked: every \
+connect, bind and listen is refused (\"Access denied\" or \"Permission denied\" in the guest's \
+words), as a folder is refused without `--dir`. When a component that imports wasi:sockets \
+fails and nothing was granted, wasmforge says so. (A wasip1 module has no socket calls at all: \
+that is WF7001.)",
+        fix: "grant the addresses: `--allow-tcp HOST:PORT` (`*:443` for any host on a port, `127.0.0.1:*` for any port on a host), `--allow-udp` for UDP.",
+    },
     // ---------------------------------------------------------------- Settings and flags
     Entry {
         code: "WF6001",

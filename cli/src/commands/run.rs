@@ -326,6 +326,11 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let failed = matches!(outcome, Outcome::Exited(c) if c != 0)
         || matches!(outcome, Outcome::ComponentResult(false));
     let failed = failed || matches!(outcome, Outcome::Trapped { .. });
+    if failed && !ctx.quiet && !req.grants.wants_network() && imports(&bytes, "wasi:sockets/") {
+        anstream::eprintln!(
+            "{DIM}note[{SOCKET_NOTE}]: the guest uses sockets and none was granted, so every connect, bind and listen is refused: if it failed on one, grant the address with `--allow-tcp HOST:PORT` (`--allow-udp` for UDP; `*:443` for any host){DIM:#}"
+        );
+    }
     if failed && !ctx.quiet && opens_files(&bytes) {
         if let Some(note) = path_note(&req.tails.text(), &req.grants.dirs) {
             anstream::eprintln!("{DIM}note[{PATH_NOTE}]: {note}{DIM:#}");
@@ -463,6 +468,30 @@ fn without_crate_hashes(frame: &str) -> String {
 
 /// The code of the note on a path outside every grant.
 const PATH_NOTE: &str = "WF7002";
+
+/// The code of the note on sockets when none was granted.
+const SOCKET_NOTE: &str = "WF7003";
+
+/// Whether a component imports an interface whose name starts with `prefix`.
+fn imports(bytes: &[u8], prefix: &str) -> bool {
+    use wasmparser::{Parser, Payload};
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload {
+            Ok(Payload::ComponentImportSection(imports)) => {
+                if imports
+                    .into_iter()
+                    .flatten()
+                    .any(|i| i.name.name.starts_with(prefix))
+                {
+                    return true;
+                }
+            }
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+    false
+}
 
 /// Words programs print when a file operation failed.
 const FAILED_ON_A_PATH: &[&str] = &[
