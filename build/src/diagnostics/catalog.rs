@@ -785,7 +785,7 @@ pub const TARGETLESS: &[Targetless] = &[
         krate: "home",
         fixed_in: None,
         why: "its functions are configured out for targets other than Unix and Windows",
-        fix: "`std::env::home_dir()` compiles everywhere (not deprecated since Rust 1.86; on WASI it returns None), or the `etcetera` crate; when a dependency pulls `home` in, `cargo tree -i home -e features` names it",
+        fix: "in your own code, `std::env::home_dir()` compiles everywhere (not deprecated since Rust 1.86; on WASI it returns None); when a dependency pulls `home` in (etcetera does), turn that dependency off for Wasm or `[patch.crates-io]` it",
     },
     Targetless {
         krate: "clircle",

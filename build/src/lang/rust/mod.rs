@@ -268,9 +268,14 @@ impl crate::lang::Language for Rust {
                 metadata_read =
                     Some(metadata(job.project, job.options, &crate::report::NullReporter).ok());
             }
+            // Each step's child: the crate itself, then the step before.
+            let children: Vec<String> = std::iter::once(name.clone())
+                .chain(dependents.iter().map(|(n, _)| n.clone()))
+                .collect();
             let by: Vec<(String, String, Vec<String>, bool)> = dependents
                 .into_iter()
-                .map(|(dependent, version)| {
+                .zip(children)
+                .map(|((dependent, version), child)| {
                     let package = metadata_read
                         .as_ref()
                         .and_then(Option::as_ref)
@@ -280,7 +285,7 @@ impl crate::lang::Language for Rust {
                             })
                         });
                     let (features, by_default) = package
-                        .map(|p| targetless::enabled_by(p, &name))
+                        .map(|p| targetless::enabled_by(p, &child))
                         .unwrap_or_default();
                     (dependent, version, features, by_default)
                 })

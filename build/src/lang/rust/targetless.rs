@@ -24,6 +24,8 @@ pub(crate) enum Evidence {
     StdOsUnix,
     /// Items its code for this target lacks (the first one rustc names).
     Missing(String),
+    /// Its build script stops on this target, with these words.
+    ScriptRefuses(String),
 }
 
 impl Evidence {
@@ -44,6 +46,9 @@ impl Evidence {
             Evidence::Missing(what) => {
                 format!("its code has no part for this target ({what})")
             }
+            Evidence::ScriptRefuses(said) => {
+                format!("its build script refuses the target: \"{said}\"")
+            }
         }
     }
 }
@@ -52,6 +57,22 @@ impl Evidence {
 /// give about that crate, as one WF1016.
 pub(crate) fn wf1016(at: &Line<'_>, ctx: &Context<'_>, push: &mut dyn FnMut(Diagnostic)) {
     let Line { lines, i, text } = *at;
+    // cargo: "failed to run custom build command for `jemalloc-sys v0.5.4+5.3.0-patched`", and
+    // the script's panic says it does not support the target.
+    if let Some(unit) = between(text, "failed to run custom build command for `", "`")
+        && let Some((name, version)) = unit.split_once(" v")
+        && !EXPLAINED_ELSEWHERE.contains(&name)
+        && let Some(said) = script_refusal(&lines[i + 1..], ctx.triple)
+    {
+        push(diagnostic(
+            name,
+            Some(version),
+            &Evidence::ScriptRefuses(said),
+            ctx.triple,
+            None,
+        ));
+        return;
+    }
     let Some(name) = between(text, "error: could not compile `", "`") else {
         return;
     };
@@ -152,10 +173,12 @@ pub(crate) fn preflight(name: &str, version: &str, via: &str, triple: &str) -> O
     )
 }
 
-/// The packages that depend on a crate directly, from `cargo tree --invert NAME -e features
-/// --prefix depth`: `[("app", "0.1.0")]`. Empty when the tree names none (the crate is a
-/// workspace member itself). Which feature enables the dependency the tree cannot say (it lists
-/// every feature of the dependent above it): the dependent's manifest does ([`enabled_by`]).
+/// What brings a crate into the build, from `cargo tree --invert NAME -e features --prefix
+/// depth`: one chain of packages from the crate's dependent up to the workspace's package
+/// (`[("jemallocator", "0.5.4"), ("fd-find", "10.2.0")]`; the tree's first branch). Empty when
+/// the tree names none (the crate is a workspace member itself). Which feature enables each
+/// step the tree cannot say (it lists every feature of a package above it): the manifests do
+/// ([`enabled_by`]).
 pub(crate) fn dependents(tree: &str) -> Vec<(String, String)> {
     let lines: Vec<(usize, &str)> = tree
         .lines()
@@ -165,28 +188,29 @@ pub(crate) fn dependents(tree: &str) -> Vec<(String, String)> {
         })
         .collect();
     let package = |text: &str| !text.contains(" feature \"");
-    let Some(depth) = lines
-        .iter()
-        .skip(1)
-        .find(|(_, t)| package(t))
-        .map(|(d, _)| *d)
-    else {
-        return Vec::new();
-    };
-    let mut found: Vec<(String, String)> = Vec::new();
-    for (_, text) in lines.iter().filter(|(d, t)| *d == depth && package(t)) {
+    let mut chain: Vec<(String, String)> = Vec::new();
+    let mut depth = 0;
+    for (d, text) in lines.iter().skip(1) {
+        if *d <= depth {
+            // Another branch: the first one is the chain.
+            if chain.is_empty() {
+                continue;
+            }
+            break;
+        }
+        if !package(text) {
+            continue;
+        }
         let mut words = text.split_whitespace();
         if let (Some(name), Some(version)) = (words.next(), words.next()) {
-            let entry = (
+            chain.push((
                 name.to_string(),
                 version.trim_start_matches('v').to_string(),
-            );
-            if !found.contains(&entry) {
-                found.push(entry);
-            }
+            ));
+            depth = *d;
         }
     }
-    found
+    chain
 }
 
 /// The features of `dependent` that turn on its optional dependency `krate` (`legacy =
@@ -218,6 +242,11 @@ pub(crate) fn enabled_by(dependent: &cargo_metadata::Package, krate: &str) -> (V
         .map(|(name, _)| name.clone())
         .collect();
     features.sort();
+    // The implicit feature an optional dependency gets (`jemallocator = ["dep:jemallocator"]`)
+    // says nothing when a feature of the package's own turns it on.
+    if features.len() > 1 {
+        features.retain(|f| !optional.contains(&f.as_str()));
+    }
     // On by default: `default` lists it, or lists a feature that does (followed a few steps).
     let mut on = dependent
         .features
@@ -240,7 +269,9 @@ pub(crate) fn enabled_by(dependent: &cargo_metadata::Package, krate: &str) -> (V
     (features, by_default)
 }
 
-/// "pulled in by app 0.1.0 through its feature `legacy` (on by default)".
+/// "pulled in by app 0.1.0 through its feature `legacy` (on by default)"; along a chain, "pulled
+/// in by jemallocator 0.5.4, from fd-find 10.2.0 through its feature `use-jemalloc` (on by
+/// default)".
 pub(crate) fn pulled_in(by: &[(String, String, Vec<String>, bool)]) -> Option<String> {
     let said: Vec<String> = by
         .iter()
@@ -260,7 +291,7 @@ pub(crate) fn pulled_in(by: &[(String, String, Vec<String>, bool)]) -> Option<St
             },
         )
         .collect();
-    (!said.is_empty()).then(|| format!("pulled in by {}", said.join("; ")))
+    (!said.is_empty()).then(|| format!("pulled in by {}", said.join(", from ")))
 }
 
 /// Does this ` --> PATH:L:C` belong to crate `name`? A registry or git checkout folder
@@ -343,6 +374,27 @@ pub(crate) fn evidence_for(
     found.sort_by_key(|(rank, _)| *rank);
     let (_, evidence) = found.into_iter().next()?;
     Some((evidence, place, version))
+}
+
+/// A build script's panic message that refuses the target: the line after `panicked at`, when
+/// it names the target or says it is not supported. Read up to the next message of cargo's.
+fn script_refusal(after: &[&str], triple: &str) -> Option<String> {
+    let block = after
+        .iter()
+        .take_while(|l| !(l.starts_with("error") || l.starts_with("warning: build failed")));
+    let mut lines = block.map(|l| l.trim());
+    while let Some(line) = lines.next() {
+        if line.contains("panicked at") {
+            let message = lines.next()?.to_string();
+            let lower = message.to_ascii_lowercase();
+            let refuses = lower.contains(triple)
+                || lower.contains("wasm")
+                || lower.contains("not support")
+                || lower.contains("unsupported");
+            return refuses.then_some(message);
+        }
+    }
+    None
 }
 
 /// One error block's evidence, ranked (lower is more telling).
@@ -468,6 +520,15 @@ mod tests {
         // the dependent is listed above it, the one that enables the crate or not.
         let tree = "0nowasm v0.1.0 (/tmp/tl/nowasm)\n1nowasm feature \"default\"\n2app v0.1.0 (/tmp/tl/app)\n3app feature \"default\" (command-line)\n3app feature \"legacy\"\n4app feature \"default\" (command-line)\n";
         assert_eq!(dependents(tree), [("app".to_string(), "0.1.0".to_string())]);
+        // A chain: the crate's dependent, then what depends on that, up to the workspace.
+        let chain = "0jemalloc-sys v0.5.4+5.3.0-patched\n1jemalloc-sys feature \"default\"\n2jemallocator v0.5.4\n3jemallocator feature \"default\"\n4fd-find v10.2.0 (/tmp/fd)\n5fd-find feature \"default\" (command-line)\n5fd-find feature \"use-jemalloc\"\n6fd-find feature \"base\"\n1jemalloc-sys feature \"background_threads_runtime_support\"\n2jemallocator v0.5.4\n";
+        assert_eq!(
+            dependents(chain),
+            [
+                ("jemallocator".to_string(), "0.5.4".to_string()),
+                ("fd-find".to_string(), "10.2.0".to_string())
+            ]
+        );
         assert!(dependents("0app v0.1.0 (/tmp/tl/app)\n").is_empty());
         let package: cargo_metadata::Package = serde_json::from_value(serde_json::json!({
             "name": "app", "version": "0.1.0", "id": "app 0.1.0", "license": null,
@@ -537,6 +598,37 @@ error: could not compile `unixonly` (lib) due to 1 previous error";
         assert_eq!(place, Some(("/tmp/tl/unixonly/src/lib.rs".into(), Some(5))));
         // Another crate's errors are not this crate's evidence.
         assert!(evidence_for(&lines, lines.len() - 1, "other").is_none());
+
+        let refusal = "\
+error: failed to run custom build command for `jemalloc-sys v0.5.4+5.3.0-patched`
+
+Caused by:
+  --- stderr
+
+  thread 'main' (24840) panicked at /root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/jemalloc-sys-0.5.4+5.3.0-patched/build.rs:76:9:
+  jemalloc does not support target: wasm32-wasip1
+  stack backtrace:
+warning: build failed, waiting for other jobs to finish...";
+        let lines: Vec<&str> = refusal.lines().collect();
+        let mut found = Vec::new();
+        let ctx = Context {
+            toolchain: None,
+            triple: "wasm32-wasip1",
+        };
+        wf1016(
+            &Line {
+                lines: &lines,
+                i: 0,
+                text: lines[0],
+            },
+            &ctx,
+            &mut |d| found.push(d),
+        );
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].message,
+            "jemalloc-sys 0.5.4+5.3.0-patched has no code for wasm32-wasip1: its build script refuses the target: \"jemalloc does not support target: wasm32-wasip1\""
+        );
 
         let gate = "\
 error[E0554]: `#![feature]` may not be used on the stable release channel
