@@ -302,6 +302,7 @@ fn compile_error_shows_cargos_message_and_writes_no_artifact() {
     .expect("write");
     session(&dir, &["build"]).code(1).stderr_eq(str![[r#"
     Building hello-rust (wasm32-wasip1, debug)
+...
    Compiling hello-rust v0.1.0 ([CWD])
 error[E0308]: mismatched types
  --> src/main.rs:2:18

@@ -128,6 +128,7 @@ fn getrandom_custom_backends_build_for_the_bare_target() {
         .code(0)
         .stderr_eq(str![[r#"
     Building rust-getrandom-custom (wasm32-unknown-unknown, debug)
+...
     Finished `dev` profile [unoptimized + debuginfo] target(s) in [ELAPSED]
     Finished 1 artifact(s) in [ELAPSED]
 

@@ -321,6 +321,7 @@ warning[WF1004]: .cargo/config.toml:4 uses the removed target name `wasm32-wasi`
   = fix: replace `wasm32-wasi` by `wasm32-wasip1` on line 4 of .cargo/config.toml
   = the removed target name `wasm32-wasi`: wasmforge explain WF1004
     Building rust-wasi-name (wasm32-wasip1, debug)
+...
     Finished `dev` profile [unoptimized + debuginfo] target(s) in [ELAPSED]
     Finished 1 artifact(s) in [ELAPSED]
 
