@@ -661,13 +661,7 @@ fn crates_with_no_code_for_wasi_are_named_from_the_compilers_evidence() {
     // Before compiling: doctor finds the crate the table knows, with its way out.
     let output = run(wasmforge().args(["doctor", "--format", "json"]).arg(&dir));
     let doc = json(&output);
-    let deps = doc["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "dependencies")
-        .cloned()
-        .unwrap_or_default();
+    let deps = doctor_check(&doc, "dependencies");
     let said = deps.to_string();
     assert!(
         said.contains("WF1016")

@@ -456,13 +456,7 @@ fn doctor_judges_the_graph_the_build_compiles() {
     let (code, doc) = doctor(&dir, &["--no-default-features"]);
     assert_eq!(code, 0, "{doc}");
     assert!(diagnostics(&doc).is_empty(), "{doc}");
-    let deps = doc["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "dependencies")
-        .cloned()
-        .unwrap_or_default();
+    let deps = doctor_check(&doc, "dependencies");
     assert_eq!(deps["status"], "ok", "{doc}");
     let output = run(wasmforge()
         .args(["build", "--no-default-features"])

@@ -131,6 +131,15 @@ pub fn require_rust_targets() -> bool {
     )
 }
 
+/// The check named `name` in a `doctor --format json` document (null when there is none).
+pub fn doctor_check(doc: &serde_json::Value, name: &str) -> serde_json::Value {
+    doc["checks"]
+        .as_array()
+        .and_then(|checks| checks.iter().find(|c| c["name"] == name))
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// Parses stdout as JSON.
 pub fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout)

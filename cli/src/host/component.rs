@@ -72,13 +72,7 @@ pub fn run(
     if req.invoke.is_none() {
         argv.extend(req.args.iter().cloned());
     }
-    let mut builder = req
-        .grants
-        .builder(&argv, crate::host::grants::Blocking::OnThisThread)?;
-    builder
-        .stdout(req.tails.stdout())
-        .stderr(req.tails.stderr());
-    let ctx = builder.build();
+    let ctx = req.grants.run_builder(&argv, &req.tails)?.build();
     let state = State {
         ctx,
         table: ResourceTable::new(),

@@ -57,13 +57,7 @@ pub fn run(
     if req.invoke.is_none() {
         argv.extend(req.args.iter().cloned());
     }
-    let mut builder = req
-        .grants
-        .builder(&argv, crate::host::grants::Blocking::OnThisThread)?;
-    builder
-        .stdout(req.tails.stdout())
-        .stderr(req.tails.stderr());
-    let wasi = builder.build_p1();
+    let wasi = req.grants.run_builder(&argv, &req.tails)?.build_p1();
     let mut store = Store::new(
         engine,
         State {

@@ -263,6 +263,18 @@ impl Grants {
         });
         Ok(builder)
     }
+
+    /// The builder `run` uses: file calls on the calling thread, and the guest's stdout and
+    /// stderr through `tails` (passed on as they are, their last KiB kept for `run`'s notes).
+    pub fn run_builder(
+        &self,
+        argv: &[String],
+        tails: &super::tail::Tails,
+    ) -> anyhow::Result<WasiCtxBuilder> {
+        let mut builder = self.builder(argv, Blocking::OnThisThread)?;
+        builder.stdout(tails.stdout()).stderr(tails.stderr());
+        Ok(builder)
+    }
 }
 
 fn check_socket(
