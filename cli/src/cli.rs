@@ -115,6 +115,7 @@ pub enum Command {
     New(commands::new::Args),
     Build(commands::build::Args),
     Run(commands::run::Args),
+    Test(commands::test::Args),
     Serve(commands::serve::Args),
     Dev(commands::dev::Args),
     Opt(commands::opt::Args),

@@ -18,7 +18,7 @@ fn help_snapshots() {
     assert_snapshot("help-cache.txt", help(&["cache"]));
     for command in [
         "new", "opt", "validate", "inspect", "strip", "doctor", "explain", "push", "pull", "login",
-        "logout", "wit", "compose", "serve", "dev",
+        "logout", "wit", "compose", "serve", "dev", "test",
     ] {
         assert_snapshot(&format!("help-{command}.txt"), help(&[command]));
     }

@@ -19,6 +19,7 @@ mod run;
 mod serve;
 mod size;
 mod support;
+mod testing;
 mod trust;
 mod truth;
 mod verdict;

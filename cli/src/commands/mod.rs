@@ -18,6 +18,7 @@ pub mod push;
 pub mod run;
 pub mod serve;
 pub mod strip;
+pub mod test;
 pub mod validate;
 pub mod wit;
 
@@ -39,6 +40,7 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             | Command::Push(_)
             | Command::Build(_)
             | Command::Run(_)
+            | Command::Test(_)
             | Command::Serve(_)
             | Command::Dev(_)
             | Command::Opt(_)
@@ -63,6 +65,7 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         Command::Logout(args) => login::logout(args, ctx),
         Command::Build(args) => build::run(args, ctx),
         Command::Run(args) => run::run(args, ctx),
+        Command::Test(args) => test::run(args, ctx),
         Command::Serve(args) => serve::run(args, ctx),
         Command::Dev(args) => dev::run(args, ctx),
         Command::Opt(args) => opt::run(args, ctx),

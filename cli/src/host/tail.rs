@@ -17,18 +17,56 @@ use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
 const KEPT: usize = 4096;
 
 /// The last bytes the guest wrote to stdout and to stderr.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Tails {
     stdout: Arc<Mutex<VecDeque<u8>>>,
     stderr: Arc<Mutex<VecDeque<u8>>>,
+    /// How many bytes of each are kept.
+    limit: usize,
+    /// The guest's stdout goes to this process's stderr (when stdout is a JSON document's).
+    stdout_to_stderr: bool,
+    /// Kept only, not passed on (a run whose output is read, not shown).
+    silent: bool,
+}
+
+impl Default for Tails {
+    fn default() -> Tails {
+        Tails::keeping(KEPT, false)
+    }
 }
 
 impl Tails {
+    /// Keeping the last `limit` bytes of each stream (`test` keeps a test binary's whole
+    /// output, bounded, to read its harness's lines).
+    pub fn keeping(limit: usize, stdout_to_stderr: bool) -> Tails {
+        Tails {
+            stdout: Arc::default(),
+            stderr: Arc::default(),
+            limit,
+            stdout_to_stderr,
+            silent: false,
+        }
+    }
+
+    /// Keeping the output only: nothing reaches this process's stdout or stderr.
+    pub fn silent(limit: usize) -> Tails {
+        Tails {
+            silent: true,
+            ..Tails::keeping(limit, false)
+        }
+    }
+
     /// A stream for the guest's stdout that writes to this process's and keeps its tail.
     pub fn stdout(&self) -> TeeOutput {
         TeeOutput {
-            to: To::Stdout,
+            to: if self.stdout_to_stderr {
+                To::Stderr
+            } else {
+                To::Stdout
+            },
             tail: self.stdout.clone(),
+            limit: self.limit,
+            silent: self.silent,
         }
     }
 
@@ -36,7 +74,19 @@ impl Tails {
         TeeOutput {
             to: To::Stderr,
             tail: self.stderr.clone(),
+            limit: self.limit,
+            silent: self.silent,
         }
+    }
+
+    /// What the guest wrote to stdout and to stderr (lossy UTF-8), emptying both.
+    pub fn take(&self) -> (String, String) {
+        let take = |tail: &Arc<Mutex<VecDeque<u8>>>| {
+            let mut tail = tail.lock().unwrap_or_else(|p| p.into_inner());
+            let bytes: Vec<u8> = tail.drain(..).collect();
+            String::from_utf8_lossy(&bytes).into_owned()
+        };
+        (take(&self.stdout), take(&self.stderr))
     }
 
     /// What the guest wrote last, stderr's lines then stdout's (lossy UTF-8).
@@ -59,18 +109,21 @@ enum To {
 pub struct TeeOutput {
     to: To,
     tail: Arc<Mutex<VecDeque<u8>>>,
+    limit: usize,
+    silent: bool,
 }
 
 impl TeeOutput {
     fn write_all(&self, bytes: &[u8]) -> std::io::Result<()> {
         match self.to {
+            _ if self.silent => {}
             To::Stdout => std::io::stdout().write_all(bytes)?,
             To::Stderr => std::io::stderr().write_all(bytes)?,
         }
         let mut tail = self.tail.lock().unwrap_or_else(|p| p.into_inner());
-        let keep = &bytes[bytes.len().saturating_sub(KEPT)..];
+        let keep = &bytes[bytes.len().saturating_sub(self.limit)..];
         tail.extend(keep);
-        let excess = tail.len().saturating_sub(KEPT);
+        let excess = tail.len().saturating_sub(self.limit);
         tail.drain(..excess);
         Ok(())
     }

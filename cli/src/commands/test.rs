@@ -1,0 +1,680 @@
+//! `wasmforge test`: a project's own tests, compiled for the Wasm target and run in the sandbox.
+//!
+//! Rust (this first step): `cargo test --no-run` builds the test harnesses for the target and
+//! names them (cargo's JSON messages); each runs in-process in the same host as `run` (cache,
+//! tiered start, grants, limits). A Rust Wasm target aborts on panic, so a failing test ends its
+//! harness: the harness is run again from the next test (`--skip NAME --exact`), so one failure
+//! never hides the tests after it. One summary at the end; `--format json` and `--junit FILE`.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+
+use crate::exit::ExitStatus;
+use crate::host::{self, Outcome, RunRequest, Timings};
+use crate::output::{BOLD, Ctx, DIM, ERROR, GOOD, WARN};
+use crate::reporter::TermReporter;
+
+/// Build a project's tests for WebAssembly and run them in the sandbox
+///
+/// Rust: unit, integration and example tests, selected as `cargo test` selects them, built for
+/// the target and run by wasmforge's host (as `run` runs a module). Each test binary runs with
+/// its package folder readable, at its own path and as the current folder (cargo runs tests in
+/// the package folder, and tests read their fixtures through `CARGO_MANIFEST_DIR`); nothing else
+/// is granted unless asked. `-- ARGS` reach the test harness (filters, `--nocapture`).
+/// Doc-tests are not run: rustdoc compiles them for the host.
+///
+/// Exit 0 when every test passed, 1 when one failed (a trap, a timeout or a memory limit in a
+/// test is that test's failure; the run goes on with the next test).
+///
+/// Examples:
+///   wasmforge test
+///   wasmforge test --target wasip2 -- --nocapture
+///   wasmforge test --lib -- parser::
+///   wasmforge test --junit report.xml --timeout 30s
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Project folder (default: the current folder)
+    #[arg(value_name = "PATH")]
+    path: Option<PathBuf>,
+
+    #[command(flatten)]
+    target: super::flags::TargetArgs,
+
+    /// Build the tests with the release profile
+    #[arg(short, long)]
+    release: bool,
+
+    /// Package to test (repeatable)
+    #[arg(short, long = "package", value_name = "SPEC")]
+    packages: Vec<String>,
+
+    /// Test only the library's unit tests
+    #[arg(long)]
+    lib: bool,
+
+    /// Test only the binaries' unit tests
+    #[arg(long)]
+    bins: bool,
+
+    /// Test only this binary's unit tests (repeatable)
+    #[arg(long = "bin", value_name = "NAME")]
+    bin: Vec<String>,
+
+    /// Test only this integration test (repeatable)
+    #[arg(long = "test", value_name = "NAME")]
+    tests: Vec<String>,
+
+    /// Test the examples (as `cargo test --examples`: a selection, like --lib and --test)
+    #[arg(long)]
+    examples: bool,
+
+    #[command(flatten)]
+    features: super::flags::FeatureArgs,
+
+    #[command(flatten)]
+    grants: super::flags::GrantArgs,
+
+    #[command(flatten)]
+    limits: super::flags::LimitArgs,
+
+    /// Write the results as JUnit XML (GitHub's and GitLab's test reports read it)
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+
+    /// Arguments for the test harness (a filter, `--nocapture`, `--include-ignored`)
+    #[arg(last = true, value_name = "ARGS")]
+    harness_args: Vec<String>,
+}
+
+/// One test's result.
+#[derive(Debug, Clone, serde::Serialize)]
+struct TestResult {
+    name: String,
+    /// passed, failed or ignored.
+    status: &'static str,
+    /// What it printed, for a failure (its panic message, the trap).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    output: String,
+}
+
+/// One test binary's results.
+#[derive(Debug, Clone, serde::Serialize)]
+struct Binary {
+    /// "rt (lib)", "rt (test it)".
+    name: String,
+    path: PathBuf,
+    passed: usize,
+    failed: usize,
+    ignored: usize,
+    seconds: f64,
+    tests: Vec<TestResult>,
+}
+
+/// A test harness cargo built: its executable, the package folder, what it is.
+#[derive(Debug)]
+struct Harness {
+    name: String,
+    wasm: PathBuf,
+    package_dir: PathBuf,
+}
+
+pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    let dir = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    if !dir.exists() {
+        return Err(wasmforge_build::Error::PathNotFound { path: dir }.into());
+    }
+    let project = wasmforge_build::lang::detect(&dir, None)?;
+    if project.lang != wasmforge_build::project::Lang::Rust {
+        return Err(crate::exit::UsageError {
+            message: format!(
+                "`wasmforge test` runs Rust projects' tests so far; `{}` is a {} project",
+                dir.display(),
+                project.lang.name()
+            ),
+            hint: format!(
+                "for {}, build the test program and run it: `wasmforge build` then `wasmforge run`",
+                project.lang.name()
+            ),
+        }
+        .into());
+    }
+    // As `build`: the flag, else wasmforge.toml's `[package] target`, else wasip1.
+    let config = wasmforge_build::lang::load_config(&project.dir)?;
+    let target = args
+        .target
+        .target
+        .or(config.package.target)
+        .unwrap_or(wasmforge_build::Target::Wasip1);
+    if target == wasmforge_build::Target::Unknown {
+        return Err(crate::exit::UsageError {
+            message:
+                "tests are run under WASI: wasm32-unknown-unknown has no WASI to run them with"
+                    .into(),
+            hint: "test with `--target wasip1` (or wasip2); the code under test is the same".into(),
+        }
+        .into());
+    }
+    let started = Instant::now();
+    let harnesses = build_harnesses(&args, &project, target, ctx)?;
+    ctx.status(
+        "Doc-tests",
+        "not run: rustdoc compiles them for the host, not for WebAssembly",
+    );
+
+    let mut binaries = Vec::new();
+    for harness in &harnesses {
+        binaries.push(run_harness(harness, &args, ctx)?);
+    }
+    let passed: usize = binaries.iter().map(|b| b.passed).sum();
+    let failed: usize = binaries.iter().map(|b| b.failed).sum();
+    let ignored: usize = binaries.iter().map(|b| b.ignored).sum();
+    let elapsed = started.elapsed();
+
+    if let Some(path) = &args.junit {
+        write_junit(path, &binaries)?;
+    }
+    match ctx.format {
+        crate::cli::Format::Json => crate::output::print_json(&serde_json::json!({
+            "target": target.rust_triple(),
+            "passed": passed,
+            "failed": failed,
+            "ignored": ignored,
+            "seconds": elapsed.as_secs_f64(),
+            "binaries": binaries,
+        }))?,
+        crate::cli::Format::Human => summary(&binaries, (passed, failed, ignored), elapsed),
+    }
+    Ok(if failed == 0 {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}
+
+/// `cargo test --no-run` for the target, with cargo's JSON messages: the test harnesses built.
+fn build_harnesses(
+    args: &Args,
+    project: &wasmforge_build::project::Project,
+    target: wasmforge_build::Target,
+    ctx: &Ctx,
+) -> anyhow::Result<Vec<Harness>> {
+    let triple = target.rust_triple();
+    ctx.status(
+        "Building",
+        &format!("tests of {} ({triple})", project.dir.display()),
+    );
+    let mut cargo = std::process::Command::new("cargo");
+    cargo
+        .args([
+            "test",
+            "--no-run",
+            "--message-format=json-render-diagnostics",
+        ])
+        .args(["--target", triple, "--manifest-path"])
+        .arg(&project.manifest)
+        .current_dir(&project.dir)
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit());
+    if args.release {
+        cargo.arg("--release");
+    }
+    if ctx.quiet {
+        cargo.arg("--quiet");
+    }
+    for p in &args.packages {
+        cargo.args(["-p", p]);
+    }
+    for (flag, on) in [
+        ("--lib", args.lib),
+        ("--bins", args.bins),
+        ("--examples", args.examples),
+        ("--all-features", args.features.all_features),
+        ("--no-default-features", args.features.no_default_features),
+    ] {
+        if on {
+            cargo.arg(flag);
+        }
+    }
+    for b in &args.bin {
+        cargo.args(["--bin", b]);
+    }
+    for t in &args.tests {
+        cargo.args(["--test", t]);
+    }
+    let features = args.features.features().features;
+    if !features.is_empty() {
+        cargo.arg("--features").arg(features.join(","));
+    }
+    let output = cargo
+        .output()
+        .context("could not run `cargo` (install Rust with rustup: https://rustup.rs)")?;
+    let mut harnesses = Vec::new();
+    for message in cargo_metadata::Message::parse_stream(output.stdout.as_slice()).flatten() {
+        if let cargo_metadata::Message::CompilerArtifact(artifact) = message
+            && artifact.profile.test
+            && let Some(wasm) = artifact.executable
+        {
+            let kind = artifact
+                .target
+                .kind
+                .first()
+                .map(|k| k.to_string())
+                .unwrap_or_default();
+            let what = match kind.as_str() {
+                "lib" => "lib".to_string(),
+                other => format!("{other} {}", artifact.target.name),
+            };
+            let package_dir = artifact
+                .manifest_path
+                .parent()
+                .map(|p| p.as_std_path().to_path_buf())
+                .unwrap_or_else(|| project.dir.clone());
+            harnesses.push(Harness {
+                name: format!("{} ({what})", package_name(&artifact.package_id.repr)),
+                wasm: wasm.into_std_path_buf(),
+                package_dir,
+            });
+        }
+    }
+    if !output.status.success() {
+        bail!(
+            "building the tests for {triple} failed ({}): cargo's messages are above",
+            output.status
+        );
+    }
+    if harnesses.is_empty() {
+        bail!("cargo built no test harness: the selection has no tests");
+    }
+    Ok(harnesses)
+}
+
+/// A package's name from cargo's package id: `path+file:///tmp/rt#0.1.0` → `rt` (the folder's
+/// name, when the package is named as its folder), `path+file:///tmp/dir#app@0.1.0` → `app`,
+/// and the old form `rt 0.1.0 (path+file:///tmp/rt)` → `rt`.
+fn package_name(id: &str) -> String {
+    match id.split_once('#') {
+        Some((_, fragment)) if fragment.contains('@') => {
+            fragment.split('@').next().unwrap_or(fragment).to_string()
+        }
+        Some((head, _)) => head.rsplit('/').next().unwrap_or(head).to_string(),
+        None => id.split(' ').next().unwrap_or(id).to_string(),
+    }
+}
+
+/// Runs one harness until every selected test has run: after a test aborts the harness (a
+/// panic, a trap, a limit), the harness runs again skipping the tests already done.
+fn run_harness(harness: &Harness, args: &Args, ctx: &Ctx) -> anyhow::Result<Binary> {
+    let json = ctx.format == crate::cli::Format::Json;
+    if !ctx.quiet {
+        anstream::eprintln!(
+            "{GOOD}{:>12}{GOOD:#} {} ({})",
+            "Running",
+            harness.name,
+            harness.wasm.display()
+        );
+    }
+    let bytes = std::fs::read(&harness.wasm)
+        .with_context(|| format!("could not read `{}`", harness.wasm.display()))?;
+    let mut grants = args.grants.grants()?;
+    // cargo runs tests in the package folder, and tests find their files through
+    // CARGO_MANIFEST_DIR (compiled in): both see the package folder, read-only.
+    let package = harness.package_dir.display().to_string();
+    for (spec, _) in [
+        (format!("{package}::{package}"), ()),
+        (format!("{package}::."), ()),
+    ] {
+        grants
+            .dirs
+            .push(host::grants::DirGrant::parse(&spec, true).map_err(anyhow::Error::msg)?);
+    }
+    grants.inherit_stdin = false;
+    let limits = args.limits.limits();
+    let code = host::load_for_run(
+        &harness.wasm,
+        &bytes,
+        &limits,
+        host::Compiler::Auto,
+        true,
+        false,
+        &TermReporter::new(ctx),
+    )?;
+    let started = Instant::now();
+    let mut results: Vec<TestResult> = Vec::new();
+    let mut skip: Vec<String> = Vec::new();
+    loop {
+        // Keep the harness's whole output (bounded) to read its lines.
+        let tails = host::tail::Tails::keeping(16 << 20, json);
+        let mut harness_args = args.harness_args.clone();
+        for name in &skip {
+            harness_args.extend(["--skip".to_string(), name.clone()]);
+        }
+        if !skip.is_empty() {
+            harness_args.push("--exact".into());
+        }
+        let req = RunRequest {
+            program: harness
+                .wasm
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            path: harness.wasm.display().to_string(),
+            args: harness_args,
+            invoke: None,
+            grants: grants.clone(),
+            limits: limits.clone(),
+            cache: true,
+            allow_precompiled: false,
+            tails: tails.clone(),
+        };
+        let outcome = host::run(
+            &code.engine,
+            &code.loaded,
+            &req,
+            &mut Timings::default(),
+            ctx,
+        )?;
+        let (stdout, stderr) = tails.take();
+        let lines = read_harness(&stdout);
+        let mut unfinished = None;
+        for (name, status) in lines {
+            match status {
+                Some(status) => {
+                    let output = if status == "failed" {
+                        failure_output(&stdout, &name)
+                    } else {
+                        String::new()
+                    };
+                    results.push(TestResult {
+                        name: name.clone(),
+                        status,
+                        output,
+                    });
+                    skip.push(name);
+                }
+                None => unfinished = Some(name),
+            }
+        }
+        let ended = match &outcome {
+            Outcome::Exited(_) | Outcome::ComponentResult(_) | Outcome::Returned(_) => None,
+            Outcome::Trapped { message, .. } => Some(format!("the test trapped: {message}")),
+            Outcome::TimedOut(limit) => Some(format!(
+                "the test ran longer than --timeout {}",
+                crate::host::limits::format_duration(*limit)
+            )),
+            Outcome::OutOfFuel(fuel) => Some(format!("the test used all its fuel (--fuel {fuel})")),
+            Outcome::LimitHit(message) => Some(message.clone()),
+        };
+        match (ended, unfinished) {
+            // The harness stopped inside a test: that test failed; go on after it.
+            (Some(why), Some(name)) => {
+                // libtest's `test NAME ... ` has no line end yet: give it one.
+                if !stdout.ends_with('\n') {
+                    if json {
+                        anstream::eprintln!();
+                    } else {
+                        println!();
+                    }
+                }
+                if !ctx.quiet {
+                    anstream::eprintln!("{ERROR}FAILED{ERROR:#} {name}: {why}");
+                }
+                // libtest had captured the test's output (its panic message) and the abort lost
+                // it: the test alone again, uncaptured and unshown, says it (not for a limit:
+                // that would only hit it again).
+                let told = if matches!(outcome, Outcome::Trapped { .. }) {
+                    let alone = host::tail::Tails::silent(1 << 20);
+                    let again = RunRequest {
+                        args: vec![name.clone(), "--exact".into(), "--nocapture".into()],
+                        tails: alone.clone(),
+                        ..req
+                    };
+                    let _ = host::run(
+                        &code.engine,
+                        &code.loaded,
+                        &again,
+                        &mut Timings::default(),
+                        ctx,
+                    );
+                    alone.take().1
+                } else {
+                    String::new()
+                };
+                let said = if told.trim().is_empty() {
+                    stderr.trim()
+                } else {
+                    told.trim()
+                };
+                results.push(TestResult {
+                    name: name.clone(),
+                    status: "failed",
+                    output: if said.is_empty() {
+                        why
+                    } else {
+                        format!("{said}\n{why}")
+                    },
+                });
+                skip.push(name);
+            }
+            // Stopped outside any test (before the first, or a harness that is not libtest).
+            (Some(why), None) => {
+                results.push(TestResult {
+                    name: "(harness)".into(),
+                    status: "failed",
+                    output: format!("{}\n{why}", stderr.trim()),
+                });
+                break;
+            }
+            (None, _) => break,
+        }
+    }
+    let count = |s: &str| results.iter().filter(|r| r.status == s).count();
+    Ok(Binary {
+        name: harness.name.clone(),
+        path: harness.wasm.clone(),
+        passed: count("passed"),
+        failed: count("failed"),
+        ignored: count("ignored"),
+        seconds: started.elapsed().as_secs_f64(),
+        tests: results,
+    })
+}
+
+/// libtest's lines, in order: `test NAME ... ok` (`FAILED`, `ignored`, `ignored, reason`), and
+/// a `test NAME ... ` the harness began and never finished (`None`: it aborted in it).
+fn read_harness(stdout: &str) -> Vec<(String, Option<&'static str>)> {
+    let mut found = Vec::new();
+    for line in stdout.lines() {
+        let Some(rest) = line.strip_prefix("test ") else {
+            continue;
+        };
+        let Some((name, result)) = rest.split_once(" ... ") else {
+            if let Some(name) = rest.strip_suffix(" ...") {
+                found.push((name.to_string(), None));
+            }
+            continue;
+        };
+        let status = match result.trim() {
+            "ok" => Some("passed"),
+            "FAILED" => Some("failed"),
+            r if r.starts_with("ignored") => Some("ignored"),
+            "" => None,
+            // Output the test printed on the same line (`--nocapture`): it is still running.
+            _ => None,
+        };
+        found.push((name.to_string(), status));
+    }
+    found
+}
+
+/// The `---- NAME stdout ----` section libtest prints for a failed test (it returns instead of
+/// aborting when the test's failure is not a panic, e.g. `Result::Err`).
+fn failure_output(stdout: &str, name: &str) -> String {
+    let header = format!("---- {name} stdout ----");
+    let Some(start) = stdout.find(&header) else {
+        return String::new();
+    };
+    stdout[start + header.len()..]
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.starts_with("---- ") && *l != "failures:")
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_string()
+}
+
+fn summary(
+    binaries: &[Binary],
+    (passed, failed, ignored): (usize, usize, usize),
+    elapsed: Duration,
+) {
+    let mut err = anstream::stderr().lock();
+    let _ = writeln!(err);
+    for b in binaries {
+        let mark = if b.failed > 0 {
+            format!("{ERROR}FAILED{ERROR:#}")
+        } else {
+            format!("{GOOD}ok{GOOD:#}")
+        };
+        let _ = writeln!(
+            err,
+            "  {mark:<6} {} — {} passed, {} failed, {} ignored ({:.2}s)",
+            b.name, b.passed, b.failed, b.ignored, b.seconds
+        );
+        for t in b.tests.iter().filter(|t| t.status == "failed") {
+            let _ = writeln!(
+                err,
+                "    {ERROR}failed{ERROR:#} {}: {}",
+                t.name,
+                wasmforge_build::text::Untrusted(first_words(&t.output))
+            );
+        }
+    }
+    let (color, word) = if failed > 0 {
+        (ERROR, "FAILED")
+    } else {
+        (GOOD, "ok")
+    };
+    let _ = writeln!(
+        err,
+        "{color}{word}{color:#}: {BOLD}{passed} passed{BOLD:#}, {failed} failed, {ignored} ignored in {} test binar{} {DIM}({:.2}s){DIM:#}",
+        binaries.len(),
+        if binaries.len() == 1 { "y" } else { "ies" },
+        elapsed.as_secs_f64()
+    );
+    if failed > 0 {
+        let _ = writeln!(
+            err,
+            "{WARN}hint{WARN:#}: run one again with `wasmforge test -- NAME --exact --nocapture`"
+        );
+    }
+}
+
+/// JUnit XML as GitHub's and GitLab's test reporters read it: a testsuite per test binary, a
+/// testcase per test (`classname` the module path, `name` the test), failures with their output.
+fn write_junit(path: &Path, binaries: &[Binary]) -> anyhow::Result<()> {
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
+    for b in binaries {
+        xml.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3}\">\n",
+            escape(&b.name),
+            b.tests.len(),
+            b.failed,
+            b.ignored,
+            b.seconds
+        ));
+        for t in &b.tests {
+            let (class, name) = match t.name.rsplit_once("::") {
+                Some((class, name)) => (format!("{}::{class}", b.name), name.to_string()),
+                None => (b.name.clone(), t.name.clone()),
+            };
+            xml.push_str(&format!(
+                "    <testcase classname=\"{}\" name=\"{}\"",
+                escape(&class),
+                escape(&name)
+            ));
+            match t.status {
+                "failed" => {
+                    let message = first_words(&t.output);
+                    xml.push_str(&format!(
+                        ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
+                        escape(message),
+                        escape(&t.output)
+                    ));
+                }
+                "ignored" => xml.push_str(">\n      <skipped/>\n    </testcase>\n"),
+                _ => xml.push_str("/>\n"),
+            }
+        }
+        xml.push_str("  </testsuite>\n");
+    }
+    xml.push_str("</testsuites>\n");
+    wasmforge_build::files::write_atomic(path, xml.as_bytes())
+        .with_context(|| format!("could not write the JUnit report `{}`", path.display()))
+}
+
+/// A failure's one line: what the panic said (the line after `panicked at`), else its first.
+fn first_words(output: &str) -> &str {
+    let lines: Vec<&str> = output.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines
+        .iter()
+        .position(|l| l.contains("panicked at"))
+        .and_then(|i| lines.get(i + 1))
+        .or(lines.first())
+        .copied()
+        .unwrap_or("failed")
+}
+
+/// XML text: the five escapes, and control characters (which XML 1.0 does not allow) dropped.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' | '\t' | '\r' => out.push(c),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libtest_lines_say_which_tests_ran_and_which_one_aborted() {
+        let out = "\nrunning 4 tests\ntest tests::adds ... ok\ntest tests::slow ... ignored\ntest tests::fails ... ";
+        assert_eq!(
+            read_harness(out),
+            [
+                ("tests::adds".to_string(), Some("passed")),
+                ("tests::slow".to_string(), Some("ignored")),
+                ("tests::fails".to_string(), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn package_names_from_cargos_ids() {
+        assert_eq!(package_name("path+file:///tmp/rt#0.1.0"), "rt");
+        assert_eq!(package_name("path+file:///tmp/dir#app@0.1.0"), "app");
+        assert_eq!(package_name("rt 0.1.0 (path+file:///tmp/rt)"), "rt");
+    }
+
+    #[test]
+    fn junit_text_is_escaped() {
+        assert_eq!(escape("a<b & \"c\"\u{1b}"), "a&lt;b &amp; &quot;c&quot;");
+    }
+}

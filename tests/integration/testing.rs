@@ -1,0 +1,144 @@
+//! `wasmforge test`: a Rust crate's unit, integration and example tests built for WASI and run
+//! in the sandbox — failures with their messages, a trap and a timeout as failures of their own
+//! tests, the tests after them still run, JUnit and JSON reports.
+
+use serde_json::Value;
+
+use crate::support::*;
+
+fn tests_of<'a>(doc: &'a Value, binary: &str) -> &'a Vec<Value> {
+    doc["binaries"]
+        .as_array()
+        .expect("binaries")
+        .iter()
+        .find(|b| b["name"] == binary)
+        .unwrap_or_else(|| panic!("no binary `{binary}`: {doc}"))["tests"]
+        .as_array()
+        .expect("tests")
+}
+
+fn status<'a>(tests: &'a [Value], name: &str) -> &'a str {
+    tests
+        .iter()
+        .find(|t| t["name"] == name)
+        .and_then(|t| t["status"].as_str())
+        .unwrap_or_else(|| panic!("no test `{name}`: {tests:?}"))
+}
+
+#[test]
+fn rust_tests_run_in_the_sandbox_each_failure_its_own() {
+    if !require_rust_targets() {
+        return;
+    }
+    let (_tmp, dir) = project("rust-tests");
+    for target in ["wasip1", "wasip2"] {
+        let junit = dir.join(format!("junit-{target}.xml"));
+        // SPIN makes one test loop: the timeout stops it, and the harness goes on after it.
+        let output = run(wasmforge()
+            .args([
+                "test",
+                "--format",
+                "json",
+                "--target",
+                target,
+                "--timeout",
+                "2s",
+            ])
+            .args(["--env", "SPIN=1", "--junit"])
+            .arg(&junit)
+            .arg(&dir));
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        let doc = json(&output);
+        assert_eq!(
+            (&doc["passed"], &doc["failed"], &doc["ignored"]),
+            (&Value::from(4), &Value::from(3), &Value::from(1)),
+            "{target}: {doc}"
+        );
+        let lib = tests_of(&doc, "rust-tests (lib)");
+        assert_eq!(status(lib, "tests::adds"), "passed");
+        assert_eq!(status(lib, "tests::fails"), "failed");
+        assert_eq!(status(lib, "tests::traps"), "failed");
+        assert_eq!(status(lib, "tests::spins"), "failed");
+        assert_eq!(status(lib, "tests::slow"), "ignored");
+        // A panic aborts a Wasm test harness: the tests after it ran all the same.
+        assert_eq!(status(lib, "tests::runs_after_the_failures"), "passed");
+        let output_of = |name: &str| {
+            lib.iter()
+                .find(|t| t["name"] == name)
+                .and_then(|t| t["output"].as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(
+            output_of("tests::fails").contains("two and two make four"),
+            "{target}: the panic's message: {doc}"
+        );
+        assert!(output_of("tests::traps").contains("trapped"), "{doc}");
+        assert!(output_of("tests::spins").contains("--timeout 2s"), "{doc}");
+        // The integration test reads its fixture (the package folder is granted read-only, at
+        // its path and as the current folder), and cannot write there.
+        let files = tests_of(&doc, "rust-tests (test files)");
+        assert_eq!(status(files, "reads_its_fixture"), "passed", "{doc}");
+        assert_eq!(status(files, "cannot_write_the_package"), "passed", "{doc}");
+        assert!(!dir.join("tests/data/written.txt").exists());
+
+        // JUnit as CI reporters read it: the failure with its message.
+        let xml = std::fs::read_to_string(&junit).expect("junit");
+        assert!(xml.starts_with("<?xml"), "{xml}");
+        assert!(
+            xml.contains(r#"<testcase classname="rust-tests (lib)::tests" name="fails">"#)
+                && xml.contains(
+                    r#"<failure message="assertion `left == right` failed: two and two make four">"#
+                ),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"name="slow">"#) && xml.contains("<skipped/>"),
+            "{xml}"
+        );
+    }
+
+    // Selection as cargo's: one integration test, and the examples; all pass.
+    let output = run(wasmforge()
+        .args(["test", "--test", "files", "-q"])
+        .arg(&dir));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("ok: 2 passed, 0 failed, 0 ignored in 1 test binary"),
+        "{}",
+        stderr(&output)
+    );
+    let output = run(wasmforge().args(["test", "--examples", "-q"]).arg(&dir));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("rust-tests (example demo) — 1 passed"),
+        "{}",
+        stderr(&output)
+    );
+    // Harness arguments pass through: a filter.
+    let output = run(wasmforge()
+        .args(["test", "--lib", "-q"])
+        .arg(&dir)
+        .args(["--", "adds"]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("test tests::adds ... ok"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn test_refuses_what_it_cannot_run() {
+    let (_tmp, dir) = project("hello-go");
+    let output = run(wasmforge().arg("test").arg(&dir));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("runs Rust projects' tests so far"),
+        "{}",
+        stderr(&output)
+    );
+    let (_tmp, dir) = project("hello-rust");
+    let output = run(wasmforge().args(["test", "--target", "unknown"]).arg(&dir));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+}
