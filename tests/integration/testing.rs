@@ -129,12 +129,60 @@ fn rust_tests_run_in_the_sandbox_each_failure_its_own() {
 }
 
 #[test]
+fn go_tests_run_under_wasip1_with_their_testdata() {
+    if !have_go(21) {
+        return;
+    }
+    let (_tmp, dir) = project("go-tests");
+    let junit = dir.join("junit.xml");
+    let output = run(wasmforge()
+        .args(["test", "--format", "json", "--junit"])
+        .arg(&junit)
+        .arg(&dir));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let doc = json(&output);
+    let calc = tests_of(&doc, "example.com/gotests");
+    assert_eq!(status(calc, "TestAdds"), "passed");
+    assert_eq!(status(calc, "TestFails"), "failed");
+    // testdata/ read relative to the package folder, as a native `go test` does.
+    assert_eq!(status(calc, "TestReadsTestdata"), "passed", "{doc}");
+    assert_eq!(status(calc, "TestSkipped"), "ignored");
+    let sub = tests_of(&doc, "example.com/gotests/sub");
+    assert_eq!(status(sub, "TestTwice"), "passed");
+    assert_eq!(status(sub, "TestTwice/#01"), "passed");
+    assert_eq!(
+        (&doc["failed"], &doc["ignored"]),
+        (&Value::from(1), &Value::from(1)),
+        "{doc}"
+    );
+    let xml = std::fs::read_to_string(&junit).expect("junit");
+    assert!(
+        xml.contains(r#"<failure message="    calc_test.go:17: Add(2, 2) = 4, want 5">"#),
+        "{xml}"
+    );
+    // One package, selected as go selects it; a filter reaches the test binary.
+    let output = run(wasmforge()
+        .args(["test", "-q", "-p", "./sub"])
+        .arg(&dir)
+        .args(["--", "-run", "TestTwice"]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("ok: 3 passed, 0 failed, 0 ignored in 1 test binary"),
+        "{}",
+        stderr(&output)
+    );
+    // Go has no wasip2 port.
+    let output = run(wasmforge().args(["test", "--target", "wasip2"]).arg(&dir));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+}
+
+#[test]
 fn test_refuses_what_it_cannot_run() {
-    let (_tmp, dir) = project("hello-go");
+    let (_tmp, dir) = project("hello-c");
     let output = run(wasmforge().arg("test").arg(&dir));
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("runs Rust projects' tests so far"),
+        stderr(&output).contains("runs Rust and Go projects' tests so far"),
         "{}",
         stderr(&output)
     );

@@ -114,6 +114,12 @@ pub struct Args {
     /// (For `dev`.) End with the process PID: the run is killed when it dies (Linux)
     #[arg(long, value_name = "PID", hide = true)]
     die_with_parent: Option<u32>,
+
+    /// (For `test`: `go test -exec`.) The current folder is the package's: grant it read-only at
+    /// its path and tell Go's runtime it is the working folder (PWD), as `go test` runs a
+    /// native test binary in it
+    #[arg(long, hide = true)]
+    go_test_exec: bool,
 }
 
 /// TARGET as an OCI reference: `oci:DIR[:TAG]`, or something with a `/` that is not a file
@@ -278,6 +284,14 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
 
     let mut grants = args.grants.grants()?;
     grants.inherit_stdin = args.inherit_stdin;
+    if args.go_test_exec {
+        let cwd = std::env::current_dir()?.display().to_string();
+        grants
+            .dirs
+            .push(host::grants::DirGrant::parse(&cwd, true).map_err(anyhow::Error::msg)?);
+        grants.env.push(("PWD".into(), cwd));
+        grants.inherit_stdin = false;
+    }
     grants.tcp = args.allow_tcp.clone();
     grants.udp = args.allow_udp.clone();
     let limits = args.limits.limits();

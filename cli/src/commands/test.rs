@@ -26,6 +26,11 @@ use crate::reporter::TermReporter;
 /// is granted unless asked. `-- ARGS` reach the test harness (filters, `--nocapture`).
 /// Doc-tests are not run: rustdoc compiles them for the host.
 ///
+/// Go: `go test -json` with GOOS=wasip1 and wasmforge as `-exec`: each package's test binary
+/// runs with its package folder (and so `testdata/`) readable and as the working folder, as
+/// `go test` runs a native one. `-p PKG` picks packages (default `./...`); `-- ARGS` reach
+/// `go test` after them (`-run NAME`, `-v`).
+///
 /// Exit 0 when every test passed, 1 when one failed (a trap, a timeout or a memory limit in a
 /// test is that test's failure; the run goes on with the next test).
 ///
@@ -48,7 +53,7 @@ pub struct Args {
     #[arg(short, long)]
     release: bool,
 
-    /// Package to test (repeatable)
+    /// Package to test (repeatable; Go: a package pattern, default ./...)
     #[arg(short, long = "package", value_name = "SPEC")]
     packages: Vec<String>,
 
@@ -128,10 +133,13 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         return Err(wasmforge_build::Error::PathNotFound { path: dir }.into());
     }
     let project = wasmforge_build::lang::detect(&dir, None)?;
+    if project.lang == wasmforge_build::project::Lang::Go {
+        return go_tests(&args, &project, ctx);
+    }
     if project.lang != wasmforge_build::project::Lang::Rust {
         return Err(crate::exit::UsageError {
             message: format!(
-                "`wasmforge test` runs Rust projects' tests so far; `{}` is a {} project",
+                "`wasmforge test` runs Rust and Go projects' tests so far; `{}` is a {} project",
                 dir.display(),
                 project.lang.name()
             ),
@@ -169,13 +177,30 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     for harness in &harnesses {
         binaries.push(run_harness(harness, &args, ctx)?);
     }
+    report(
+        &args,
+        ctx,
+        target,
+        &binaries,
+        started.elapsed(),
+        "wasmforge test -- NAME --exact --nocapture",
+    )
+}
+
+/// The one report: the summary (or the JSON document), the JUnit file, the exit status.
+fn report(
+    args: &Args,
+    ctx: &Ctx,
+    target: wasmforge_build::Target,
+    binaries: &[Binary],
+    elapsed: Duration,
+    again: &str,
+) -> anyhow::Result<ExitStatus> {
     let passed: usize = binaries.iter().map(|b| b.passed).sum();
     let failed: usize = binaries.iter().map(|b| b.failed).sum();
     let ignored: usize = binaries.iter().map(|b| b.ignored).sum();
-    let elapsed = started.elapsed();
-
     if let Some(path) = &args.junit {
-        write_junit(path, &binaries)?;
+        write_junit(path, binaries)?;
     }
     match ctx.format {
         crate::cli::Format::Json => crate::output::print_json(&serde_json::json!({
@@ -186,13 +211,225 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             "seconds": elapsed.as_secs_f64(),
             "binaries": binaries,
         }))?,
-        crate::cli::Format::Human => summary(&binaries, (passed, failed, ignored), elapsed),
+        crate::cli::Format::Human => summary(binaries, (passed, failed, ignored), elapsed, again),
     }
     Ok(if failed == 0 {
         ExitStatus::Success
     } else {
         ExitStatus::Failure
     })
+}
+
+/// Go: `go test -json` with GOOS=wasip1 and wasmforge as `-exec` (`run --go-test-exec`: the
+/// package folder, which holds `testdata/`, readable at its path and the working folder, as
+/// `go test` gives a native test binary). go's events make the report: a package whose test
+/// binary trapped or timed out fails with the test it was in.
+fn go_tests(
+    args: &Args,
+    project: &wasmforge_build::project::Project,
+    ctx: &Ctx,
+) -> anyhow::Result<ExitStatus> {
+    let target = args
+        .target
+        .target
+        .unwrap_or(wasmforge_build::Target::Wasip1);
+    if target != wasmforge_build::Target::Wasip1 {
+        return Err(crate::exit::UsageError {
+            message: format!(
+                "Go builds for wasip1 only (GOOS=wasip1); `--target {}` has no Go port",
+                target.name()
+            ),
+            hint: "test with `--target wasip1`".into(),
+        }
+        .into());
+    }
+    let rust_only = [
+        ("--lib", args.lib),
+        ("--bins", args.bins),
+        ("--examples", args.examples),
+        ("--bin", !args.bin.is_empty()),
+        ("--test", !args.tests.is_empty()),
+        ("--release", args.release),
+    ];
+    if let Some((flag, _)) = rust_only.iter().find(|(_, on)| *on) {
+        return Err(crate::exit::UsageError {
+            message: format!("{flag} selects Rust test targets; this is a Go project"),
+            hint: "choose Go packages with -p (`-p ./parser`), and tests with `-- -run NAME`"
+                .into(),
+        }
+        .into());
+    }
+    let started = Instant::now();
+    let me = std::env::current_exe().context("could not find wasmforge's own path")?;
+    let mut exec: Vec<std::ffi::OsString> = vec![me.into(), "run".into(), "--go-test-exec".into()];
+    exec.extend(args.grants.to_args());
+    exec.extend(args.limits.to_args());
+    let exec: Vec<String> = exec
+        .iter()
+        .map(|a| {
+            let a = a.to_string_lossy();
+            // go splits -exec into fields, honouring quotes.
+            if a.contains([' ', '\'', '"']) {
+                format!("'{}'", a.replace('\'', "'\"'\"'"))
+            } else {
+                a.into_owned()
+            }
+        })
+        .collect();
+    ctx.status(
+        "Testing",
+        &format!("{} (go test, GOOS=wasip1)", project.dir.display()),
+    );
+    let packages: Vec<String> = if args.packages.is_empty() {
+        vec!["./...".into()]
+    } else {
+        args.packages.clone()
+    };
+    let mut go = std::process::Command::new("go");
+    go.args(["test", "-json", "-exec", &exec.join(" ")])
+        .args(&packages)
+        .args(&args.harness_args)
+        .current_dir(&project.dir)
+        .env("GOOS", "wasip1")
+        .env("GOARCH", "wasm")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit());
+    let mut child = go
+        .spawn()
+        .context("could not run `go` (install Go 1.21 or newer: https://go.dev/dl)")?;
+    let stdout = child.stdout.take().context("go's output")?;
+    let json = ctx.format == crate::cli::Format::Json;
+    let mut binaries: Vec<Binary> = Vec::new();
+    // (package, test) → output so far, for the tests that fail.
+    let mut outputs: std::collections::HashMap<(String, String), String> = Default::default();
+    let mut running: Vec<(String, String)> = Vec::new();
+    use std::io::BufRead as _;
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.context("reading go test's output")?;
+        let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
+            // Not an event (a build error go printed as text): show it.
+            anstream::eprintln!("{line}");
+            continue;
+        };
+        let action = event["Action"].as_str().unwrap_or_default();
+        let package = event["Package"].as_str().unwrap_or_default().to_string();
+        let test = event["Test"].as_str().map(str::to_string);
+        if action == "output"
+            && let Some(text) = event["Output"].as_str()
+        {
+            if json {
+                anstream::eprint!("{text}");
+            } else {
+                print!("{text}");
+            }
+            outputs
+                .entry((package.clone(), test.clone().unwrap_or_default()))
+                .or_default()
+                .push_str(text);
+            continue;
+        }
+        let index = match binaries.iter().position(|b| b.name == package) {
+            Some(i) => i,
+            None if package.is_empty() => continue,
+            None => {
+                binaries.push(Binary {
+                    name: package.clone(),
+                    path: project.dir.clone(),
+                    passed: 0,
+                    failed: 0,
+                    ignored: 0,
+                    seconds: 0.0,
+                    tests: Vec::new(),
+                });
+                binaries.len() - 1
+            }
+        };
+        let binary = &mut binaries[index];
+        let status = match action {
+            "pass" => "passed",
+            "fail" => "failed",
+            "skip" => "ignored",
+            "run" => {
+                if let Some(test) = test {
+                    running.push((package, test));
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        match test {
+            Some(test) => {
+                running.retain(|r| *r != (package.clone(), test.clone()));
+                let output = if status == "failed" {
+                    outputs
+                        .remove(&(package.clone(), test.clone()))
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                binary.tests.push(TestResult {
+                    name: test,
+                    status,
+                    output,
+                });
+            }
+            None => {
+                binary.seconds = event["Elapsed"].as_f64().unwrap_or_default();
+                // The package failed: tests it began and never finished (the binary trapped
+                // or hit a limit in them) are failures; with none, the package itself is one.
+                let unfinished: Vec<String> = running
+                    .iter()
+                    .filter(|(p, _)| *p == package)
+                    .map(|(_, t)| t.clone())
+                    .collect();
+                running.retain(|(p, _)| *p != package);
+                let package_output = outputs
+                    .remove(&(package.clone(), String::new()))
+                    .unwrap_or_default();
+                if status == "failed" {
+                    for test in &unfinished {
+                        binary.tests.push(TestResult {
+                            name: test.clone(),
+                            status: "failed",
+                            output: format!(
+                                "{}{}",
+                                outputs
+                                    .remove(&(package.clone(), test.clone()))
+                                    .unwrap_or_default(),
+                                package_output
+                            ),
+                        });
+                    }
+                    if unfinished.is_empty() && !binary.tests.iter().any(|t| t.status == "failed") {
+                        binary.tests.push(TestResult {
+                            name: "(package)".into(),
+                            status: "failed",
+                            output: package_output,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    let status = child.wait()?;
+    for b in &mut binaries {
+        // Subtests are reported by go as tests of their own (`TestX/case`): counted as such.
+        b.passed = b.tests.iter().filter(|t| t.status == "passed").count();
+        b.failed = b.tests.iter().filter(|t| t.status == "failed").count();
+        b.ignored = b.tests.iter().filter(|t| t.status == "ignored").count();
+    }
+    if binaries.is_empty() && !status.success() {
+        bail!("go test failed ({status}) before any package was tested: its messages are above");
+    }
+    report(
+        args,
+        ctx,
+        target,
+        &binaries,
+        started.elapsed(),
+        "wasmforge test -p PACKAGE -- -run '^NAME$' -v",
+    )
 }
 
 /// `cargo test --no-run` for the target, with cargo's JSON messages: the test harnesses built.
@@ -533,6 +770,7 @@ fn summary(
     binaries: &[Binary],
     (passed, failed, ignored): (usize, usize, usize),
     elapsed: Duration,
+    again: &str,
 ) {
     let mut err = anstream::stderr().lock();
     let _ = writeln!(err);
@@ -569,10 +807,7 @@ fn summary(
         elapsed.as_secs_f64()
     );
     if failed > 0 {
-        let _ = writeln!(
-            err,
-            "{WARN}hint{WARN:#}: run one again with `wasmforge test -- NAME --exact --nocapture`"
-        );
+        let _ = writeln!(err, "{WARN}hint{WARN:#}: run one again with `{again}`");
     }
 }
 
@@ -621,7 +856,11 @@ fn write_junit(path: &Path, binaries: &[Binary]) -> anyhow::Result<()> {
 
 /// A failure's one line: what the panic said (the line after `panicked at`), else its first.
 fn first_words(output: &str) -> &str {
-    let lines: Vec<&str> = output.lines().filter(|l| !l.trim().is_empty()).collect();
+    // Go's `=== RUN` / `--- FAIL` framing says nothing the test's name does not.
+    let lines: Vec<&str> = output
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("=== ") && !l.starts_with("--- "))
+        .collect();
     lines
         .iter()
         .position(|l| l.contains("panicked at"))
