@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The steps of the wasmforge GitHub Action (action.yml). Every input comes from the environment
 # (INPUT_*), never pasted into the script: a value is data, not shell.
-# Usage: action.sh install|toolchains|doctor|build|push
+# Usage: action.sh install|toolchains|doctor|test|build|push
 set -euo pipefail
 
-step="${1:?usage: action.sh install|toolchains|doctor|build|push}"
+step="${1:?usage: action.sh install|toolchains|doctor|test|build|push}"
 out="${GITHUB_OUTPUT:-/dev/null}"
 summary="${GITHUB_STEP_SUMMARY:-/dev/null}"
 state_dir="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/wasmforge-action"
@@ -96,6 +96,46 @@ toolchains)
 doctor)
     # Findings become annotations on the right file and line; errors fail the step.
     wasmforge doctor "$path" "${target_args[@]}" --format github
+    ;;
+test)
+    # The project's tests in the sandbox: a JUnit report, each failure an annotation, a table
+    # in the step summary; a failure fails the step.
+    status=0
+    wasmforge test "$path" "${target_args[@]}" --format json --junit "$state_dir/junit.xml" \
+        > "$state_dir/test.json" || status=$?
+    [ -f "$state_dir/junit.xml" ] && echo "junit-path=$state_dir/junit.xml" >> "$out"
+    python3 - "$state_dir/test.json" "$summary" <<'PY'
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except ValueError:
+    d = {}
+def clean(text):  # a workflow command's data: one line, `%` and line ends escaped
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+def prop(text):  # … and a property's value: `:` and `,` too
+    return clean(text).replace(":", "%3A").replace(",", "%2C")
+with open(sys.argv[2], "a") as summary:
+    summary.write("### wasmforge test\n\n")
+    if "binaries" not in d:
+        message = d.get("error", {}).get("message", "the tests did not run")
+        print(f"::error title=wasmforge test::{clean(message)}")
+        summary.write(f"The tests did not run: {message}\n")
+        sys.exit(0)
+    summary.write(f"{d['passed']} passed, {d['failed']} failed, {d['ignored']} ignored ({d['target']})\n\n")
+    summary.write("| test binary | passed | failed | ignored |\n| --- | --- | --- | --- |\n")
+    for b in d["binaries"]:
+        summary.write(f"| {b['name']} | {b['passed']} | {b['failed']} | {b['ignored']} |\n")
+        for t in b["tests"]:
+            if t["status"] == "failed":
+                first = next((l for l in t.get("output", "").splitlines()
+                              if l.strip() and "panicked at" not in l
+                              and not l.startswith(("=== ", "--- "))), "failed")
+                print(f"::error title={prop('test failed: ' + b['name'] + ' ' + t['name'])}::{clean(first)}")
+    failed = [(b["name"], t["name"]) for b in d["binaries"] for t in b["tests"] if t["status"] == "failed"]
+    if failed:
+        summary.write("\nFailed:\n\n" + "".join(f"- `{n}` in {b}\n" for b, n in failed))
+PY
+    exit "$status"
     ;;
 build)
     args=(build "$path" "${target_args[@]}" --format json)

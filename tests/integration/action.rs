@@ -420,3 +420,39 @@ fn actionlint_passes_on_the_workflows() {
     std::fs::write(&bad, "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.event.issue.title }}\n").expect("write");
     assert_eq!(lint(&[bad.to_str().expect("utf-8")]).status.code(), Some(1));
 }
+
+#[test]
+fn the_action_runs_the_tests_first_and_annotates_failures() {
+    if !ready() {
+        return;
+    }
+    let (_tmp, dir) = project("rust-tests");
+    let (code, report) = play(&dir, &serde_json::json!({"path": ".", "test": "true"}));
+    assert_eq!(code, 1, "{report}");
+    let test = step(&report, "wasmforge test");
+    assert_eq!(test["exit"], 1, "{report}");
+    let said = test["stdout"].as_str().unwrap_or_default();
+    assert!(
+        said.contains("::error title=test failed%3A rust-tests (lib) tests%3A%3Afails::assertion `left == right` failed: two and two make four"),
+        "{said}"
+    );
+    assert!(said.contains("tests%3A%3Atraps::"), "{said}");
+    // The job stops before building and pushing; the summary has the table and the failures.
+    assert_eq!(step(&report, "wasmforge build")["ran"], false);
+    let summary = report["summary"].as_str().unwrap_or_default();
+    assert!(summary.contains("### wasmforge test"), "{summary}");
+    assert!(
+        summary.contains("| rust-tests (lib) | 3 | 2 | 1 |"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("- `tests::fails` in rust-tests (lib)"),
+        "{summary}"
+    );
+    let junit = test["outputs"]["junit-path"].as_str().expect("junit-path");
+    assert!(
+        std::fs::read_to_string(junit)
+            .expect("junit")
+            .contains("<testsuites>")
+    );
+}
