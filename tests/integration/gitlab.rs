@@ -227,3 +227,28 @@ fn a_doctor_error_fails_the_pipeline_and_still_reports() {
     .expect("the report is kept when the job fails");
     assert!(report.contains("\"check_name\": \"WF1006\""), "{report}");
 }
+
+#[test]
+fn the_test_job_publishes_a_junit_report() {
+    if !ready() {
+        return;
+    }
+    let (_tmp, dir) = pipeline("rust-tests", "      test: true\n");
+    let output = gitlab_ci_local(&dir);
+    // Two tests fail (a panic and a trap): the job fails, its report is still kept.
+    assert_ne!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("FAIL  wasmforge-test"),
+        "{}",
+        stdout(&output)
+    );
+    let junit = std::fs::read_to_string(
+        dir.join(".gitlab-ci-local/artifacts/wasmforge-test/wasmforge-junit.xml"),
+    )
+    .expect("the JUnit report is kept when the job fails");
+    assert!(
+        junit.contains(r#"<testcase classname="rust-tests (lib)::tests" name="fails">"#)
+            && junit.contains("two and two make four"),
+        "{junit}"
+    );
+}
