@@ -168,6 +168,10 @@ fn project_files(lang: Lang, kind: &str) -> Vec<File> {
             ("go.mod", template!("projects/go-command/go.mod")),
             ("main.go", template!("projects/go-command/main.go")),
             (
+                "main_test.go",
+                template!("projects/go-command/main_test.go"),
+            ),
+            (
                 "wasmforge.toml",
                 template!("projects/go-command/wasmforge.toml"),
             ),
@@ -176,6 +180,10 @@ fn project_files(lang: Lang, kind: &str) -> Vec<File> {
         (Lang::Go, _) => vec![
             ("go.mod", template!("projects/go-library/go.mod")),
             ("main.go", template!("projects/go-library/main.go")),
+            (
+                "main_test.go",
+                template!("projects/go-library/main_test.go"),
+            ),
             (
                 "wasmforge.toml",
                 template!("projects/go-library/wasmforge.toml"),

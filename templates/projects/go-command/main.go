@@ -1,4 +1,5 @@
 // A WebAssembly command: `wasmforge run . -- Ada` (Go 1.21 or newer, GOOS=wasip1).
+// Its tests run in the sandbox too: `wasmforge test`.
 package main
 
 import (
@@ -11,5 +12,9 @@ func main() {
 	if len(os.Args) > 1 {
 		name = os.Args[1]
 	}
-	fmt.Printf("Hello, %s! (from {{name}}, Go compiled to WebAssembly)\n", name)
+	fmt.Println(greeting(name))
+}
+
+func greeting(name string) string {
+	return fmt.Sprintf("Hello, %s! (from {{name}}, Go compiled to WebAssembly)", name)
 }
