@@ -29,7 +29,7 @@ cd "$work/go-tests"
 echo "== go-tests (two packages)" >&2
 # -count=1: go test would otherwise answer from its result cache.
 go_run=(-count=1 -run "'TestAdds|TestReadsTestdata|TestSkipped|TestTwice'")
-hyperfine --warmup 2 --min-runs 10 --export-json "$work/go.json" "$@" \
+hyperfine --warmup 5 --min-runs 10 --export-json "$work/go.json" "$@" \
     -n "go test (native)" "go test ./... ${go_run[*]}" \
     -n "wasmforge test" "$wf test -q -- ${go_run[*]}" >&2
 python3 - "$work/rust.json" "$work/go.json" <<'PY'
