@@ -1222,3 +1222,32 @@ fn wasip1_threads_is_refused_with_the_reason_at_build_and_run() {
         stderr(&output)
     );
 }
+
+#[test]
+fn a_deep_recursion_gets_the_same_verdict_from_either_compiler() {
+    // Winch's frames are about three times Cranelift's: with the same stack a guest that
+    // recursed 12,000 deep passed when cached (Cranelift) and trapped on its first, Winch-compiled
+    // run (cJSON's misc_tests did). Winch gets a bigger stack; endless recursion still traps.
+    let wat = fixture("deep-recursion.wat");
+    for compiler in ["winch", "cranelift", "auto"] {
+        let cache = tempfile::tempdir().expect("tempdir");
+        let output = run(wasmforge()
+            .args(["run", "--compiler", compiler, "--invoke", "down"])
+            .arg(&wat)
+            .arg("12000")
+            .env("WASMFORGE_CACHE_DIR", cache.path()));
+        assert_eq!(code(&output), Some(0), "{compiler}: {}", stderr(&output));
+        assert_eq!(stdout(&output).trim(), "6000", "{compiler}");
+        let output = run(wasmforge()
+            .args(["run", "--compiler", compiler, "--invoke", "down"])
+            .arg(&wat)
+            .arg("10000000")
+            .env("WASMFORGE_CACHE_DIR", cache.path()));
+        assert_eq!(code(&output), Some(134), "{compiler}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("call stack exhausted"),
+            "{compiler}: {}",
+            stderr(&output)
+        );
+    }
+}

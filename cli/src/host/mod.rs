@@ -101,11 +101,20 @@ pub enum Compiler {
     Winch,
 }
 
+/// The Wasm stack a Winch-compiled guest gets: four times Wasmtime's default (see below).
+pub const WINCH_STACK: usize = 4 * 512 * 1024;
+
 /// The engine for Winch: the run's epoch setting; no fuel (Winch cannot count it) and only the
 /// proposals Winch compiles.
 pub fn winch_engine(limits: &Limits) -> anyhow::Result<Engine> {
     let mut config = Config::new();
     config.strategy(wasmtime::Strategy::Winch);
+    // Winch keeps every value in its stack frame: about three times Cranelift's frame for the
+    // same function. With Wasmtime's default 512 KiB, a guest that recurses deeply but finitely
+    // (cJSON's nesting tests) ran out of stack on its first, Winch-compiled run and passed on
+    // every cached, Cranelift-compiled one. Four times the stack keeps the depth a guest reaches
+    // at least Cranelift's (the run is on the main thread, whose stack is 8 MiB).
+    config.max_wasm_stack(WINCH_STACK);
     config.epoch_interruption(limits.timeout.is_some());
     Engine::new(&config)
         .map_err(|e| anyhow::Error::from(e).context("could not set up Wasmtime's Winch compiler"))
