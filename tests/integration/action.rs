@@ -442,7 +442,7 @@ fn the_action_runs_the_tests_first_and_annotates_failures() {
     let summary = report["summary"].as_str().unwrap_or_default();
     assert!(summary.contains("### wasmforge test"), "{summary}");
     assert!(
-        summary.contains("| rust-tests (lib) | 3 | 2 | 1 |"),
+        summary.contains("| rust-tests (lib) | 4 | 2 | 1 |"),
         "{summary}"
     );
     assert!(

@@ -34,6 +34,7 @@ fn rust_tests_run_in_the_sandbox_each_failure_its_own() {
     for target in ["wasip1", "wasip2"] {
         let junit = dir.join(format!("junit-{target}.xml"));
         // SPIN makes one test loop: the timeout stops it, and the harness goes on after it.
+        // EXIT makes one end the harness with exit code 0: a failure too, never a pass.
         let output = run(wasmforge()
             .args([
                 "test",
@@ -44,14 +45,14 @@ fn rust_tests_run_in_the_sandbox_each_failure_its_own() {
                 "--timeout",
                 "2s",
             ])
-            .args(["--env", "SPIN=1", "--junit"])
+            .args(["--env", "SPIN=1", "--env", "EXIT=1", "--junit"])
             .arg(&junit)
             .arg(&dir));
         assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
         let doc = json(&output);
         assert_eq!(
             (&doc["passed"], &doc["failed"], &doc["ignored"]),
-            (&Value::from(4), &Value::from(3), &Value::from(1)),
+            (&Value::from(4), &Value::from(4), &Value::from(1)),
             "{target}: {doc}"
         );
         let lib = tests_of(&doc, "rust-tests (lib)");
@@ -59,6 +60,7 @@ fn rust_tests_run_in_the_sandbox_each_failure_its_own() {
         assert_eq!(status(lib, "tests::fails"), "failed");
         assert_eq!(status(lib, "tests::traps"), "failed");
         assert_eq!(status(lib, "tests::spins"), "failed");
+        assert_eq!(status(lib, "tests::exits"), "failed");
         assert_eq!(status(lib, "tests::slow"), "ignored");
         // A panic aborts a Wasm test harness: the tests after it ran all the same.
         assert_eq!(status(lib, "tests::runs_after_the_failures"), "passed");
@@ -75,6 +77,10 @@ fn rust_tests_run_in_the_sandbox_each_failure_its_own() {
         );
         assert!(output_of("tests::traps").contains("trapped"), "{doc}");
         assert!(output_of("tests::spins").contains("--timeout 2s"), "{doc}");
+        assert!(
+            output_of("tests::exits").contains("ended its harness"),
+            "{doc}"
+        );
         // The integration test reads its fixture (the package folder is granted read-only, at
         // its path and as the current folder), and cannot write there.
         let files = tests_of(&doc, "rust-tests (test files)");

@@ -413,6 +413,20 @@ fn go_tests(
         }
     }
     let status = child.wait()?;
+    // go test failing without a failed test or package in its events is still a failure.
+    if !status.success()
+        && !binaries
+            .iter()
+            .flat_map(|b| &b.tests)
+            .any(|t| t.status == "failed")
+        && let Some(first) = binaries.first_mut()
+    {
+        first.tests.push(TestResult {
+            name: "(go test)".into(),
+            status: "failed",
+            output: format!("go test ended with {status} and named no failed test"),
+        });
+    }
     for b in &mut binaries {
         // Subtests are reported by go as tests of their own (`TestX/case`): counted as such.
         b.passed = b.tests.iter().filter(|t| t.status == "passed").count();
@@ -562,10 +576,7 @@ fn run_harness(harness: &Harness, args: &Args, ctx: &Ctx) -> anyhow::Result<Bina
     // cargo runs tests in the package folder, and tests find their files through
     // CARGO_MANIFEST_DIR (compiled in): both see the package folder, read-only.
     let package = harness.package_dir.display().to_string();
-    for (spec, _) in [
-        (format!("{package}::{package}"), ()),
-        (format!("{package}::."), ()),
-    ] {
+    for spec in [format!("{package}::{package}"), format!("{package}::.")] {
         grants
             .dirs
             .push(host::grants::DirGrant::parse(&spec, true).map_err(anyhow::Error::msg)?);
@@ -619,6 +630,7 @@ fn run_harness(harness: &Harness, args: &Args, ctx: &Ctx) -> anyhow::Result<Bina
         let (stdout, stderr) = tails.take();
         let lines = read_harness(&stdout);
         let mut unfinished = None;
+        let failed_now = lines.iter().any(|(_, status)| *status == Some("failed"));
         for (name, status) in lines {
             match status {
                 Some(status) => {
@@ -638,6 +650,20 @@ fn run_harness(harness: &Harness, args: &Args, ctx: &Ctx) -> anyhow::Result<Bina
             }
         }
         let ended = match &outcome {
+            // A test that ends its harness itself (`process::exit`) never reports: it failed.
+            Outcome::Exited(code) if unfinished.is_some() => Some(format!(
+                "the test ended its harness (exit code {code}) before it finished"
+            )),
+            Outcome::ComponentResult(_) if unfinished.is_some() => {
+                Some("the test ended its harness before it finished".into())
+            }
+            // A harness that fails without naming a failed test: its own failure, not a pass.
+            Outcome::Exited(code) if *code != 0 && !failed_now => Some(format!(
+                "the test harness exited with code {code} and named no failed test"
+            )),
+            Outcome::ComponentResult(false) if !failed_now => {
+                Some("the test harness failed and named no failed test".into())
+            }
             Outcome::Exited(_) | Outcome::ComponentResult(_) | Outcome::Returned(_) => None,
             Outcome::Trapped { message, .. } => Some(format!("the test trapped: {message}")),
             Outcome::TimedOut(limit) => Some(format!(
@@ -740,8 +766,8 @@ fn read_harness(stdout: &str) -> Vec<(String, Option<&'static str>)> {
             "ok" => Some("passed"),
             "FAILED" => Some("failed"),
             r if r.starts_with("ignored") => Some("ignored"),
-            "" => None,
-            // Output the test printed on the same line (`--nocapture`): it is still running.
+            // Nothing yet, or output the test printed on the same line (`--nocapture`): it is
+            // still running.
             _ => None,
         };
         found.push((name.to_string(), status));
