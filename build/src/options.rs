@@ -39,6 +39,24 @@ pub struct Features {
     pub no_default_features: bool,
 }
 
+impl Features {
+    /// The same selection as cargo's flags (`--features a,b`, `--all-features`,
+    /// `--no-default-features`), for every cargo command that must see the build's graph.
+    pub fn cargo_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if !self.features.is_empty() {
+            args.extend(["--features".to_string(), self.features.join(",")]);
+        }
+        if self.all_features {
+            args.push("--all-features".into());
+        }
+        if self.no_default_features {
+            args.push("--no-default-features".into());
+        }
+        args
+    }
+}
+
 /// What to build.
 #[derive(Debug, Clone)]
 pub struct BuildOptions {

@@ -485,8 +485,6 @@ fn build_harnesses(
         ("--lib", args.lib),
         ("--bins", args.bins),
         ("--examples", args.examples),
-        ("--all-features", args.features.all_features),
-        ("--no-default-features", args.features.no_default_features),
     ] {
         if on {
             cargo.arg(flag);
@@ -498,10 +496,7 @@ fn build_harnesses(
     for t in &args.tests {
         cargo.args(["--test", t]);
     }
-    let features = args.features.features().features;
-    if !features.is_empty() {
-        cargo.arg("--features").arg(features.join(","));
-    }
+    cargo.args(args.features.features().cargo_args());
     let output = cargo
         .output()
         .context("could not run `cargo` (install Rust with rustup: https://rustup.rs)")?;

@@ -246,16 +246,7 @@ impl crate::lang::Language for Rust {
                     cargo.arg(flag);
                 }
             }
-            let features = &job.options.features;
-            if features.all_features {
-                cargo.arg("--all-features");
-            }
-            if features.no_default_features {
-                cargo.arg("--no-default-features");
-            }
-            if !features.features.is_empty() {
-                cargo.arg("--features").arg(features.features.join(","));
-            }
+            cargo.args(job.options.features.cargo_args());
             let Ok(output) = cargo.capture(&crate::report::NullReporter) else {
                 continue;
             };
@@ -952,17 +943,7 @@ fn metadata(
     if let Some(name) = &options.toolchain {
         cargo.env("RUSTUP_TOOLCHAIN", name);
     }
-    if options.features.all_features {
-        cargo.arg("--all-features");
-    }
-    if options.features.no_default_features {
-        cargo.arg("--no-default-features");
-    }
-    if !options.features.features.is_empty() {
-        cargo
-            .arg("--features")
-            .arg(options.features.features.join(","));
-    }
+    cargo.args(options.features.cargo_args());
     cargo
         .arg("--filter-platform")
         .arg(target_of(options).rust_triple());
@@ -1266,16 +1247,7 @@ fn cargo_args(project: &Project, options: &BuildOptions, resolved: &Resolved) ->
     if has_lib {
         args.push("--lib".into());
     }
-    let features = &options.features;
-    if !features.features.is_empty() {
-        args.extend(["--features".into(), features.features.join(",")]);
-    }
-    if features.all_features {
-        args.push("--all-features".into());
-    }
-    if features.no_default_features {
-        args.push("--no-default-features".into());
-    }
+    args.extend(options.features.cargo_args());
     for (flag, on) in [
         ("--locked", options.locked),
         ("--frozen", options.frozen),
