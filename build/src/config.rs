@@ -27,6 +27,9 @@ pub struct Config {
     pub push: PushConfig,
     #[serde(default)]
     pub component: ComponentConfig,
+    /// `[[test]]`: the tests of a C project without CMake (`wasmforge test`).
+    #[serde(default)]
+    pub test: Vec<TestCase>,
     /// Where the file was read from, when there was one.
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -39,7 +42,35 @@ pub struct Config {
 }
 
 /// The tables [`Config`] reads itself.
-pub const TABLES: &[&str] = &["package", "build", "validate", "push", "component"];
+pub const TABLES: &[&str] = &["package", "build", "validate", "push", "component", "test"];
+
+/// One `[[test]]` of a C project without CMake (Make or plain sources): a program the build
+/// makes, run in the sandbox with these arguments; it passes when it exits with `exit-code` and
+/// its standard output holds `stdout`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TestCase {
+    pub name: String,
+    /// The executable the build makes (a make target, as `build --bin`); default the project's.
+    pub bin: Option<String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// An export to call instead of `main` (a library), `args` its arguments, as `run --invoke`.
+    pub invoke: Option<String>,
+    /// Text the standard output must contain (with `invoke`: the results, one a line).
+    pub stdout: Option<String>,
+    #[serde(default)]
+    pub exit_code: i32,
+    /// Folders granted read-write and read-only (`HOST[::GUEST]`, HOST relative to the project),
+    /// besides the project folder, which every test reads at its path and as `.`.
+    #[serde(default)]
+    pub dir: Vec<String>,
+    #[serde(default)]
+    pub dir_ro: Vec<String>,
+    /// `NAME=VALUE`.
+    #[serde(default)]
+    pub env: Vec<String>,
+}
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -23,6 +23,9 @@ pub struct BuildOutput {
     /// The toolchain that built it (e.g. `stable-x86_64-unknown-linux-gnu`).
     pub toolchain: String,
     pub artifacts: Vec<Artifact>,
+    /// A CMake test build (`BuildOptions::test_runner`): its folder, where `ctest` runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_dir: Option<PathBuf>,
 }
 
 /// One build, with every setting resolved (flag > environment > wasmforge.toml > default).

@@ -100,6 +100,10 @@ pub struct BuildOptions {
     pub simd: bool,
     /// `--strip`: what custom sections go (`[build] strip`; release default `debuginfo`).
     pub strip: Option<Strip>,
+    /// `wasmforge test` of a CMake project: build its tests for CTest in a folder of their own,
+    /// with this command (a `wasmforge run` with the test's grants) as
+    /// `CMAKE_CROSSCOMPILING_EMULATOR` and every executable a launcher of its module run by it.
+    pub test_runner: Option<Vec<String>>,
 }
 
 /// What the user said about optimizing.
@@ -139,6 +143,7 @@ impl BuildOptions {
             size: false,
             simd: false,
             strip: None,
+            test_runner: None,
         }
     }
 }

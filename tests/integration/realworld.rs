@@ -77,6 +77,40 @@ fn cjson_builds_through_its_own_cmake_and_its_test_program_runs() {
     assert!(out.contains("\"Country\":\t\"US\""), "{out}");
 }
 
+/// cJSON's own CTest suite (19 Unity tests, `ENABLE_CJSON_TEST` is on by default) under
+/// `wasmforge test`: Unity's setjmp.h takes the toolchain that can build setjmp/longjmp.
+#[test]
+fn cjson_ctest_suite_passes_under_wasmforge_test() {
+    let Some(built) = cjson() else { return };
+    if !have_zig() {
+        return;
+    }
+    let output = run(wasmforge()
+        .args(["test", "--format", "json"])
+        .arg(&built.dir));
+    let doc = json(&output);
+    assert_eq!(output.status.code(), Some(0), "{doc}\n{}", stderr(&output));
+    assert_eq!(
+        (&doc["passed"], &doc["failed"], &doc["ignored"]),
+        (
+            &serde_json::Value::from(19),
+            &serde_json::Value::from(0),
+            &serde_json::Value::from(0)
+        ),
+        "{doc}"
+    );
+    let names: Vec<&str> = doc["binaries"][0]["tests"]
+        .as_array()
+        .expect("tests")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"misc_tests") && names.contains(&"readme_examples"),
+        "{names:?}"
+    );
+}
+
 #[test]
 fn cjson_doctor_checks_what_the_build_compiles() {
     let Some(built) = cjson() else { return };
@@ -467,7 +501,7 @@ fn zstd_compresses_and_decompresses_like_the_native_tool() {
     }
 }
 
-// ------------------------------------------------------------------ expat (CMake: lib, xmlwf, runtests)
+// ------------------------------------------------------------------ expat (CMake: lib, xmlwf; runtests under CTest)
 
 struct Expat {
     _tmp: tempfile::TempDir,
@@ -493,7 +527,7 @@ fn expat() -> Option<&'static Expat> {
                     let output = run(wasmforge()
                         .args(["--format", "json", "build", "-q", "--release", "--target"])
                         .arg(target)
-                        .args(["--bin", "runtests", "--bin", "xmlwf"])
+                        .args(["--bin", "xmlwf"])
                         .arg(&dir));
                     (target, output)
                 })
@@ -523,36 +557,55 @@ impl Expat {
     }
 }
 
+/// expat's CTest suite (its `runtests`, through its own `bash run.sh $<TARGET_FILE:runtests>`)
+/// under `wasmforge test`, for wasip1 and as a component: every one of its checks passes.
 #[test]
-fn expat_runtests_passes_every_check() {
+fn expat_ctest_suite_passes_under_wasmforge_test() {
     let Some(expat) = expat() else { return };
-    // Both targets at once: each run is long.
-    let runs: Vec<Output> = std::thread::scope(|scope| {
+    // Its test runner uses setjmp/longjmp: the toolchain that can build them.
+    if !have_zig() {
+        return;
+    }
+    // Both targets at once: each run is long. `-V` makes ctest print runtests' own summary.
+    let runs: Vec<(&str, Output)> = std::thread::scope(|scope| {
         let handles: Vec<_> = ["wasip1", "wasip2"]
             .into_iter()
             .map(|target| {
-                let module = expat.module(target, "runtests");
-                scope.spawn(move || run(wasmforge().arg("run").arg(&module)))
+                let dir = &expat.dir;
+                scope.spawn(move || {
+                    let output = run(wasmforge()
+                        .args(["--format", "json", "test", "-q", "--release", "--target"])
+                        .arg(target)
+                        .arg(dir)
+                        .args(["--", "-V"]));
+                    (target, output)
+                })
             })
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().expect("run"))
+            .map(|h| h.join().expect("test"))
             .collect()
     });
-    for output in runs {
+    for (target, output) in runs {
         let out = stdout(&output);
-        assert_eq!(output.status.code(), Some(0), "{out}{}", stderr(&output));
-        let summary = out.lines().last().unwrap_or("");
-        assert!(summary.starts_with("100%: Checks: "), "{out}");
-        assert!(summary.ends_with(", Failed: 0"), "{out}");
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(0), "{target}: {out}{err}");
+        let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+        assert_eq!(doc["passed"], 1, "{target}: {doc}");
+        assert_eq!(doc["binaries"][0]["tests"][0]["name"], "runtests", "{doc}");
+        // ctest's own output (with -V, runtests' lines) goes to stderr under --format json.
+        let summary = err
+            .lines()
+            .find_map(|l| l.split_once("100%: Checks: ").map(|(_, rest)| rest))
+            .unwrap_or_else(|| panic!("{target}: no summary of runtests: {err}"));
+        assert!(summary.ends_with(", Failed: 0"), "{target}: {summary}");
         let checks: u32 = summary
-            .trim_start_matches("100%: Checks: ")
             .split(',')
             .next()
-            .and_then(|n| n.parse().ok())
+            .and_then(|n| n.trim().parse().ok())
             .unwrap_or(0);
-        assert!(checks >= 4000, "{summary}");
+        assert!(checks >= 4000, "{target}: {summary}");
     }
 }
 

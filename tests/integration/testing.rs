@@ -182,13 +182,157 @@ fn go_tests_run_under_wasip1_with_their_testdata() {
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
 }
 
+/// A CMake project's CTest suite: every form of add_test (a target, a path, a script of the
+/// project's own given `$<TARGET_FILE>`) runs in the sandbox, for wasip1 and as components.
+#[test]
+fn c_ctest_suites_run_every_test_in_the_sandbox() {
+    if !have_clang() || !require(on_path("ctest"), "CMake (ctest) is not installed") {
+        return;
+    }
+    let (_tmp, dir) = project("c-ctest");
+    for target in ["wasip1", "wasip2"] {
+        let junit = dir.join(format!("junit-{target}.xml"));
+        let output = run(wasmforge()
+            .args(["test", "--format", "json", "--target", target])
+            .args(["--timeout", "3s", "--junit"])
+            .arg(&junit)
+            .arg(&dir));
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        let doc = json(&output);
+        let tests = tests_of(&doc, "c-ctest (ctest)");
+        for name in [
+            "adds",
+            "by_path",
+            "through_script",
+            "reads_source",
+            "writes_here",
+        ] {
+            assert_eq!(status(tests, name), "passed", "{target} {name}: {doc}");
+        }
+        // Passes only where /etc is out of reach: each form ran in the sandbox, not natively.
+        assert_eq!(status(tests, "sandboxed"), "passed", "{target}: {doc}");
+        for name in ["fails", "traps", "spins"] {
+            assert_eq!(status(tests, name), "failed", "{target} {name}: {doc}");
+        }
+        assert_eq!(status(tests, "not_yet"), "ignored", "{target}: {doc}");
+        assert_eq!(
+            (&doc["passed"], &doc["failed"], &doc["ignored"]),
+            (&Value::from(6), &Value::from(3), &Value::from(1)),
+            "{target}: {doc}"
+        );
+        let output_of = |name: &str| {
+            tests
+                .iter()
+                .find(|t| t["name"] == name)
+                .and_then(|t| t["output"].as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert_eq!(output_of("fails"), "expected 5, got 4", "{doc}");
+        assert!(output_of("traps").contains("the guest trapped"), "{doc}");
+        assert!(output_of("spins").contains("--timeout 3s"), "{doc}");
+        let xml = std::fs::read_to_string(&junit).expect("junit");
+        assert!(
+            xml.contains(r#"<failure message="expected 5, got 4">"#),
+            "{target}: {xml}"
+        );
+        // The test's working folder (its build folder) was writable.
+        let build = doc["binaries"][0]["path"].as_str().expect("path");
+        assert!(
+            std::path::Path::new(build).join("written.txt").is_file(),
+            "{build}"
+        );
+    }
+    // `-- ARGS`: -D reaches CMake's configure, the rest ctest (a selection).
+    let output = run(wasmforge().args(["test", "-q"]).arg(&dir).args([
+        "--",
+        "-DWITH_EXTRA=ON",
+        "-R",
+        "^extra$",
+    ]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("ok: 1 passed, 0 failed, 0 ignored in 1 test binary"),
+        "{}",
+        stderr(&output)
+    );
+    // Rust's selections mean nothing to CTest: said, not ignored.
+    let output = run(wasmforge().args(["test", "--lib"]).arg(&dir));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("-- -R REGEX"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// A C project without CMake: wasmforge.toml's [[test]] entries, each a program the build
+/// makes (a make target) run in the sandbox — exit code, output, grants of its own.
+#[test]
+fn c_make_tests_are_the_declared_ones() {
+    if !have_clang() {
+        return;
+    }
+    let (_tmp, dir) = project("c-make-tests");
+    for target in ["wasip1", "wasip2"] {
+        let output = run(wasmforge()
+            .args(["test", "--format", "json", "--target", target])
+            .arg(&dir));
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        let doc = json(&output);
+        let tests = tests_of(&doc, "c-make-tests (wasmforge.toml)");
+        // The project's program (`calc`) and its test program (`make check_calc`), each run.
+        for name in ["adds", "usage", "checks", "reads data", "env"] {
+            assert_eq!(status(tests, name), "passed", "{target} {name}: {doc}");
+        }
+        for name in ["fails", "wrong sum"] {
+            assert_eq!(status(tests, name), "failed", "{target} {name}: {doc}");
+        }
+        let output_of = |name: &str| {
+            tests
+                .iter()
+                .find(|t| t["name"] == name)
+                .and_then(|t| t["output"].as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(
+            output_of("wrong sum").starts_with("its output does not contain `5`"),
+            "{doc}"
+        );
+        assert!(
+            output_of("fails").contains("add(2, 2) = 4, want 5"),
+            "{doc}"
+        );
+    }
+    // Picked by name; the artifact of each program is its own (named after its make target).
+    let output = run(wasmforge()
+        .args(["test", "-q"])
+        .arg(&dir)
+        .args(["--", "checks"]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("ok: 1 passed, 0 failed, 0 ignored"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        dir.join("target/wasmforge/wasip1/debug/check_calc.wasm")
+            .is_file()
+    );
+    assert!(
+        dir.join("target/wasmforge/wasip1/debug/calc.wasm")
+            .is_file()
+    );
+}
+
 #[test]
 fn test_refuses_what_it_cannot_run() {
     let (_tmp, dir) = project("hello-c");
     let output = run(wasmforge().arg("test").arg(&dir));
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("runs Rust and Go projects' tests so far"),
+        stderr(&output).contains("declares no tests") && stderr(&output).contains("[[test]]"),
         "{}",
         stderr(&output)
     );

@@ -196,6 +196,7 @@ impl Args {
             size: self.size,
             simd: self.simd,
             strip: self.strip,
+            test_runner: None,
         })
     }
 }

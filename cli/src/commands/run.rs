@@ -1,7 +1,7 @@
 //! `wasmforge run`: run a module or component in the embedded Wasmtime sandbox.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
@@ -120,6 +120,12 @@ pub struct Args {
     /// native test binary in it
     #[arg(long, hide = true)]
     go_test_exec: bool,
+
+    /// (For `test`: CTest's emulator.) The current folder is the test's working folder: grant
+    /// it read-write at its path and as the guest's current folder; a test launcher given as
+    /// TARGET runs the module beside it
+    #[arg(long, hide = true)]
+    ctest_exec: bool,
 }
 
 /// TARGET as an OCI reference: `oci:DIR[:TAG]`, or something with a `/` that is not a file
@@ -249,6 +255,24 @@ fn die_with(parent: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A CMake test build's executable is a launcher script of its module, `NAME.wasm` beside it
+/// (see `wasmforge test`); CTest's emulator is given the launcher.
+fn test_launcher_module(path: &Path) -> PathBuf {
+    let mark = wasmforge_build::lang::c::TEST_LAUNCHER_MARK.as_bytes();
+    let mut head = vec![0; mark.len()];
+    let is_launcher = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok()
+        && head == mark;
+    if is_launcher {
+        let mut module = path.as_os_str().to_owned();
+        module.push(".wasm");
+        PathBuf::from(module)
+    } else {
+        path.to_owned()
+    }
+}
+
 pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     if let Some(parent) = args.die_with_parent {
         die_with(parent)?;
@@ -257,6 +281,8 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         build_project(&args, ctx)?
     } else if let Some(reference) = as_reference(&args.target) {
         pull_to_cache(&reference, ctx)?
+    } else if args.ctest_exec {
+        test_launcher_module(&args.target)
     } else {
         args.target.clone()
     };
@@ -290,6 +316,15 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             .dirs
             .push(host::grants::DirGrant::parse(&cwd, true).map_err(anyhow::Error::msg)?);
         grants.env.push(("PWD".into(), cwd));
+        grants.inherit_stdin = false;
+    }
+    if args.ctest_exec {
+        let cwd = std::env::current_dir()?.display().to_string();
+        for spec in [cwd.clone(), format!("{cwd}::.")] {
+            grants
+                .dirs
+                .push(host::grants::DirGrant::parse(&spec, false).map_err(anyhow::Error::msg)?);
+        }
         grants.inherit_stdin = false;
     }
     grants.tcp = args.allow_tcp.clone();

@@ -1,10 +1,12 @@
 //! `wasmforge test`: a project's own tests, compiled for the Wasm target and run in the sandbox.
 //!
-//! Rust (this first step): `cargo test --no-run` builds the test harnesses for the target and
+//! Rust: `cargo test --no-run` builds the test harnesses for the target and
 //! names them (cargo's JSON messages); each runs in-process in the same host as `run` (cache,
 //! tiered start, grants, limits). A Rust Wasm target aborts on panic, so a failing test ends its
 //! harness: the harness is run again from the next test (`--skip NAME --exact`), so one failure
-//! never hides the tests after it. One summary at the end; `--format json` and `--junit FILE`.
+//! never hides the tests after it. Go: `go test -json` with wasmforge as `-exec`. C: CTest (a
+//! CMake project), or wasmforge.toml's `[[test]]` entries. One summary at the end; `--format
+//! json` and `--junit FILE`.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -31,6 +33,16 @@ use crate::reporter::TermReporter;
 /// `go test` runs a native one. `-p PKG` picks packages (default `./...`); `-- ARGS` reach
 /// `go test` after them (`-run NAME`, `-v`).
 ///
+/// C with CMake: CTest's suite. The project is configured in a test folder of its own with
+/// tests on and wasmforge as CMAKE_CROSSCOMPILING_EMULATOR, every executable a launcher of its
+/// module, so each test runs in the sandbox however it names its program; the project folder
+/// is readable and the test's working folder writable. `-- -DNAME=VALUE` reach the configure,
+/// other arguments ctest (`-R REGEX`, `-j 2`, `-V`).
+///
+/// C without CMake: the `[[test]]` entries of wasmforge.toml, each a program the build makes
+/// (`bin`, a make target) run with its `args` (or an export called, `invoke`); it passes when
+/// it exits with `exit-code` (0) and prints `stdout`. `-- NAME` picks entries by name.
+///
 /// Exit 0 when every test passed, 1 when one failed (a trap, a timeout or a memory limit in a
 /// test is that test's failure; the run goes on with the next test).
 ///
@@ -39,6 +51,7 @@ use crate::reporter::TermReporter;
 ///   wasmforge test --target wasip2 -- --nocapture
 ///   wasmforge test --lib -- parser::
 ///   wasmforge test --junit report.xml --timeout 30s
+///   wasmforge test --release -- -R '^parse' -j 2       (CMake: CTest)
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -136,19 +149,8 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     if project.lang == wasmforge_build::project::Lang::Go {
         return go_tests(&args, &project, ctx);
     }
-    if project.lang != wasmforge_build::project::Lang::Rust {
-        return Err(crate::exit::UsageError {
-            message: format!(
-                "`wasmforge test` runs Rust and Go projects' tests so far; `{}` is a {} project",
-                dir.display(),
-                project.lang.name()
-            ),
-            hint: format!(
-                "for {}, build the test program and run it: `wasmforge build` then `wasmforge run`",
-                project.lang.name()
-            ),
-        }
-        .into());
+    if project.lang == wasmforge_build::project::Lang::C {
+        return ctest(&args, &project, ctx);
     }
     // As `build`: the flag, else wasmforge.toml's `[package] target`, else wasip1.
     let config = wasmforge_build::lang::load_config(&project.dir)?;
@@ -218,6 +220,494 @@ fn report(
     } else {
         ExitStatus::Failure
     })
+}
+
+/// C: a CMake project's CTest suite (see `cmake::build_tests` in the build crate): built in a
+/// test folder of its own with tests on and wasmforge as `CMAKE_CROSSCOMPILING_EMULATOR`, every
+/// executable a launcher of its module, so each test runs in the sandbox however the project
+/// names its program; then `ctest --output-on-failure`. Each test runs with the project folder
+/// read-only and its working folder read-write (CTest's tests write beside their build).
+/// `-- -DNAME=VALUE` reach CMake's configure, every other argument `ctest` (`-R`, `-E`, `-j`).
+fn ctest(
+    args: &Args,
+    project: &wasmforge_build::project::Project,
+    ctx: &Ctx,
+) -> anyhow::Result<ExitStatus> {
+    if !project.dir.join("CMakeLists.txt").is_file() {
+        return declared_tests(args, project, ctx);
+    }
+    let rust_only = [
+        ("--lib", args.lib),
+        ("--bins", args.bins),
+        ("--examples", args.examples),
+        ("--bin", !args.bin.is_empty()),
+        ("--test", !args.tests.is_empty()),
+        ("-p", !args.packages.is_empty()),
+    ];
+    if let Some((flag, _)) = rust_only.iter().find(|(_, on)| *on) {
+        return Err(crate::exit::UsageError {
+            message: format!("{flag} selects Rust or Go tests; this is a CMake project"),
+            hint: "choose CTest's tests with `-- -R REGEX` (or `-E REGEX` to leave some out)"
+                .into(),
+        }
+        .into());
+    }
+    let started = Instant::now();
+    let config = wasmforge_build::lang::load_config(&project.dir)?;
+    let target = args
+        .target
+        .target
+        .or(config.package.target)
+        .unwrap_or(wasmforge_build::Target::Wasip1);
+    if target == wasmforge_build::Target::Unknown {
+        return Err(crate::exit::UsageError {
+            message:
+                "tests are run under WASI: wasm32-unknown-unknown has no WASI to run them with"
+                    .into(),
+            hint: "test with `--target wasip1` (or wasip2); the code under test is the same".into(),
+        }
+        .into());
+    }
+    let me = std::env::current_exe().context("could not find wasmforge's own path")?;
+    let mut runner: Vec<std::ffi::OsString> = vec![
+        me.into(),
+        "run".into(),
+        "--ctest-exec".into(),
+        "--dir-ro".into(),
+        project.dir.clone().into(),
+    ];
+    runner.extend(args.grants.to_args());
+    runner.extend(args.limits.to_args());
+    let runner: Vec<String> = runner
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let (configure, ctest_args) = split_ctest_args(&args.harness_args);
+    let options = wasmforge_build::BuildOptions {
+        target: Some(target),
+        profile: if args.release {
+            wasmforge_build::Profile::Release
+        } else {
+            wasmforge_build::Profile::Dev
+        },
+        color: ctx.color_stderr,
+        quiet: ctx.quiet,
+        extra_args: configure,
+        test_runner: Some(runner),
+        ..wasmforge_build::BuildOptions::new(&project.dir)
+    };
+    let built = wasmforge_build::build(&options, &TermReporter::new(ctx))?;
+    let dir = built
+        .test_dir
+        .context("the C build made no test folder (a wasmforge bug)")?;
+    ctx.status("Testing", &format!("{} (ctest)", dir.display()));
+    let output = std::process::Command::new("ctest")
+        .arg("--test-dir")
+        .arg(&dir)
+        .arg("--output-on-failure")
+        .args(&ctest_args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("could not run `ctest` (it comes with CMake: `apt-get install cmake`)")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if ctx.format == crate::cli::Format::Json {
+        anstream::eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
+    let mut tests = read_ctest(&text);
+    if tests.is_empty() {
+        if !output.status.success() {
+            bail!(
+                "ctest failed ({}) without running a test: its messages are above",
+                output.status
+            );
+        }
+        if !text.contains("No tests were found") {
+            bail!("ctest ran, but wasmforge could not read its results: its output is above");
+        }
+    }
+    if !output.status.success() && !tests.iter().any(|t| t.status == "failed") {
+        tests.push(TestResult {
+            name: "(ctest)".into(),
+            status: "failed",
+            output: format!(
+                "ctest ended with {} and named no failed test",
+                output.status
+            ),
+        });
+    }
+    let binary = Binary {
+        name: format!(
+            "{} (ctest)",
+            project
+                .dir
+                .canonicalize()
+                .ok()
+                .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_default()
+        ),
+        path: dir,
+        passed: tests.iter().filter(|t| t.status == "passed").count(),
+        failed: tests.iter().filter(|t| t.status == "failed").count(),
+        ignored: tests.iter().filter(|t| t.status == "ignored").count(),
+        seconds: started.elapsed().as_secs_f64(),
+        tests,
+    };
+    report(
+        args,
+        ctx,
+        target,
+        &[binary],
+        started.elapsed(),
+        "wasmforge test -- -R '^NAME$'",
+    )
+}
+
+/// C without CMake (Make or plain sources): the `[[test]]` entries of wasmforge.toml, each a
+/// program the build makes (`bin`, a make target; default the project's own) run in-process in
+/// the sandbox with its `args` (or an export called, `invoke`), the project folder read-only at
+/// its path and as `.`, plus the entry's own grants and the command line's. It passes when it
+/// exits with `exit-code` (0) and its standard output holds `stdout`.
+fn declared_tests(
+    args: &Args,
+    project: &wasmforge_build::project::Project,
+    ctx: &Ctx,
+) -> anyhow::Result<ExitStatus> {
+    let config = wasmforge_build::lang::load_config(&project.dir)?;
+    if config.test.is_empty() {
+        return Err(crate::exit::UsageError {
+            message: format!(
+                "`{}` is a C project without CMakeLists.txt and declares no tests",
+                project.dir.display()
+            ),
+            hint: "declare them in wasmforge.toml, each a program the build makes and what it \
+                   must do:\n  [[test]]\n  name = \"greets\"\n  args = [\"world\"]\n  \
+                   stdout = \"Hello, world\"\n(or give the project a CMakeLists.txt with \
+                   add_test: CTest's suite then runs)"
+                .into(),
+        }
+        .into());
+    }
+    let rust_only = [
+        ("--lib", args.lib),
+        ("--bins", args.bins),
+        ("--examples", args.examples),
+        ("--test", !args.tests.is_empty()),
+        ("-p", !args.packages.is_empty()),
+    ];
+    if let Some((flag, _)) = rust_only.iter().find(|(_, on)| *on) {
+        return Err(crate::exit::UsageError {
+            message: format!(
+                "{flag} selects Rust or Go tests; this C project's tests are wasmforge.toml's \
+                 [[test]] entries"
+            ),
+            hint: "choose them by name: `wasmforge test -- NAME` (`--bin NAME`: those of one \
+                   program)"
+                .into(),
+        }
+        .into());
+    }
+    let target = args
+        .target
+        .target
+        .or(config.package.target)
+        .unwrap_or(wasmforge_build::Target::Wasip1);
+    if target == wasmforge_build::Target::Unknown {
+        return Err(crate::exit::UsageError {
+            message:
+                "tests are run under WASI: wasm32-unknown-unknown has no WASI to run them with"
+                    .into(),
+            hint: "test with `--target wasip1` (or wasip2); the code under test is the same".into(),
+        }
+        .into());
+    }
+    // `-- NAME…` picks tests by name (a substring, as cargo's filters); `--bin` by program.
+    let cases: Vec<&wasmforge_build::config::TestCase> = config
+        .test
+        .iter()
+        .filter(|c| {
+            args.harness_args.is_empty() || args.harness_args.iter().any(|f| c.name.contains(f))
+        })
+        .filter(|c| args.bin.is_empty() || c.bin.as_ref().is_some_and(|b| args.bin.contains(b)))
+        .collect();
+    let started = Instant::now();
+    let profile = if args.release {
+        wasmforge_build::Profile::Release
+    } else {
+        wasmforge_build::Profile::Dev
+    };
+    // Each program once.
+    let mut programs: Vec<(Option<String>, PathBuf)> = Vec::new();
+    for case in &cases {
+        if programs.iter().any(|(bin, _)| *bin == case.bin) {
+            continue;
+        }
+        let options = wasmforge_build::BuildOptions {
+            target: Some(target),
+            profile: profile.clone(),
+            bins: case.bin.iter().cloned().collect(),
+            color: ctx.color_stderr,
+            quiet: ctx.quiet,
+            ..wasmforge_build::BuildOptions::new(&project.dir)
+        };
+        let built = wasmforge_build::build(&options, &TermReporter::new(ctx))?;
+        let artifact = built
+            .artifacts
+            .first()
+            .context("the build made no artifact to test")?;
+        programs.push((case.bin.clone(), artifact.path.clone()));
+    }
+    let json = ctx.format == crate::cli::Format::Json;
+    let limits = args.limits.limits();
+    let project_dir = project.dir.display().to_string();
+    let mut tests = Vec::new();
+    for case in &cases {
+        let Some((_, wasm)) = programs.iter().find(|(bin, _)| *bin == case.bin) else {
+            continue;
+        };
+        let mut grants = args.grants.grants()?;
+        for spec in [
+            format!("{project_dir}::{project_dir}"),
+            format!("{project_dir}::."),
+        ] {
+            grants
+                .dirs
+                .push(host::grants::DirGrant::parse(&spec, true).map_err(anyhow::Error::msg)?);
+        }
+        for (specs, read_only) in [(&case.dir, false), (&case.dir_ro, true)] {
+            for spec in specs {
+                // HOST relative to the project; the guest sees it as written.
+                let (host_path, guest) = spec.split_once("::").unwrap_or((spec, spec));
+                let spec = format!("{}::{guest}", project.dir.join(host_path).display());
+                grants.dirs.push(
+                    host::grants::DirGrant::parse(&spec, read_only).map_err(|e| {
+                        anyhow::anyhow!("wasmforge.toml, [[test]] `{}`: {e}", case.name)
+                    })?,
+                );
+            }
+        }
+        for pair in &case.env {
+            let (key, value) = pair.split_once('=').with_context(|| {
+                format!(
+                    "wasmforge.toml, [[test]] `{}`: env `{pair}` is not NAME=VALUE",
+                    case.name
+                )
+            })?;
+            grants.env.push((key.into(), value.into()));
+        }
+        grants.inherit_stdin = false;
+        if !ctx.quiet {
+            anstream::eprintln!("{GOOD}{:>12}{GOOD:#} {}", "Running", case.name);
+        }
+        let bytes =
+            std::fs::read(wasm).with_context(|| format!("could not read `{}`", wasm.display()))?;
+        let code = host::load_for_run(
+            wasm,
+            &bytes,
+            &limits,
+            host::Compiler::Auto,
+            true,
+            false,
+            &TermReporter::new(ctx),
+        )?;
+        let tails = host::tail::Tails::keeping(1 << 20, json);
+        let req = RunRequest {
+            program: wasm
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            path: wasm.display().to_string(),
+            args: case.args.clone(),
+            invoke: case.invoke.clone(),
+            grants,
+            limits: limits.clone(),
+            cache: true,
+            allow_precompiled: false,
+            tails: tails.clone(),
+        };
+        let outcome = host::run(
+            &code.engine,
+            &code.loaded,
+            &req,
+            &mut Timings::default(),
+            ctx,
+        )?;
+        let (mut stdout, stderr) = tails.take();
+        let wanted = case.exit_code;
+        let why = match &outcome {
+            Outcome::Exited(code) if *code == wanted => None,
+            Outcome::Exited(code) => Some(format!("exit code {code}, not {wanted}")),
+            Outcome::ComponentResult(ok) if *ok == (wanted == 0) => None,
+            Outcome::ComponentResult(ok) => Some(format!(
+                "the component's run returned {}, not {}",
+                if *ok { "ok" } else { "an error" },
+                if wanted == 0 { "ok" } else { "an error" }
+            )),
+            Outcome::Returned(values) => {
+                stdout.push_str(&values.join("\n"));
+                stdout.push('\n');
+                if !json {
+                    for value in values {
+                        println!("{value}");
+                    }
+                }
+                None
+            }
+            Outcome::Trapped { message, .. } => Some(format!("the guest trapped: {message}")),
+            Outcome::TimedOut(limit) => Some(format!(
+                "the test ran longer than --timeout {}",
+                crate::host::limits::format_duration(*limit)
+            )),
+            Outcome::OutOfFuel(fuel) => Some(format!("the test used all its fuel (--fuel {fuel})")),
+            Outcome::LimitHit(message) => Some(message.clone()),
+        };
+        let why = why.or_else(|| {
+            case.stdout
+                .as_ref()
+                .filter(|want| !stdout.contains(want.as_str()))
+                .map(|want| format!("its output does not contain `{want}`"))
+        });
+        let status = if why.is_some() { "failed" } else { "passed" };
+        let line = format!(
+            "test {} ... {}",
+            case.name,
+            if why.is_some() { "FAILED" } else { "ok" }
+        );
+        if json {
+            anstream::eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+        tests.push(TestResult {
+            name: case.name.clone(),
+            status,
+            output: why
+                .map(|why| {
+                    let printed = format!("{stdout}{stderr}");
+                    if printed.trim().is_empty() {
+                        why
+                    } else {
+                        format!("{why}\n{}", printed.trim_end())
+                    }
+                })
+                .unwrap_or_default(),
+        });
+    }
+    let binary = Binary {
+        name: format!(
+            "{} (wasmforge.toml)",
+            project
+                .dir
+                .canonicalize()
+                .ok()
+                .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_default()
+        ),
+        path: project.dir.clone(),
+        passed: tests.iter().filter(|t| t.status == "passed").count(),
+        failed: tests.iter().filter(|t| t.status == "failed").count(),
+        ignored: 0,
+        seconds: started.elapsed().as_secs_f64(),
+        tests,
+    };
+    report(
+        args,
+        ctx,
+        target,
+        &[binary],
+        started.elapsed(),
+        "wasmforge test -- NAME",
+    )
+}
+
+/// `-- ARGS` of a CMake project: `-DNAME=VALUE` (or `-D NAME=VALUE`) and `-UNAME` for the
+/// configure, the rest for `ctest`.
+fn split_ctest_args(args: &[String]) -> (Vec<String>, Vec<String>) {
+    let (mut configure, mut ctest) = (Vec::new(), Vec::new());
+    let mut words = args.iter();
+    while let Some(word) = words.next() {
+        if word == "-D" || word == "-U" {
+            configure.push(format!("{word}{}", words.next().map_or("", |w| w.as_str())));
+        } else if word.starts_with("-D") || word.starts_with("-U") {
+            configure.push(word.clone());
+        } else {
+            ctest.push(word.clone());
+        }
+    }
+    (configure, ctest)
+}
+
+/// CTest's result lines (` 1/2 Test  #1: runtests ....   Passed    0.21 sec`), with what
+/// `--output-on-failure` prints after a failed one.
+fn read_ctest(text: &str) -> Vec<TestResult> {
+    let mut tests: Vec<TestResult> = Vec::new();
+    let mut in_failure = false;
+    // The lines printed after the current failure's verdict.
+    let mut printed: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        let result = line
+            .split_once(" Test ")
+            .filter(|(head, _)| head.trim().contains('/'))
+            .and_then(|(_, rest)| rest.trim_start().strip_prefix('#'))
+            .and_then(|rest| rest.split_once(": "));
+        if let Some((_, rest)) = result {
+            let name = rest.split(" .").next().unwrap_or(rest).trim().to_string();
+            let verdict = rest.trim_end();
+            let status = if verdict.contains("   Passed") {
+                "passed"
+            } else if verdict.contains("***Skipped") || verdict.contains("***Not Run (Disabled)") {
+                "ignored"
+            } else {
+                "failed"
+            };
+            in_failure = status == "failed";
+            printed.clear();
+            // "***Failed    0.01 sec" → "Failed"; "***Exception: Illegal  0.01 sec" too: the
+            // output when the test printed nothing.
+            let output = if in_failure {
+                verdict
+                    .rsplit_once("***")
+                    .map(|(_, why)| {
+                        why.trim()
+                            .trim_end_matches("sec")
+                            .trim_end()
+                            .trim_end_matches(|c: char| c.is_ascii_digit() || c == '.')
+                            .trim()
+                            .to_string()
+                    })
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            };
+            tests.push(TestResult {
+                name,
+                status,
+                output,
+            });
+            continue;
+        }
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("Start ") || trimmed.contains("% tests passed") {
+            in_failure = false;
+            continue;
+        }
+        if in_failure && let Some(last) = tests.last_mut() {
+            printed.push(line);
+            if !line.trim().is_empty() {
+                // What the test printed replaces the bare verdict.
+                if printed.iter().filter(|l| !l.trim().is_empty()).count() == 1 {
+                    last.output.clear();
+                } else {
+                    last.output.push('\n');
+                }
+                last.output.push_str(line);
+            }
+        }
+    }
+    tests
 }
 
 /// Go: `go test -json` with GOOS=wasip1 and wasmforge as `-exec` (`run --go-test-exec`: the
@@ -882,10 +1372,13 @@ fn first_words(output: &str) -> &str {
         .lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with("=== ") && !l.starts_with("--- "))
         .collect();
+    // A Rust panic's message is the line after "panicked at"; a trap or a limit is
+    // wasmforge's own `error: the guest …` line, whatever the test printed before it.
     lines
         .iter()
         .position(|l| l.contains("panicked at"))
         .and_then(|i| lines.get(i + 1))
+        .or(lines.iter().find(|l| l.starts_with("error: the guest")))
         .or(lines.first())
         .copied()
         .unwrap_or("failed")

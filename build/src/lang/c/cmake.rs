@@ -30,6 +30,44 @@ set(CMAKE_FIND_LIBRARY_SUFFIXES ".a")
 set_property(GLOBAL PROPERTY TARGET_SUPPORTS_SHARED_LIBS FALSE)
 "#;
 
+/// The first lines of a test launcher (`wasmforge test` of a CMake project): `run` given one
+/// runs the module beside it, `NAME.wasm`, as CTest's emulator gives it the launcher's path.
+pub const TEST_LAUNCHER_MARK: &str = "#!/bin/sh\n# wasmforge test launcher:";
+
+/// The platform module of a test build: executables without a suffix, each linked as
+/// `NAME.wasm` with a launcher script `NAME` beside it that runs it in the sandbox. So every
+/// way a project names a test's program reaches the sandbox: a target (CTest prepends the
+/// emulator, which follows the launcher to its module), `$<TARGET_FILE:…>` through a script of
+/// the project's own (expat's `bash run.sh …`), or a path (cJSON's `./name`), where CMake puts
+/// no emulator.
+fn platform_wasi_tests(launcher: &Path) -> String {
+    // Quoted for the shell, then for a CMake string.
+    let launcher = crate::text::shell_quote(launcher.as_os_str())
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('$', "\\$");
+    PLATFORM_WASI.replace(
+        "set(CMAKE_EXECUTABLE_SUFFIX \".wasm\")\n",
+        &format!(
+            "set(CMAKE_EXECUTABLE_SUFFIX \"\")\n\
+             # wasmforge test: NAME.wasm is the module, NAME a launcher that runs it in the sandbox\n\
+             # (not in the configure's checks: they read what they compiled, as check_type_size).\n\
+             if(NOT PROJECT_NAME STREQUAL \"CMAKE_TRY_COMPILE\")\n  \
+             set(CMAKE_C_LINK_EXECUTABLE\n    \
+             \"<CMAKE_C_COMPILER> <FLAGS> <CMAKE_C_LINK_FLAGS> <LINK_FLAGS> <OBJECTS> -o <TARGET>.wasm <LINK_LIBRARIES>\"\n    \
+             \"cp {launcher} <TARGET>\")\nendif()\n"
+        ),
+    )
+}
+
+/// The launcher every test executable is a copy of: `exec RUNNER "$0.wasm" "$@"`.
+fn test_launcher(runner: &[String]) -> String {
+    format!(
+        "{TEST_LAUNCHER_MARK} runs \"$0.wasm\" (WebAssembly) in wasmforge's sandbox.\nexec {} \"$0.wasm\" \"$@\"\n",
+        shell_words(runner)
+    )
+}
+
 /// The toolchain file: the system, the programs and where to find things. Flags are given on
 /// the configure command line instead, so a change of flags reconfigures.
 pub fn toolchain_file(toolchain: &CToolchain, module_dir: &Path, programs: &Programs) -> String {
@@ -101,7 +139,21 @@ pub fn configure(
     let support_dir = dir.join("wasmforge");
     let module_dir = support_dir.join("modules");
     fs_err::create_dir_all(module_dir.join("Platform"))?;
-    write_if_changed(&module_dir.join("Platform/WASI.cmake"), PLATFORM_WASI)?;
+    let runner = job.options.test_runner.as_deref();
+    let platform = match runner {
+        Some(runner) => {
+            let launcher = support_dir.join("launcher");
+            write_if_changed(&launcher, &test_launcher(runner))?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                fs_err::set_permissions(&launcher, std::fs::Permissions::from_mode(0o755))?;
+            }
+            platform_wasi_tests(&launcher)
+        }
+        None => PLATFORM_WASI.to_string(),
+    };
+    write_if_changed(&module_dir.join("Platform/WASI.cmake"), &platform)?;
     let programs = support::programs(toolchain, &support_dir)?;
     let toolchain_path = support_dir.join("wasi-toolchain.cmake");
     write_if_changed(
@@ -160,6 +212,17 @@ pub fn configure(
             "-DCMAKE_C_STANDARD_LIBRARIES={}",
             shell_words(&libs)
         ))
+        .args(
+            runner
+                .map(|runner| {
+                    [
+                        "-DBUILD_TESTING=ON".to_string(),
+                        format!("-DCMAKE_CROSSCOMPILING_EMULATOR={}", runner.join(";")),
+                    ]
+                })
+                .into_iter()
+                .flatten(),
+        )
         .args(&job.options.extra_args);
     let fingerprint = sha256_hex(
         format!(
@@ -170,6 +233,20 @@ pub fn configure(
         )
         .as_bytes(),
     );
+    // What CMake's cached check results were found with: when the platform module or the
+    // toolchain file changes (a new wasmforge), they are stale, so the cache goes.
+    let setup = sha256_hex(
+        format!(
+            "{platform}\n{}",
+            std::fs::read_to_string(&toolchain_path).unwrap_or_default()
+        )
+        .as_bytes(),
+    );
+    let setup_stamp = dir.join(".wasmforge-setup");
+    if std::fs::read_to_string(&setup_stamp).ok().as_deref() != Some(setup.as_str()) {
+        let _ = std::fs::remove_file(dir.join("CMakeCache.txt"));
+        crate::files::write_atomic(&setup_stamp, setup.as_bytes())?;
+    }
     let stamp = dir.join(".wasmforge-configure");
     let current = dir.join("CMakeCache.txt").is_file()
         && std::fs::read_to_string(&stamp).ok().as_deref() == Some(fingerprint.as_str());
@@ -367,6 +444,44 @@ pub fn build(
         });
     }
     Ok((artifact, name))
+}
+
+/// A test build: configures (when needed) and builds every target, each executable a launcher
+/// of its module (`NAME` and `NAME.wasm`); returns the executables' modules.
+pub fn build_tests(
+    job: &Job<'_>,
+    toolchain: &CToolchain,
+    flags: &Flags,
+    dir: &Path,
+    reporter: &dyn Reporter,
+) -> Result<Vec<(String, PathBuf)>> {
+    let configured = configure(job, toolchain, flags, dir, false, reporter)?;
+    let mut build = Tool::new("cmake", CMAKE_HINT);
+    build
+        .arg("--build")
+        .arg(dir)
+        .args(["-j", &super::jobs(job).to_string()]);
+    let status = build.run_streaming(reporter)?;
+    if !status.success() {
+        return Err(Error::CompileFailed {
+            hint: None,
+            diagnostics: Vec::new(),
+            what: "building the CMake project's tests".into(),
+            status: status.to_string(),
+        });
+    }
+    Ok(configured
+        .targets
+        .iter()
+        .filter(|t| t.kind == "EXECUTABLE")
+        .filter_map(|t| {
+            let launcher = dir.join(t.artifact.as_deref()?);
+            let mut module = launcher.into_os_string();
+            module.push(".wasm");
+            Some((t.name.clone(), PathBuf::from(module)))
+        })
+        .filter(|(_, module)| module.is_file())
+        .collect())
 }
 
 #[cfg(test)]

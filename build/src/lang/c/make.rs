@@ -240,19 +240,27 @@ pub fn build(
             ),
         });
     }
-    let name = job.config.package.name.clone().unwrap_or_else(|| {
+    // A program asked for by name is published under it; `[package] name` names the default.
+    let stem = || {
         artifact
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| name.to_string())
-    });
+    };
+    let name = match &wanted {
+        Some(_) => stem(),
+        None => job.config.package.name.clone().unwrap_or_else(stem),
+    };
     Ok((artifact, name))
 }
 
-/// The module make linked this time (remembered for a later build that links nothing because
-/// everything is up to date).
+/// The module make linked this time (remembered, per make target, for a later build that links
+/// nothing because everything is up to date).
 fn linked(_job: &Job<'_>, log: &[Recorded], dir: &Path, wanted: Option<&str>) -> Result<PathBuf> {
-    let remembered = dir.join("artifact");
+    let remembered = match wanted {
+        Some(bin) => dir.join(format!("artifact-{}", sha256_hex(bin.as_bytes()))),
+        None => dir.join("artifact"),
+    };
     let mut outputs: Vec<PathBuf> = log
         .iter()
         .filter(|r| r.mode == "link")

@@ -18,6 +18,8 @@ mod doctor;
 mod stderr;
 pub mod toolchain;
 
+pub use cmake::TEST_LAUNCHER_MARK;
+
 use std::path::{Path, PathBuf};
 
 use crate::artifact::ArtifactKind;
@@ -311,16 +313,20 @@ fn build_dir(job: &Job<'_>, toolchain: &CToolchain, what: &str) -> PathBuf {
 }
 
 /// The name of the artifact before the build knows better (CMake: the executable chosen).
+/// An executable asked for by name (`--bin`) is published under that name, as cargo names a
+/// binary: `[package] name` names the project's default one (else two programs of one project
+/// would overwrite each other's artifact).
 fn artifact_name(job: &Job<'_>, style: Style) -> String {
-    let configured = job.config.package.name.clone().or_else(|| match style {
+    let asked = match style {
         Style::Sources => None,
-        _ => job
-            .options
-            .bins
-            .first()
-            .cloned()
-            .or_else(|| config::checked(job.config).bin),
-    });
+        _ => job.options.bins.first().cloned(),
+    };
+    let configured = asked
+        .or_else(|| job.config.package.name.clone())
+        .or_else(|| match style {
+            Style::Sources => None,
+            _ => config::checked(job.config).bin,
+        });
     configured.filter(|n| !n.is_empty()).unwrap_or_else(|| {
         job.project
             .dir
@@ -341,6 +347,12 @@ fn commands(
 ) -> Result<Vec<graph::CompileCommand>> {
     match style {
         Style::Sources => sources::commands(job, toolchain, flags),
+        Style::CMake if job.options.test_runner.is_some() => {
+            // A test build compiles every target of the project: all are checked.
+            let dir = build_dir(job, toolchain, "cmake-test");
+            let configured = cmake::configure(job, toolchain, flags, &dir, false, reporter)?;
+            graph::from_compile_commands(&configured.dir.join("compile_commands.json"), |_, _| true)
+        }
         Style::CMake => {
             // doctor reuses the build's own folder when a build configured it (configuring
             // costs seconds; it is a no-op while the flags are the same), else a scratch one.
@@ -750,6 +762,9 @@ impl crate::lang::Language for C {
             bindings.as_ref(),
             reporter,
         )?;
+        if job.options.test_runner.is_some() {
+            return test_build(job, style, &toolchain, &flags, reporter);
+        }
         let name = artifact_name(job, style);
         reporter.status(
             "Building",
@@ -806,8 +821,60 @@ impl crate::lang::Language for C {
             lang: Lang::C,
             toolchain: toolchain.version.clone(),
             artifacts: vec![artifact],
+            test_dir: None,
         })
     }
+}
+
+/// `wasmforge test` of a CMake project: every target built in the test folder, each
+/// executable's module beside its launcher (wrapped into a command component for wasip2).
+fn test_build(
+    job: &Job<'_>,
+    style: Style,
+    toolchain: &CToolchain,
+    flags: &Flags,
+    reporter: &dyn Reporter,
+) -> Result<BuildOutput> {
+    if style != Style::CMake {
+        return Err(Error::ConfigValue {
+            key: "project",
+            message: "tests of a C project run through CTest: this project has no CMakeLists.txt"
+                .into(),
+            hint: "build the test program and run it: `wasmforge build --bin NAME`, then \
+                   `wasmforge run`"
+                .into(),
+        });
+    }
+    let dir = build_dir(job, toolchain, "cmake-test");
+    reporter.status(
+        "Building",
+        &format!(
+            "tests of {} ({}, {}, {})",
+            job.project.dir.display(),
+            toolchain.version,
+            job.target,
+            job.options.profile.dir_name()
+        ),
+    );
+    let modules = cmake::build_tests(job, toolchain, flags, &dir, reporter)?;
+    if job.target == Target::Wasip2 {
+        for (_, module) in &modules {
+            let core = fs_err::read(module)?;
+            // Already a component (a build before this one wrapped it, and CMake did not
+            // relink): the layer byte of the header says so.
+            if core.get(6..8) == Some(&[1, 0]) {
+                continue;
+            }
+            let component = crate::componentize::command_component(&core, module)?;
+            crate::files::write_atomic(module, &component)?;
+        }
+    }
+    Ok(BuildOutput {
+        lang: Lang::C,
+        toolchain: toolchain.version.clone(),
+        artifacts: Vec::new(),
+        test_dir: Some(dir),
+    })
 }
 
 /// doctor's C checks beyond the toolchain: the source checks of the build, then the

@@ -620,6 +620,7 @@ impl crate::lang::Language for Go {
             lang: Lang::Go,
             toolchain: toolchain_name,
             artifacts: vec![artifact],
+            test_dir: None,
         })
     }
 }

@@ -595,6 +595,7 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
         lang: Lang::Rust,
         toolchain: toolchain.name,
         artifacts,
+        test_dir: None,
     })
 }
 
