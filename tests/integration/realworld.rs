@@ -271,6 +271,57 @@ fn ivy() -> Option<&'static Built> {
     IVY.get_or_init(|| build("ivy-0.5.7", |_| {}, &[])).as_ref()
 }
 
+/// ivy's own `go test ./...` under wasip1: every package with tests passes but `mobile`,
+/// whose TestHelp runs `go run` — a process, which WASI cannot start; the report says so. (Its
+/// TestAll needs a deep stack and time zones: both are what Go's tests get.)
+#[test]
+fn ivy_go_test_passes_but_where_wasip1_cannot() {
+    let Some(built) = ivy() else { return };
+    let output = run(wasmforge()
+        .args(["test", "--format", "json"])
+        .arg(&built.dir));
+    let doc = json(&output);
+    assert_eq!(output.status.code(), Some(1), "{doc}\n{}", stderr(&output));
+    let binaries = doc["binaries"].as_array().expect("binaries");
+    let name = |b: &serde_json::Value| b["name"].as_str().unwrap_or_default().to_string();
+    let failed: Vec<String> = binaries
+        .iter()
+        .filter(|b| b["failed"] != 0)
+        .map(name)
+        .collect();
+    assert_eq!(failed, ["robpike.io/ivy/mobile"], "{doc}");
+    let mobile = binaries
+        .iter()
+        .find(|b| b["name"] == "robpike.io/ivy/mobile")
+        .expect("mobile");
+    let failures: Vec<&serde_json::Value> = mobile["tests"]
+        .as_array()
+        .expect("tests")
+        .iter()
+        .filter(|t| t["status"] == "failed")
+        .collect();
+    assert_eq!(failures.len(), 1, "{mobile}");
+    assert_eq!(failures[0]["name"], "TestHelp", "{mobile}");
+    let why = failures[0]["output"].as_str().unwrap_or_default();
+    assert!(why.contains("go run") && why.contains("exec"), "{why}");
+    // The packages that pass include the big one (the interpreter's whole test corpus).
+    for package in ["robpike.io/ivy", "robpike.io/ivy/value/persist"] {
+        let b = binaries
+            .iter()
+            .find(|b| b["name"] == package)
+            .unwrap_or_else(|| panic!("{package}: {doc}"));
+        assert!(b["passed"].as_u64().unwrap_or(0) >= 4, "{b}");
+        assert_eq!(b["failed"], 0, "{b}");
+    }
+    // Packages without test files are not reported as test binaries.
+    assert!(
+        !binaries
+            .iter()
+            .any(|b| b["name"] == "robpike.io/ivy/config"),
+        "{doc}"
+    );
+}
+
 #[test]
 fn ivy_builds_without_warnings_and_computes_2_to_the_64() {
     let Some(built) = ivy() else { return };

@@ -1249,5 +1249,32 @@ fn a_deep_recursion_gets_the_same_verdict_from_either_compiler() {
             "{compiler}: {}",
             stderr(&output)
         );
+        // Deeper than the default stack holds: the trap names the flag that gives more, and
+        // with it (on a thread with room for it: the main thread's 8 MiB would crash) it passes.
+        let output = run(wasmforge()
+            .args(["run", "--compiler", compiler, "--invoke", "down"])
+            .arg(&wat)
+            .arg("200000")
+            .env("WASMFORGE_CACHE_DIR", cache.path()));
+        assert_eq!(code(&output), Some(134), "{compiler}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("--max-wasm-stack 8MiB"),
+            "{compiler}: {}",
+            stderr(&output)
+        );
+        let output = run(wasmforge()
+            .args(["run", "--max-wasm-stack", "32MiB", "--compiler", compiler])
+            .args(["--invoke", "down"])
+            .arg(&wat)
+            .arg("200000")
+            .env("WASMFORGE_CACHE_DIR", cache.path()));
+        assert_eq!(code(&output), Some(0), "{compiler}: {}", stderr(&output));
+        assert_eq!(stdout(&output).trim(), "100000", "{compiler}");
     }
+    let output = run(wasmforge()
+        .args(["run", "--max-wasm-stack", "2GiB", "--invoke", "down"])
+        .arg(&wat)
+        .arg("1"));
+    assert_eq!(code(&output), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("1.00 GiB"), "{}", stderr(&output));
 }

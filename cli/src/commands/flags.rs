@@ -152,6 +152,11 @@ pub struct LimitArgs {
     /// Most table elements the guest may have, all its tables together (at most 2^32)
     #[arg(long, value_name = "N", value_parser = limits::parse_table_elements)]
     pub max_table_elements: Option<u64>,
+
+    /// The guest's call stack (default Wasmtime's 512KiB; at most 1GiB): deep but finite
+    /// recursion (Go's, whose stacks grow natively) traps "call stack exhausted" below its need
+    #[arg(long, value_name = "SIZE", value_parser = limits::parse_wasm_stack)]
+    pub max_wasm_stack: Option<u64>,
 }
 
 impl LimitArgs {
@@ -161,6 +166,7 @@ impl LimitArgs {
             fuel: self.fuel,
             max_memory: self.max_memory,
             max_table_elements: self.max_table_elements,
+            max_wasm_stack: self.max_wasm_stack,
         }
     }
 
@@ -178,6 +184,9 @@ impl LimitArgs {
         }
         if let Some(max) = self.max_table_elements {
             args.extend(["--max-table-elements".into(), max.to_string().into()]);
+        }
+        if let Some(max) = self.max_wasm_stack {
+            args.extend(["--max-wasm-stack".into(), max.to_string().into()]);
         }
         args
     }

@@ -255,6 +255,9 @@ fn die_with(parent: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The time-zone database of the host, for Go's tests (`ZONEINFO`).
+const ZONEINFO: &str = "/usr/share/zoneinfo";
+
 /// A CMake test build's executable is a launcher script of its module, `NAME.wasm` beside it
 /// (see `wasmforge test`); CTest's emulator is given the launcher.
 fn test_launcher_module(path: &Path) -> PathBuf {
@@ -316,6 +319,14 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             .dirs
             .push(host::grants::DirGrant::parse(&cwd, true).map_err(anyhow::Error::msg)?);
         grants.env.push(("PWD".into(), cwd));
+        // The time-zone database, as a native test finds it (time.LoadLocation): public data,
+        // read-only. Go's wasip1 port looks nowhere by itself but $ZONEINFO.
+        if Path::new(ZONEINFO).is_dir() && !grants.env.iter().any(|(k, _)| k == "ZONEINFO") {
+            grants
+                .dirs
+                .push(host::grants::DirGrant::parse(ZONEINFO, true).map_err(anyhow::Error::msg)?);
+            grants.env.push(("ZONEINFO".into(), ZONEINFO.into()));
+        }
         grants.inherit_stdin = false;
     }
     if args.ctest_exec {

@@ -30,8 +30,9 @@ use crate::reporter::TermReporter;
 ///
 /// Go: `go test -json` with GOOS=wasip1 and wasmforge as `-exec`: each package's test binary
 /// runs with its package folder (and so `testdata/`) readable and as the working folder, as
-/// `go test` runs a native one. `-p PKG` picks packages (default `./...`); `-- ARGS` reach
-/// `go test` after them (`-run NAME`, `-v`).
+/// `go test` runs a native one; the host's time-zone database is readable (ZONEINFO), and the
+/// Wasm stack is 64MiB (Go's stacks grow natively; `--max-wasm-stack` to change). `-p PKG`
+/// picks packages (default `./...`); `-- ARGS` reach `go test` after them (`-run NAME`, `-v`).
 ///
 /// C with CMake: CTest's suite. The project is configured in a test folder of its own with
 /// tests on and wasmforge as CMAKE_CROSSCOMPILING_EMULATOR, every executable a launcher of its
@@ -710,6 +711,9 @@ fn read_ctest(text: &str) -> Vec<TestResult> {
     tests
 }
 
+/// The Wasm stack Go's tests get by default (`--max-wasm-stack`).
+const GO_TEST_STACK: &str = "64MiB";
+
 /// Go: `go test -json` with GOOS=wasip1 and wasmforge as `-exec` (`run --go-test-exec`: the
 /// package folder, which holds `testdata/`, readable at its path and the working folder, as
 /// `go test` gives a native test binary). go's events make the report: a package whose test
@@ -754,6 +758,11 @@ fn go_tests(
     let mut exec: Vec<std::ffi::OsString> = vec![me.into(), "run".into(), "--go-test-exec".into()];
     exec.extend(args.grants.to_args());
     exec.extend(args.limits.to_args());
+    // Go's stacks grow as deep as a program needs (to 1 GiB natively), and Go's tests count on
+    // it (ivy's TestAll needs 64 MiB): its tests get that much Wasm stack unless told otherwise.
+    if args.limits.max_wasm_stack.is_none() {
+        exec.extend(["--max-wasm-stack".into(), GO_TEST_STACK.into()]);
+    }
     let exec: Vec<String> = exec
         .iter()
         .map(|a| {
@@ -917,6 +926,8 @@ fn go_tests(
             output: format!("go test ended with {status} and named no failed test"),
         });
     }
+    // Packages without test files are not test binaries.
+    binaries.retain(|b| !b.tests.is_empty());
     for b in &mut binaries {
         // Subtests are reported by go as tests of their own (`TestX/case`): counted as such.
         b.passed = b.tests.iter().filter(|t| t.status == "passed").count();

@@ -183,6 +183,16 @@ pub(super) fn classify_trap(
                 hint,
             }
         }
+        Some(Trap::StackOverflow) => Outcome::Trapped {
+            message: Trap::StackOverflow.to_string(),
+            backtrace: err.downcast_ref::<WasmBacktrace>().map(|bt| bt.to_string()),
+            hint: Some(format!(
+                "the guest's calls went deeper than its Wasm stack ({}): a deep but finite \
+                 recursion passes with a larger one, `--max-wasm-stack 8MiB` (Go's does: its \
+                 stacks grow as deep as they need natively); an endless one traps at any size",
+                crate::output::human_size(req.limits.wasm_stack() as u64)
+            )),
+        },
         Some(trap) => Outcome::Trapped {
             message: trap.to_string(),
             backtrace: err.downcast_ref::<WasmBacktrace>().map(|bt| bt.to_string()),

@@ -13,6 +13,29 @@ pub struct Limits {
     pub fuel: Option<u64>,
     pub max_memory: Option<u64>,
     pub max_table_elements: Option<u64>,
+    /// The guest's call stack (Wasmtime's `max_wasm_stack`); `None`: Wasmtime's 512 KiB.
+    pub max_wasm_stack: Option<u64>,
+}
+
+/// Wasmtime's own call-stack limit for a guest.
+pub const DEFAULT_WASM_STACK: u64 = 512 * 1024;
+/// The most `--max-wasm-stack` allows: the stack is the thread's, reserved up front.
+pub const MAX_WASM_STACK: u64 = 1 << 30;
+
+impl Limits {
+    /// The Wasm call stack a Cranelift-compiled guest gets.
+    pub fn wasm_stack(&self) -> usize {
+        usize::try_from(self.max_wasm_stack.unwrap_or(DEFAULT_WASM_STACK)).unwrap_or(usize::MAX)
+    }
+}
+
+/// `--max-wasm-stack`: 64 KiB to [`MAX_WASM_STACK`].
+pub fn parse_wasm_stack(text: &str) -> Result<u64, String> {
+    let value = size_at_most(text, MAX_WASM_STACK)?;
+    if value < 64 * 1024 {
+        return Err(format!("`{}` is less than the minimum, 64KiB", text.trim()));
+    }
+    Ok(value)
 }
 
 /// Exit code when the timeout stops the guest (as coreutils `timeout` uses).

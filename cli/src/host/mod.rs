@@ -84,6 +84,9 @@ pub fn engine(limits: &Limits) -> anyhow::Result<Engine> {
     config.wasm_exceptions(true);
     config.consume_fuel(limits.fuel.is_some());
     config.epoch_interruption(limits.timeout.is_some());
+    config.max_wasm_stack(limits.wasm_stack());
+    // Wasmtime checks the Wasm stack against the async one even for a synchronous run.
+    config.async_stack_size(limits.wasm_stack().saturating_add(1 << 20).max(2 << 20));
     Engine::new(&config)
         .map_err(|e| anyhow::Error::from(e).context("could not set up the Wasmtime engine"))
 }
@@ -104,6 +107,19 @@ pub enum Compiler {
 /// The Wasm stack a Winch-compiled guest gets: four times Wasmtime's default (see below).
 pub const WINCH_STACK: usize = 4 * 512 * 1024;
 
+/// Winch's stack: four times what Cranelift's code gets (at least [`WINCH_STACK`]).
+fn winch_stack(limits: &Limits) -> usize {
+    limits.wasm_stack().saturating_mul(4).max(WINCH_STACK)
+}
+
+/// The native stack a run may need beyond the main thread's 8 MiB: a guest given a larger
+/// Wasm stack (`--max-wasm-stack`) runs on a thread of its own with room for it, or it would
+/// overflow the process's stack (a crash) before Wasmtime's limit (a trap) is reached.
+fn native_stack_needed(limits: &Limits) -> Option<usize> {
+    let wasm = winch_stack(limits);
+    (wasm > WINCH_STACK).then(|| wasm.saturating_add(8 << 20))
+}
+
 /// The engine for Winch: the run's epoch setting; no fuel (Winch cannot count it) and only the
 /// proposals Winch compiles.
 pub fn winch_engine(limits: &Limits) -> anyhow::Result<Engine> {
@@ -114,7 +130,8 @@ pub fn winch_engine(limits: &Limits) -> anyhow::Result<Engine> {
     // (cJSON's nesting tests) ran out of stack on its first, Winch-compiled run and passed on
     // every cached, Cranelift-compiled one. Four times the stack keeps the depth a guest reaches
     // at least Cranelift's (the run is on the main thread, whose stack is 8 MiB).
-    config.max_wasm_stack(WINCH_STACK);
+    config.max_wasm_stack(winch_stack(limits));
+    config.async_stack_size(winch_stack(limits).saturating_add(1 << 20));
     config.epoch_interruption(limits.timeout.is_some());
     Engine::new(&config)
         .map_err(|e| anyhow::Error::from(e).context("could not set up Wasmtime's Winch compiler"))
@@ -297,6 +314,32 @@ pub fn load(
 
 /// Runs the code with the request's grants and limits.
 pub fn run(
+    engine: &Engine,
+    loaded: &Loaded,
+    req: &RunRequest,
+    timings: &mut Timings,
+    ctx: &crate::output::Ctx,
+) -> anyhow::Result<Outcome> {
+    let Some(stack) = native_stack_needed(&req.limits) else {
+        return run_here(engine, loaded, req, timings, ctx);
+    };
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("guest".into())
+            .stack_size(stack)
+            .spawn_scoped(scope, || run_here(engine, loaded, req, timings, ctx))
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "could not start a thread with a {} stack for --max-wasm-stack: {e}",
+                    crate::output::human_size(stack as u64)
+                )
+            })?
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+fn run_here(
     engine: &Engine,
     loaded: &Loaded,
     req: &RunRequest,

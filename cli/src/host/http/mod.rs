@@ -93,6 +93,12 @@ fn pooled_engine(limits: &Limits, max_concurrency: u32) -> wasmtime::Result<Engi
     config.wasm_exceptions(true);
     config.consume_fuel(limits.fuel.is_some());
     config.epoch_interruption(true);
+    if limits.max_wasm_stack.is_some() {
+        // Each request runs on a fiber stack of the pool's, which must hold the Wasm stack
+        // and the host calls made from it.
+        config.max_wasm_stack(limits.wasm_stack());
+        config.async_stack_size(limits.wasm_stack().saturating_add(1 << 20));
+    }
     let slots = max_concurrency.max(1);
     let mut pool = PoolingAllocationConfig::default();
     // A component holds several core instances (the program, the WASI adapter, shims), a
