@@ -78,6 +78,153 @@ impl DoctorReport {
     }
 }
 
+/// What `wasmforge test` needs for this project and whether it is here. Never an error: the
+/// tests do not decide whether the build works (a finding is a warning, for the test run).
+fn tests_check(
+    project: &crate::project::Project,
+    config: &crate::config::Config,
+    options: &crate::BuildOptions,
+    target: Target,
+    reporter: &dyn Reporter,
+) -> Check {
+    use crate::project::Lang;
+    const NAME: &str = "tests";
+    if target == Target::Unknown {
+        return Check::note(
+            NAME,
+            "`wasmforge test` runs tests under WASI: test with `--target wasip1` or wasip2".into(),
+        );
+    }
+    match project.lang {
+        Lang::Rust => {
+            let options = crate::BuildOptions {
+                target: Some(target),
+                ..options.clone()
+            };
+            match crate::lang::rust::test_only_dependencies(project, &options, reporter) {
+                Ok(deps) => {
+                    let native: Vec<String> = deps
+                        .iter()
+                        .filter_map(|(name, version, links)| {
+                            links
+                                .as_ref()
+                                .map(|lib| format!("{name} {version} (links `{lib}`)"))
+                        })
+                        .collect();
+                    if native.is_empty() {
+                        Check::ok(
+                            NAME,
+                            format!(
+                                "`wasmforge test` builds the tests with cargo for {} ({} only \
+                                 the tests use); doc-tests are not run (rustdoc compiles them \
+                                 for the host)",
+                                target.rust_triple(),
+                                crate::diagnostics::plural(deps.len(), "crate")
+                            ),
+                        )
+                    } else {
+                        warning(
+                            NAME,
+                            format!(
+                                "the tests (not the build) compile {} for {}: a crate that \
+                                 links a native library has none for WebAssembly, so \
+                                 `wasmforge test` will likely fail to build them; keep it to \
+                                 native tests with `[target.'cfg(not(target_family = \"wasm\"))'.dev-dependencies]`",
+                                native.join(", "),
+                                target.rust_triple()
+                            ),
+                        )
+                    }
+                }
+                Err(error) => Check::note(NAME, format!("the tests' dependencies: {error}")),
+            }
+        }
+        Lang::Go => Check::ok(
+            NAME,
+            "`wasmforge test` runs `go test` with GOOS=wasip1 and wasmforge as -exec (each \
+             package's folder and testdata/ readable, a 64 MiB Wasm stack)"
+                .into(),
+        ),
+        Lang::C if project.dir.join("CMakeLists.txt").is_file() => {
+            let declares = cmake_declares_tests(&project.dir);
+            match (which::which("ctest"), declares) {
+                (Err(_), _) => warning(
+                    NAME,
+                    "`wasmforge test` runs CMake projects' tests with ctest, which is not on PATH \
+                     (it comes with CMake: `apt-get install cmake`)"
+                        .into(),
+                ),
+                (Ok(_), false) => Check::note(
+                    NAME,
+                    "no add_test in the project's CMakeLists.txt files: `wasmforge test` would \
+                     run no test"
+                        .into(),
+                ),
+                (Ok(ctest), true) => Check::ok(
+                    NAME,
+                    format!(
+                        "`wasmforge test` runs the CTest suite ({}) with BUILD_TESTING on and \
+                         wasmforge as CMAKE_CROSSCOMPILING_EMULATOR, every test program in the \
+                         sandbox",
+                        ctest.display()
+                    ),
+                ),
+            }
+        }
+        Lang::C if config.test.is_empty() => Check::note(
+            NAME,
+            "no [[test]] in wasmforge.toml: `wasmforge test` has nothing to run (a C project \
+             without CMake declares its tests there)"
+                .into(),
+        ),
+        Lang::C => Check::ok(
+            NAME,
+            format!(
+                "`wasmforge test` runs the {} [[test]] {} of wasmforge.toml",
+                config.test.len(),
+                if config.test.len() == 1 {
+                    "entry"
+                } else {
+                    "entries"
+                }
+            ),
+        ),
+    }
+}
+
+/// A warning with no code: what `wasmforge test` will meet (the build is not concerned).
+fn warning(name: &str, detail: String) -> Check {
+    Check {
+        status: crate::diagnostics::check::Status::Warning,
+        ..Check::note(name, detail)
+    }
+}
+
+/// Whether a CMake project declares tests: `add_test` in one of its CMakeLists.txt or .cmake
+/// files (not under target/, build/ or hidden folders; six levels at most).
+fn cmake_declares_tests(dir: &Path) -> bool {
+    fn walk(dir: &Path, depth: usize) -> bool {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return false;
+        };
+        entries.flatten().any(|entry| {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if path.is_dir() {
+                depth < 6
+                    && !(name.starts_with('.') || name == "target" || name == "build")
+                    && walk(&path, depth + 1)
+            } else if name == "CMakeLists.txt" || name.ends_with(".cmake") {
+                std::fs::read_to_string(&path)
+                    .is_ok_and(|text| text.to_ascii_lowercase().contains("add_test"))
+            } else {
+                false
+            }
+        })
+    }
+    walk(dir, 0)
+}
+
 /// Runs the checks.
 pub fn doctor(options: &DoctorOptions, reporter: &dyn Reporter) -> Result<DoctorReport> {
     let Some(path) = &options.path else {
@@ -192,6 +339,13 @@ pub fn doctor(options: &DoctorOptions, reporter: &dyn Reporter) -> Result<Doctor
             checks.insert(0, verdict);
         }
     }
+    checks.push(tests_check(
+        &project,
+        &config,
+        &build_options,
+        target,
+        reporter,
+    ));
     Ok(DoctorReport {
         project: Some(ProjectSummary {
             path: project.dir.clone(),

@@ -1017,6 +1017,66 @@ pub fn workspace_facts(
     ))
 }
 
+/// What `cargo test` compiles for the target beyond the build: the selected packages'
+/// dev-dependencies and what they pull in through normal dependencies (not proc-macros, which
+/// are host code), as (name, version, the native library it links, if any).
+pub fn test_only_dependencies(
+    project: &Project,
+    options: &BuildOptions,
+    reporter: &dyn Reporter,
+) -> Result<Vec<(String, String, Option<String>)>> {
+    use cargo_metadata::DependencyKind;
+    let metadata = metadata(project, options, reporter)?;
+    let selected = select_packages(&metadata, project, options)?;
+    let Some(resolve) = &metadata.resolve else {
+        return Ok(Vec::new());
+    };
+    let package = |id: &cargo_metadata::PackageId| metadata.packages.iter().find(|p| &p.id == id);
+    let is_proc_macro = |id: &cargo_metadata::PackageId| {
+        package(id).is_some_and(|p| p.targets.iter().any(|t| t.is_proc_macro()))
+    };
+    let node = |id: &cargo_metadata::PackageId| resolve.nodes.iter().find(|n| &n.id == id);
+    // The build's graph (normal edges), then the tests' (dev edges of the selected packages).
+    let closure = |start: Vec<cargo_metadata::PackageId>| {
+        let mut seen: std::collections::HashSet<cargo_metadata::PackageId> =
+            start.iter().cloned().collect();
+        let mut queue = start;
+        while let Some(id) = queue.pop() {
+            for dep in node(&id).map(|n| n.deps.as_slice()).unwrap_or_default() {
+                let normal = dep
+                    .dep_kinds
+                    .iter()
+                    .any(|k| k.kind == DependencyKind::Normal);
+                if normal && !is_proc_macro(&dep.pkg) && seen.insert(dep.pkg.clone()) {
+                    queue.push(dep.pkg.clone());
+                }
+            }
+        }
+        seen
+    };
+    let built = closure(selected.iter().map(|p| p.id.clone()).collect());
+    let dev: Vec<cargo_metadata::PackageId> = selected
+        .iter()
+        .filter_map(|p| node(&p.id))
+        .flat_map(|n| &n.deps)
+        .filter(|d| {
+            d.dep_kinds
+                .iter()
+                .any(|k| k.kind == DependencyKind::Development)
+        })
+        .filter(|d| !is_proc_macro(&d.pkg))
+        .map(|d| d.pkg.clone())
+        .collect();
+    let mut tested: Vec<(String, String, Option<String>)> = closure(dev)
+        .into_iter()
+        .filter(|id| !built.contains(id))
+        .filter_map(|id| package(&id))
+        .map(|p| (p.name.to_string(), p.version.to_string(), p.links.clone()))
+        .collect();
+    tested.sort();
+    Ok(tested)
+}
+
 /// The newest version of `name` on crates.io, as `cargo info` reads it from the registry's index
 /// (asked from outside the project, so the lock file's version is not the answer). `None` when
 /// the index cannot be reached or the crate is not there (a path dependency).
