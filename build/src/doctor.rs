@@ -119,7 +119,10 @@ fn tests_check(
                                  the tests use); doc-tests are not run (rustdoc compiles them \
                                  for the host)",
                                 target.rust_triple(),
-                                crate::diagnostics::plural(deps.len(), "crate")
+                                match deps.len() {
+                                    0 => "no crate".to_string(),
+                                    n => crate::diagnostics::plural(n, "crate"),
+                                }
                             ),
                         )
                     } else {
@@ -331,6 +334,14 @@ pub fn doctor(options: &DoctorOptions, reporter: &dyn Reporter) -> Result<Doctor
             if target == Target::Wasip1 && kind != Some(ArtifactKind::Library) {
                 checks.extend(artifact_checks(&project, target));
             }
+            // What the tests need: once the build works (before, it is the build's to fix).
+            checks.push(tests_check(
+                &project,
+                &config,
+                &build_options,
+                target,
+                reporter,
+            ));
         }
         Err(error) => {
             // The compiler's own words first, as the build shows them.
@@ -339,13 +350,6 @@ pub fn doctor(options: &DoctorOptions, reporter: &dyn Reporter) -> Result<Doctor
             checks.insert(0, verdict);
         }
     }
-    checks.push(tests_check(
-        &project,
-        &config,
-        &build_options,
-        target,
-        reporter,
-    ));
     Ok(DoctorReport {
         project: Some(ProjectSummary {
             path: project.dir.clone(),

@@ -202,13 +202,14 @@ fn doctor_fix_adds_the_missing_target_and_the_recheck_passes() {
   ok      dependencies  1 crate in the graph for wasm32-wasip1, none known to fail there
   ok      build         the build succeeds: rust-pinned.wasm
   ok      imports       [CWD]/target/wasmforge/wasip1/debug/rust-pinned.wasm imports only WASI preview 1
+  ok      tests         `wasmforge test` builds the tests with cargo for wasm32-wasip1 (no crate only the tests use); doc-tests are not run (rustdoc compiles them for the host)
 
 "#]])
         .stderr_eq(str![[r#"
      Running rustup target add wasm32-wasip1 --toolchain 1.81.0-x86_64-unknown-linux-gnu
 ...
     Checking again
-        Done 7 checks: 7 ok, 0 with errors, 0 with warnings
+        Done 8 checks: 8 ok, 0 with errors, 0 with warnings
 
 "#]]);
 }
@@ -458,6 +459,16 @@ fn doctor_judges_the_graph_the_build_compiles() {
     assert!(diagnostics(&doc).is_empty(), "{doc}");
     let deps = doctor_check(&doc, "dependencies");
     assert_eq!(deps["status"], "ok", "{doc}");
+    // The tests are another graph: `wasmforge test` compiles the dev-dependency, and doctor
+    // says so as a warning (the build is not concerned, so doctor still exits 0).
+    let tests = doctor_check(&doc, "tests");
+    assert_eq!(tests["status"], "warning", "{doc}");
+    assert!(
+        tests["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("openssl-sys") && d.contains("links `openssl`")),
+        "{doc}"
+    );
     let output = run(wasmforge()
         .args(["build", "--no-default-features"])
         .arg(&dir));
@@ -524,6 +535,7 @@ fn wf1011_c_in_build_scripts_gets_a_compiler_and_runs() {
   warning dependencies  rust-cc-sys 0.1.0 has a build script that may compile C (it build-depends on cc or cmake; whether it does for wasm32-wasip1 shows when it runs); cargo alone finds no WebAssembly C compiler (it tries `clang`)
   ok      build         the build succeeds: rust-cc-sys.wasm
   ok      imports       [CWD]/target/wasmforge/wasip1/debug/rust-cc-sys.wasm imports only WASI preview 1
+  ok      tests         `wasmforge test` builds the tests with cargo for wasm32-wasip1 (no crate only the tests use); doc-tests are not run (rustdoc compiles them for the host)
 
 "#]])
         .stderr_eq(str![[r#"
@@ -531,7 +543,7 @@ fn wf1011_c_in_build_scripts_gets_a_compiler_and_runs() {
 warning[WF1011]: rust-cc-sys 0.1.0 has a build script that may compile C (it build-depends on cc or cmake; whether it does for wasm32-wasip1 shows when it runs); cargo alone finds no WebAssembly C compiler (it tries `clang`)
   = fix: wasmforge build sets CC_wasm32_wasip1=/usr/bin/clang-16 CFLAGS_wasm32_wasip1=--target=wasm32-wasi AR_wasm32_wasip1=/usr/lib/llvm-16/bin/llvm-ar by itself; for plain cargo: `export CC_wasm32_wasip1=/usr/bin/clang-16 CFLAGS_wasm32_wasip1=--target=wasm32-wasi AR_wasm32_wasip1=/usr/lib/llvm-16/bin/llvm-ar`
   = a `-sys` crate compiles C code for the WebAssembly target: wasmforge explain WF1011
-        Done 7 checks: 6 ok, 0 with errors, 1 with warnings
+        Done 8 checks: 7 ok, 0 with errors, 1 with warnings
 
 "#]]);
     // wasmforge build sets CC_wasm32_wasip1 itself: the C code compiles and runs.
@@ -696,6 +708,7 @@ hint: the diagnostics above say what went wrong and how to fix it
   warning go-imports  main.go:5 imports `os/exec`, which compiles for wasip1 but fails at run time: WASI preview 1 cannot start processes
   ok      build       the build succeeds: gostd.wasm
   ok      imports     [CWD]/target/wasmforge/wasip1/debug/gostd.wasm imports only WASI preview 1
+  ok      tests       `wasmforge test` runs `go test` with GOOS=wasip1 and wasmforge as -exec (each package's folder and testdata/ readable, a 64 MiB Wasm stack)
 
 "#]])
         .stderr_eq(str![[r#"
@@ -704,7 +717,7 @@ warning[WF2005]: main.go:5 imports `os/exec`, which compiles for wasip1 but fail
   --> [CWD]/main.go:5
   = fix: keep `os/exec` out of the wasip1 build (`//go:build !wasip1` on this file, with a wasip1 alternative), or accept the run-time error
   = a standard-library package that does not work under wasip1: wasmforge explain WF2005
-        Done 7 checks: 6 ok, 0 with errors, 1 with warnings
+        Done 8 checks: 7 ok, 0 with errors, 1 with warnings
 
 "#]]);
     session(&dir, &["build"]).code(0).stderr_eq(str![[r#"
