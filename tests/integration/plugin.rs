@@ -91,6 +91,15 @@ fn check(p: &Plugin) {
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
         assert_eq!(stdout(&output).trim(), "\"ABC\"");
     }
+    // The template's own test passes under `wasmforge test` (Rust: a unit test built for
+    // wasip2; Go: `go test` under wasip1; C: a [[test]] calling the export).
+    let output = run(wasmforge().args(["test", "-q"]).arg(&p.path));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("ok: 1 passed, 0 failed, 0 ignored"),
+        "{}",
+        stderr(&output)
+    );
     let artifact = &p.release_doc["artifacts"][0];
     assert_eq!(artifact["kind"], "library");
     assert_eq!(artifact["encoding"], "component");

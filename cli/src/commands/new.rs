@@ -124,6 +124,7 @@ fn project_files(lang: Lang, kind: &str) -> Vec<File> {
         (Lang::Go, "plugin") => vec![
             ("go.mod", template!("projects/go-plugin/go.mod")),
             ("main.go", template!("projects/go-plugin/main.go")),
+            ("main_test.go", template!("projects/go-plugin/main_test.go")),
             (
                 "wit/world.wit",
                 template!("projects/go-plugin/wit/world.wit"),

@@ -1014,7 +1014,7 @@ fn build_harnesses(
                 .map(|k| k.to_string())
                 .unwrap_or_default();
             let what = match kind.as_str() {
-                "lib" => "lib".to_string(),
+                "lib" | "cdylib" | "rlib" | "staticlib" | "dylib" => "lib".to_string(),
                 other => format!("{other} {}", artifact.target.name),
             };
             let package_dir = artifact

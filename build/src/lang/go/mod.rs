@@ -520,6 +520,16 @@ impl crate::lang::Language for Go {
             .join(target.name())
             .join(job.options.profile.dir_name());
         fs_err::create_dir_all(&scratch)?;
+        // A go.mod makes wasmforge's folder a module of its own, so the project's `go test
+        // ./...`, `go build ./...` and `go vet ./...` do not take the generated bindings in it
+        // for a package of the project.
+        let fence = job.work_dir().join("go.mod");
+        if !fence.is_file() {
+            crate::files::write_atomic(
+                &fence,
+                b"// Written by wasmforge: its build folder is not part of the project's module.\nmodule wasmforge.invalid/build\n",
+            )?;
+        }
         let core_out = scratch.join(format!("{name}.wasm"));
 
         let (toolchain_name, mut tool) = match toolchain {

@@ -16,3 +16,14 @@ impl Guest for Plugin {
 }
 
 export!(Plugin);
+
+// `wasmforge test` runs this in the sandbox, built for the plugin's target.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transform_uppercases() {
+        assert_eq!(Plugin::transform("abc".into()), "ABC");
+    }
+}
