@@ -17,6 +17,25 @@ fn tests_of<'a>(doc: &'a Value, binary: &str) -> &'a Vec<Value> {
         .expect("tests")
 }
 
+/// The files under `dir` whose bytes contain `needle`.
+fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if std::fs::read(&path)
+                .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+            {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
 fn status<'a>(tests: &'a [Value], name: &str) -> &'a str {
     tests
         .iter()
@@ -194,6 +213,7 @@ fn c_ctest_suites_run_every_test_in_the_sandbox() {
         let junit = dir.join(format!("junit-{target}.xml"));
         let output = run(wasmforge()
             .args(["test", "--format", "json", "--target", target])
+            .args(["--env", "CTEST_SECRET=hunter2-not-in-files"])
             .args(["--timeout", "3s", "--junit"])
             .arg(&junit)
             .arg(&dir));
@@ -206,6 +226,7 @@ fn c_ctest_suites_run_every_test_in_the_sandbox() {
             "through_script",
             "reads_source",
             "writes_here",
+            "gets_env",
         ] {
             assert_eq!(status(tests, name), "passed", "{target} {name}: {doc}");
         }
@@ -217,9 +238,14 @@ fn c_ctest_suites_run_every_test_in_the_sandbox() {
         assert_eq!(status(tests, "not_yet"), "ignored", "{target}: {doc}");
         assert_eq!(
             (&doc["passed"], &doc["failed"], &doc["ignored"]),
-            (&Value::from(6), &Value::from(3), &Value::from(1)),
+            (&Value::from(7), &Value::from(3), &Value::from(1)),
             "{target}: {doc}"
         );
+        // The --env value reached the guests through the environment: no file of the test
+        // build (CMake's cache, the launchers) holds it.
+        let build = doc["binaries"][0]["path"].as_str().expect("path");
+        let holders = files_containing(std::path::Path::new(build), b"hunter2-not-in-files");
+        assert!(holders.is_empty(), "{holders:?}");
         let output_of = |name: &str| {
             tests
                 .iter()
@@ -237,7 +263,6 @@ fn c_ctest_suites_run_every_test_in_the_sandbox() {
             "{target}: {xml}"
         );
         // The test's working folder (its build folder) was writable.
-        let build = doc["binaries"][0]["path"].as_str().expect("path");
         assert!(
             std::path::Path::new(build).join("written.txt").is_file(),
             "{build}"

@@ -89,7 +89,58 @@ pub(crate) fn parse_env(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// The grants and limits of `wasmforge test`, handed to the runs CTest starts through the
+/// environment ([`RUNNER_ARGS_VAR`], a JSON list of flags), never written into the test
+/// folder: CMake's cache and the launchers hold only the runner itself, so an `--env` value
+/// (a token) stays out of files, and new grants need no reconfigure.
+#[derive(Debug, Default, clap::Parser)]
+#[command(no_binary_name = true)]
+pub struct RunnerArgs {
+    #[command(flatten)]
+    pub grants: GrantArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// See [`RunnerArgs`].
+pub const RUNNER_ARGS_VAR: &str = "WASMFORGE_TEST_RUNNER_ARGS";
+
+impl RunnerArgs {
+    /// The flags as the variable's value.
+    pub fn encode(grants: &GrantArgs, limits: &LimitArgs) -> String {
+        let mut args = grants.to_args();
+        args.extend(limits.to_args());
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        serde_json::to_string(&args).unwrap_or_default()
+    }
+
+    /// The flags from the variable, when it is set.
+    pub fn from_env() -> anyhow::Result<Option<RunnerArgs>> {
+        let Some(value) = std::env::var_os(RUNNER_ARGS_VAR) else {
+            return Ok(None);
+        };
+        let value = value.to_string_lossy();
+        let args: Vec<String> = serde_json::from_str(&value)
+            .map_err(|e| anyhow::anyhow!("{RUNNER_ARGS_VAR} is not a JSON list of flags: {e}"))?;
+        use clap::Parser as _;
+        RunnerArgs::try_parse_from(args)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("{RUNNER_ARGS_VAR}: {e}"))
+    }
+}
+
 impl GrantArgs {
+    /// Adds `other`'s grants to these.
+    pub fn extend(&mut self, other: GrantArgs) {
+        self.dirs.extend(other.dirs);
+        self.dirs_ro.extend(other.dirs_ro);
+        self.env.extend(other.env);
+        self.env_inherit.extend(other.env_inherit);
+    }
+
     /// The grants these flags ask for (a malformed folder grant is an error naming it).
     pub fn grants(&self) -> anyhow::Result<Grants> {
         let mut grants = Grants::default();

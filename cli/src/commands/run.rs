@@ -276,7 +276,20 @@ fn test_launcher_module(path: &Path) -> PathBuf {
     }
 }
 
-pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+pub fn run(mut args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    if args.ctest_exec
+        && let Some(runner) = super::flags::RunnerArgs::from_env()?
+    {
+        // `wasmforge test`'s grants and limits, given through the environment (see RunnerArgs).
+        args.grants.extend(runner.grants);
+        let limits = runner.limits;
+        args.limits.timeout = args.limits.timeout.or(limits.timeout);
+        args.limits.fuel = args.limits.fuel.or(limits.fuel);
+        args.limits.max_memory = args.limits.max_memory.or(limits.max_memory);
+        args.limits.max_table_elements =
+            args.limits.max_table_elements.or(limits.max_table_elements);
+        args.limits.max_wasm_stack = args.limits.max_wasm_stack.or(limits.max_wasm_stack);
+    }
     if let Some(parent) = args.die_with_parent {
         die_with(parent)?;
     }

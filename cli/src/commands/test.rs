@@ -270,15 +270,15 @@ fn ctest(
         .into());
     }
     let me = std::env::current_exe().context("could not find wasmforge's own path")?;
-    let mut runner: Vec<std::ffi::OsString> = vec![
+    // The runner as CMake and the launchers hold it: the grants and limits of this run reach
+    // it through the environment instead (`RunnerArgs`), never a file.
+    let runner: Vec<std::ffi::OsString> = vec![
         me.into(),
         "run".into(),
         "--ctest-exec".into(),
         "--dir-ro".into(),
         project.dir.clone().into(),
     ];
-    runner.extend(args.grants.to_args());
-    runner.extend(args.limits.to_args());
     let runner: Vec<String> = runner
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
@@ -307,6 +307,10 @@ fn ctest(
         .arg(&dir)
         .arg("--output-on-failure")
         .args(&ctest_args)
+        .env(
+            super::flags::RUNNER_ARGS_VAR,
+            super::flags::RunnerArgs::encode(&args.grants, &args.limits),
+        )
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit())
