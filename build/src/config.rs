@@ -27,9 +27,9 @@ pub struct Config {
     pub push: PushConfig,
     #[serde(default)]
     pub component: ComponentConfig,
-    /// `[[test]]`: the tests of a C project without CMake (`wasmforge test`).
+    /// `[test]`: the tests of a C project without CMake (`wasmforge test`).
     #[serde(default)]
-    pub test: Vec<TestCase>,
+    pub test: TestConfig,
     /// Where the file was read from, when there was one.
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -44,7 +44,35 @@ pub struct Config {
 /// The tables [`Config`] reads itself.
 pub const TABLES: &[&str] = &["package", "build", "validate", "push", "component", "test"];
 
-/// One `[[test]]` of a C project without CMake (Make or plain sources): a program the build
+/// `[test]` of a C project without CMake (CMake projects have CTest; Rust and Go find their
+/// tests themselves).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TestConfig {
+    /// Shell commands run in the build's mirror of a Make project (`make check`), with make
+    /// given wasmforge's compiler: every program they link is a launcher of its module, so
+    /// whatever they run runs in the sandbox. Each is a test: it passes when it exits 0.
+    #[serde(default)]
+    pub commands: Vec<String>,
+    /// `[[test.case]]`: programs the build makes, each run with arguments.
+    #[serde(default)]
+    pub case: Vec<TestCase>,
+    /// Grants for every test (as `dir`, `dir-ro`, `env` of a case).
+    #[serde(default)]
+    pub dir: Vec<String>,
+    #[serde(default)]
+    pub dir_ro: Vec<String>,
+    #[serde(default)]
+    pub env: Vec<String>,
+}
+
+impl TestConfig {
+    pub fn is_empty(&self) -> bool {
+        self.commands.is_empty() && self.case.is_empty()
+    }
+}
+
+/// One `[[test.case]]` of a C project without CMake (Make or plain sources): a program the build
 /// makes, run in the sandbox with these arguments; it passes when it exits with `exit-code` and
 /// its standard output holds `stdout`.
 #[derive(Debug, Clone, serde::Deserialize)]

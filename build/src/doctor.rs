@@ -176,19 +176,18 @@ fn tests_check(
         }
         Lang::C if config.test.is_empty() => Check::note(
             NAME,
-            "no [[test]] in wasmforge.toml: `wasmforge test` has nothing to run (a C project \
-             without CMake declares its tests there)"
+            "no [test] in wasmforge.toml: `wasmforge test` has nothing to run (a C project \
+             without CMake declares its tests there: `commands`, `[[test.case]]`)"
                 .into(),
         ),
         Lang::C => Check::ok(
             NAME,
             format!(
-                "`wasmforge test` runs the {} [[test]] {} of wasmforge.toml",
-                config.test.len(),
-                if config.test.len() == 1 {
-                    "entry"
-                } else {
-                    "entries"
+                "`wasmforge test` runs wasmforge.toml's [test]: {} and {}",
+                crate::diagnostics::plural(config.test.commands.len(), "command"),
+                match config.test.case.len() {
+                    1 => "1 case".to_string(),
+                    n => format!("{n} cases"),
                 }
             ),
         ),

@@ -26,6 +26,9 @@ pub struct BuildOutput {
     /// A CMake test build (`BuildOptions::test_runner`): its folder, where `ctest` runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub test_dir: Option<PathBuf>,
+    /// The environment a Make project's test commands run with in `test_dir`.
+    #[serde(skip)]
+    pub test_env: Vec<(String, String)>,
 }
 
 /// One build, with every setting resolved (flag > environment > wasmforge.toml > default).

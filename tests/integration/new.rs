@@ -89,7 +89,7 @@ fn every_language_and_kind_builds_validates_and_runs() {
                 "{name}: {}",
                 stdout(&output)
             );
-            // Every template ships a passing test that `wasmforge test` runs (C: a [[test]]
+            // Every template ships a passing test that `wasmforge test` runs (C: a [[test.case]]
             // of wasmforge.toml).
             let output = run(wasmforge().args(["test", "-q"]).arg(&dir));
             assert_eq!(output.status.code(), Some(0), "{name}: {}", stderr(&output));

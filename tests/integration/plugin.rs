@@ -92,7 +92,7 @@ fn check(p: &Plugin) {
         assert_eq!(stdout(&output).trim(), "\"ABC\"");
     }
     // The template's own test passes under `wasmforge test` (Rust: a unit test built for
-    // wasip2; Go: `go test` under wasip1; C: a [[test]] calling the export).
+    // wasip2; Go: `go test` under wasip1; C: a [[test.case]] calling the export).
     let output = run(wasmforge().args(["test", "-q"]).arg(&p.path));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(

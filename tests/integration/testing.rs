@@ -291,7 +291,8 @@ fn c_ctest_suites_run_every_test_in_the_sandbox() {
     );
 }
 
-/// A C project without CMake: wasmforge.toml's [[test]] entries, each a program the build
+/// A C project without CMake: wasmforge.toml's [test] — commands run in the build's tree of a
+/// Make project (`make check`, its programs in the sandbox), and cases, each a program the build
 /// makes (a make target) run in the sandbox — exit code, output, grants of its own.
 #[test]
 fn c_make_tests_are_the_declared_ones() {
@@ -307,10 +308,10 @@ fn c_make_tests_are_the_declared_ones() {
         let doc = json(&output);
         let tests = tests_of(&doc, "c-make-tests (wasmforge.toml)");
         // The project's program (`calc`) and its test program (`make check_calc`), each run.
-        for name in ["adds", "usage", "checks", "reads data", "env"] {
+        for name in ["adds", "usage", "checks", "reads data", "env", "make check"] {
             assert_eq!(status(tests, name), "passed", "{target} {name}: {doc}");
         }
-        for name in ["fails", "wrong sum"] {
+        for name in ["fails", "wrong sum", "make check-broken"] {
             assert_eq!(status(tests, name), "failed", "{target} {name}: {doc}");
         }
         let output_of = |name: &str| {
@@ -357,7 +358,7 @@ fn test_refuses_what_it_cannot_run() {
     let output = run(wasmforge().arg("test").arg(&dir));
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(
-        stderr(&output).contains("declares no tests") && stderr(&output).contains("[[test]]"),
+        stderr(&output).contains("declares no tests") && stderr(&output).contains("[test]"),
         "{}",
         stderr(&output)
     );

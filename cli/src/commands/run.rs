@@ -255,6 +255,10 @@ fn die_with(parent: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The target `wasmforge test` runs a Make project's test programs for (`wasip2`: each as a
+/// component).
+pub const TEST_TARGET_VAR: &str = "WASMFORGE_TEST_TARGET";
+
 /// The time-zone database of the host, for Go's tests (`ZONEINFO`).
 const ZONEINFO: &str = "/usr/share/zoneinfo";
 
@@ -318,11 +322,19 @@ pub fn run(mut args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let raw = std::fs::read(&path)
         .map_err(|e| anyhow::anyhow!("could not read `{}`: {e}", path.display()))?;
     // Compiled code (.cwasm) is handled by the loader; everything else must be WebAssembly.
-    let bytes = if wasmtime::Engine::detect_precompiled(&raw).is_some() {
+    let mut bytes = if wasmtime::Engine::detect_precompiled(&raw).is_some() {
         raw
     } else {
         super::parse_input(&path, raw)?
     };
+    // A Make project's test programs are linked as preview 1 modules; `wasmforge test
+    // --target wasip2` runs each as the command component a wasip2 build makes of it.
+    if args.ctest_exec
+        && std::env::var(TEST_TARGET_VAR).as_deref() == Ok("wasip2")
+        && bytes.get(4..8) == Some(&[1, 0, 0, 0])
+    {
+        bytes = wasmforge_build::componentize::command_component(&bytes, &path)?;
+    }
 
     let mut grants = args.grants.grants()?;
     grants.inherit_stdin = args.inherit_stdin;

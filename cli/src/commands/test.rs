@@ -5,7 +5,7 @@
 //! tiered start, grants, limits). A Rust Wasm target aborts on panic, so a failing test ends its
 //! harness: the harness is run again from the next test (`--skip NAME --exact`), so one failure
 //! never hides the tests after it. Go: `go test -json` with wasmforge as `-exec`. C: CTest (a
-//! CMake project), or wasmforge.toml's `[[test]]` entries. One summary at the end; `--format
+//! CMake project), or wasmforge.toml's `[test]` (commands, cases). One summary at the end; `--format
 //! json` and `--junit FILE`.
 
 use std::io::Write as _;
@@ -40,9 +40,11 @@ use crate::reporter::TermReporter;
 /// is readable and the test's working folder writable. `-- -DNAME=VALUE` reach the configure,
 /// other arguments ctest (`-R REGEX`, `-j 2`, `-V`).
 ///
-/// C without CMake: the `[[test]]` entries of wasmforge.toml, each a program the build makes
-/// (`bin`, a make target) run with its `args` (or an export called, `invoke`); it passes when
-/// it exits with `exit-code` (0) and prints `stdout`. `-- NAME` picks entries by name.
+/// C without CMake: wasmforge.toml's `[test]`. Its `commands` (`make check`) run in the build's
+/// tree with make given wasmforge's compiler, every program they link a launcher that runs it
+/// in the sandbox; each passes when it exits 0. Its `[[test.case]]` entries are programs the
+/// build makes (`bin`, a make target) run with `args` (or an export called, `invoke`); one
+/// passes when it exits with `exit-code` (0) and prints `stdout`. `-- NAME` picks by name.
 ///
 /// Exit 0 when every test passed, 1 when one failed (a trap, a timeout or a memory limit in a
 /// test is that test's failure; the run goes on with the next test).
@@ -371,11 +373,14 @@ fn ctest(
     )
 }
 
-/// C without CMake (Make or plain sources): the `[[test]]` entries of wasmforge.toml, each a
-/// program the build makes (`bin`, a make target; default the project's own) run in-process in
-/// the sandbox with its `args` (or an export called, `invoke`), the project folder read-only at
-/// its path and as `.`, plus the entry's own grants and the command line's. It passes when it
-/// exits with `exit-code` (0) and its standard output holds `stdout`.
+/// C without CMake (Make or plain sources): wasmforge.toml's `[test]`. Its `commands` run in
+/// the build's test tree of a Make project (`make check`), make given wasmforge's compiler, so
+/// every program they link is a launcher that runs its module in the sandbox; each command is
+/// a test that passes when it exits 0. Its `[[test.case]]` entries are programs the build makes
+/// (`bin`, a make target; default the project's own), each run in-process with its `args` (or
+/// an export called, `invoke`), the project folder read-only at its path and as `.`, plus the
+/// grants of `[test]`, of the case and of the command line; a case passes when it exits with
+/// `exit-code` (0) and its standard output holds `stdout`.
 fn declared_tests(
     args: &Args,
     project: &wasmforge_build::project::Project,
@@ -388,10 +393,11 @@ fn declared_tests(
                 "`{}` is a C project without CMakeLists.txt and declares no tests",
                 project.dir.display()
             ),
-            hint: "declare them in wasmforge.toml, each a program the build makes and what it \
-                   must do:\n  [[test]]\n  name = \"greets\"\n  args = [\"world\"]\n  \
-                   stdout = \"Hello, world\"\n(or give the project a CMakeLists.txt with \
-                   add_test: CTest's suite then runs)"
+            hint: "declare them in wasmforge.toml's [test]: commands a Make project runs its \
+                   tests with, or programs the build makes and what they must do:\n  [test]\n  \
+                   commands = [\"make check\"]\n  [[test.case]]\n  name = \"greets\"\n  \
+                   args = [\"world\"]\n  stdout = \"Hello, world\"\n(or give the project a \
+                   CMakeLists.txt with add_test: CTest's suite then runs)"
                 .into(),
         }
         .into());
@@ -407,7 +413,7 @@ fn declared_tests(
         return Err(crate::exit::UsageError {
             message: format!(
                 "{flag} selects Rust or Go tests; this C project's tests are wasmforge.toml's \
-                 [[test]] entries"
+                 [test]"
             ),
             hint: "choose them by name: `wasmforge test -- NAME` (`--bin NAME`: those of one \
                    program)"
@@ -432,6 +438,7 @@ fn declared_tests(
     // `-- NAME…` picks tests by name (a substring, as cargo's filters); `--bin` by program.
     let cases: Vec<&wasmforge_build::config::TestCase> = config
         .test
+        .case
         .iter()
         .filter(|c| {
             args.harness_args.is_empty() || args.harness_args.iter().any(|f| c.name.contains(f))
@@ -469,6 +476,18 @@ fn declared_tests(
     let limits = args.limits.limits();
     let project_dir = project.dir.display().to_string();
     let mut tests = Vec::new();
+    let commands: Vec<&String> = config
+        .test
+        .commands
+        .iter()
+        .filter(|c| args.harness_args.is_empty() || args.harness_args.iter().any(|f| c.contains(f)))
+        .filter(|_| args.bin.is_empty())
+        .collect();
+    if !commands.is_empty() {
+        tests.extend(test_commands(
+            args, project, &config, &commands, target, &profile, ctx,
+        )?);
+    }
     for case in &cases {
         let Some((_, wasm)) = programs.iter().find(|(bin, _)| *bin == case.bin) else {
             continue;
@@ -482,22 +501,27 @@ fn declared_tests(
                 .dirs
                 .push(host::grants::DirGrant::parse(&spec, true).map_err(anyhow::Error::msg)?);
         }
-        for (specs, read_only) in [(&case.dir, false), (&case.dir_ro, true)] {
+        for (specs, read_only) in [
+            (&config.test.dir, false),
+            (&config.test.dir_ro, true),
+            (&case.dir, false),
+            (&case.dir_ro, true),
+        ] {
             for spec in specs {
                 // HOST relative to the project; the guest sees it as written.
                 let (host_path, guest) = spec.split_once("::").unwrap_or((spec, spec));
                 let spec = format!("{}::{guest}", project.dir.join(host_path).display());
                 grants.dirs.push(
                     host::grants::DirGrant::parse(&spec, read_only).map_err(|e| {
-                        anyhow::anyhow!("wasmforge.toml, [[test]] `{}`: {e}", case.name)
+                        anyhow::anyhow!("wasmforge.toml, [[test.case]] `{}`: {e}", case.name)
                     })?,
                 );
             }
         }
-        for pair in &case.env {
+        for pair in config.test.env.iter().chain(&case.env) {
             let (key, value) = pair.split_once('=').with_context(|| {
                 format!(
-                    "wasmforge.toml, [[test]] `{}`: env `{pair}` is not NAME=VALUE",
+                    "wasmforge.toml, [[test.case]] `{}`: env `{pair}` is not NAME=VALUE",
                     case.name
                 )
             })?;
@@ -626,6 +650,114 @@ fn declared_tests(
         started.elapsed(),
         "wasmforge test -- NAME",
     )
+}
+
+/// `[test] commands` of a Make project: each run by `sh -c` in the build's test tree, make
+/// given wasmforge's compiler (whose links leave launchers), the grants and limits handed to
+/// the launched programs through the environment. A command is a test: exit 0 passes.
+fn test_commands(
+    args: &Args,
+    project: &wasmforge_build::project::Project,
+    config: &wasmforge_build::config::Config,
+    commands: &[&String],
+    target: wasmforge_build::Target,
+    profile: &wasmforge_build::Profile,
+    ctx: &Ctx,
+) -> anyhow::Result<Vec<TestResult>> {
+    let me = std::env::current_exe().context("could not find wasmforge's own path")?;
+    let runner = vec![
+        me.display().to_string(),
+        "run".into(),
+        "--ctest-exec".into(),
+        "--dir-ro".into(),
+        project.dir.display().to_string(),
+    ];
+    let options = wasmforge_build::BuildOptions {
+        target: Some(target),
+        profile: profile.clone(),
+        color: ctx.color_stderr,
+        quiet: ctx.quiet,
+        test_runner: Some(runner),
+        ..wasmforge_build::BuildOptions::new(&project.dir)
+    };
+    let built = wasmforge_build::build(&options, &TermReporter::new(ctx))?;
+    let tree = built
+        .test_dir
+        .context("the C build made no test tree (a wasmforge bug)")?;
+    // [test]'s grants join the command line's; relative folders are the project's.
+    let mut grants = args.grants.clone();
+    for (specs, into) in [
+        (&config.test.dir, &mut grants.dirs),
+        (&config.test.dir_ro, &mut grants.dirs_ro),
+    ] {
+        for spec in specs {
+            let (host_path, guest) = spec.split_once("::").unwrap_or((spec, spec));
+            into.push(format!(
+                "{}::{guest}",
+                project.dir.join(host_path).display()
+            ));
+        }
+    }
+    for pair in &config.test.env {
+        let (key, value) = pair
+            .split_once('=')
+            .with_context(|| format!("wasmforge.toml, [test]: env `{pair}` is not NAME=VALUE"))?;
+        grants.env.push((key.into(), value.into()));
+    }
+    let json = ctx.format == crate::cli::Format::Json;
+    let mut results = Vec::new();
+    for command in commands {
+        if !ctx.quiet {
+            anstream::eprintln!("{GOOD}{:>12}{GOOD:#} {command}", "Running");
+        }
+        let output = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .current_dir(&tree)
+            .envs(built.test_env.iter().map(|(k, v)| (k, v)))
+            .env(
+                super::flags::RUNNER_ARGS_VAR,
+                super::flags::RunnerArgs::encode(&grants, &args.limits),
+            )
+            .env(super::run::TEST_TARGET_VAR, target.name())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .with_context(|| format!("could not run `{command}` (sh)"))?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        if json {
+            anstream::eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+        let passed = output.status.success();
+        let line = format!(
+            "test {command} ... {}",
+            if passed { "ok" } else { "FAILED" }
+        );
+        if json {
+            anstream::eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+        results.push(TestResult {
+            name: (*command).clone(),
+            status: if passed { "passed" } else { "failed" },
+            output: if passed {
+                String::new()
+            } else {
+                format!(
+                    "`{command}` ended with {}\n{}",
+                    output.status,
+                    text.trim_end()
+                )
+            },
+        });
+    }
+    Ok(results)
 }
 
 /// `-- ARGS` of a CMake project: `-DNAME=VALUE` (or `-D NAME=VALUE`) and `-UNAME` for the

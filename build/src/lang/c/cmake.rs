@@ -61,7 +61,7 @@ fn platform_wasi_tests(launcher: &Path) -> String {
 }
 
 /// The launcher every test executable is a copy of: `exec RUNNER "$0.wasm" "$@"`.
-fn test_launcher(runner: &[String]) -> String {
+pub fn test_launcher(runner: &[String]) -> String {
     format!(
         "{TEST_LAUNCHER_MARK} runs \"$0.wasm\" (WebAssembly) in wasmforge's sandbox.\nexec {} \"$0.wasm\" \"$@\"\n",
         shell_words(runner)

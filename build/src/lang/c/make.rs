@@ -104,6 +104,107 @@ pub fn mirror(project: &Path, tree: &Path) -> Result<()> {
     Ok(())
 }
 
+/// `wasmforge test`'s tree of a Make project: a mirror made of hard links (copies across file
+/// systems), so a test program reading its data through it stays inside the sandbox's folder (a
+/// symbolic link out of a granted folder is refused), and make given wasmforge's compiler
+/// through `MAKEFLAGS`, whose links leave each program as a launcher of its module. Returns the
+/// tree and the environment the project's test commands run with.
+pub fn test_tree(
+    job: &Job<'_>,
+    toolchain: &CToolchain,
+    flags: &Flags,
+    dir: &Path,
+    runner: &[String],
+) -> Result<(PathBuf, Vec<(String, String)>)> {
+    fs_err::create_dir_all(dir)?;
+    let launcher = dir.join("launcher");
+    support::write_executable(&launcher, &super::cmake::test_launcher(runner))?;
+    let wrapper = dir.join("cc");
+    let mut compile = flags.target.clone();
+    compile.extend(flags.extra.iter().cloned());
+    support::compiler_wrapper_with(
+        &wrapper,
+        &dir.join("test.log"),
+        toolchain,
+        &compile,
+        &flags.target,
+        &flags.link,
+        Some(&launcher),
+    )?;
+    let tree = tree_of(dir);
+    mirror_hard(&job.project.dir, &tree)?;
+    let tools = support::archiver_dir(toolchain, &dir.join("tools"))?;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths = vec![tools];
+    paths.extend(std::env::split_paths(&path));
+    let path = std::env::join_paths(paths).map_err(|e| Error::Io(std::io::Error::other(e)))?;
+    // MAKEFLAGS carries command-line variables to every make the commands start (a space in a
+    // value is escaped with a backslash there).
+    let escape = |text: &str| text.replace('\\', "\\\\").replace(' ', "\\ ");
+    let mut cflags = flags.profile.clone();
+    cflags.extend(flags.project.iter().cloned());
+    let cflags = cflags
+        .iter()
+        .map(|w| shell_quote(w.as_ref()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut makeflags = vec![
+        format!("CC={}", escape(&wrapper.display().to_string())),
+        format!("CFLAGS={}", escape(&cflags)),
+    ];
+    makeflags.extend(job.options.extra_args.iter().map(|a| escape(a)));
+    Ok((
+        tree,
+        vec![
+            ("PATH".into(), path.to_string_lossy().into_owned()),
+            ("MAKEFLAGS".into(), makeflags.join(" ")),
+            ("CC".into(), wrapper.display().to_string()),
+        ],
+    ))
+}
+
+/// [`mirror`] with hard links (a copy where a link cannot be made): every file of the project
+/// as a file of the tree, refreshed when the project's changed.
+fn mirror_hard(project: &Path, tree: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt as _;
+    fs_err::create_dir_all(tree)?;
+    let mut folders = vec![PathBuf::new()];
+    while let Some(rel) = folders.pop() {
+        let from = project.join(&rel);
+        fs_err::create_dir_all(tree.join(&rel))?;
+        for entry in fs_err::read_dir(&from)? {
+            let entry = entry?;
+            let path = entry.path();
+            if skipped(project, &path) {
+                continue;
+            }
+            let rel = rel.join(entry.file_name());
+            let there = tree.join(&rel);
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                folders.push(rel);
+                continue;
+            }
+            if !kind.is_file() {
+                continue;
+            }
+            let source = entry.metadata()?;
+            let same = std::fs::metadata(&there).is_ok_and(|m| {
+                (m.dev(), m.ino()) == (source.dev(), source.ino())
+                    || (m.len() == source.len() && m.mtime() >= source.mtime())
+            });
+            if same {
+                continue;
+            }
+            let _ = std::fs::remove_file(&there);
+            if std::fs::hard_link(&path, &there).is_err() {
+                fs_err::copy(&path, &there)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A path in a build's mirror (`…/target/wasmforge/make/clang-wasip1/debug/tree/lib/x.h`) as the
 /// project's own (`…/lib/x.h`); any other path as it is.
 pub fn unmirror(project: &Path, path: &Path) -> PathBuf {

@@ -822,6 +822,7 @@ impl crate::lang::Language for C {
             toolchain: toolchain.version.clone(),
             artifacts: vec![artifact],
             test_dir: None,
+            test_env: Vec::new(),
         })
     }
 }
@@ -835,15 +836,31 @@ fn test_build(
     flags: &Flags,
     reporter: &dyn Reporter,
 ) -> Result<BuildOutput> {
-    if style != Style::CMake {
-        return Err(Error::ConfigValue {
-            key: "project",
-            message: "tests of a C project run through CTest: this project has no CMakeLists.txt"
-                .into(),
-            hint: "build the test program and run it: `wasmforge build --bin NAME`, then \
-                   `wasmforge run`"
-                .into(),
-        });
+    let runner = job.options.test_runner.as_deref().unwrap_or_default();
+    match style {
+        Style::CMake => {}
+        Style::Make => {
+            let dir = build_dir(job, toolchain, "make-test");
+            let (tree, env) = make::test_tree(job, toolchain, flags, &dir, runner)?;
+            return Ok(BuildOutput {
+                lang: Lang::C,
+                toolchain: toolchain.version.clone(),
+                artifacts: Vec::new(),
+                test_dir: Some(tree),
+                test_env: env,
+            });
+        }
+        Style::Sources => {
+            return Err(Error::ConfigValue {
+                key: "[test] commands",
+                message: "test commands run in a Make project's tree: this project has no \
+                          Makefile"
+                    .into(),
+                hint: "declare its tests as `[[test.case]]` entries (a program the build makes, \
+                       run with arguments)"
+                    .into(),
+            });
+        }
     }
     let dir = build_dir(job, toolchain, "cmake-test");
     reporter.status(
@@ -874,6 +891,7 @@ fn test_build(
         toolchain: toolchain.version.clone(),
         artifacts: Vec::new(),
         test_dir: Some(dir),
+        test_env: Vec::new(),
     })
 }
 

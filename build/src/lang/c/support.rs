@@ -79,6 +79,11 @@ pub fn write_if_changed(path: &Path, text: &str) -> Result<()> {
 }
 
 /// Writes an executable shell script (only when its text changed).
+/// Writes an executable script (when its text changed).
+pub fn write_executable(path: &Path, text: &str) -> Result<()> {
+    write_script(path, text)
+}
+
 fn write_script(path: &Path, text: &str) -> Result<()> {
     if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
         write_atomic(path, text.as_bytes())?;
@@ -137,6 +142,20 @@ pub fn compiler_wrapper(
     target: &[String],
     link: &[String],
 ) -> Result<()> {
+    compiler_wrapper_with(path, log, toolchain, compile, target, link, None)
+}
+
+/// [`compiler_wrapper`] for a test tree (`wasmforge test`): each program it links is moved to
+/// `OUT.wasm` and `OUT` becomes a copy of `launcher`, which runs it in the sandbox.
+pub fn compiler_wrapper_with(
+    path: &Path,
+    log: &Path,
+    toolchain: &CToolchain,
+    compile: &[String],
+    target: &[String],
+    link: &[String],
+    launcher: Option<&Path>,
+) -> Result<()> {
     if let Some(parent) = path.parent() {
         fs_err::create_dir_all(parent)?;
     }
@@ -177,7 +196,7 @@ if [ -n "$asm" ]; then
 fi
 case "$mode" in
   compile) exec {cc} {compile} "$@" ;;
-  link) exec {cc} {compile} "$@" {link} ;;
+  link) {link_step} ;;
   *) exec {cc} {target} "$@" ;;
 esac
 "#,
@@ -185,7 +204,23 @@ esac
         cc = quoted(&toolchain.cc),
         compile = quoted(compile),
         target = quoted(target),
-        link = quoted(link),
+        link_step = match launcher {
+            None => format!(
+                "exec {} {} \"$@\" {}",
+                quoted(&toolchain.cc),
+                quoted(compile),
+                quoted(link)
+            ),
+            Some(launcher) => format!(
+                "out=a.out; prev=\n    for arg in \"$@\"; do [ \"$prev\" = -o ] && out=$arg; prev=$arg; done\n    \
+                 {} {} \"$@\" {} || exit $?\n    \
+                 mv -f \"$out\" \"$out.wasm\" && cp -f {} \"$out\" && chmod +x \"$out\"",
+                quoted(&toolchain.cc),
+                quoted(compile),
+                quoted(link),
+                shell_quote(launcher.as_os_str())
+            ),
+        },
     );
     write_script(path, &text)
 }

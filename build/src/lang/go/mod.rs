@@ -631,6 +631,7 @@ impl crate::lang::Language for Go {
             toolchain: toolchain_name,
             artifacts: vec![artifact],
             test_dir: None,
+            test_env: Vec::new(),
         })
     }
 }

@@ -596,6 +596,7 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
         toolchain: toolchain.name,
         artifacts,
         test_dir: None,
+        test_env: Vec::new(),
     })
 }
 
