@@ -177,7 +177,7 @@ fn tests_check(
         Lang::C if config.test.is_empty() => Check::note(
             NAME,
             "no [test] in wasmforge.toml: `wasmforge test` has nothing to run (a C project \
-             without CMake declares its tests there: `commands`, `[[test.case]]`)"
+             without CMake declares its tests there)"
                 .into(),
         ),
         Lang::C => Check::ok(
