@@ -37,9 +37,10 @@ fi
 # docker-registry (distribution) is the registry the push/pull tests start, skopeo and umoci read
 # what wasmforge writes, apache2-utils has htpasswd, openssl makes the TLS test's private CA,
 # curl fetches release archives in the GitHub Action test, rsync is needed by gitlab-ci-local,
-# zstd is the native tool the zstd built for WebAssembly is checked against.
+# zstd is the native tool the zstd built for WebAssembly is checked against, tzdata the time-zone
+# database Go's tests read (ivy's TestAll loads "EST"; wasmforge test grants /usr/share/zoneinfo).
 apt_packages=(clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32 golang-1.19-go cmake make binaryen
-              docker-registry skopeo umoci apache2-utils openssl curl rsync zstd)
+              docker-registry skopeo umoci apache2-utils openssl curl rsync zstd tzdata)
 missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
