@@ -17,6 +17,16 @@ fn tests_of<'a>(doc: &'a Value, binary: &str) -> &'a Vec<Value> {
         .expect("tests")
 }
 
+/// What a test printed, as the report keeps it for a failure ("" when nothing).
+fn printed(tests: &[Value], name: &str) -> String {
+    tests
+        .iter()
+        .find(|t| t["name"] == name)
+        .and_then(|t| t["output"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// The files under `dir` whose bytes contain `needle`.
 fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();
@@ -83,13 +93,7 @@ fn rust_tests_run_in_the_sandbox_each_failure_its_own() {
         assert_eq!(status(lib, "tests::slow"), "ignored");
         // A panic aborts a Wasm test harness: the tests after it ran all the same.
         assert_eq!(status(lib, "tests::runs_after_the_failures"), "passed");
-        let output_of = |name: &str| {
-            lib.iter()
-                .find(|t| t["name"] == name)
-                .and_then(|t| t["output"].as_str())
-                .unwrap_or_default()
-                .to_string()
-        };
+        let output_of = |name: &str| printed(lib, name);
         assert!(
             output_of("tests::fails").contains("two and two make four"),
             "{target}: the panic's message: {doc}"
@@ -246,14 +250,7 @@ fn c_ctest_suites_run_every_test_in_the_sandbox() {
         let build = doc["binaries"][0]["path"].as_str().expect("path");
         let holders = files_containing(std::path::Path::new(build), b"hunter2-not-in-files");
         assert!(holders.is_empty(), "{holders:?}");
-        let output_of = |name: &str| {
-            tests
-                .iter()
-                .find(|t| t["name"] == name)
-                .and_then(|t| t["output"].as_str())
-                .unwrap_or_default()
-                .to_string()
-        };
+        let output_of = |name: &str| printed(tests, name);
         assert_eq!(output_of("fails"), "expected 5, got 4", "{doc}");
         assert!(output_of("traps").contains("the guest trapped"), "{doc}");
         assert!(output_of("spins").contains("--timeout 3s"), "{doc}");
@@ -314,14 +311,7 @@ fn c_make_tests_are_the_declared_ones() {
         for name in ["fails", "wrong sum", "make check-broken"] {
             assert_eq!(status(tests, name), "failed", "{target} {name}: {doc}");
         }
-        let output_of = |name: &str| {
-            tests
-                .iter()
-                .find(|t| t["name"] == name)
-                .and_then(|t| t["output"].as_str())
-                .unwrap_or_default()
-                .to_string()
-        };
+        let output_of = |name: &str| printed(tests, name);
         assert!(
             output_of("wrong sum").starts_with("its output does not contain `5`"),
             "{doc}"

@@ -157,20 +157,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     }
     // As `build`: the flag, else wasmforge.toml's `[package] target`, else wasip1.
     let config = wasmforge_build::lang::load_config(&project.dir)?;
-    let target = args
-        .target
-        .target
-        .or(config.package.target)
-        .unwrap_or(wasmforge_build::Target::Wasip1);
-    if target == wasmforge_build::Target::Unknown {
-        return Err(crate::exit::UsageError {
-            message:
-                "tests are run under WASI: wasm32-unknown-unknown has no WASI to run them with"
-                    .into(),
-            hint: "test with `--target wasip1` (or wasip2); the code under test is the same".into(),
-        }
-        .into());
-    }
+    let target = test_target(&args, &config)?;
     let started = Instant::now();
     let harnesses = build_harnesses(&args, &project, target, ctx)?;
     ctx.status(
@@ -239,38 +226,15 @@ fn ctest(
     if !project.dir.join("CMakeLists.txt").is_file() {
         return declared_tests(args, project, ctx);
     }
-    let rust_only = [
-        ("--lib", args.lib),
-        ("--bins", args.bins),
-        ("--examples", args.examples),
-        ("--bin", !args.bin.is_empty()),
-        ("--test", !args.tests.is_empty()),
-        ("-p", !args.packages.is_empty()),
-    ];
-    if let Some((flag, _)) = rust_only.iter().find(|(_, on)| *on) {
-        return Err(crate::exit::UsageError {
-            message: format!("{flag} selects Rust or Go tests; this is a CMake project"),
-            hint: "choose CTest's tests with `-- -R REGEX` (or `-E REGEX` to leave some out)"
-                .into(),
-        }
-        .into());
-    }
+    refuse_selection(
+        args,
+        false,
+        "this is a CMake project",
+        "choose CTest's tests with `-- -R REGEX` (or `-E REGEX` to leave some out)",
+    )?;
     let started = Instant::now();
     let config = wasmforge_build::lang::load_config(&project.dir)?;
-    let target = args
-        .target
-        .target
-        .or(config.package.target)
-        .unwrap_or(wasmforge_build::Target::Wasip1);
-    if target == wasmforge_build::Target::Unknown {
-        return Err(crate::exit::UsageError {
-            message:
-                "tests are run under WASI: wasm32-unknown-unknown has no WASI to run them with"
-                    .into(),
-            hint: "test with `--target wasip1` (or wasip2); the code under test is the same".into(),
-        }
-        .into());
-    }
+    let target = test_target(args, &config)?;
     let me = std::env::current_exe().context("could not find wasmforge's own path")?;
     // The runner as CMake and the launchers hold it: the grants and limits of this run reach
     // it through the environment instead (`RunnerArgs`), never a file.
@@ -346,23 +310,12 @@ fn ctest(
             ),
         });
     }
-    let binary = Binary {
-        name: format!(
-            "{} (ctest)",
-            project
-                .dir
-                .canonicalize()
-                .ok()
-                .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
-                .unwrap_or_default()
-        ),
-        path: dir,
-        passed: tests.iter().filter(|t| t.status == "passed").count(),
-        failed: tests.iter().filter(|t| t.status == "failed").count(),
-        ignored: tests.iter().filter(|t| t.status == "ignored").count(),
-        seconds: started.elapsed().as_secs_f64(),
+    let binary = Binary::of(
+        format!("{} (ctest)", folder_name(&project.dir)),
+        dir,
+        started.elapsed(),
         tests,
-    };
+    );
     report(
         args,
         ctx,
@@ -402,39 +355,13 @@ fn declared_tests(
         }
         .into());
     }
-    let rust_only = [
-        ("--lib", args.lib),
-        ("--bins", args.bins),
-        ("--examples", args.examples),
-        ("--test", !args.tests.is_empty()),
-        ("-p", !args.packages.is_empty()),
-    ];
-    if let Some((flag, _)) = rust_only.iter().find(|(_, on)| *on) {
-        return Err(crate::exit::UsageError {
-            message: format!(
-                "{flag} selects Rust or Go tests; this C project's tests are wasmforge.toml's \
-                 [test]"
-            ),
-            hint: "choose them by name: `wasmforge test -- NAME` (`--bin NAME`: those of one \
-                   program)"
-                .into(),
-        }
-        .into());
-    }
-    let target = args
-        .target
-        .target
-        .or(config.package.target)
-        .unwrap_or(wasmforge_build::Target::Wasip1);
-    if target == wasmforge_build::Target::Unknown {
-        return Err(crate::exit::UsageError {
-            message:
-                "tests are run under WASI: wasm32-unknown-unknown has no WASI to run them with"
-                    .into(),
-            hint: "test with `--target wasip1` (or wasip2); the code under test is the same".into(),
-        }
-        .into());
-    }
+    refuse_selection(
+        args,
+        true,
+        "this C project's tests are wasmforge.toml's [test]",
+        "choose them by name: `wasmforge test -- NAME` (`--bin NAME`: those of one program)",
+    )?;
+    let target = test_target(args, &config)?;
     // `-- NAME…` picks tests by name (a substring, as cargo's filters); `--bin` by program.
     let cases: Vec<&wasmforge_build::config::TestCase> = config
         .test
@@ -585,13 +512,7 @@ fn declared_tests(
                 }
                 None
             }
-            Outcome::Trapped { message, .. } => Some(format!("the guest trapped: {message}")),
-            Outcome::TimedOut(limit) => Some(format!(
-                "the test ran longer than --timeout {}",
-                crate::host::limits::format_duration(*limit)
-            )),
-            Outcome::OutOfFuel(fuel) => Some(format!("the test used all its fuel (--fuel {fuel})")),
-            Outcome::LimitHit(message) => Some(message.clone()),
+            stopped => stopped_by(stopped),
         };
         let why = why.or_else(|| {
             case.stdout
@@ -625,23 +546,12 @@ fn declared_tests(
                 .unwrap_or_default(),
         });
     }
-    let binary = Binary {
-        name: format!(
-            "{} (wasmforge.toml)",
-            project
-                .dir
-                .canonicalize()
-                .ok()
-                .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
-                .unwrap_or_default()
-        ),
-        path: project.dir.clone(),
-        passed: tests.iter().filter(|t| t.status == "passed").count(),
-        failed: tests.iter().filter(|t| t.status == "failed").count(),
-        ignored: 0,
-        seconds: started.elapsed().as_secs_f64(),
+    let binary = Binary::of(
+        format!("{} (wasmforge.toml)", folder_name(&project.dir)),
+        project.dir.clone(),
+        started.elapsed(),
         tests,
-    };
+    );
     report(
         args,
         ctx,
@@ -849,6 +759,88 @@ fn read_ctest(text: &str) -> Vec<TestResult> {
 
 /// The Wasm stack Go's tests get by default (`--max-wasm-stack`).
 const GO_TEST_STACK: &str = "64MiB";
+
+impl Binary {
+    /// A test binary's report from its tests.
+    fn of(name: String, path: PathBuf, took: Duration, tests: Vec<TestResult>) -> Binary {
+        let count = |status: &str| tests.iter().filter(|t| t.status == status).count();
+        Binary {
+            name,
+            path,
+            passed: count("passed"),
+            failed: count("failed"),
+            ignored: count("ignored"),
+            seconds: took.as_secs_f64(),
+            tests,
+        }
+    }
+}
+
+/// Why a test stopped before it ended by itself: a trap or a limit (`None` for an ending).
+fn stopped_by(outcome: &Outcome) -> Option<String> {
+    match outcome {
+        Outcome::Exited(_) | Outcome::ComponentResult(_) | Outcome::Returned(_) => None,
+        Outcome::Trapped { message, .. } => Some(format!("the test trapped: {message}")),
+        Outcome::TimedOut(limit) => Some(format!(
+            "the test ran longer than --timeout {}",
+            crate::host::limits::format_duration(*limit)
+        )),
+        Outcome::OutOfFuel(fuel) => Some(format!("the test used all its fuel (--fuel {fuel})")),
+        Outcome::LimitHit(message) => Some(message.clone()),
+    }
+}
+
+/// A folder's own name (`.` resolved), for a report's binary name.
+fn folder_name(dir: &Path) -> String {
+    dir.canonicalize()
+        .ok()
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default()
+}
+
+/// As `build`: the flag, else wasmforge.toml's `[package] target`, else wasip1; never
+/// wasm32-unknown-unknown, which has no WASI to run tests with.
+fn test_target(
+    args: &Args,
+    config: &wasmforge_build::config::Config,
+) -> anyhow::Result<wasmforge_build::Target> {
+    let target = args
+        .target
+        .target
+        .or(config.package.target)
+        .unwrap_or(wasmforge_build::Target::Wasip1);
+    if target == wasmforge_build::Target::Unknown {
+        return Err(crate::exit::UsageError {
+            message:
+                "tests are run under WASI: wasm32-unknown-unknown has no WASI to run them with"
+                    .into(),
+            hint: "test with `--target wasip1` (or wasip2); the code under test is the same".into(),
+        }
+        .into());
+    }
+    Ok(target)
+}
+
+/// Refuses cargo's selections (`--lib`, `--test`, …; `--bin` too unless `bin_is_ok`) for a
+/// project whose tests are chosen otherwise: `what` says why, `hint` how to choose.
+fn refuse_selection(args: &Args, bin_is_ok: bool, what: &str, hint: &str) -> anyhow::Result<()> {
+    let rust_only = [
+        ("--lib", args.lib),
+        ("--bins", args.bins),
+        ("--examples", args.examples),
+        ("--bin", !bin_is_ok && !args.bin.is_empty()),
+        ("--test", !args.tests.is_empty()),
+        ("-p", !args.packages.is_empty()),
+    ];
+    match rust_only.iter().find(|(_, on)| *on) {
+        Some((flag, _)) => Err(crate::exit::UsageError {
+            message: format!("{flag} selects Rust or Go tests; {what}"),
+            hint: hint.into(),
+        }
+        .into()),
+        None => Ok(()),
+    }
+}
 
 /// Go: `go test -json` with GOOS=wasip1 and wasmforge as `-exec` (`run --go-test-exec`: the
 /// package folder, which holds `testdata/`, readable at its path and the working folder, as
@@ -1296,14 +1288,7 @@ fn run_harness(harness: &Harness, args: &Args, ctx: &Ctx) -> anyhow::Result<Bina
             Outcome::ComponentResult(false) if !failed_now => {
                 Some("the test harness failed and named no failed test".into())
             }
-            Outcome::Exited(_) | Outcome::ComponentResult(_) | Outcome::Returned(_) => None,
-            Outcome::Trapped { message, .. } => Some(format!("the test trapped: {message}")),
-            Outcome::TimedOut(limit) => Some(format!(
-                "the test ran longer than --timeout {}",
-                crate::host::limits::format_duration(*limit)
-            )),
-            Outcome::OutOfFuel(fuel) => Some(format!("the test used all its fuel (--fuel {fuel})")),
-            Outcome::LimitHit(message) => Some(message.clone()),
+            other => stopped_by(other),
         };
         match (ended, unfinished) {
             // The harness stopped inside a test: that test failed; go on after it.

@@ -69,6 +69,19 @@ fn skipped(project: &Path, path: &Path) -> bool {
 /// project's (make reads the sources through them and writes its own files beside them); links
 /// to files the project no longer has are removed. What make wrote stays.
 pub fn mirror(project: &Path, tree: &Path) -> Result<()> {
+    mirror_with(project, tree, Link::Symbolic)
+}
+
+/// How a mirror's files stand for the project's.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Link {
+    Symbolic,
+    /// Hard links (copies across file systems), refreshed when the project's file changed.
+    Hard,
+}
+
+fn mirror_with(project: &Path, tree: &Path, link: Link) -> Result<()> {
+    use std::os::unix::fs::MetadataExt as _;
     fs_err::create_dir_all(tree)?;
     let mut folders = vec![PathBuf::new()];
     while let Some(rel) = folders.pop() {
@@ -83,10 +96,25 @@ pub fn mirror(project: &Path, tree: &Path) -> Result<()> {
             }
             let rel = rel.join(entry.file_name());
             let there = tree.join(&rel);
-            if entry.file_type()?.is_dir() {
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
                 folders.push(rel);
-            } else if std::fs::symlink_metadata(&there).is_err() {
-                std::os::unix::fs::symlink(&path, &there)?;
+            } else if link == Link::Symbolic {
+                if std::fs::symlink_metadata(&there).is_err() {
+                    std::os::unix::fs::symlink(&path, &there)?;
+                }
+            } else if kind.is_file() {
+                let source = entry.metadata()?;
+                let current = std::fs::metadata(&there).is_ok_and(|m| {
+                    (m.dev(), m.ino()) == (source.dev(), source.ino())
+                        || (m.len() == source.len() && m.mtime() >= source.mtime())
+                });
+                if !current {
+                    let _ = std::fs::remove_file(&there);
+                    if std::fs::hard_link(&path, &there).is_err() {
+                        fs_err::copy(&path, &there)?;
+                    }
+                }
             }
         }
         // A source deleted since the last build must not stay visible to make.
@@ -132,7 +160,7 @@ pub fn test_tree(
         Some(&launcher),
     )?;
     let tree = tree_of(dir);
-    mirror_hard(&job.project.dir, &tree)?;
+    mirror_with(&job.project.dir, &tree, Link::Hard)?;
     let tools = support::archiver_dir(toolchain, &dir.join("tools"))?;
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut paths = vec![tools];
@@ -161,48 +189,6 @@ pub fn test_tree(
             ("CC".into(), wrapper.display().to_string()),
         ],
     ))
-}
-
-/// [`mirror`] with hard links (a copy where a link cannot be made): every file of the project
-/// as a file of the tree, refreshed when the project's changed.
-fn mirror_hard(project: &Path, tree: &Path) -> Result<()> {
-    use std::os::unix::fs::MetadataExt as _;
-    fs_err::create_dir_all(tree)?;
-    let mut folders = vec![PathBuf::new()];
-    while let Some(rel) = folders.pop() {
-        let from = project.join(&rel);
-        fs_err::create_dir_all(tree.join(&rel))?;
-        for entry in fs_err::read_dir(&from)? {
-            let entry = entry?;
-            let path = entry.path();
-            if skipped(project, &path) {
-                continue;
-            }
-            let rel = rel.join(entry.file_name());
-            let there = tree.join(&rel);
-            let kind = entry.file_type()?;
-            if kind.is_dir() {
-                folders.push(rel);
-                continue;
-            }
-            if !kind.is_file() {
-                continue;
-            }
-            let source = entry.metadata()?;
-            let same = std::fs::metadata(&there).is_ok_and(|m| {
-                (m.dev(), m.ino()) == (source.dev(), source.ino())
-                    || (m.len() == source.len() && m.mtime() >= source.mtime())
-            });
-            if same {
-                continue;
-            }
-            let _ = std::fs::remove_file(&there);
-            if std::fs::hard_link(&path, &there).is_err() {
-                fs_err::copy(&path, &there)?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// A path in a build's mirror (`…/target/wasmforge/make/clang-wasip1/debug/tree/lib/x.h`) as the

@@ -154,6 +154,20 @@ fn target_graph(
     resolve: &cargo_metadata::Resolve,
     selected: &[&Package],
 ) -> std::collections::HashSet<PackageId> {
+    normal_closure(
+        metadata,
+        resolve,
+        selected.iter().map(|p| p.id.clone()).collect(),
+    )
+}
+
+/// `start` and every package reached from it through normal dependencies, proc-macros left
+/// out (host code).
+pub(crate) fn normal_closure(
+    metadata: &Metadata,
+    resolve: &cargo_metadata::Resolve,
+    start: Vec<PackageId>,
+) -> std::collections::HashSet<PackageId> {
     let is_proc_macro = |id: &PackageId| {
         metadata
             .packages
@@ -161,9 +175,8 @@ fn target_graph(
             .find(|p| &p.id == id)
             .is_some_and(|p| p.targets.iter().any(|t| t.is_proc_macro()))
     };
-    let mut seen: std::collections::HashSet<PackageId> =
-        selected.iter().map(|p| p.id.clone()).collect();
-    let mut queue: Vec<PackageId> = seen.iter().cloned().collect();
+    let mut seen: std::collections::HashSet<PackageId> = start.iter().cloned().collect();
+    let mut queue = start;
     while let Some(id) = queue.pop() {
         let Some(node) = resolve.nodes.iter().find(|n| n.id == id) else {
             continue;

@@ -1039,21 +1039,7 @@ pub fn test_only_dependencies(
     let node = |id: &cargo_metadata::PackageId| resolve.nodes.iter().find(|n| &n.id == id);
     // The build's graph (normal edges), then the tests' (dev edges of the selected packages).
     let closure = |start: Vec<cargo_metadata::PackageId>| {
-        let mut seen: std::collections::HashSet<cargo_metadata::PackageId> =
-            start.iter().cloned().collect();
-        let mut queue = start;
-        while let Some(id) = queue.pop() {
-            for dep in node(&id).map(|n| n.deps.as_slice()).unwrap_or_default() {
-                let normal = dep
-                    .dep_kinds
-                    .iter()
-                    .any(|k| k.kind == DependencyKind::Normal);
-                if normal && !is_proc_macro(&dep.pkg) && seen.insert(dep.pkg.clone()) {
-                    queue.push(dep.pkg.clone());
-                }
-            }
-        }
-        seen
+        crate::lang::rust::checks::normal_closure(&metadata, resolve, start)
     };
     let built = closure(selected.iter().map(|p| p.id.clone()).collect());
     let dev: Vec<cargo_metadata::PackageId> = selected
