@@ -352,6 +352,35 @@ fn test_refuses_what_it_cannot_run() {
         "{}",
         stderr(&output)
     );
+    // Test commands need a Makefile to run in; a case's env must be NAME=VALUE — both said
+    // before anything is built or run.
+    let config = std::fs::read_to_string(dir.join("wasmforge.toml")).unwrap_or_default();
+    std::fs::write(
+        dir.join("wasmforge.toml"),
+        format!("{config}\n[test]\ncommands = [\"make check\"]\n"),
+    )
+    .expect("write");
+    let output = run(wasmforge().arg("test").arg(&dir));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("this project has no Makefile")
+            && stderr(&output).contains("[[test.case]]"),
+        "{}",
+        stderr(&output)
+    );
+    std::fs::write(
+        dir.join("wasmforge.toml"),
+        format!("{config}\n[[test.case]]\nname = \"greets\"\nenv = [\"NOVALUE\"]\n"),
+    )
+    .expect("write");
+    let output = run(wasmforge().arg("test").arg(&dir));
+    assert_ne!(output.status.code(), Some(0), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("[[test.case]] `greets`") && err.contains("is not KEY=VALUE"),
+        "{err}"
+    );
+    assert!(!err.contains("Building"), "said before the build: {err}");
     let (_tmp, dir) = project("hello-rust");
     let output = run(wasmforge().args(["test", "--target", "unknown"]).arg(&dir));
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));

@@ -122,13 +122,15 @@ impl RunnerArgs {
         let Some(value) = std::env::var_os(RUNNER_ARGS_VAR) else {
             return Ok(None);
         };
-        let value = value.to_string_lossy();
-        let args: Vec<String> = serde_json::from_str(&value)
+        RunnerArgs::decode(&value.to_string_lossy()).map(Some)
+    }
+
+    /// The flags from the variable's value.
+    fn decode(value: &str) -> anyhow::Result<RunnerArgs> {
+        let args: Vec<String> = serde_json::from_str(value)
             .map_err(|e| anyhow::anyhow!("{RUNNER_ARGS_VAR} is not a JSON list of flags: {e}"))?;
         use clap::Parser as _;
-        RunnerArgs::try_parse_from(args)
-            .map(Some)
-            .map_err(|e| anyhow::anyhow!("{RUNNER_ARGS_VAR}: {e}"))
+        RunnerArgs::try_parse_from(args).map_err(|e| anyhow::anyhow!("{RUNNER_ARGS_VAR}: {e}"))
     }
 }
 
@@ -211,6 +213,15 @@ pub struct LimitArgs {
 }
 
 impl LimitArgs {
+    /// Takes `other`'s limits where these set none.
+    pub fn fill_from(&mut self, other: LimitArgs) {
+        self.timeout = self.timeout.or(other.timeout);
+        self.fuel = self.fuel.or(other.fuel);
+        self.max_memory = self.max_memory.or(other.max_memory);
+        self.max_table_elements = self.max_table_elements.or(other.max_table_elements);
+        self.max_wasm_stack = self.max_wasm_stack.or(other.max_wasm_stack);
+    }
+
     pub fn limits(&self) -> Limits {
         Limits {
             timeout: self.timeout,
@@ -247,6 +258,36 @@ impl LimitArgs {
 mod tests {
     use super::*;
     use clap::Parser as _;
+
+    #[test]
+    fn runner_args_cross_the_environment_whole() {
+        let both = Both::try_parse_from([
+            "x",
+            "--dir",
+            "/a b::/data",
+            "--env",
+            "TOKEN=s3cret=x",
+            "--timeout",
+            "3s",
+            "--max-wasm-stack",
+            "8MiB",
+        ])
+        .expect("parse");
+        let value = RunnerArgs::encode(&both.grants, &both.limits);
+        let back = RunnerArgs::decode(&value).expect("decode");
+        assert_eq!(back.grants.dirs, ["/a b::/data"]);
+        assert_eq!(
+            back.grants.env,
+            [("TOKEN".to_string(), "s3cret=x".to_string())]
+        );
+        assert_eq!(back.limits.timeout, Some(Duration::from_secs(3)));
+        assert_eq!(back.limits.max_wasm_stack, Some(8 << 20));
+        // What is not a list of flags wasmforge knows is an error naming the variable.
+        for bad in ["--dir", "[\"--no-such-flag\"]"] {
+            let error = RunnerArgs::decode(bad).expect_err("refused").to_string();
+            assert!(error.contains(RUNNER_ARGS_VAR), "{error}");
+        }
+    }
 
     #[derive(Debug, clap::Parser)]
     struct Both {

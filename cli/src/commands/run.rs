@@ -286,13 +286,7 @@ pub fn run(mut args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     {
         // `wasmforge test`'s grants and limits, given through the environment (see RunnerArgs).
         args.grants.extend(runner.grants);
-        let limits = runner.limits;
-        args.limits.timeout = args.limits.timeout.or(limits.timeout);
-        args.limits.fuel = args.limits.fuel.or(limits.fuel);
-        args.limits.max_memory = args.limits.max_memory.or(limits.max_memory);
-        args.limits.max_table_elements =
-            args.limits.max_table_elements.or(limits.max_table_elements);
-        args.limits.max_wasm_stack = args.limits.max_wasm_stack.or(limits.max_wasm_stack);
+        args.limits.fill_from(runner.limits);
     }
     if let Some(parent) = args.die_with_parent {
         die_with(parent)?;
@@ -331,7 +325,7 @@ pub fn run(mut args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     // --target wasip2` runs each as the command component a wasip2 build makes of it.
     if args.ctest_exec
         && std::env::var(TEST_TARGET_VAR).as_deref() == Ok("wasip2")
-        && bytes.get(4..8) == Some(&[1, 0, 0, 0])
+        && wasmparser::Parser::is_core_wasm(&bytes)
     {
         bytes = wasmforge_build::componentize::command_component(&bytes, &path)?;
     }

@@ -378,10 +378,31 @@ fn declared_tests(
     } else {
         wasmforge_build::Profile::Dev
     };
-    // Each program once.
-    let mut programs: Vec<(Option<String>, PathBuf)> = Vec::new();
+    // The grants each case is given (the command line's, [test]'s, its own), read before
+    // anything is built: a mistake in them is said first.
+    let shared = toml_grants(
+        project,
+        &config.test.dir,
+        &config.test.dir_ro,
+        &config.test.env,
+    )
+    .context("wasmforge.toml, [test]")?;
+    let mut case_grants = Vec::new();
     for case in &cases {
-        if programs.iter().any(|(bin, _)| *bin == case.bin) {
+        let mut flags = args.grants.clone();
+        flags.extend(shared.clone());
+        flags.extend(
+            toml_grants(project, &case.dir, &case.dir_ro, &case.env)
+                .with_context(|| format!("wasmforge.toml, [[test.case]] `{}`", case.name))?,
+        );
+        case_grants.push(flags);
+    }
+    let json = ctx.format == crate::cli::Format::Json;
+    let limits = args.limits.limits();
+    // Each program built and loaded once, for all its cases.
+    let mut programs: Vec<(Option<String>, PathBuf, host::RunCode)> = Vec::new();
+    for case in &cases {
+        if programs.iter().any(|(bin, _, _)| *bin == case.bin) {
             continue;
         }
         let options = wasmforge_build::BuildOptions {
@@ -397,10 +418,20 @@ fn declared_tests(
             .artifacts
             .first()
             .context("the build made no artifact to test")?;
-        programs.push((case.bin.clone(), artifact.path.clone()));
+        let wasm = artifact.path.clone();
+        let bytes =
+            std::fs::read(&wasm).with_context(|| format!("could not read `{}`", wasm.display()))?;
+        let code = host::load_for_run(
+            &wasm,
+            &bytes,
+            &limits,
+            host::Compiler::Auto,
+            true,
+            false,
+            &TermReporter::new(ctx),
+        )?;
+        programs.push((case.bin.clone(), wasm, code));
     }
-    let json = ctx.format == crate::cli::Format::Json;
-    let limits = args.limits.limits();
     let project_dir = project.dir.display().to_string();
     let mut tests = Vec::new();
     let commands: Vec<&String> = config
@@ -415,11 +446,11 @@ fn declared_tests(
             args, project, &config, &commands, target, &profile, ctx,
         )?);
     }
-    for case in &cases {
-        let Some((_, wasm)) = programs.iter().find(|(bin, _)| *bin == case.bin) else {
+    for (case, flags) in cases.iter().zip(&case_grants) {
+        let Some((_, wasm, code)) = programs.iter().find(|(bin, _, _)| *bin == case.bin) else {
             continue;
         };
-        let mut grants = args.grants.grants()?;
+        let mut grants = flags.grants()?;
         for spec in [
             format!("{project_dir}::{project_dir}"),
             format!("{project_dir}::."),
@@ -428,62 +459,19 @@ fn declared_tests(
                 .dirs
                 .push(host::grants::DirGrant::parse(&spec, true).map_err(anyhow::Error::msg)?);
         }
-        for (specs, read_only) in [
-            (&config.test.dir, false),
-            (&config.test.dir_ro, true),
-            (&case.dir, false),
-            (&case.dir_ro, true),
-        ] {
-            for spec in specs {
-                // HOST relative to the project; the guest sees it as written.
-                let (host_path, guest) = spec.split_once("::").unwrap_or((spec, spec));
-                let spec = format!("{}::{guest}", project.dir.join(host_path).display());
-                grants.dirs.push(
-                    host::grants::DirGrant::parse(&spec, read_only).map_err(|e| {
-                        anyhow::anyhow!("wasmforge.toml, [[test.case]] `{}`: {e}", case.name)
-                    })?,
-                );
-            }
-        }
-        for pair in config.test.env.iter().chain(&case.env) {
-            let (key, value) = pair.split_once('=').with_context(|| {
-                format!(
-                    "wasmforge.toml, [[test.case]] `{}`: env `{pair}` is not NAME=VALUE",
-                    case.name
-                )
-            })?;
-            grants.env.push((key.into(), value.into()));
-        }
         grants.inherit_stdin = false;
         if !ctx.quiet {
             anstream::eprintln!("{GOOD}{:>12}{GOOD:#} {}", "Running", case.name);
         }
-        let bytes =
-            std::fs::read(wasm).with_context(|| format!("could not read `{}`", wasm.display()))?;
-        let code = host::load_for_run(
-            wasm,
-            &bytes,
-            &limits,
-            host::Compiler::Auto,
-            true,
-            false,
-            &TermReporter::new(ctx),
-        )?;
         let tails = host::tail::Tails::keeping(1 << 20, json);
-        let req = RunRequest {
-            program: wasm
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            path: wasm.display().to_string(),
-            args: case.args.clone(),
-            invoke: case.invoke.clone(),
+        let req = test_request(
+            wasm,
+            case.args.clone(),
+            case.invoke.clone(),
             grants,
-            limits: limits.clone(),
-            cache: true,
-            allow_precompiled: false,
-            tails: tails.clone(),
-        };
+            &limits,
+            &tails,
+        );
         let outcome = host::run(
             &code.engine,
             &code.loaded,
@@ -594,26 +582,17 @@ fn test_commands(
     let tree = built
         .test_dir
         .context("the C build made no test tree (a wasmforge bug)")?;
-    // [test]'s grants join the command line's; relative folders are the project's.
+    // [test]'s grants join the command line's.
     let mut grants = args.grants.clone();
-    for (specs, into) in [
-        (&config.test.dir, &mut grants.dirs),
-        (&config.test.dir_ro, &mut grants.dirs_ro),
-    ] {
-        for spec in specs {
-            let (host_path, guest) = spec.split_once("::").unwrap_or((spec, spec));
-            into.push(format!(
-                "{}::{guest}",
-                project.dir.join(host_path).display()
-            ));
-        }
-    }
-    for pair in &config.test.env {
-        let (key, value) = pair
-            .split_once('=')
-            .with_context(|| format!("wasmforge.toml, [test]: env `{pair}` is not NAME=VALUE"))?;
-        grants.env.push((key.into(), value.into()));
-    }
+    grants.extend(
+        toml_grants(
+            project,
+            &config.test.dir,
+            &config.test.dir_ro,
+            &config.test.env,
+        )
+        .context("wasmforge.toml, [test]")?,
+    );
     let json = ctx.format == crate::cli::Format::Json;
     let mut results = Vec::new();
     for command in commands {
@@ -668,6 +647,29 @@ fn test_commands(
         });
     }
     Ok(results)
+}
+
+/// Grants written in wasmforge.toml (`dir`, `dir-ro`: `HOST[::GUEST]`, HOST relative to the
+/// project, the guest seeing it as written; `env`: `NAME=VALUE`) as the command line's flags.
+fn toml_grants(
+    project: &wasmforge_build::project::Project,
+    dirs: &[String],
+    dirs_ro: &[String],
+    env: &[String],
+) -> anyhow::Result<super::flags::GrantArgs> {
+    let folder = |spec: &String| {
+        let (host_path, guest) = spec.split_once("::").unwrap_or((spec, spec));
+        format!("{}::{guest}", project.dir.join(host_path).display())
+    };
+    Ok(super::flags::GrantArgs {
+        dirs: dirs.iter().map(folder).collect(),
+        dirs_ro: dirs_ro.iter().map(folder).collect(),
+        env: env
+            .iter()
+            .map(|pair| super::flags::parse_env(pair).map_err(anyhow::Error::msg))
+            .collect::<anyhow::Result<_>>()?,
+        env_inherit: Vec::new(),
+    })
 }
 
 /// `-- ARGS` of a CMake project: `-DNAME=VALUE` (or `-D NAME=VALUE`) and `-UNAME` for the
@@ -773,6 +775,31 @@ impl Binary {
             seconds: took.as_secs_f64(),
             tests,
         }
+    }
+}
+
+/// A run of a test program in the host: the compile cache on, no precompiled code.
+fn test_request(
+    wasm: &Path,
+    args: Vec<String>,
+    invoke: Option<String>,
+    grants: host::grants::Grants,
+    limits: &host::Limits,
+    tails: &host::tail::Tails,
+) -> RunRequest {
+    RunRequest {
+        program: wasm
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        path: wasm.display().to_string(),
+        args,
+        invoke,
+        grants,
+        limits: limits.clone(),
+        cache: true,
+        allow_precompiled: false,
+        tails: tails.clone(),
     }
 }
 
@@ -1229,21 +1256,14 @@ fn run_harness(harness: &Harness, args: &Args, ctx: &Ctx) -> anyhow::Result<Bina
         if !skip.is_empty() {
             harness_args.push("--exact".into());
         }
-        let req = RunRequest {
-            program: harness
-                .wasm
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            path: harness.wasm.display().to_string(),
-            args: harness_args,
-            invoke: None,
-            grants: grants.clone(),
-            limits: limits.clone(),
-            cache: true,
-            allow_precompiled: false,
-            tails: tails.clone(),
-        };
+        let req = test_request(
+            &harness.wasm,
+            harness_args,
+            None,
+            grants.clone(),
+            &limits,
+            &tails,
+        );
         let outcome = host::run(
             &code.engine,
             &code.loaded,

@@ -143,12 +143,7 @@ pub fn configure(
     let platform = match runner {
         Some(runner) => {
             let launcher = support_dir.join("launcher");
-            write_if_changed(&launcher, &test_launcher(runner))?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt as _;
-                fs_err::set_permissions(&launcher, std::fs::Permissions::from_mode(0o755))?;
-            }
+            support::write_executable(&launcher, &test_launcher(runner))?;
             platform_wasi_tests(&launcher)
         }
         None => PLATFORM_WASI.to_string(),

@@ -26,11 +26,7 @@ fn make_tool(
     dir: &Path,
     wrapper: &Path,
 ) -> Result<Tool> {
-    let tools = support::archiver_dir(toolchain, &dir.join("tools"))?;
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut paths = vec![tools];
-    paths.extend(std::env::split_paths(&path));
-    let path = std::env::join_paths(paths).map_err(|e| Error::Io(std::io::Error::other(e)))?;
+    let path = make_path(toolchain, dir)?;
     let words = |words: &[String]| {
         words
             .iter()
@@ -50,6 +46,15 @@ fn make_tool(
         .arg(format!("CFLAGS={}", words(&cflags)))
         .args(&job.options.extra_args);
     Ok(make)
+}
+
+/// PATH for make: the toolchain's archivers first (see `support::archiver_dir`).
+fn make_path(toolchain: &CToolchain, dir: &Path) -> Result<std::ffi::OsString> {
+    let tools = support::archiver_dir(toolchain, &dir.join("tools"))?;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths = vec![tools];
+    paths.extend(std::env::split_paths(&path));
+    std::env::join_paths(paths).map_err(|e| Error::Io(std::io::Error::other(e)))
 }
 
 /// The folder make runs in: a mirror of the project (its folders made, its files linked) under
@@ -161,11 +166,7 @@ pub fn test_tree(
     )?;
     let tree = tree_of(dir);
     mirror_with(&job.project.dir, &tree, Link::Hard)?;
-    let tools = support::archiver_dir(toolchain, &dir.join("tools"))?;
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut paths = vec![tools];
-    paths.extend(std::env::split_paths(&path));
-    let path = std::env::join_paths(paths).map_err(|e| Error::Io(std::io::Error::other(e)))?;
+    let path = make_path(toolchain, dir)?;
     // MAKEFLAGS carries command-line variables to every make the commands start (a space in a
     // value is escaped with a backslash there).
     let escape = |text: &str| text.replace('\\', "\\\\").replace(' ', "\\ ");

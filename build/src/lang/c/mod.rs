@@ -877,9 +877,8 @@ fn test_build(
     if job.target == Target::Wasip2 {
         for (_, module) in &modules {
             let core = fs_err::read(module)?;
-            // Already a component (a build before this one wrapped it, and CMake did not
-            // relink): the layer byte of the header says so.
-            if core.get(6..8) == Some(&[1, 0]) {
+            // Already a component: a build before this one wrapped it, and CMake did not relink.
+            if wasmparser::Parser::is_component(&core) {
                 continue;
             }
             let component = crate::componentize::command_component(&core, module)?;
