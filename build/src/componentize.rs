@@ -12,7 +12,6 @@ pub fn command_component(core: &[u8], path: &Path) -> Result<Vec<u8>> {
         core,
         path,
         wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
-        false,
     )
 }
 
@@ -20,20 +19,18 @@ pub fn command_component(core: &[u8], path: &Path) -> Result<Vec<u8>> {
 /// `component-type` custom sections, as wit-bindgen's output does) into a component exporting
 /// that world.
 ///
-/// `own_memory`: the adapter takes the memory it needs with `memory.grow` rather than the
-/// module's `cabi_realloc` — for runtimes whose allocator cannot run before `_initialize`
-/// (Go's: the adapter allocates during the runtime's own start, when Go's `cabi_realloc`
-/// would crash it), as TinyGo's builds do with `--realloc-via-memory-grow`.
-pub fn library_component(core: &[u8], path: &Path, own_memory: bool) -> Result<Vec<u8>> {
+/// The adapter takes its stack and state from the module's `cabi_realloc` (never with
+/// `memory.grow` behind the module's back: Go's runtime grows memory from where it believes
+/// memory ends, and would hand such pages out again).
+pub fn library_component(core: &[u8], path: &Path) -> Result<Vec<u8>> {
     wrap(
         core,
         path,
         wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
-        own_memory,
     )
 }
 
-fn wrap(core: &[u8], path: &Path, adapter: &[u8], own_memory: bool) -> Result<Vec<u8>> {
+fn wrap(core: &[u8], path: &Path, adapter: &[u8]) -> Result<Vec<u8>> {
     // Rust's wasip2 core modules call WASI 0.2 directly and may need no adapter at all.
     let needs_adapter = wasmparser::Parser::new(0).parse_all(core).any(|p| match p {
         Ok(wasmparser::Payload::ImportSection(reader)) => reader
@@ -44,7 +41,6 @@ fn wrap(core: &[u8], path: &Path, adapter: &[u8], own_memory: bool) -> Result<Ve
     });
     let encoded = wit_component::ComponentEncoder::default()
         .module(core)
-        .map(|enc| enc.realloc_via_memory_grow(own_memory))
         .and_then(|enc| {
             if needs_adapter {
                 enc.adapter("wasi_snapshot_preview1", adapter)

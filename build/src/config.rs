@@ -30,6 +30,9 @@ pub struct Config {
     /// `[test]`: the tests of a C project without CMake (`wasmforge test`).
     #[serde(default)]
     pub test: TestConfig,
+    /// `[app]` and `[[app.service]]`: an app of several HTTP services (`serve`, `dev`, `push`).
+    #[serde(default)]
+    pub app: AppConfig,
     /// Where the file was read from, when there was one.
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -42,7 +45,56 @@ pub struct Config {
 }
 
 /// The tables [`Config`] reads itself.
-pub const TABLES: &[&str] = &["package", "build", "validate", "push", "component", "test"];
+pub const TABLES: &[&str] = &[
+    "package",
+    "build",
+    "validate",
+    "push",
+    "component",
+    "test",
+    "app",
+];
+
+/// `[app]`: the services of an app, served in one process (`wasmforge serve APPDIR`).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AppConfig {
+    /// `[[app.service]]`, one per HTTP service.
+    #[serde(default)]
+    pub service: Vec<ServiceConfig>,
+    /// The longest chain of in-process calls a request may make (default 8); a call past it
+    /// gets 508.
+    pub max_call_depth: Option<u32>,
+}
+
+impl AppConfig {
+    pub fn is_app(&self) -> bool {
+        !self.service.is_empty()
+    }
+}
+
+/// One `[[app.service]]`. Its grants and limits are the keys of `serve`'s flags (`dir`,
+/// `dir-ro`, `env`, `env-inherit`, `allow-http`, `timeout`, `fuel`, `max-memory`, …), read and
+/// checked by the command line's own flag parser, so they are declared once.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ServiceConfig {
+    /// A DNS label: other services call it at `http://NAME.internal/`.
+    pub name: String,
+    /// A project folder (built, relative to the app's folder), a `.wasm` component, or an OCI
+    /// reference (pulled, its digest pinned).
+    pub source: String,
+    /// The path prefix it answers (removed before the service sees the path).
+    pub route: Option<String>,
+    /// The host it answers (the request's `Host`, without the port).
+    pub host: Option<String>,
+    /// The services it may call in-process.
+    #[serde(default)]
+    pub calls: Vec<String>,
+    /// Every other key: its grants and limits, as `serve`'s flags.
+    #[serde(flatten)]
+    pub flags: toml::Table,
+}
 
 /// `[test]` of a C project without CMake (CMake projects have CTest; Rust and Go find their
 /// tests themselves).

@@ -163,11 +163,7 @@ impl Job<'_> {
                 ArtifactKind::Command => crate::componentize::command_component(&core, core_path)?,
                 // A plugin: its core module carries its world (wit-bindgen's component-type
                 // sections), which wit-component turns into the component's exports.
-                ArtifactKind::Library => crate::componentize::library_component(
-                    &core,
-                    core_path,
-                    self.project.lang == crate::project::Lang::Go,
-                )?,
+                ArtifactKind::Library => crate::componentize::library_component(&core, core_path)?,
             }
         } else {
             core

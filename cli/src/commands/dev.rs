@@ -136,7 +136,7 @@ fn serve(
     changes: Receiver<PathBuf>,
 ) -> anyhow::Result<ExitStatus> {
     let cache = !args.serve.no_cache;
-    let engine = http::engine(&settings.limits, settings.max_concurrency)?;
+    let engine = http::engine(&settings.limits, settings.max_concurrency, 1)?;
     let app = super::serve::load_app(&engine, &built.path, &settings, cache, ctx)?;
     let watcher_settings = settings.clone();
     let server = Server::new(engine, app, settings);
@@ -158,7 +158,7 @@ fn serve(
                         cache,
                         &watcher_ctx,
                     )?;
-                    handle.block_on(watcher_server.check(&app))?;
+                    handle.block_on(watcher_server.check(&watcher_server.services()[0], &app))?;
                     watcher_server.swap(app);
                     Ok(())
                 });

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use wasmforge_build::Target;
 
-use crate::host::grants::{DirGrant, Grants};
+use crate::host::grants::{DirGrant, Grants, HostPattern};
 use crate::host::limits::{self, Limits, format_duration};
 
 /// `--target`, for every command that builds.
@@ -134,7 +134,99 @@ impl RunnerArgs {
     }
 }
 
+/// What a served guest may reach over HTTP (`serve`, `dev`, an app's services).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct HttpArgs {
+    /// Allow outgoing HTTP requests to hosts matching PATTERN: api.example.com, *.example.com,
+    /// 127.0.0.1:8080, * (anywhere)
+    #[arg(long = "allow-http", value_name = "PATTERN")]
+    pub allow_http: Vec<HostPattern>,
+}
+
+/// A service's grants and limits in an app (`[[app.service]]` keys), read as `serve`'s flags:
+/// `dir = ["data"]` is `--dir data`, `timeout = "2s"` is `--timeout 2s`.
+#[derive(Debug, Clone, Default, clap::Parser)]
+#[command(no_binary_name = true)]
+pub struct ServiceFlags {
+    #[command(flatten)]
+    pub grants: GrantArgs,
+    #[command(flatten)]
+    pub http: HttpArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+impl ServiceFlags {
+    /// The flags a table of keys says (`key = value`, `key = [values]`, `key = true`;
+    /// `env = { K = "v" }` too). A key that is not one of the flags is an error listing them.
+    pub fn from_table(table: &toml::Table) -> Result<ServiceFlags, String> {
+        use clap::{CommandFactory as _, Parser as _};
+        let known: Vec<String> = ServiceFlags::command()
+            .get_arguments()
+            .filter_map(|a| a.get_long().map(str::to_string))
+            .collect();
+        let scalar = |key: &str, value: &toml::Value| -> Result<String, String> {
+            match value {
+                toml::Value::String(s) => Ok(s.clone()),
+                toml::Value::Integer(n) => Ok(n.to_string()),
+                toml::Value::Float(f) => Ok(f.to_string()),
+                other => Err(format!(
+                    "`{key}` takes strings or numbers, not {}",
+                    other.type_str()
+                )),
+            }
+        };
+        let mut args: Vec<String> = Vec::new();
+        for (key, value) in table {
+            if !known.iter().any(|k| k == key) {
+                return Err(format!(
+                    "`{key}` is not a key of a service; besides name, source, route, host and \
+                     calls, its keys are the flags of `serve`: {}",
+                    known.join(", ")
+                ));
+            }
+            let flag = format!("--{key}");
+            match value {
+                toml::Value::Array(items) => {
+                    for item in items {
+                        args.extend([flag.clone(), scalar(key, item)?]);
+                    }
+                }
+                toml::Value::Table(pairs) if key == "env" => {
+                    for (name, item) in pairs {
+                        args.extend([flag.clone(), format!("{name}={}", scalar(key, item)?)]);
+                    }
+                }
+                toml::Value::Boolean(true) => args.push(flag),
+                toml::Value::Boolean(false) => {}
+                other => args.extend([flag, scalar(key, other)?]),
+            }
+        }
+        ServiceFlags::try_parse_from(&args).map_err(|e| {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            first.trim_start_matches("error: ").to_string()
+        })
+    }
+}
+
 impl GrantArgs {
+    /// Folder grants whose host path is relative are taken as relative to `base` (the folder
+    /// of the wasmforge.toml that says them), not to wherever wasmforge runs.
+    pub fn relative_to(mut self, base: &std::path::Path) -> GrantArgs {
+        let folder = |spec: &String| {
+            let (host, guest) = spec.split_once("::").unwrap_or((spec, spec));
+            if std::path::Path::new(host).is_absolute() {
+                spec.clone()
+            } else {
+                format!("{}::{guest}", base.join(host).display())
+            }
+        };
+        self.dirs = self.dirs.iter().map(folder).collect();
+        self.dirs_ro = self.dirs_ro.iter().map(folder).collect();
+        self
+    }
+
     /// Adds `other`'s grants to these.
     pub fn extend(&mut self, other: GrantArgs) {
         self.dirs.extend(other.dirs);

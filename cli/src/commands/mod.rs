@@ -1,5 +1,6 @@
 //! One module per subcommand, each with its `Args` and `run`.
 
+pub mod app;
 pub mod build;
 pub mod cache;
 pub mod completions;

@@ -24,23 +24,26 @@ pub const GITLAB_COMPONENT: &str = "gitlab.com/wasmforge/wasmforge/wasmforge";
 ///   wasmforge new plugin --lang go --kind library --ci gitlab
 ///   wasmforge new tool --lang c --name my-tool --ci none
 ///   wasmforge new api --lang rust --kind http
+///   wasmforge new shop --kind app          a gateway (Rust) and services in C and Go
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
     /// The folder to create
     #[arg(value_name = "PATH")]
     path: PathBuf,
-    /// Language: rust, go or c
+    /// Language: rust, go or c (not for an app, whose services use all three)
     #[arg(long, value_name = "LANG")]
-    lang: Lang,
+    lang: Option<Lang>,
     /// command (with `_start`), library (exported functions), plugin (a WASI 0.2 component
-    /// exporting a WIT world: wit/world.wit) or http (a WASI 0.2 HTTP component: Rust, C)
-    #[arg(long, value_name = "KIND", default_value = "command", value_parser = ["command", "library", "plugin", "http"])]
+    /// exporting a WIT world: wit/world.wit), http (a WASI 0.2 HTTP component) or app (HTTP
+    /// services in Rust, C and Go served together; --lang does not apply)
+    #[arg(long, value_name = "KIND", default_value = "command", value_parser = ["command", "library", "plugin", "http", "app"])]
     kind: String,
     /// Project name (default: the folder's name)
     #[arg(long, value_name = "NAME")]
     name: Option<String>,
     /// CI file to add: github (.github/workflows/wasm.yml), gitlab (.gitlab-ci.yml) or none
+    /// (an app gets none: its services are projects of their own)
     #[arg(long, value_name = "CI", default_value = "github", value_parser = ["github", "gitlab", "none"])]
     ci: String,
     /// Write into a folder that is not empty
@@ -49,7 +52,7 @@ pub struct Args {
 }
 
 /// A template file: its path in the project and its text.
-type File = (&'static str, &'static str);
+type File = (String, &'static str);
 
 macro_rules! template {
     ($path:literal) => {
@@ -57,7 +60,93 @@ macro_rules! template {
     };
 }
 
+/// `files` and, in `folder`, the WIT of an HTTP component made without a generator of its own
+/// (C, Go): the world (`include wasi:http/proxy`) and the WASI packages it uses.
+fn with_http_wit(folder: &str, mut files: Vec<File>) -> Vec<File> {
+    let wit: [(&str, &'static str); 8] = [
+        ("world.wit", template!("projects/http-wit/world.wit")),
+        ("deps/cli.wit", template!("projects/http-wit/deps/cli.wit")),
+        (
+            "deps/clocks.wit",
+            template!("projects/http-wit/deps/clocks.wit"),
+        ),
+        (
+            "deps/filesystem.wit",
+            template!("projects/http-wit/deps/filesystem.wit"),
+        ),
+        (
+            "deps/http.wit",
+            template!("projects/http-wit/deps/http.wit"),
+        ),
+        ("deps/io.wit", template!("projects/http-wit/deps/io.wit")),
+        (
+            "deps/random.wit",
+            template!("projects/http-wit/deps/random.wit"),
+        ),
+        (
+            "deps/sockets.wit",
+            template!("projects/http-wit/deps/sockets.wit"),
+        ),
+    ];
+    files.extend(
+        wit.into_iter()
+            .map(|(path, text)| (format!("{folder}wit/{path}"), text)),
+    );
+    files
+}
+
+/// The files of an app (`--kind app`): a gateway in Rust, a service in C and one in Go.
+fn app_files() -> Vec<File> {
+    let files: [(&str, &'static str); 10] = [
+        ("wasmforge.toml", template!("projects/app/wasmforge.toml")),
+        ("README.md", template!("projects/app/README.md")),
+        (
+            "gateway/Cargo.toml",
+            template!("projects/app/gateway/Cargo.toml"),
+        ),
+        (
+            "gateway/src/main.rs",
+            template!("projects/app/gateway/src/main.rs"),
+        ),
+        (
+            "gateway/wasmforge.toml",
+            template!("projects/app/gateway/wasmforge.toml"),
+        ),
+        (
+            "users/src/users.c",
+            template!("projects/app/users/src/users.c"),
+        ),
+        (
+            "users/wasmforge.toml",
+            template!("projects/app/users/wasmforge.toml"),
+        ),
+        ("greet/go.mod", template!("projects/app/greet/go.mod")),
+        ("greet/main.go", template!("projects/app/greet/main.go")),
+        (
+            "greet/wasmforge.toml",
+            template!("projects/app/greet/wasmforge.toml"),
+        ),
+    ];
+    let files = files.map(|(path, text)| (path.to_string(), text)).to_vec();
+    with_http_wit("greet/", with_http_wit("users/", files))
+}
+
 fn project_files(lang: Lang, kind: &str) -> Vec<File> {
+    if kind == "app" {
+        return app_files();
+    }
+    let files: Vec<File> = language_files(lang, kind)
+        .into_iter()
+        .map(|(path, text)| (path.to_string(), text))
+        .collect();
+    if kind == "http" && lang != Lang::Rust {
+        with_http_wit("", files)
+    } else {
+        files
+    }
+}
+
+fn language_files(lang: Lang, kind: &str) -> Vec<(&'static str, &'static str)> {
     match (lang, kind) {
         (Lang::Rust, "plugin") => vec![
             ("Cargo.toml", template!("projects/rust-plugin/Cargo.toml")),
@@ -74,40 +163,21 @@ fn project_files(lang: Lang, kind: &str) -> Vec<File> {
         ],
         (Lang::C, "http") => vec![
             ("src/http.c", template!("projects/c-http/src/http.c")),
-            ("wit/world.wit", template!("projects/c-http/wit/world.wit")),
-            (
-                "wit/deps/cli.wit",
-                template!("projects/c-http/wit/deps/cli.wit"),
-            ),
-            (
-                "wit/deps/clocks.wit",
-                template!("projects/c-http/wit/deps/clocks.wit"),
-            ),
-            (
-                "wit/deps/filesystem.wit",
-                template!("projects/c-http/wit/deps/filesystem.wit"),
-            ),
-            (
-                "wit/deps/http.wit",
-                template!("projects/c-http/wit/deps/http.wit"),
-            ),
-            (
-                "wit/deps/io.wit",
-                template!("projects/c-http/wit/deps/io.wit"),
-            ),
-            (
-                "wit/deps/random.wit",
-                template!("projects/c-http/wit/deps/random.wit"),
-            ),
-            (
-                "wit/deps/sockets.wit",
-                template!("projects/c-http/wit/deps/sockets.wit"),
-            ),
             (
                 "wasmforge.toml",
                 template!("projects/c-http/wasmforge.toml"),
             ),
             ("README.md", template!("projects/c-http/README.md")),
+        ],
+        (Lang::Go, "http") => vec![
+            ("go.mod", template!("projects/go-http/go.mod")),
+            ("main.go", template!("projects/go-http/main.go")),
+            ("main_test.go", template!("projects/go-http/main_test.go")),
+            (
+                "wasmforge.toml",
+                template!("projects/go-http/wasmforge.toml"),
+            ),
+            ("README.md", template!("projects/go-http/README.md")),
         ],
         (Lang::C, "plugin") => vec![
             ("src/plugin.c", template!("projects/c-plugin/src/plugin.c")),
@@ -228,14 +298,22 @@ fn fill(text: &str, name: &str) -> String {
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
-    if args.kind == "http" && args.lang == Lang::Go {
-        return Err(usage(
-            "there is no Go HTTP template: wasi:http is made of resources and streams, which \
-             wasmforge's Go bindings (plain types only) do not cover, and the Go bindings that do \
-             (wit-bindgen-go) are for TinyGo and come from the Go module proxy",
-            "use `--lang rust --kind http` or `--lang c --kind http`",
-        ));
-    }
+    let lang = match (args.lang, args.kind == "app") {
+        (Some(lang), false) => lang,
+        (None, true) => Lang::C,
+        (None, false) => {
+            return Err(usage(
+                "the project's language is missing",
+                "say it with --lang rust, --lang go or --lang c",
+            ));
+        }
+        (Some(_), true) => {
+            return Err(usage(
+                "--lang does not apply to an app: its services are in Rust, C and Go",
+                "leave out --lang (or make a single service with --kind http --lang LANG)",
+            ));
+        }
+    };
     let name = match &args.name {
         Some(name) => name.clone(),
         // `new .` (or `new ../x/`) is named after the folder it really is.
@@ -258,11 +336,15 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
     };
-    if let Err(why) = check_name(&name, args.lang) {
+    if let Err(why) = check_name(&name, lang) {
         return Err(usage(
             format!(
                 "`{name}` cannot name a {} project: {why}",
-                args.lang.display_name()
+                if args.kind == "app" {
+                    "an app's"
+                } else {
+                    lang.display_name()
+                }
             ),
             "pass another name with --name NAME",
         ));
@@ -282,7 +364,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             ));
         }
     }
-    let mut files: Vec<(String, String)> = project_files(args.lang, &args.kind)
+    let mut files: Vec<(String, String)> = project_files(lang, &args.kind)
         .into_iter()
         .map(|(path, text)| (path.to_string(), fill(text, &name)))
         .collect();
@@ -290,7 +372,13 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         ".gitignore".into(),
         template!("projects/gitignore").to_string(),
     ));
-    match args.ci.as_str() {
+    // An app's folder is not one project: the CI templates build one.
+    let ci = if args.kind == "app" {
+        "none"
+    } else {
+        args.ci.as_str()
+    };
+    match ci {
         "github" => files.push((
             ".github/workflows/wasm.yml".into(),
             fill(template!("ci/github.yml"), &name),
@@ -346,20 +434,20 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         }
         write(&path, text)?;
     }
+    let what = if args.kind == "app" {
+        "app (Rust, C and Go services)".to_string()
+    } else {
+        format!("{} {}", lang.display_name(), args.kind)
+    };
     ctx.status(
         "Created",
-        &format!(
-            "{} {} `{name}` in {}",
-            args.lang.display_name(),
-            args.kind,
-            args.path.display()
-        ),
+        &format!("{what} `{name}` in {}", args.path.display()),
     );
     if !ctx.quiet {
         let run = match args.kind.as_str() {
             "library" => "wasmforge run --invoke add … 2 40",
             "plugin" => "wasmforge run --invoke 'wasmforge:plugin/transform#transform' . '\"abc\"'",
-            "http" => "wasmforge serve",
+            "http" | "app" => "wasmforge serve",
             _ => "wasmforge run .",
         };
         let cd = if args.path == Path::new(".") {
@@ -367,7 +455,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         } else {
             format!("cd {} && ", args.path.display())
         };
-        if args.kind == "http" {
+        if args.kind == "http" || args.kind == "app" {
             anstream::eprintln!(
                 "{:>12} {cd}{run}    (or `wasmforge dev`: rebuilt on every change)",
                 "Next:"
@@ -431,10 +519,7 @@ mod tests {
     #[test]
     fn every_template_fills_without_leftover_placeholders() {
         for lang in [Lang::Rust, Lang::Go, Lang::C] {
-            for kind in ["command", "library", "plugin", "http"] {
-                if kind == "http" && lang == Lang::Go {
-                    continue;
-                }
+            for kind in ["command", "library", "plugin", "http", "app"] {
                 for (path, text) in project_files(lang, kind) {
                     let filled = fill(text, "demo-app");
                     assert!(

@@ -6,10 +6,9 @@ use std::time::Duration;
 
 use wasmforge_build::{BuildOptions, Profile, Target};
 
-use super::flags::{GrantArgs, LimitArgs, TargetArgs};
+use super::flags::{GrantArgs, HttpArgs, LimitArgs, TargetArgs};
 use crate::cli::Format;
 use crate::exit::ExitStatus;
-use crate::host::grants::HostPattern;
 use crate::host::http::{self, AccessLog, App, Server, Settings, Signals};
 use crate::host::{self, HostError, limits};
 use crate::output::Ctx;
@@ -92,10 +91,8 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub grants: GrantArgs,
 
-    /// Allow outgoing HTTP requests to hosts matching PATTERN: api.example.com, *.example.com,
-    /// 127.0.0.1:8080, * (anywhere)
-    #[arg(long = "allow-http", value_name = "PATTERN")]
-    pub allow_http: Vec<HostPattern>,
+    #[command(flatten)]
+    pub http: HttpArgs,
 
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -126,7 +123,7 @@ impl ServeArgs {
         grants.builder(&[], crate::host::grants::Blocking::OffTheExecutor)?;
         Ok(Settings {
             grants,
-            allow_http: self.allow_http.clone(),
+            allow_http: self.http.allow_http.clone(),
             limits: self.limits.limits(),
             max_concurrency: self.max_concurrency,
             max_queued: self.max_queued,
@@ -146,10 +143,26 @@ impl ServeArgs {
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    if args.target.is_dir()
+        && let Some(app) = super::app::load(&args.target)?
+    {
+        refuse_project_flags(
+            args.build_target.target.is_some(),
+            args.bin.is_some(),
+            args.package.is_some(),
+        )?;
+        let profile = if args.debug {
+            Profile::Dev
+        } else {
+            Profile::Release
+        };
+        let (server, _) = super::app::server(&app, &args.serve, profile, ctx)?;
+        return serve_until_stopped(server, &args.serve.addr, ctx, |_| {});
+    }
     // What the flags ask for (the address space for the slots, descriptors for connections) is
     // checked before anything is built or pulled.
     let mut settings = args.serve.settings(ctx)?;
-    let engine = http::engine(&settings.limits, settings.max_concurrency)?;
+    let engine = http::engine(&settings.limits, settings.max_concurrency, 1)?;
     settings.max_connections = http::connection_limit(&settings)?;
     let path = if args.target.is_dir() {
         let profile = if args.debug {
@@ -182,6 +195,27 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     let app = load_app(&engine, &path, &settings, !args.serve.no_cache, ctx)?;
     let server = Server::new(engine, app, settings);
     serve_until_stopped(server, &args.serve.addr, ctx, |_| {})
+}
+
+/// `--target`, `--bin` and `-p` choose what a project builds; an app's services are projects of
+/// their own (each with its wasmforge.toml).
+pub fn refuse_project_flags(target: bool, bin: bool, package: bool) -> anyhow::Result<()> {
+    let given: Vec<&str> = [(target, "--target"), (bin, "--bin"), (package, "--package")]
+        .into_iter()
+        .filter_map(|(set, flag)| set.then_some(flag))
+        .collect();
+    if given.is_empty() {
+        return Ok(());
+    }
+    Err(crate::exit::UsageError {
+        message: format!(
+            "{} choose what one project builds, and this folder is an app (`[[app.service]]`)",
+            given.join(", ")
+        ),
+        hint: "set what a service builds in its own project's wasmforge.toml (`[package] target`),                or serve the service's folder alone"
+            .into(),
+    }
+    .into())
 }
 
 /// What a project build gave `serve` or `dev`: the artifact and whether it is an HTTP component.

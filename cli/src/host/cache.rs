@@ -161,7 +161,7 @@ pub fn warm(path: &Path, epoch: bool) -> anyhow::Result<CacheEvent> {
     let engine = if encoding == Encoding::Component
         && wasmforge_build::wasm::inspect::http_handler_export(&bytes).is_some()
     {
-        super::http::engine(&limits, 1)?
+        super::http::engine(&limits, 1, 1)?
     } else {
         super::engine(&limits)?
     };

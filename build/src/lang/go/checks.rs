@@ -220,8 +220,13 @@ struct GoFile {
 
 /// cgo and run-time-only packages in the Go files of the packages the build compiles (from
 /// `go list -deps`: other packages of the module, tests and files for other platforms are not
-/// part of it). `project_dir` shortens the names shown.
-pub fn source_checks(packages: &[GoPackage], project_dir: &Path) -> (Check, Check) {
+/// part of it). `project_dir` shortens the names shown. An HTTP service (`http_service`) has
+/// `net/http` working through wasmforge's wasi:http bridge.
+pub fn source_checks(
+    packages: &[GoPackage],
+    project_dir: &Path,
+    http_service: bool,
+) -> (Check, Check) {
     let mut paths: Vec<PathBuf> = Vec::new();
     for package in packages.iter().filter(|p| !p.standard) {
         for name in package
@@ -273,6 +278,9 @@ pub fn source_checks(packages: &[GoPackage], project_dir: &Path) -> (Check, Chec
             });
         }
         for (import, line) in &file.imports {
+            if http_service && import == "net/http" {
+                continue;
+            }
             if let Some((_, why)) = RUNTIME_ONLY.iter().find(|(p, _)| p == import) {
                 std.push(
                     Diagnostic::new(

@@ -28,6 +28,7 @@ pub(crate) fn checks(job: &Job<'_>, reporter: &dyn Reporter) -> Vec<Check> {
             &job.project.dir,
             &package,
             &g::list_flags(&job.options.extra_args),
+            g::is_http_service(job),
             reporter,
         ));
     }

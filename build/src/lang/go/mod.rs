@@ -20,6 +20,7 @@ use crate::project::{Lang, Project};
 use crate::report::Reporter;
 use crate::target::Target;
 
+pub mod http;
 pub mod plugin;
 
 /// The Go language.
@@ -58,16 +59,44 @@ pub fn go_build_args(
     out: &Path,
     kind: ArtifactKind,
     release: bool,
+    glue: bool,
     extra: &[String],
 ) -> Vec<String> {
     let mut args = vec!["build".to_string(), "-trimpath".to_string()];
+    // The linker flags wasmforge needs come first inside the user's own -ldflags, if any
+    // (go build keeps only the last -ldflags): `-s -w` for releases; for generated glue,
+    // `-checklinkname=0` (its cabi_realloc takes the adapter's memory from `runtime.sbrk`).
+    let mut ldflags: Vec<&str> = Vec::new();
     if release {
-        args.push("-ldflags=-s -w".into());
+        ldflags.extend(["-s", "-w"]);
+    }
+    if glue {
+        ldflags.push("-checklinkname=0");
+    }
+    let mut extra = extra.to_vec();
+    if !ldflags.is_empty() {
+        let ours = ldflags.join(" ");
+        let position = extra.iter().position(|a| {
+            a == "-ldflags"
+                || a == "--ldflags"
+                || a.starts_with("-ldflags=")
+                || a.starts_with("--ldflags=")
+        });
+        match position {
+            Some(i) => {
+                if let Some((flag, theirs)) = extra[i].split_once('=') {
+                    extra[i] = format!("{flag}={ours} {theirs}");
+                } else if let Some(theirs) = extra.get_mut(i + 1) {
+                    *theirs = format!("{ours} {theirs}");
+                }
+            }
+            None => args.push(format!("-ldflags={ours}")),
+        }
     }
     if kind == ArtifactKind::Library {
         args.push("-buildmode=c-shared".into());
     }
-    args.extend(extra.iter().cloned());
+    args.extend(extra);
     args.extend(["-o".into(), out.display().to_string(), package.to_string()]);
     args
 }
@@ -148,6 +177,16 @@ pub fn fact_checks(
     checks
 }
 
+/// Whether the job builds a Go HTTP service: a wasip2 library whose world exports
+/// `wasi:http/incoming-handler` (its `net/http` works through the bridge).
+pub fn is_http_service(job: &Job<'_>) -> bool {
+    job.target == Target::Wasip2
+        && job.kind == Some(ArtifactKind::Library)
+        && crate::wit::dir_of(&job.project.dir, job.config)
+            .and_then(|dir| crate::wit::load(&dir, job.config.component.world.as_deref()).ok())
+            .is_some_and(|world| http::is_http(&world))
+}
+
 /// What the sources of the packages in the build say: cgo, and standard packages that fail at
 /// run time under wasip1. Only packages `go list -deps` puts in the build are read.
 pub fn evidence_checks(
@@ -155,11 +194,13 @@ pub fn evidence_checks(
     project_dir: &Path,
     package: &str,
     flags: &[String],
+    http_service: bool,
     reporter: &dyn Reporter,
 ) -> Vec<crate::diagnostics::check::Check> {
     match probe::list_packages(go, project_dir, package, flags, reporter) {
         Ok(packages) => {
-            let (cgo, imports) = crate::lang::go::checks::source_checks(&packages, project_dir);
+            let (cgo, imports) =
+                crate::lang::go::checks::source_checks(&packages, project_dir, http_service);
             vec![cgo, imports]
         }
         Err(e) => vec![crate::diagnostics::check::Check::note(
@@ -540,7 +581,14 @@ impl crate::lang::Language for Go {
                 if job.checks {
                     let flags = list_flags(&job.options.extra_args);
                     job.evidence(
-                        evidence_checks(&go, &job.project.dir, &package, &flags, reporter),
+                        evidence_checks(
+                            &go,
+                            &job.project.dir,
+                            &package,
+                            &flags,
+                            world.as_ref().is_some_and(http::is_http),
+                            reporter,
+                        ),
                         reporter,
                     );
                 }
@@ -567,9 +615,16 @@ impl crate::lang::Language for Go {
                     // go build's own -p: how many packages compile at once.
                     extra.splice(0..0, ["-p".to_string(), jobs.to_string()]);
                 }
-                tool.args(go_build_args(&package, &core_out, kind, release, &extra))
-                    .env("GOOS", "wasip1")
-                    .env("GOARCH", "wasm");
+                tool.args(go_build_args(
+                    &package,
+                    &core_out,
+                    kind,
+                    release,
+                    world.is_some(),
+                    &extra,
+                ))
+                .env("GOOS", "wasip1")
+                .env("GOARCH", "wasm");
                 (format!("go {}", go.version), tool)
             }
             GoToolchain::TinyGo => {
@@ -671,11 +726,11 @@ mod tests {
     fn command_lines() {
         let out = Path::new("/o/x.wasm");
         assert_eq!(
-            go_build_args(".", out, ArtifactKind::Command, false, &[]),
+            go_build_args(".", out, ArtifactKind::Command, false, false, &[]),
             ["build", "-trimpath", "-o", "/o/x.wasm", "."]
         );
         assert_eq!(
-            go_build_args("./cmd/x", out, ArtifactKind::Library, true, &[]),
+            go_build_args("./cmd/x", out, ArtifactKind::Library, true, false, &[]),
             [
                 "build",
                 "-trimpath",
@@ -685,6 +740,20 @@ mod tests {
                 "/o/x.wasm",
                 "./cmd/x"
             ]
+        );
+        // Generated glue needs its linker flag inside the user's own -ldflags.
+        let extra = ["-ldflags=-X main.v=1".to_string()];
+        assert_eq!(
+            go_build_args(".", out, ArtifactKind::Library, true, true, &extra)[2..4],
+            [
+                "-buildmode=c-shared",
+                "-ldflags=-s -w -checklinkname=0 -X main.v=1"
+            ]
+        );
+        let extra = ["-ldflags".to_string(), "-X main.v=1".to_string()];
+        assert_eq!(
+            go_build_args(".", out, ArtifactKind::Library, false, true, &extra)[3..5],
+            ["-ldflags", "-checklinkname=0 -X main.v=1"]
         );
         assert_eq!(
             tinygo_build_args(".", out, Target::Wasip2, ArtifactKind::Command, true, true),

@@ -360,6 +360,9 @@ const SUPPORTED: &str = "bool, s8…s64, u8…u64, f32, f64, char, string and li
 
 /// The Go source of the glue for `world`.
 pub fn generate(world: &World) -> Result<String> {
+    if super::http::is_http(world) {
+        return super::http::generate(world);
+    }
     let resolve = &world.resolve;
     let w = &resolve.worlds[world.id];
     let mangling = ManglingAndAbi::Legacy(LiftLowerAbi::Sync);
@@ -659,7 +662,7 @@ fn lower_pair(ty: Ty, v: &str) -> String {
 }
 
 /// The helpers every glue file has.
-const PRELUDE: &str = r#"
+pub(super) const PRELUDE: &str = r#"
 package main
 
 import (
@@ -673,6 +676,20 @@ var _ = runtime.KeepAlive
 // an import's results) for has copied them out.
 var witPinned [][]byte
 
+// The runtime's own break: memory it hands out once and never collects.
+//
+//go:linkname witSbrk runtime.sbrk
+func witSbrk(n uintptr) unsafe.Pointer
+
+// Set once package main is initialized. Before that (while the runtime starts) the WASI
+// adapter asks cabi_realloc for its stack and state, which must live as long as the instance:
+// they come from the runtime's break, outside the collected heap. (The adapter cannot take
+// memory with memory.grow: the runtime grows memory from its own idea of where it ends, and
+// would hand those pages out again.)
+var witReady bool
+
+func init() { witReady = true }
+
 // What the last export's result points into, kept until its post-return function.
 var witReturn []any
 
@@ -683,6 +700,14 @@ var witImportRet [2]uint32
 func witRealloc(oldPtr, oldSize, align, newSize uint32) uint32 {
 	if newSize == 0 {
 		return align
+	}
+	if !witReady {
+		base := uintptr(witSbrk(uintptr(newSize + align)))
+		ptr := (base + uintptr(align) - 1) &^ (uintptr(align) - 1)
+		if oldPtr != 0 && oldSize != 0 {
+			copy(unsafe.Slice((*byte)(unsafe.Pointer(ptr)), newSize), witBytes(oldPtr, min(oldSize, newSize)))
+		}
+		return uint32(ptr)
 	}
 	buf := make([]byte, newSize+align)
 	base := uintptr(unsafe.Pointer(&buf[0]))

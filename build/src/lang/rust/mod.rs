@@ -578,9 +578,7 @@ fn build(job: &Job<'_>, reporter: &dyn Reporter) -> Result<BuildOutput> {
             let (core, optimized) = job.maybe_optimize(fs_err::read(source)?, &stem, reporter)?;
             let component = match planned.kind {
                 ArtifactKind::Command => crate::componentize::command_component(&core, source)?,
-                ArtifactKind::Library => {
-                    crate::componentize::library_component(&core, source, false)?
-                }
+                ArtifactKind::Library => crate::componentize::library_component(&core, source)?,
             };
             let mut artifact = artifact::publish_bytes(&component, dest, id)?;
             if let Some(optimization) = optimized {

@@ -31,6 +31,25 @@ use crate::output::{self, untrusted};
 pub use conn::{Signals, Stopped, connection_limit, serve};
 pub use server::Server;
 
+/// The longest chain of in-process calls when `[app] max-call-depth` says nothing.
+pub const DEFAULT_MAX_CALL_DEPTH: u32 = 8;
+
+/// The limits an engine serving all of `services` must allow: fuel when one counts it, the
+/// largest stack, and memories as large as the largest (none when one has no limit).
+pub fn widest_limits<'a>(all: impl IntoIterator<Item = &'a Limits>) -> Limits {
+    let mut widest: Option<Limits> = None;
+    for limits in all {
+        let Some(w) = widest.as_mut() else {
+            widest = Some(limits.clone());
+            continue;
+        };
+        w.fuel = w.fuel.max(limits.fuel);
+        w.max_wasm_stack = w.max_wasm_stack.max(limits.max_wasm_stack);
+        w.max_memory = w.max_memory.zip(limits.max_memory).map(|(a, b)| a.max(b));
+    }
+    widest.unwrap_or_default()
+}
+
 /// The export every `wasi:http/proxy` component has (0.2.x).
 const INCOMING_HANDLER: &str = "wasi:http/incoming-handler@0.2";
 
@@ -72,14 +91,18 @@ pub struct Settings {
 ///
 /// The pool reserves address space for every slot up front; a `--max-concurrency` whose slots
 /// do not fit in this process's address space is refused with the figures (a usage error).
-pub fn engine(limits: &Limits, max_concurrency: u32) -> anyhow::Result<Engine> {
-    match pooled_engine(limits, max_concurrency) {
+///
+/// `per_request`: the instances one request may hold at once (an app's chain of in-process
+/// calls; 1 for a single component).
+pub fn engine(limits: &Limits, max_concurrency: u32, per_request: u32) -> anyhow::Result<Engine> {
+    let per_request = per_request.max(1);
+    match pooled_engine(limits, max_concurrency.saturating_mul(per_request)) {
         Ok(engine) => Ok(engine),
         Err(err) => {
             let text = error_text(&err);
             if max_concurrency > 1
                 && (text.contains("mmap") || text.contains("reserve"))
-                && let Some(refusal) = address_space_refusal(limits, max_concurrency)
+                && let Some(refusal) = address_space_refusal(limits, max_concurrency, per_request)
             {
                 return Err(refusal);
             }
@@ -125,12 +148,16 @@ fn pooled_engine(limits: &Limits, max_concurrency: u32) -> wasmtime::Result<Engi
 /// be reserved here (found by trying: reserving address space costs no memory, and a pool's
 /// reservation does not grow in proportion to its slots), and so what each takes of the
 /// address space left. `None` where that cannot be measured.
-fn address_space_refusal(limits: &Limits, max_concurrency: u32) -> Option<anyhow::Error> {
-    pooled_engine(limits, 1).ok()?;
+fn address_space_refusal(
+    limits: &Limits,
+    max_concurrency: u32,
+    per_request: u32,
+) -> Option<anyhow::Error> {
+    pooled_engine(limits, per_request).ok()?;
     let (mut fits, mut over) = (1u32, max_concurrency);
     while over - fits > 1 {
         let middle = fits + (over - fits) / 2;
-        if pooled_engine(limits, middle).is_ok() {
+        if pooled_engine(limits, middle.saturating_mul(per_request)).is_ok() {
             fits = middle;
         } else {
             over = middle;
@@ -205,10 +232,34 @@ impl WasiHttpView for State {
     }
 }
 
-/// Outgoing HTTP goes only to the hosts `--allow-http` names.
+/// Outgoing HTTP goes only to the hosts `--allow-http` names; in an app, a request to
+/// `http://NAME.internal/` goes to the service NAME in this process, without a socket, when the
+/// caller may call it.
 struct Hooks {
     allow: Arc<Vec<HostPattern>>,
+    internal: Option<Internal>,
 }
+
+/// What an in-process call needs: the server, who calls, and how deep the chain already is.
+#[derive(Clone)]
+pub(super) struct Internal {
+    pub(super) server: std::sync::Weak<Server>,
+    pub(super) caller: Arc<Service>,
+    /// In-process calls made before this one in the chain (a request from a client: 0).
+    pub(super) depth: u32,
+}
+
+/// The host part that names a service of the app.
+pub const INTERNAL_SUFFIX: &str = ".internal";
+
+/// What `send_request` gives back.
+type SendResult = Result<
+    (
+        http::Response<wasmtime_wasi_http::WasiBody>,
+        Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+    ),
+    wasmtime_wasi_http::Error,
+>;
 
 impl WasiHttpHooks for Hooks {
     fn send_request(
@@ -216,20 +267,26 @@ impl WasiHttpHooks for Hooks {
         request: http::Request<wasmtime_wasi_http::WasiBody>,
         options: Option<wasmtime_wasi_http::RequestOptions>,
         fut: Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
-    ) -> Box<
-        dyn Future<
-                Output = Result<
-                    (
-                        http::Response<wasmtime_wasi_http::WasiBody>,
-                        Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
-                    ),
-                    wasmtime_wasi_http::Error,
-                >,
-            > + Send,
-    > {
+    ) -> Box<dyn Future<Output = SendResult> + Send> {
         drop(fut);
         let uri = request.uri();
-        let host = uri.host().unwrap_or_default().to_string();
+        let host = uri.host().unwrap_or_default().to_ascii_lowercase();
+        if let Some(internal) = &self.internal
+            && let Some(name) = host.strip_suffix(INTERNAL_SUFFIX)
+        {
+            let internal = internal.clone();
+            let name = name.to_string();
+            return Box::new(async move {
+                let Some(server) = internal.server.upgrade() else {
+                    return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
+                };
+                let response = server.call_service(&internal, &name, request).await;
+                Ok((
+                    response,
+                    Box::new(async { Ok(()) }) as Box<dyn Future<Output = _> + Send>,
+                ))
+            });
+        }
         let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
             Some("http") => 80,
             _ => 443,
@@ -251,6 +308,110 @@ impl WasiHttpHooks for Hooks {
                 Box::new(io) as Box<dyn Future<Output = _> + Send>,
             ))
         })
+    }
+}
+
+/// Where requests reach a service: a path prefix and/or a host. A service with neither is
+/// reached only by the app's other services.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Route {
+    /// `/users` (no trailing slash; `/` matches every path).
+    pub prefix: Option<String>,
+    /// Lowercase, without a port.
+    pub host: Option<String>,
+}
+
+impl Route {
+    /// Whether a request for `host` and `path` reaches this route, and how specific the match
+    /// is (a host and a longer prefix are more specific).
+    fn matches(&self, host: &str, path: &str) -> Option<usize> {
+        if self.prefix.is_none() && self.host.is_none() {
+            return None;
+        }
+        if let Some(want) = &self.host
+            && want != host
+        {
+            return None;
+        }
+        let mut score = if self.host.is_some() { 1 << 20 } else { 0 };
+        if let Some(prefix) = &self.prefix {
+            if prefix != "/" {
+                let rest = path.strip_prefix(prefix.as_str())?;
+                if !(rest.is_empty() || rest.starts_with('/')) {
+                    return None;
+                }
+            }
+            score += prefix.len();
+        }
+        Some(score)
+    }
+
+    /// `path` as the service sees it: the prefix removed (`/users/7` → `/7`, `/users` → `/`).
+    fn strip<'a>(&self, path: &'a str) -> std::borrow::Cow<'a, str> {
+        match &self.prefix {
+            Some(prefix) if prefix != "/" => match path.strip_prefix(prefix.as_str()) {
+                Some("") => "/".into(),
+                Some(rest) => rest.into(),
+                None => path.into(),
+            },
+            _ => path.into(),
+        }
+    }
+
+    /// How the route reads in messages: `/users`, `api.example.com/users`, or `(internal)`.
+    pub fn describe(&self) -> String {
+        match (&self.host, &self.prefix) {
+            (None, None) => "(called only by other services)".into(),
+            (Some(host), Some(prefix)) => format!("{host}{prefix}"),
+            (Some(host), None) => format!("{host} (every path)"),
+            (None, Some(prefix)) => prefix.clone(),
+        }
+    }
+}
+
+/// One service being served: a component (swappable, for `dev`), its grants and limits, and in
+/// an app its route and the services it may call.
+pub struct Service {
+    /// Empty when a single component is served.
+    pub name: String,
+    pub route: Route,
+    /// The services it may call in-process.
+    pub calls: Vec<String>,
+    pub grants: Grants,
+    pub allow_http: Arc<Vec<HostPattern>>,
+    pub limits: Limits,
+    app: std::sync::RwLock<Arc<App>>,
+}
+
+impl Service {
+    pub fn new(
+        name: &str,
+        route: Route,
+        calls: Vec<String>,
+        grants: Grants,
+        allow_http: Vec<HostPattern>,
+        limits: Limits,
+        app: App,
+    ) -> Service {
+        Service {
+            name: name.to_string(),
+            route,
+            calls,
+            grants,
+            allow_http: Arc::new(allow_http),
+            limits,
+            app: std::sync::RwLock::new(Arc::new(app)),
+        }
+    }
+
+    /// The component being served.
+    pub fn current(&self) -> Arc<App> {
+        Arc::clone(&self.app.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Serves `app` from the next request on; requests in flight finish on the old one.
+    pub fn swap(&self, app: App) {
+        *self.app.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(app);
     }
 }
 

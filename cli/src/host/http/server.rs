@@ -9,7 +9,7 @@
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -23,7 +23,7 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView};
 
 use super::conn::ConnState;
-use super::{AccessLog, App, Hooks, Settings, State};
+use super::{AccessLog, App, Hooks, INTERNAL_SUFFIX, Internal, Route, Service, Settings, State};
 use crate::host::limits::{StoreLimiter, format_duration};
 use crate::host::{HostError, error_text};
 use crate::output::{self, DIM, untrusted};
@@ -34,14 +34,17 @@ const TICK: Duration = Duration::from_millis(10);
 /// Held by every connection and guest task; the server has stopped when all are dropped.
 pub(super) type Tracker = mpsc::Sender<()>;
 
-/// The server: the component being served (swappable), the settings and the concurrency gate.
+/// The server: what is served (one component, or an app's services, each swappable), the
+/// settings and the concurrency gate.
 pub struct Server {
     engine: Engine,
-    app: RwLock<Arc<App>>,
+    services: Vec<Arc<Service>>,
+    /// Serving an app: routes, service names in the log, in-process calls.
+    is_app: bool,
+    /// The longest chain of in-process calls (508 past it).
+    max_call_depth: u32,
     pub(super) settings: Settings,
-    /// `settings.allow_http`, shared by every request's hooks.
-    allow_http: Arc<Vec<super::HostPattern>>,
-    /// A permit per concurrent request (and instance).
+    /// A permit per concurrent request from a client.
     permits: Arc<Semaphore>,
     /// Requests waiting for a permit.
     queued: AtomicUsize,
@@ -50,10 +53,46 @@ pub struct Server {
     /// Set when the server stops without waiting for the requests in flight: why (they are
     /// logged as abandoned, not as left by their clients).
     pub(super) abandoning: OnceLock<String>,
+    /// Itself, for the in-process calls its guests make.
+    me: Weak<Server>,
+    /// Whether the engine counts fuel (some service has a `--fuel` limit).
+    fuel: bool,
 }
 
 impl Server {
+    /// A server for one component, with `settings`' grants and limits, on every path.
     pub fn new(engine: Engine, app: App, settings: Settings) -> Arc<Server> {
+        let service = Service::new(
+            "",
+            Route::default(),
+            Vec::new(),
+            settings.grants.clone(),
+            settings.allow_http.clone(),
+            settings.limits.clone(),
+            app,
+        );
+        Server::with_services(engine, vec![Arc::new(service)], false, 0, settings)
+    }
+
+    /// A server for an app's services (routed by their routes; `settings`' grants and limits
+    /// are not used: each service has its own).
+    pub fn new_app(
+        engine: Engine,
+        services: Vec<Service>,
+        max_call_depth: u32,
+        settings: Settings,
+    ) -> Arc<Server> {
+        let services = services.into_iter().map(Arc::new).collect();
+        Server::with_services(engine, services, true, max_call_depth, settings)
+    }
+
+    fn with_services(
+        engine: Engine,
+        services: Vec<Arc<Service>>,
+        is_app: bool,
+        max_call_depth: u32,
+        settings: Settings,
+    ) -> Arc<Server> {
         let permits = Arc::new(Semaphore::new(settings.max_concurrency.max(1) as usize));
         // The epoch's clock: at every tick a running guest yields to the runtime (so a guest
         // that spins cannot take the server's threads) and checks its --timeout.
@@ -65,15 +104,18 @@ impl Server {
                 std::thread::sleep(TICK);
             }
         });
-        Arc::new(Server {
+        Arc::new_cyclic(|me| Server {
             engine,
-            app: RwLock::new(Arc::new(app)),
-            allow_http: Arc::new(settings.allow_http.clone()),
+            is_app,
+            max_call_depth,
             settings,
             permits,
             queued: AtomicUsize::new(0),
             in_flight: AtomicUsize::new(0),
             abandoning: OnceLock::new(),
+            me: me.clone(),
+            fuel: services.iter().any(|s| s.limits.fuel.is_some()),
+            services,
         })
     }
 
@@ -81,59 +123,75 @@ impl Server {
         &self.engine
     }
 
-    /// Serves `app` from the next request on; requests in flight finish on the old one.
+    /// The services, in the order given.
+    pub fn services(&self) -> &[Arc<Service>] {
+        &self.services
+    }
+
+    /// Serves `app` from the next request on (the first service); requests in flight finish
+    /// on the old one.
     pub fn swap(&self, app: App) {
-        let app = Arc::new(app);
-        *self.app.write().unwrap_or_else(|p| p.into_inner()) = app;
+        self.services[0].swap(app);
     }
 
     /// What is being served (for the announcement).
     pub fn label(&self) -> String {
-        self.current().label.clone()
+        if self.is_app {
+            format!("an app of {} services", self.services.len())
+        } else {
+            self.services[0].current().label.clone()
+        }
     }
 
-    /// [`Server::check`] for the component being served.
+    /// [`Server::check`] for every service being served.
     pub async fn check_current(&self) -> anyhow::Result<()> {
-        self.check(&self.current()).await
+        for service in &self.services {
+            self.check(service, &service.current()).await.map_err(|e| {
+                if self.is_app {
+                    e.context(format!("service `{}`", service.name))
+                } else {
+                    e
+                }
+            })?;
+        }
+        Ok(())
     }
 
-    fn current(&self) -> Arc<App> {
-        Arc::clone(&self.app.read().unwrap_or_else(|p| p.into_inner()))
-    }
-
-    fn store(&self, app: &App) -> anyhow::Result<Store<State>> {
-        let wasi = self
-            .settings
+    fn store(&self, service: &Arc<Service>, app: &App, depth: u32) -> anyhow::Result<Store<State>> {
+        let wasi = service
             .grants
             .builder(
                 std::slice::from_ref(&app.argv0),
                 crate::host::grants::Blocking::OffTheExecutor,
             )?
             .build();
+        let limits = &service.limits;
         let state = State {
             wasi,
             http: WasiHttpCtx::new(),
             table: wasmtime::component::ResourceTable::new(),
-            limiter: StoreLimiter::new(&self.settings.limits),
+            limiter: StoreLimiter::new(limits),
             hooks: Hooks {
-                allow: Arc::clone(&self.allow_http),
+                allow: Arc::clone(&service.allow_http),
+                internal: self.is_app.then(|| Internal {
+                    server: self.me.clone(),
+                    caller: Arc::clone(service),
+                    depth,
+                }),
             },
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
-        if let Some(fuel) = self.settings.limits.fuel {
-            store.set_fuel(fuel)?;
+        // The engine counts fuel when any service has a limit; the others get all there is.
+        if self.fuel {
+            store.set_fuel(limits.fuel.unwrap_or(u64::MAX))?;
             // Guests share the runtime's threads: a long computation lets others run.
             store.fuel_async_yield_interval(Some(100_000))?;
         }
         // At each tick the guest yields (other requests, the timeout's timer and the accept
         // loop run), and past its --timeout it traps. (A deadline past the clock's range is
         // no deadline: --timeout is bounded well below that anyway.)
-        let deadline = self
-            .settings
-            .limits
-            .timeout
-            .and_then(|t| Instant::now().checked_add(t));
+        let deadline = limits.timeout.and_then(|t| Instant::now().checked_add(t));
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_| {
             if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -145,24 +203,36 @@ impl Server {
         Ok(store)
     }
 
-    /// Instantiates the component once, as a request would: a component that cannot be
-    /// instantiated (a pool too small for it, a start function that traps) is refused before
-    /// the server listens, or before `dev` swaps it in. It takes a slot like a request (the
-    /// pool has one instance per slot).
-    pub async fn check(&self, app: &App) -> anyhow::Result<()> {
+    /// Instantiates a service's component once, as a request would: a component that cannot
+    /// be instantiated (a pool too small for it, a start function that traps) is refused
+    /// before the server listens, or before `dev` swaps it in. It takes a slot like a request
+    /// (the pool has one instance per slot).
+    pub async fn check(&self, service: &Arc<Service>, app: &App) -> anyhow::Result<()> {
         let permit = Arc::clone(&self.permits)
             .acquire_owned()
             .await
             .map_err(|_| anyhow::anyhow!("the server is shutting down"))?;
         let mut slot = Slot {
-            store: self.store(app)?,
-            _permit: permit,
+            store: self.store(service, app, 0)?,
+            _permit: Some(permit),
         };
         app.pre
             .instantiate_async(&mut slot.store)
             .await
             .map_err(|e| HostError::instantiation("component", e))?;
         Ok(())
+    }
+
+    /// The service a request from a client goes to (the most specific route that matches).
+    fn route(&self, host: &str, path: &str) -> Option<&Arc<Service>> {
+        if !self.is_app {
+            return self.services.first();
+        }
+        self.services
+            .iter()
+            .filter_map(|s| s.route.matches(host, path).map(|score| (score, s)))
+            .max_by_key(|(score, _)| *score)
+            .map(|(_, s)| s)
     }
 
     /// Handles one request: never fails (a failure is a 5xx response); logged once, when its
@@ -174,31 +244,151 @@ impl Server {
         tracker: Tracker,
     ) -> Result<hyper::Response<HyperOutgoingBody>, Infallible> {
         // The path alone: a query string may carry tokens that do not belong in a log.
-        let mut log = RequestLog::new(
+        let path = request.uri().path().to_string();
+        let host = request_host(&request);
+        let service = self.route(&host, &path).cloned();
+        let log = RequestLog::new(
             Arc::clone(&self),
-            conn,
+            Some(conn),
             request.method().as_str(),
-            request.uri().path(),
+            &path,
+            Who {
+                service: service
+                    .as_ref()
+                    .filter(|_| self.is_app)
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default(),
+                caller: None,
+            },
         );
+        let Some(service) = service else {
+            let failure = Failure {
+                status: http::StatusCode::NOT_FOUND,
+                message: format!("no service's route matches `{host}{path}`"),
+                retry_after: false,
+            };
+            log.finish(Some(failure.status), Some(&failure.message));
+            return Ok(failure.response());
+        };
+        let permit = match self.acquire().await {
+            Ok(permit) => permit,
+            Err(failure) => {
+                log.finish(Some(failure.status), Some(&failure.message));
+                return Ok(failure.response());
+            }
+        };
+        let request = if self.is_app {
+            for_service(&service.route, request)
+        } else {
+            request
+        };
+        let (method, path) = (log.method.clone(), log.path.clone());
         match Arc::clone(&self)
-            .dispatch(request, tracker, &log.method, &log.path)
+            .start(
+                &service,
+                request,
+                0,
+                Some(tracker),
+                Some(permit),
+                &method,
+                &path,
+            )
             .await
         {
-            Ok(answer) => {
-                let (parts, body) = answer.response.into_parts();
-                log.answered(parts.status);
-                let body = GuardedBody {
-                    inner: body,
-                    task: answer.task,
-                    shared: answer.shared,
-                    log: Some(log),
-                };
-                Ok(hyper::Response::from_parts(parts, body.boxed_unsync()))
-            }
+            Ok(answer) => Ok(log.respond(answer)),
             Err(failure) => {
-                let response = failure.response();
                 log.finish(Some(failure.status), Some(&failure.message));
-                Ok(response)
+                Ok(failure.response())
+            }
+        }
+    }
+
+    /// An in-process call from one of the app's services (`http://NAME.internal/…`): to the
+    /// service NAME when the caller may call it (else 403) and the chain is not too deep (else
+    /// 508); logged like a request from a client, with the caller's name.
+    pub(super) async fn call_service(
+        self: Arc<Self>,
+        from: &Internal,
+        name: &str,
+        request: http::Request<wasmtime_wasi_http::WasiBody>,
+    ) -> http::Response<wasmtime_wasi_http::WasiBody> {
+        let caller = &from.caller;
+        let path = request.uri().path().to_string();
+        let log = RequestLog::new(
+            Arc::clone(&self),
+            None,
+            request.method().as_str(),
+            &path,
+            Who {
+                service: name.to_string(),
+                caller: Some(caller.name.clone()),
+            },
+        );
+        let refuse = |log: RequestLog, status: http::StatusCode, message: String| {
+            let failure = Failure {
+                status,
+                message,
+                retry_after: false,
+            };
+            log.finish(Some(failure.status), Some(&failure.message));
+            failure.response()
+        };
+        let Some(service) = self.services.iter().find(|s| s.name == name).cloned() else {
+            let known: Vec<&str> = self.services.iter().map(|s| s.name.as_str()).collect();
+            return refuse(
+                log,
+                http::StatusCode::NOT_FOUND,
+                format!(
+                    "`{}` called `{name}{INTERNAL_SUFFIX}`, but the app has no service `{name}` (it has: {})",
+                    caller.name,
+                    known.join(", ")
+                ),
+            );
+        };
+        if !caller.calls.iter().any(|c| c == name) {
+            return refuse(
+                log,
+                http::StatusCode::FORBIDDEN,
+                format!(
+                    "`{}` may not call `{name}`: add \"{name}\" to its `calls` in wasmforge.toml",
+                    caller.name
+                ),
+            );
+        }
+        let depth = from.depth + 1;
+        if depth > self.max_call_depth {
+            return refuse(
+                log,
+                http::StatusCode::LOOP_DETECTED,
+                format!(
+                    "the call from `{}` to `{name}` would be call {depth} of one chain, past the \
+                     app's bound of {} (`[app] max-call-depth` in wasmforge.toml)",
+                    caller.name, self.max_call_depth
+                ),
+            );
+        }
+        let (mut parts, body) = request.into_parts();
+        // The callee sees the request as a client's: its path and query, with its host.
+        if let Some(path) = parts.uri.path_and_query().cloned() {
+            let mut uri = http::uri::Parts::default();
+            uri.path_and_query = Some(path);
+            if let Ok(uri) = http::Uri::from_parts(uri) {
+                parts.uri = uri;
+            }
+        }
+        if let Ok(host) = http::HeaderValue::from_str(&format!("{name}{INTERNAL_SUFFIX}")) {
+            parts.headers.insert(http::header::HOST, host);
+        }
+        let request = hyper::Request::from_parts(parts, body);
+        let (method, path) = (log.method.clone(), log.path.clone());
+        match Arc::clone(&self)
+            .start(&service, request, depth, None, None, &method, &path)
+            .await
+        {
+            Ok(answer) => log.respond(answer),
+            Err(failure) => {
+                log.finish(Some(failure.status), Some(&failure.message));
+                failure.response()
             }
         }
     }
@@ -232,18 +422,27 @@ impl Server {
         Ok(permit)
     }
 
-    async fn dispatch(
+    /// Starts `service`'s guest on a request; once it has sent its response's head, the
+    /// answer (the guest goes on writing the body in its task).
+    #[allow(clippy::too_many_arguments)]
+    async fn start<B>(
         self: Arc<Self>,
-        request: hyper::Request<Incoming>,
-        tracker: Tracker,
+        service: &Arc<Service>,
+        request: hyper::Request<B>,
+        depth: u32,
+        tracker: Option<Tracker>,
+        permit: Option<OwnedSemaphorePermit>,
         method: &str,
         path: &str,
-    ) -> Result<Answer, Failure> {
-        let permit = self.acquire().await?;
-        let app = self.current();
+    ) -> Result<Answer, Failure>
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
+        let app = service.current();
         let mut slot = Slot {
             store: self
-                .store(&app)
+                .store(service, &app, depth)
                 .map_err(|e| Failure::internal(format!("{e:#}")))?,
             _permit: permit,
         };
@@ -263,8 +462,8 @@ impl Server {
             .http()
             .new_response_outparam(sender)
             .map_err(|e| Failure::internal(error_text(&e)))?;
-        let timeout = self.settings.limits.timeout;
-        let fuel = self.settings.limits.fuel;
+        let timeout = service.limits.timeout;
+        let fuel = service.limits.fuel;
         let shared = Arc::new(Shared::default());
         let outcome = Arc::clone(&shared);
         let (method, path) = (method.to_string(), path.to_string());
@@ -349,8 +548,10 @@ impl Server {
     }
 
     /// One line of the access log. `status` is `None` when no response was sent.
+    #[allow(clippy::too_many_arguments)]
     fn log(
         &self,
+        who: &Who,
         method: &str,
         path: &str,
         status: Option<http::StatusCode>,
@@ -358,11 +559,17 @@ impl Server {
         error: Option<&str>,
     ) {
         let code = status.map_or_else(|| "-".to_string(), |s| s.as_u16().to_string());
+        // In an app, the service first: `users GET /users/7`, `db ← users GET /rows`.
+        let by = match (&who.service, &who.caller) {
+            (service, _) if service.is_empty() => String::new(),
+            (service, None) => format!("{service} "),
+            (service, Some(caller)) => format!("{service} \u{2190} {caller} "),
+        };
         match self.settings.log {
             AccessLog::Off => {
                 if let Some(error) = error {
                     anstream::eprintln!(
-                        "{}error{:#}: {} {} {code}: {}",
+                        "{}error{:#}: {by}{} {} {code}: {}",
                         output::ERROR,
                         output::ERROR,
                         untrusted(method),
@@ -375,7 +582,7 @@ impl Server {
                 let ms = took.as_secs_f64() * 1000.0;
                 match error {
                     Some(error) => anstream::eprintln!(
-                        "{} {} {code} {ms:.1}ms {}error{:#}: {}",
+                        "{by}{} {} {code} {ms:.1}ms {}error{:#}: {}",
                         untrusted(method),
                         untrusted(path),
                         output::ERROR,
@@ -383,14 +590,14 @@ impl Server {
                         untrusted(error)
                     ),
                     None => anstream::eprintln!(
-                        "{} {} {code} {DIM}{ms:.1}ms{DIM:#}",
+                        "{by}{} {} {code} {DIM}{ms:.1}ms{DIM:#}",
                         untrusted(method),
                         untrusted(path),
                     ),
                 }
             }
             AccessLog::Json => {
-                let line = serde_json::json!({
+                let mut line = serde_json::json!({
                     "event": "request",
                     "method": method,
                     "path": path,
@@ -398,10 +605,77 @@ impl Server {
                     "ms": (took.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
                     "error": error,
                 });
+                if !who.service.is_empty() {
+                    line["service"] = who.service.clone().into();
+                    line["caller"] = who.caller.clone().into();
+                }
                 super::json_line(&line);
             }
         }
     }
+}
+
+/// Whose request a log line is: the service (empty when one component is served) and, for an
+/// in-process call, the service that called.
+#[derive(Debug, Clone, Default)]
+struct Who {
+    service: String,
+    caller: Option<String>,
+}
+
+/// The host a client's request names (`Host`, or the URI's authority), lowercase, without the
+/// port.
+fn request_host<B>(request: &hyper::Request<B>) -> String {
+    let authority = request
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| request.uri().authority().map(|a| a.to_string()))
+        .unwrap_or_default();
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority.as_str(),
+    };
+    host.to_ascii_lowercase()
+}
+
+/// Headers an app's service gets: the prefix its route removed, and the path as the client
+/// sent it (a client's own are replaced, never trusted).
+pub const PREFIX_HEADER: &str = "x-forwarded-prefix";
+pub const FULL_PATH_HEADER: &str = "x-full-path";
+
+/// A client's request as the service of `route` sees it: the route's prefix removed from the
+/// path (`/users/7?x=1` → `/7?x=1`), the prefix and the full path in headers.
+fn for_service<B>(route: &Route, request: hyper::Request<B>) -> hyper::Request<B> {
+    let (mut parts, body) = request.into_parts();
+    parts.headers.remove(PREFIX_HEADER);
+    parts.headers.remove(FULL_PATH_HEADER);
+    let full = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| "/".to_string(), |p| p.as_str().to_string());
+    if let Some(prefix) = route.prefix.as_deref().filter(|p| *p != "/") {
+        let path = route.strip(parts.uri.path()).into_owned();
+        let with_query = match parts.uri.query() {
+            Some(query) => format!("{path}?{query}"),
+            None => path,
+        };
+        let mut uri = parts.uri.clone().into_parts();
+        if let Ok(p) = http::uri::PathAndQuery::try_from(with_query.as_str()) {
+            uri.path_and_query = Some(p);
+            if let Ok(uri) = http::Uri::from_parts(uri) {
+                parts.uri = uri;
+            }
+        }
+        if let Ok(value) = http::HeaderValue::from_str(prefix) {
+            parts.headers.insert(PREFIX_HEADER, value);
+        }
+    }
+    if let Ok(value) = http::HeaderValue::from_str(&full) {
+        parts.headers.insert(FULL_PATH_HEADER, value);
+    }
+    hyper::Request::from_parts(parts, body)
 }
 
 /// What `dispatch` hands on once the guest has sent its response's head.
@@ -440,7 +714,8 @@ impl Drop for Waiting<'_> {
 /// ("maximum concurrent limit reached"). Keep `store` first.
 struct Slot {
     store: Store<State>,
-    _permit: OwnedSemaphorePermit,
+    /// A request from a client holds one; an in-process call runs under its caller's.
+    _permit: Option<OwnedSemaphorePermit>,
 }
 
 /// The guest's task, stopped when dropped while still held: it then ends at its next epoch
@@ -547,9 +822,10 @@ impl Body for GuardedBody {
 /// it). It also counts the request as in flight, for its connection and for shutdown.
 struct RequestLog {
     server: Arc<Server>,
-    conn: Arc<ConnState>,
+    conn: Option<Arc<ConnState>>,
     method: String,
     path: String,
+    who: Who,
     started: Instant,
     /// The status answered, once the head is handed to hyper.
     status: Option<http::StatusCode>,
@@ -559,14 +835,25 @@ struct RequestLog {
 }
 
 impl RequestLog {
-    fn new(server: Arc<Server>, conn: Arc<ConnState>, method: &str, path: &str) -> RequestLog {
-        server.in_flight.fetch_add(1, Ordering::SeqCst);
-        conn.request_started();
+    /// `conn`: the client's connection (none for an in-process call); `who`: the service (and
+    /// its caller) in an app's log, empty otherwise.
+    fn new(
+        server: Arc<Server>,
+        conn: Option<Arc<ConnState>>,
+        method: &str,
+        path: &str,
+        who: Who,
+    ) -> RequestLog {
+        if let Some(conn) = &conn {
+            server.in_flight.fetch_add(1, Ordering::SeqCst);
+            conn.request_started();
+        }
         RequestLog {
             server,
             conn,
             method: method.to_string(),
             path: path.to_string(),
+            who,
             started: Instant::now(),
             status: None,
             head_mark: 0,
@@ -574,16 +861,37 @@ impl RequestLog {
         }
     }
 
+    /// The guest has answered: its response, whose body logs the request when it ends.
+    fn respond(mut self, answer: Answer) -> hyper::Response<HyperOutgoingBody> {
+        let (parts, body) = answer.response.into_parts();
+        self.answered(parts.status);
+        let body = GuardedBody {
+            inner: body,
+            task: answer.task,
+            shared: answer.shared,
+            log: Some(self),
+        };
+        hyper::Response::from_parts(parts, body.boxed_unsync())
+    }
+
     /// The response with `status` is handed to hyper.
     fn answered(&mut self, status: http::StatusCode) {
         self.status = Some(status);
-        self.head_mark = self.conn.written();
+        self.head_mark = self.written();
     }
 
     /// The status the client has received: none until bytes of the response went out (a
     /// failure right after the head can close the connection before hyper writes it).
     fn sent(&self) -> Option<http::StatusCode> {
-        self.status.filter(|_| self.conn.written() > self.head_mark)
+        match &self.conn {
+            Some(_) => self.status.filter(|_| self.written() > self.head_mark),
+            // The caller holds the response as soon as it is answered.
+            None => self.status,
+        }
+    }
+
+    fn written(&self) -> u64 {
+        self.conn.as_ref().map_or(0, |c| c.written())
     }
 
     /// Logs a response the server cut (the connection is closed without the body's end) and
@@ -607,6 +915,7 @@ impl RequestLog {
     fn finish(mut self, status: Option<http::StatusCode>, error: Option<&str>) {
         self.done = true;
         self.server.log(
+            &self.who,
             &self.method,
             &self.path,
             status,
@@ -622,6 +931,8 @@ impl Drop for RequestLog {
             let sent = self.sent();
             let message = if let Some(why) = self.server.abandoning.get() {
                 format!("abandoned: {why}; the request was stopped")
+            } else if self.conn.is_none() {
+                "the calling service dropped the response; the request was stopped".to_string()
             } else if sent.is_none() {
                 "the client closed the connection before the response; the request was stopped"
                     .to_string()
@@ -637,6 +948,7 @@ impl Drop for RequestLog {
                 (None, None) => http::StatusCode::from_u16(499).ok(),
             };
             self.server.log(
+                &self.who,
                 &self.method,
                 &self.path,
                 status,
@@ -644,8 +956,10 @@ impl Drop for RequestLog {
                 Some(&message),
             );
         }
-        self.server.in_flight.fetch_sub(1, Ordering::SeqCst);
-        self.conn.request_ended();
+        if let Some(conn) = &self.conn {
+            self.server.in_flight.fetch_sub(1, Ordering::SeqCst);
+            conn.request_ended();
+        }
     }
 }
 
