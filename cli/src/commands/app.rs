@@ -297,16 +297,9 @@ pub fn artifact(spec: &ServiceSpec, profile: Profile, ctx: &Ctx) -> anyhow::Resu
     }
 }
 
-/// Loads one service for serving: its component, grants (its own and the command line's) and
-/// limits (its own, else the command line's).
-pub fn service(
-    engine: &wasmtime::Engine,
-    spec: &ServiceSpec,
-    path: &Path,
-    cli: &ServeArgs,
-    cache: bool,
-    ctx: &Ctx,
-) -> anyhow::Result<Service> {
+/// One service's settings: its grants (its own and the command line's) and limits (its own,
+/// else the command line's), checked (granted folders exist).
+fn settings(spec: &ServiceSpec, cli: &ServeArgs, ctx: &Ctx) -> anyhow::Result<Settings> {
     let mut grants = spec.flags.grants.clone();
     grants.extend(cli.grants.clone());
     let mut limits = spec.flags.limits.clone();
@@ -325,8 +318,32 @@ pub fn service(
         .grants
         .builder(&[], crate::host::grants::Blocking::OffTheExecutor)
         .with_context(|| format!("service `{}`", spec.name))?;
-    let app = super::serve::load_app(engine, path, &settings, cache, ctx)
-        .with_context(|| format!("service `{}` ({})", spec.name, path.display()))?;
+    Ok(settings)
+}
+
+/// Loads (compiles, or takes from the cache) one service's component at `path`.
+pub fn component(
+    engine: &wasmtime::Engine,
+    spec: &ServiceSpec,
+    path: &Path,
+    cli: &ServeArgs,
+    ctx: &Ctx,
+) -> anyhow::Result<http::App> {
+    let settings = settings(spec, cli, ctx)?;
+    super::serve::load_app(engine, path, &settings, !cli.no_cache, ctx)
+        .with_context(|| format!("service `{}` ({})", spec.name, path.display()))
+}
+
+/// Loads one service for serving: its component, grants and limits.
+fn service(
+    engine: &wasmtime::Engine,
+    spec: &ServiceSpec,
+    path: &Path,
+    cli: &ServeArgs,
+    ctx: &Ctx,
+) -> anyhow::Result<Service> {
+    let settings = settings(spec, cli, ctx)?;
+    let app = component(engine, spec, path, cli, ctx)?;
     Ok(Service::new(
         &spec.name,
         spec.route.clone(),
@@ -336,6 +353,14 @@ pub fn service(
         settings.limits,
         app,
     ))
+}
+
+/// The service whose project folder holds `changed` (for `dev`).
+pub fn owner_of<'a>(app: &'a AppSpec, changed: &Path) -> Option<&'a ServiceSpec> {
+    app.services.iter().find(|s| match &s.source {
+        Source::Project(dir) => std::path::absolute(dir).is_ok_and(|dir| changed.starts_with(dir)),
+        _ => false,
+    })
 }
 
 /// Builds or pulls every service, loads them and returns the server (not yet listening).
@@ -359,7 +384,7 @@ pub fn server(
     }
     let mut services = Vec::new();
     for (spec, path) in app.services.iter().zip(&paths) {
-        services.push(service(&engine, spec, path, cli, !cli.no_cache, ctx)?);
+        services.push(service(&engine, spec, path, cli, ctx)?);
     }
     Ok((
         http::Server::new_app(engine, services, app.max_call_depth, settings),

@@ -76,6 +76,9 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         }
         .into());
     }
+    if let Some(app) = super::app::load(&args.path)? {
+        return serve_app(args, app, ctx);
+    }
     // The flags are checked before the first build (granted folders exist, descriptors).
     let mut settings = args.serve.settings(ctx)?;
     settings.max_connections = http::connection_limit(&settings)?;
@@ -170,6 +173,118 @@ fn serve(
                             &watcher_ctx,
                             "kept",
                             "serving the last good build; fix the error and save",
+                        );
+                    }
+                }
+            }
+        });
+    })
+}
+
+/// An app: every service built and served; a change inside a service's project folder
+/// rebuilds that service alone and swaps it in (the others never stop serving); a failed
+/// build keeps the service's last good one.
+fn serve_app(args: Args, app: super::app::AppSpec, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    super::serve::refuse_project_flags(
+        args.build_target.target.is_some(),
+        args.bin.is_some(),
+        args.package.is_some(),
+    )?;
+    if !args.args.is_empty() {
+        return Err(crate::exit::UsageError {
+            message: "arguments after `--` are for a command, and this folder is an app of HTTP \
+                      services"
+                .into(),
+            hint: "leave them out".into(),
+        }
+        .into());
+    }
+    let profile = if args.release {
+        Profile::Release
+    } else {
+        Profile::Dev
+    };
+    let root = std::path::absolute(&args.path)?;
+    let changes = watch(&root)?;
+    let started = Instant::now();
+    let server = loop {
+        match super::app::server(&app, &args.serve, profile.clone(), ctx) {
+            Ok((server, _)) => break server,
+            Err(err) => {
+                report_failure(ctx, &err);
+                waiting(ctx);
+                wait_for_change(&changes, args.debounce);
+            }
+        }
+    };
+    event(
+        ctx,
+        "built",
+        &format!(
+            "{} services in {:.1}s",
+            app.services.len(),
+            started.elapsed().as_secs_f64()
+        ),
+    );
+    let config = root.join(wasmforge_build::config::FILE_NAME);
+    let watcher_server = Arc::clone(&server);
+    let watcher_ctx = ctx.clone();
+    let addr = args.serve.addr.clone();
+    super::serve::serve_until_stopped(server, &addr, ctx, move |handle| {
+        let handle = handle.clone();
+        let ctx = watcher_ctx;
+        std::thread::spawn(move || {
+            loop {
+                let changed = wait_for_change(&changes, args.debounce);
+                let Some(spec) = super::app::owner_of(&app, &changed) else {
+                    if changed == config {
+                        event(
+                            &ctx,
+                            "kept",
+                            "the app's wasmforge.toml changed: restart `wasmforge dev` to serve \
+                             the new services and routes",
+                        );
+                    }
+                    continue;
+                };
+                event(&ctx, "changed", &changed.display().to_string());
+                let started = Instant::now();
+                let swapped = super::app::artifact(spec, profile.clone(), &ctx).and_then(|path| {
+                    let component = super::app::component(
+                        watcher_server.engine(),
+                        spec,
+                        &path,
+                        &args.serve,
+                        &ctx,
+                    )?;
+                    let service = watcher_server
+                        .services()
+                        .iter()
+                        .find(|s| s.name == spec.name)
+                        .ok_or_else(|| anyhow::anyhow!("no service `{}`", spec.name))?;
+                    handle.block_on(watcher_server.check(service, &component))?;
+                    service.swap(component);
+                    Ok(())
+                });
+                match swapped {
+                    Ok(()) => event(
+                        &ctx,
+                        "swapped",
+                        &format!(
+                            "service `{}` (rebuilt in {:.1}s; the others kept serving)",
+                            spec.name,
+                            started.elapsed().as_secs_f64()
+                        ),
+                    ),
+                    Err(err) => {
+                        report_failure(&ctx, &err);
+                        event(
+                            &ctx,
+                            "kept",
+                            &format!(
+                                "service `{}`'s last good build; fix the error and save",
+                                spec.name
+                            ),
                         );
                     }
                 }

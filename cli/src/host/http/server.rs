@@ -331,7 +331,8 @@ impl Server {
                 retry_after: false,
             };
             log.finish(Some(failure.status), Some(&failure.message));
-            failure.response()
+            // The caller is a service of the same app: its author is told why, in the body.
+            failure.response_saying(&failure.message)
         };
         let Some(service) = self.services.iter().find(|s| s.name == name).cloned() else {
             let known: Vec<&str> = self.services.iter().map(|s| s.name.as_str()).collect();
@@ -983,10 +984,23 @@ impl Failure {
     }
 
     fn response(&self) -> hyper::Response<HyperOutgoingBody> {
+        self.response_saying("")
+    }
+
+    /// The response, its body saying `why` after the status (nothing when empty).
+    fn response_saying(&self, why: &str) -> hyper::Response<HyperOutgoingBody> {
         let reason = self.status.canonical_reason().unwrap_or("Error");
-        let body = Full::new(Bytes::from(format!("{} {reason}\n", self.status.as_u16())))
-            .map_err(|never: Infallible| match never {})
-            .boxed_unsync();
+        let why = if why.is_empty() {
+            String::new()
+        } else {
+            format!(": {why}")
+        };
+        let body = Full::new(Bytes::from(format!(
+            "{} {reason}{why}\n",
+            self.status.as_u16()
+        )))
+        .map_err(|never: Infallible| match never {})
+        .boxed_unsync();
         let mut response = hyper::Response::new(body);
         *response.status_mut() = self.status;
         response.headers_mut().insert(
