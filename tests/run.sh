@@ -38,9 +38,10 @@ fi
 # what wasmforge writes, apache2-utils has htpasswd, openssl makes the TLS test's private CA,
 # curl fetches release archives in the GitHub Action test, rsync is needed by gitlab-ci-local,
 # zstd is the native tool the zstd built for WebAssembly is checked against, tzdata the time-zone
-# database Go's tests read (ivy's TestAll loads "EST"; wasmforge test grants /usr/share/zoneinfo).
+# database Go's tests read (ivy's TestAll loads "EST"; wasmforge test grants /usr/share/zoneinfo),
+# strace counts the sockets an app's server opens (none for its in-process calls).
 apt_packages=(clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32 golang-1.19-go cmake make binaryen
-              docker-registry skopeo umoci apache2-utils openssl curl rsync zstd tzdata)
+              docker-registry skopeo umoci apache2-utils openssl curl rsync zstd tzdata strace)
 missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -71,7 +71,7 @@ pub fn project(name: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, dest)
 }
 
-fn copy_tree(from: &Path, to: &Path) {
+pub fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for entry in std::fs::read_dir(from).expect("read_dir") {
         let entry = entry.expect("entry");

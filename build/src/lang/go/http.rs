@@ -375,7 +375,7 @@ func witHeader(h uint32) http.Header {
 		e := entries[4*i : 4*i+4]
 		header.Add(witLiftString(e[0], e[1]), witLiftString(e[2], e[3]))
 	}
-	witPinned = nil
+	witRelease()
 	witDropFields(h)
 	return header
 }
@@ -425,7 +425,7 @@ func (r *witBodyReader) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		r.pending = witLiftSlice[byte](witU32(4), witU32(8))
-		witPinned = nil
+		witRelease()
 	}
 	n := copy(p, r.pending)
 	r.pending = r.pending[n:]
@@ -464,7 +464,7 @@ func witRequest(h uint32) *http.Request {
 	if witU8(0) != 0 {
 		target = witLiftString(witU32(4), witU32(8))
 	}
-	witPinned = nil
+	witRelease()
 	header := witHeader(witRequestHeaders(h))
 	var body io.ReadCloser = http.NoBody
 	witRequestConsume(h, witRet())
@@ -560,7 +560,7 @@ func (w *witWriter) finish() {
 }
 
 func witServe(request, out uint32) {
-	witPinned = nil
+	witRelease()
 	r := witRequest(request)
 	w := &witWriter{out: out, header: http.Header{}}
 	panicked := true
@@ -647,11 +647,11 @@ func (witTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	witDropFuture(future)
 	// option<result<result<incoming-response, error-code>, ()>>
 	if witU8(0) == 0 || witU8(8) != 0 || witU8(16) != 0 {
-		witPinned = nil
+		witRelease()
 		return nil, fmt.Errorf("%s %s: the request failed", req.Method, req.URL)
 	}
 	response := witU32(24)
-	witPinned = nil
+	witRelease()
 	status := int(witInResponseStatus(response))
 	res := &http.Response{
 		Status:     fmt.Sprintf("%d %s", status, http.StatusText(status)),

@@ -514,7 +514,7 @@ pub fn generate(world: &World) -> Result<String> {
         for l in &lifts {
             let _ = writeln!(go, "{l}");
         }
-        go.push_str("\twitPinned = nil\n");
+        go.push_str("\twitRelease()\n");
         match f.result {
             None => {
                 let _ = writeln!(go, "\t{call}");
@@ -617,7 +617,7 @@ pub fn generate(world: &World) -> Result<String> {
                     "\tr := {}",
                     lift_pair_from(ty, "witImportRet[0]", "witImportRet[1]")
                 );
-                go.push_str("\twitPinned = nil\n\treturn r\n");
+                go.push_str("\twitRelease()\n\treturn r\n");
             }
         }
         go.push_str("}\n");
@@ -672,23 +672,28 @@ import (
 
 var _ = runtime.KeepAlive
 
-// Buffers cabi_realloc handed to the host, kept until the call they carry arguments (or
-// an import's results) for has copied them out.
-var witPinned [][]byte
-
 // The runtime's own break: memory it hands out once and never collects.
 //
 //go:linkname witSbrk runtime.sbrk
 func witSbrk(n uintptr) unsafe.Pointer
 
 // Set once package main is initialized. Before that (while the runtime starts) the WASI
-// adapter asks cabi_realloc for its stack and state, which must live as long as the instance:
-// they come from the runtime's break, outside the collected heap. (The adapter cannot take
-// memory with memory.grow: the runtime grows memory from its own idea of where it ends, and
-// would hand those pages out again.)
+// adapter asks cabi_realloc for its stack and state, which live as long as the instance: they
+// come from the runtime's break, outside the collected heap, and are never reused. (The adapter
+// cannot take memory with memory.grow: the runtime grows memory from its own idea of where it
+// ends, and would hand those pages out again.)
 var witReady bool
 
 func init() { witReady = true }
+
+// After that, cabi_realloc hands the host buffers from an arena taken from the runtime's break,
+// reused once their contents have been copied out (witRelease). Allocating from Go's heap there
+// could start a collection, which calls the host — and a component may not call out while the
+// host is in the middle of a call into it.
+var witArena, witArenaSize, witArenaUsed uintptr
+
+// The arena's buffers are free again: what the host put there has been copied out.
+func witRelease() { witArenaUsed = 0 }
 
 // What the last export's result points into, kept until its post-return function.
 var witReturn []any
@@ -701,21 +706,28 @@ func witRealloc(oldPtr, oldSize, align, newSize uint32) uint32 {
 	if newSize == 0 {
 		return align
 	}
+	a := uintptr(align)
 	if !witReady {
-		base := uintptr(witSbrk(uintptr(newSize + align)))
-		ptr := (base + uintptr(align) - 1) &^ (uintptr(align) - 1)
+		base := uintptr(witSbrk(uintptr(newSize) + a))
+		ptr := (base + a - 1) &^ (a - 1)
 		if oldPtr != 0 && oldSize != 0 {
 			copy(unsafe.Slice((*byte)(unsafe.Pointer(ptr)), newSize), witBytes(oldPtr, min(oldSize, newSize)))
 		}
 		return uint32(ptr)
 	}
-	buf := make([]byte, newSize+align)
-	base := uintptr(unsafe.Pointer(&buf[0]))
-	ptr := (base + uintptr(align) - 1) &^ (uintptr(align) - 1)
+	ptr := (witArena + witArenaUsed + a - 1) &^ (a - 1)
+	if witArena == 0 || ptr+uintptr(newSize) > witArena+witArenaSize {
+		// A new arena, at least twice the last: the old one is left (its buffers may be in
+		// use), so what is left over stays within the largest arena's size.
+		size := max(2*witArenaSize, 256<<10, 2*(uintptr(newSize)+a))
+		witArena = uintptr(witSbrk(size))
+		witArenaSize = size
+		ptr = (witArena + a - 1) &^ (a - 1)
+	}
+	witArenaUsed = ptr + uintptr(newSize) - witArena
 	if oldPtr != 0 && oldSize != 0 {
 		copy(unsafe.Slice((*byte)(unsafe.Pointer(ptr)), newSize), witBytes(oldPtr, min(oldSize, newSize)))
 	}
-	witPinned = append(witPinned, buf)
 	return uint32(ptr)
 }
 
