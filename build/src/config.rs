@@ -55,8 +55,9 @@ pub const TABLES: &[&str] = &[
     "app",
 ];
 
-/// `[app]`: the services of an app, served in one process (`wasmforge serve APPDIR`).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+/// `[app]`: the services of an app, served in one process (`wasmforge serve APPDIR`). It is
+/// also the config of a pushed app (as JSON, each `source` the digest of its component).
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AppConfig {
     /// `[[app.service]]`, one per HTTP service.
@@ -64,6 +65,7 @@ pub struct AppConfig {
     pub service: Vec<ServiceConfig>,
     /// The longest chain of in-process calls a request may make (default 8); a call past it
     /// gets 508.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_call_depth: Option<u32>,
 }
 
@@ -76,7 +78,7 @@ impl AppConfig {
 /// One `[[app.service]]`. Its grants and limits are the keys of `serve`'s flags (`dir`,
 /// `dir-ro`, `env`, `env-inherit`, `allow-http`, `timeout`, `fuel`, `max-memory`, …), read and
 /// checked by the command line's own flag parser, so they are declared once.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct ServiceConfig {
     /// A DNS label: other services call it at `http://NAME.internal/`.
@@ -85,8 +87,10 @@ pub struct ServiceConfig {
     /// reference (pulled, its digest pinned).
     pub source: String,
     /// The path prefix it answers (removed before the service sees the path).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub route: Option<String>,
     /// The host it answers (the request's `Host`, without the port).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
     /// The services it may call in-process.
     #[serde(default)]

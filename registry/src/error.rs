@@ -95,6 +95,10 @@ pub enum Error {
     #[error("`{reference}` is not a Wasm artifact: {found}")]
     NotWasm { reference: String, found: String },
 
+    /// An app's artifact where one module was expected.
+    #[error("`{reference}` is an app of {services} services, not one module")]
+    IsApp { reference: String, services: usize },
+
     #[error("`{}` is not an OCI image layout folder: {why}", path.display())]
     BadLayout {
         path: std::path::PathBuf,
@@ -175,6 +179,9 @@ impl Error {
                 "wasmforge pulls artifacts with one `application/wasm` layer (also the \
                  legacy Spin/wash layer types) and `wasi/wasm` images"
                     .into()
+            }
+            Error::IsApp { .. } => {
+                "`wasmforge serve REF` pulls and serves every service of an app".into()
             }
             Error::BadLayout { .. } => {
                 "an OCI layout folder has `oci-layout`, `index.json` and `blobs/`; \

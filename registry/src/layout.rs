@@ -208,6 +208,22 @@ pub fn pull(
     digest: Option<&str>,
     max_size: u64,
 ) -> Result<(Vec<u8>, PullReport)> {
+    match pull_any(dir, tag, digest, max_size)? {
+        (crate::Pulled::Module(wasm), report) => Ok((wasm, report)),
+        (crate::Pulled::App { components, .. }, report) => Err(Error::IsApp {
+            reference: report.reference,
+            services: components.len(),
+        }),
+    }
+}
+
+/// [`pull`], taking an app too.
+pub fn pull_any(
+    dir: &Path,
+    tag: &str,
+    digest: Option<&str>,
+    max_size: u64,
+) -> Result<(crate::Pulled, PullReport)> {
     if !dir.join("oci-layout").is_file() {
         return Err(Error::BadLayout {
             path: dir.to_path_buf(),
@@ -262,13 +278,45 @@ pub fn pull(
             Next::WasmLayer(d) => {
                 let wasm = read_blob(dir, &d.digest, "the Wasm layer", d.size, max_size)?;
                 crate::check_wasm(&wasm, &reference)?;
-                return Ok(report(wasm, reference, top_digest, d.media_type));
+                let (wasm, report) = report(wasm, reference, top_digest, d.media_type);
+                return Ok((crate::Pulled::Module(wasm), report));
             }
             Next::ImageLayer(d) => {
                 let gz = read_blob(dir, &d.digest, "the image layer", d.size, max_size)?;
                 let wasm = manifest::wasm_from_image_layer(&gz, &reference, max_size)?;
                 crate::check_wasm(&wasm, &reference)?;
-                return Ok(report(wasm, reference, top_digest, d.media_type));
+                let (wasm, report) = report(wasm, reference, top_digest, d.media_type);
+                return Ok((crate::Pulled::Module(wasm), report));
+            }
+            Next::App { config, components } => {
+                let config_bytes = read_blob(
+                    dir,
+                    &config.digest,
+                    "the app's config",
+                    config.size,
+                    crate::MANIFEST_LIMIT,
+                )?;
+                let mut wasm = Vec::new();
+                for d in &components {
+                    let bytes =
+                        read_blob(dir, &d.digest, "a component of the app", d.size, max_size)?;
+                    crate::check_wasm(&bytes, &reference)?;
+                    wasm.push(bytes);
+                }
+                let report = PullReport {
+                    reference,
+                    digest: top_digest,
+                    layer_media_type: config.media_type,
+                    size: wasm.iter().map(|w| w.len() as u64).sum(),
+                    sha256: config.digest.trim_start_matches("sha256:").to_string(),
+                };
+                return Ok((
+                    crate::Pulled::App {
+                        config: config_bytes,
+                        components: wasm,
+                    },
+                    report,
+                ));
             }
         }
     }

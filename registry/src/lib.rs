@@ -30,6 +30,18 @@ pub struct PushReport {
     pub size: u64,
 }
 
+/// What a reference holds.
+#[derive(Debug, Clone)]
+pub enum Pulled {
+    /// A module or component.
+    Module(Vec<u8>),
+    /// An app: its config (JSON) and its services' components, in the config's order.
+    App {
+        config: Vec<u8>,
+        components: Vec<Vec<u8>>,
+    },
+}
+
 /// What was pulled.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PullReport {

@@ -22,6 +22,11 @@ pub const LEGACY_WASM_LAYERS: &[&str] = &[
     "application/vnd.module.wasm.content.layer.v1+wasm",
 ];
 /// Everything `pull` asks a registry for.
+/// An app's artifact (wasmforge): its config describes the services, its layers are their
+/// components, in the config's order.
+pub const APP_CONFIG: &str = "application/vnd.wasmforge.app.config.v1+json";
+pub const APP_ARTIFACT: &str = "application/vnd.wasmforge.app.v1";
+
 pub const ACCEPTED: &[&str] = &[MANIFEST, INDEX, DOCKER_MANIFEST, DOCKER_LIST];
 
 /// A blob to store, with its digest.
@@ -179,6 +184,50 @@ pub fn build(input: &Input<'_>, layout: Layout) -> Result<Artifact> {
     })
 }
 
+/// An app's artifact: `config` (the app's description, JSON) and each service's component as a
+/// layer titled `NAME.wasm`, in order. A component the destination already has (by digest) is
+/// not uploaded again.
+pub fn build_app(
+    config: Vec<u8>,
+    components: &[(String, bytes::Bytes)],
+    created: &str,
+    annotations: &BTreeMap<String, String>,
+) -> Result<Artifact> {
+    let mut annotations = annotations.clone();
+    annotations
+        .entry("org.opencontainers.image.created".into())
+        .or_insert_with(|| created.to_string());
+    let config = Blob::new(APP_CONFIG, config);
+    let layers: Vec<Blob> = components
+        .iter()
+        .map(|(_, wasm)| Blob::new(WASM_LAYER, wasm.clone()))
+        .collect();
+    let descriptors: Vec<Value> = layers
+        .iter()
+        .zip(components)
+        .map(|(layer, (name, _))| {
+            let mut d = layer.descriptor();
+            d["annotations"] = json!({ "org.opencontainers.image.title": format!("{name}.wasm") });
+            d
+        })
+        .collect();
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": MANIFEST,
+        "artifactType": APP_ARTIFACT,
+        "config": config.descriptor(),
+        "layers": descriptors,
+        "annotations": annotations,
+    });
+    let manifest = to_bytes(&manifest);
+    Ok(Artifact {
+        digest: digest_of(&manifest),
+        config,
+        layers,
+        manifest,
+    })
+}
+
 /// Compact JSON with sorted keys (serde_json's map is ordered by key).
 fn to_bytes(value: &Value) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()
@@ -233,6 +282,11 @@ pub enum Next {
     WasmLayer(Descriptor),
     /// A `wasi/wasm` image layer (tar+gzip) holding the module.
     ImageLayer(Descriptor),
+    /// An app: its config (the services) and their components.
+    App {
+        config: Descriptor,
+        components: Vec<Descriptor>,
+    },
 }
 
 /// Reads a manifest or index and says which blob holds the module.
@@ -289,13 +343,27 @@ pub fn next_step(manifest: &[u8], reference: &str) -> Result<Next> {
             }
         )));
     }
+    let config_type = value["config"]["mediaType"].as_str().unwrap_or_default();
+    if config_type == APP_CONFIG {
+        let config = descriptor(&value["config"])
+            .ok_or_else(|| not_wasm("an app whose manifest names no config".into()))?;
+        if let Some(other) = layers.iter().find(|l| l.media_type != WASM_LAYER) {
+            return Err(not_wasm(format!(
+                "an app with a layer of type {}",
+                other.media_type
+            )));
+        }
+        return Ok(Next::App {
+            config,
+            components: layers,
+        });
+    }
     let wasm: Vec<&Descriptor> = layers
         .iter()
         .filter(|l| {
             l.media_type == WASM_LAYER || LEGACY_WASM_LAYERS.contains(&l.media_type.as_str())
         })
         .collect();
-    let config_type = value["config"]["mediaType"].as_str().unwrap_or_default();
     match wasm.as_slice() {
         [one] => Ok(Next::WasmLayer((*one).clone())),
         [] if layers.len() == 1

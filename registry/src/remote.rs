@@ -12,7 +12,7 @@ use oci_client::{Client, Reference, RegistryOperation};
 
 use crate::error::{Error, Result};
 use crate::manifest::{self, Artifact, Next};
-use crate::{PullReport, PushReport, digest_of, verify};
+use crate::{PullReport, Pulled, PushReport, digest_of, verify};
 
 /// Credentials for one registry.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -576,8 +576,20 @@ pub fn check_credentials(registry: &str, options: &Options) -> Result<()> {
     })
 }
 
-/// Pulls the module at `reference`, verifying every digest on the way.
+/// Pulls the module at `reference`, verifying every digest on the way (an app is an error
+/// saying so: [`pull_any`] takes either).
 pub fn pull(reference: &Reference, options: &Options) -> Result<(Vec<u8>, PullReport)> {
+    match pull_any(reference, options)? {
+        (Pulled::Module(wasm), report) => Ok((wasm, report)),
+        (Pulled::App { components, .. }, report) => Err(Error::IsApp {
+            reference: report.reference,
+            services: components.len(),
+        }),
+    }
+}
+
+/// Pulls what `reference` holds, a module or an app, verifying every digest on the way.
+pub fn pull_any(reference: &Reference, options: &Options) -> Result<(Pulled, PullReport)> {
     runtime()?.block_on(pull_async(reference, options))
 }
 
@@ -641,7 +653,7 @@ async fn bounded_get(
     Ok(Ok(body))
 }
 
-async fn pull_async(reference: &Reference, options: &Options) -> Result<(Vec<u8>, PullReport)> {
+async fn pull_async(reference: &Reference, options: &Options) -> Result<(Pulled, PullReport)> {
     let options = &with_access_token(reference, options, "pull").await?;
     let client = client(reference, options)?;
     let fail = |e| classify(e, reference, options);
@@ -699,6 +711,46 @@ async fn pull_async(reference: &Reference, options: &Options) -> Result<(Vec<u8>
         None => digest_of(&bytes),
     };
     let whole = reference.whole();
+    // A blob as its manifest describes it: the declared size is the most that is read (and is
+    // itself capped at `limit`), and the digest is checked.
+    let fetch_blob = |d: &manifest::Descriptor, limit: u64, what: &'static str| {
+        let d = d.clone();
+        let get = &get;
+        let base = &base;
+        async move {
+            let limit = match d.size {
+                Some(declared) if declared > limit => {
+                    return Err(Error::TooLarge {
+                        what: format!("{what} {} (as its manifest declares)", d.digest),
+                        size: Some(declared),
+                        limit,
+                    });
+                }
+                Some(declared) => declared,
+                None => limit,
+            };
+            let blob = get(
+                format!("{base}/blobs/{}", d.digest),
+                &[],
+                limit,
+                format!("{what} {} (sent past its declared size)", d.digest),
+            )
+            .await?;
+            if let Some(declared) = d.size
+                && blob.len() as u64 != declared
+            {
+                return Err(Error::Inconsistent {
+                    what: format!("{what} {}", d.digest),
+                    why: format!(
+                        "the manifest declares {declared} bytes, the registry sent {}",
+                        blob.len()
+                    ),
+                });
+            }
+            verify(&blob, &d.digest, what)?;
+            Ok(blob)
+        }
+    };
     let mut manifest_bytes = bytes;
     loop {
         match manifest::next_step(&manifest_bytes, &whole)? {
@@ -713,42 +765,37 @@ async fn pull_async(reference: &Reference, options: &Options) -> Result<(Vec<u8>
                 verify(&bytes, &d.digest, "the manifest")?;
                 manifest_bytes = bytes;
             }
+            Next::App { config, components } => {
+                let config_bytes =
+                    fetch_blob(&config, crate::MANIFEST_LIMIT, "the app's config").await?;
+                let mut wasm = Vec::new();
+                for d in &components {
+                    let bytes = fetch_blob(d, options.max_size, "a component of the app").await?;
+                    crate::check_wasm(&bytes, &whole)?;
+                    wasm.push(bytes);
+                }
+                let report = PullReport {
+                    reference: whole,
+                    digest: top_digest,
+                    layer_media_type: config.media_type,
+                    size: wasm.iter().map(|w| w.len() as u64).sum(),
+                    sha256: config.digest.trim_start_matches("sha256:").to_string(),
+                };
+                return Ok((
+                    Pulled::App {
+                        config: config_bytes,
+                        components: wasm,
+                    },
+                    report,
+                ));
+            }
             step @ (Next::WasmLayer(_) | Next::ImageLayer(_)) => {
                 let (image, d) = match step {
                     Next::ImageLayer(d) => (true, d),
-                    Next::WasmLayer(d) | Next::Manifest(d) => (false, d),
+                    Next::WasmLayer(d) => (false, d),
+                    _ => unreachable!("matched above"),
                 };
-                // The declared size is the most that is read, and is itself capped.
-                let limit = match d.size {
-                    Some(declared) if declared > options.max_size => {
-                        return Err(Error::TooLarge {
-                            what: format!("the layer {} (as its manifest declares)", d.digest),
-                            size: Some(declared),
-                            limit: options.max_size,
-                        });
-                    }
-                    Some(declared) => declared,
-                    None => options.max_size,
-                };
-                let blob = get(
-                    format!("{base}/blobs/{}", d.digest),
-                    &[],
-                    limit,
-                    format!("the layer {} (sent past its declared size)", d.digest),
-                )
-                .await?;
-                if let Some(declared) = d.size
-                    && blob.len() as u64 != declared
-                {
-                    return Err(Error::Inconsistent {
-                        what: format!("the layer {}", d.digest),
-                        why: format!(
-                            "the manifest declares {declared} bytes, the registry sent {}",
-                            blob.len()
-                        ),
-                    });
-                }
-                verify(&blob, &d.digest, "the Wasm layer")?;
+                let blob = fetch_blob(&d, options.max_size, "the Wasm layer").await?;
                 let wasm = if image {
                     manifest::wasm_from_image_layer(&blob, &whole, options.max_size)?
                 } else {
@@ -769,7 +816,7 @@ async fn pull_async(reference: &Reference, options: &Options) -> Result<(Vec<u8>
                     .trim_start_matches("sha256:")
                     .to_string(),
                 };
-                return Ok((wasm, report));
+                return Ok((Pulled::Module(wasm), report));
             }
         }
     }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use wasmforge_build::Profile;
-use wasmforge_build::config::{Config, ServiceConfig};
+use wasmforge_build::config::{AppConfig, Config, ServiceConfig};
 
 use super::flags::ServiceFlags;
 use super::serve::ServeArgs;
@@ -25,14 +25,14 @@ pub struct AppSpec {
     pub dir: PathBuf,
     pub services: Vec<ServiceSpec>,
     pub max_call_depth: u32,
+    /// As written (a push stores it, each source replaced by its component's digest).
+    pub config: AppConfig,
 }
 
 #[derive(Debug, Clone)]
 pub struct ServiceSpec {
     pub name: String,
     pub source: Source,
-    /// As written in wasmforge.toml (for pushes and messages).
-    pub source_text: String,
     pub route: Route,
     pub calls: Vec<String>,
     pub flags: ServiceFlags,
@@ -56,14 +56,39 @@ pub fn load(dir: &Path) -> anyhow::Result<Option<AppSpec>> {
         return Ok(None);
     }
     let file = dir.join(wasmforge_build::config::FILE_NAME);
-    from_config(dir, &config)
+    from_app(dir, dir, &config.app)
         .map(Some)
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
 }
 
-fn from_config(dir: &Path, config: &Config) -> Result<AppSpec, String> {
+/// A pulled app: its config (JSON, as `push` stored it) with each service's component at the
+/// path given, in order. Folder grants that are relative are taken from the current folder.
+pub fn pulled(config: &[u8], components: &[PathBuf], reference: &str) -> anyhow::Result<AppSpec> {
+    let bad = |why: String| anyhow::anyhow!("the app at `{reference}` cannot be served: {why}");
+    let mut app: AppConfig = serde_json::from_slice(config)
+        .map_err(|e| bad(format!("its config is not an app's ({e})")))?;
+    if app.service.len() != components.len() {
+        return Err(bad(format!(
+            "its config lists {} services and it holds {} components",
+            app.service.len(),
+            components.len()
+        )));
+    }
+    for (service, path) in app.service.iter_mut().zip(components) {
+        service.source = path.display().to_string();
+    }
+    let here = std::env::current_dir()?;
+    let dir = components
+        .first()
+        .and_then(|p| p.parent())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| here.clone());
+    from_app(&dir, &here, &app).map_err(bad)
+}
+
+/// `dir`: where sources are; `grants_base`: what relative folder grants are relative to.
+fn from_app(dir: &Path, grants_base: &Path, config: &AppConfig) -> Result<AppSpec, String> {
     let max_call_depth = config
-        .app
         .max_call_depth
         .unwrap_or(http::DEFAULT_MAX_CALL_DEPTH);
     if !(1..=64).contains(&max_call_depth) {
@@ -72,8 +97,8 @@ fn from_config(dir: &Path, config: &Config) -> Result<AppSpec, String> {
         ));
     }
     let mut services: Vec<ServiceSpec> = Vec::new();
-    for service in &config.app.service {
-        let spec = service_spec(dir, service)
+    for service in &config.service {
+        let spec = service_spec(dir, grants_base, service)
             .map_err(|e| format!("[[app.service]] `{}`: {e}", service.name))?;
         if services.iter().any(|s| s.name == spec.name) {
             return Err(format!(
@@ -126,10 +151,15 @@ fn from_config(dir: &Path, config: &Config) -> Result<AppSpec, String> {
         dir: dir.to_path_buf(),
         services,
         max_call_depth,
+        config: config.clone(),
     })
 }
 
-fn service_spec(dir: &Path, service: &ServiceConfig) -> Result<ServiceSpec, String> {
+fn service_spec(
+    dir: &Path,
+    grants_base: &Path,
+    service: &ServiceConfig,
+) -> Result<ServiceSpec, String> {
     let name = service.name.as_str();
     let label = !name.is_empty()
         && name.len() <= 63
@@ -172,7 +202,7 @@ fn service_spec(dir: &Path, service: &ServiceConfig) -> Result<ServiceSpec, Stri
     };
     let flags = ServiceFlags::from_table(&service.flags)?;
     let flags = ServiceFlags {
-        grants: flags.grants.relative_to(dir),
+        grants: flags.grants.relative_to(grants_base),
         ..flags
     };
     let text = service.source.as_str();
@@ -195,7 +225,6 @@ fn service_spec(dir: &Path, service: &ServiceConfig) -> Result<ServiceSpec, Stri
     Ok(ServiceSpec {
         name: name.to_string(),
         source,
-        source_text: text.to_string(),
         route: Route { prefix, host },
         calls: service.calls.clone(),
         flags,
@@ -240,7 +269,7 @@ fn find_cycle(services: &[ServiceSpec]) -> Option<Vec<String>> {
         None
     }
     for service in services {
-        if state.get(service.name.as_str()).is_none()
+        if !state.contains_key(service.name.as_str())
             && let Some(cycle) = visit(&service.name, &calls, &mut state, &mut Vec::new())
         {
             return Some(cycle);
@@ -270,7 +299,8 @@ impl AppSpec {
     }
 
     /// The service called `name`.
-    pub fn service(&self, name: &str) -> Option<&ServiceSpec> {
+    #[cfg(test)]
+    fn service(&self, name: &str) -> Option<&ServiceSpec> {
         self.services.iter().find(|s| s.name == name)
     }
 }
@@ -408,7 +438,7 @@ mod tests {
                     .unwrap_or_default()
             )
         })?;
-        from_config(dir.path(), &config)
+        from_app(dir.path(), dir.path(), &config.app)
     }
 
     const TWO: &str = r#"

@@ -138,6 +138,11 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     // A reference given is checked before anything is built; one from wasmforge.toml may need
     // the version the build reads.
     let given = args.reference.as_deref().map(Ref::parse).transpose()?;
+    if args.input.is_dir()
+        && let Some(app) = super::app::load(&args.input)?
+    {
+        return push_app(&args, app, given, ctx);
+    }
     let configured = match &args.reference {
         Some(_) => None,
         None => Some(configured_reference(&args.input)?),
@@ -204,8 +209,81 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             )?
         }
     };
+    print_report(&report, ctx)?;
+    Ok(ExitStatus::Success)
+}
+
+/// An app: every service built (release) or pulled, then one artifact holding each service's
+/// component as a layer (a component the registry has already is not uploaded again) and, as
+/// its config, the app's description with each source replaced by its component's digest.
+fn push_app(
+    args: &Args,
+    app: super::app::AppSpec,
+    given: Option<Ref>,
+    ctx: &Ctx,
+) -> anyhow::Result<ExitStatus> {
+    if args.layout != Layout::Wasm {
+        return Err(crate::exit::UsageError {
+            message: "an app is pushed as one artifact of its services' components; \
+                      `--layout image` makes a single-module image"
+                .into(),
+            hint: "leave out --layout, or push one service's folder with --layout image".into(),
+        }
+        .into());
+    }
+    let reference = match given {
+        Some(reference) => reference,
+        None => expand_reference(&configured_reference(&args.input)?, None)?,
+    };
+    let mut components = Vec::new();
+    let mut config = app.config.clone();
+    for (spec, written) in app.services.iter().zip(config.service.iter_mut()) {
+        let path = super::app::artifact(spec, Profile::Release, ctx)?;
+        let wasm = super::read_input(&path)?;
+        written.source = wasmforge_registry::digest_of(&wasm);
+        components.push((spec.name.clone(), bytes::Bytes::from(wasm)));
+    }
+    let (mut annotations, last_commit) = git_facts(&app.dir, &TermReporter::new(ctx));
+    let created = wasmforge_registry::time::rfc3339(created_at(last_commit));
+    annotations.extend(args.annotations.iter().cloned());
+    let config = serde_json::to_vec(&config)?;
+    let artifact = manifest::build_app(config, &components, &created, &annotations)?;
+    let size: u64 = components.iter().map(|(_, w)| w.len() as u64).sum();
+    ctx.status(
+        "Pushing",
+        &format!(
+            "an app of {} services ({}) to {reference}",
+            components.len(),
+            human_size(size)
+        ),
+    );
+    let report = match &reference {
+        Ref::Layout { dir, tag, .. } => {
+            let tags = if args.tags.is_empty() {
+                vec![tag.clone()]
+            } else {
+                args.tags.clone()
+            };
+            layout::push(dir, &tags, &artifact)?
+        }
+        Ref::Registry(r) => {
+            let auth = args.credentials.resolve(r.registry(), ctx)?;
+            remote::push(
+                r,
+                &args.tags,
+                &artifact,
+                &args.connection.options_for(Some(auth)),
+            )?
+        }
+    };
+    print_report(&report, ctx)?;
+    Ok(ExitStatus::Success)
+}
+
+/// The references written and the digest on stdout (JSON with --format json).
+fn print_report(report: &wasmforge_registry::PushReport, ctx: &Ctx) -> anyhow::Result<()> {
     match ctx.format {
-        Format::Json => crate::output::print_json(&report)?,
+        Format::Json => crate::output::print_json(report)?,
         Format::Human => {
             let mut out = anstream::stdout().lock();
             for r in &report.references {
@@ -222,7 +300,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             }
         }
     }
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 /// `[push] reference` of the project at `input` (a folder): the template to push to.

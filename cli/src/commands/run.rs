@@ -200,9 +200,35 @@ pub(crate) fn pull_to_cache(
     reference: &wasmforge_registry::Ref,
     ctx: &Ctx,
 ) -> anyhow::Result<std::path::PathBuf> {
-    use wasmforge_registry::{Ref, layout, remote};
-    let (wasm, report) = match reference {
-        Ref::Layout { dir, tag, digest } => layout::pull(
+    match pull_any_to_cache(reference, ctx)? {
+        PulledTo::Module(path) => Ok(path),
+        PulledTo::App { components, .. } => Err(wasmforge_registry::Error::IsApp {
+            reference: reference.to_string(),
+            services: components.len(),
+        }
+        .into()),
+    }
+}
+
+/// What a pull left in the cache.
+pub(crate) enum PulledTo {
+    Module(std::path::PathBuf),
+    /// An app: its config and its components' files, in order.
+    App {
+        config: Vec<u8>,
+        components: Vec<std::path::PathBuf>,
+    },
+}
+
+/// Pulls what `reference` holds (a module, or an app's components) into the cache, each file
+/// named by its digest.
+pub(crate) fn pull_any_to_cache(
+    reference: &wasmforge_registry::Ref,
+    ctx: &Ctx,
+) -> anyhow::Result<PulledTo> {
+    use wasmforge_registry::{Pulled, Ref, layout, remote};
+    let (pulled, report) = match reference {
+        Ref::Layout { dir, tag, digest } => layout::pull_any(
             dir,
             tag,
             digest.as_deref(),
@@ -214,7 +240,7 @@ pub(crate) fn pull_to_cache(
                 auth,
                 ..Default::default()
             };
-            remote::pull(r, &options)?
+            remote::pull_any(r, &options)?
         }
     };
     ctx.status(
@@ -225,15 +251,28 @@ pub(crate) fn pull_to_cache(
         .ok_or_else(|| {
             anyhow::anyhow!("no cache folder for pulled modules (set WASMFORGE_CACHE_DIR)")
         })?;
-    let path = dir.join(format!("{}.wasm", report.sha256));
     // A file already there is reused only while it still is the module of that digest.
-    let current = std::fs::read(&path)
-        .is_ok_and(|bytes| wasmforge_build::files::sha256_hex(&bytes) == report.sha256);
-    if !current {
-        wasmforge_build::cache::write_private(&path, &wasm)
-            .with_context(|| format!("could not write `{}`", path.display()))?;
+    let keep = |wasm: &[u8]| -> anyhow::Result<std::path::PathBuf> {
+        let sha256 = wasmforge_build::files::sha256_hex(wasm);
+        let path = dir.join(format!("{sha256}.wasm"));
+        let current = std::fs::read(&path)
+            .is_ok_and(|bytes| wasmforge_build::files::sha256_hex(&bytes) == sha256);
+        if !current {
+            wasmforge_build::cache::write_private(&path, wasm)
+                .with_context(|| format!("could not write `{}`", path.display()))?;
+        }
+        Ok(path)
+    };
+    match pulled {
+        Pulled::Module(wasm) => Ok(PulledTo::Module(keep(&wasm)?)),
+        Pulled::App { config, components } => Ok(PulledTo::App {
+            config,
+            components: components
+                .iter()
+                .map(|c| keep(c))
+                .collect::<anyhow::Result<_>>()?,
+        }),
     }
-    Ok(path)
 }
 
 /// `dev` runs commands as children that must not outlive it, even when it is killed: the

@@ -181,7 +181,15 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         )?;
         built.path
     } else if let Some(reference) = super::run::as_reference(&args.target) {
-        super::run::pull_to_cache(&reference, ctx)?
+        match super::run::pull_any_to_cache(&reference, ctx)? {
+            super::run::PulledTo::Module(path) => path,
+            // An app: every service pulled, digests verified; served as its folder would be.
+            super::run::PulledTo::App { config, components } => {
+                let app = super::app::pulled(&config, &components, &reference.to_string())?;
+                let (server, _) = super::app::server(&app, &args.serve, Profile::Release, ctx)?;
+                return serve_until_stopped(server, &args.serve.addr, ctx, |_| {});
+            }
+        }
     } else {
         args.target.clone()
     };

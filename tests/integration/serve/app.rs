@@ -440,3 +440,91 @@ fn dev_on_an_app_swaps_the_edited_service_while_the_others_keep_serving() {
         "only greet was built, twice:\n{log}"
     );
 }
+
+#[test]
+fn a_pushed_app_is_one_artifact_listing_its_services_and_serve_ref_serves_them_all() {
+    let Some(app) = app() else { return };
+    let Some(registry) = crate::registry::Registry::start() else {
+        return;
+    };
+    if !require(on_path("skopeo"), "skopeo is not installed") {
+        return;
+    }
+    let dir = app_folder(&format!(
+        "{}{}{}env = {{ GREETING = \"hi\" }}\n",
+        service("gateway", &app.gateway, Some("/"), &["users"]),
+        service("users", &app.users, Some("/users"), &["greet"]),
+        service("greet", &app.greet, Some("/greet"), &[]),
+    ));
+    let reference = format!("{}/shop:1.0", registry.addr);
+    let push = |expect_uploaded: u64| {
+        let output = run(wasmforge()
+            .args(["--format", "json", "push"])
+            .arg(dir.path())
+            .arg(&reference));
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let report = json(&output);
+        assert_eq!(report["uploaded"], expect_uploaded, "{report}");
+        report["digest"].as_str().expect("digest").to_string()
+    };
+    // The config and the three components; pushed again, every blob is reused by its digest.
+    let digest = push(4);
+    assert_eq!(push(0), digest, "the same app has the same digest");
+
+    let docker = format!("docker://{reference}");
+    let raw = run(Command::new("skopeo").args(["inspect", "--raw", "--tls-verify=false", &docker]));
+    assert!(raw.status.success(), "{}", stderr(&raw));
+    let manifest: serde_json::Value = serde_json::from_slice(&raw.stdout).expect("manifest");
+    assert_eq!(manifest["artifactType"], "application/vnd.wasmforge.app.v1");
+    assert_eq!(
+        manifest["config"]["mediaType"],
+        "application/vnd.wasmforge.app.config.v1+json"
+    );
+    let layers = manifest["layers"].as_array().expect("layers");
+    let titles: Vec<&str> = layers
+        .iter()
+        .map(|l| {
+            l["annotations"]["org.opencontainers.image.title"]
+                .as_str()
+                .unwrap_or("")
+        })
+        .collect();
+    assert_eq!(titles, ["gateway.wasm", "users.wasm", "greet.wasm"]);
+    let raw = run(Command::new("skopeo").args([
+        "inspect",
+        "--config",
+        "--raw",
+        "--tls-verify=false",
+        &docker,
+    ]));
+    let config: serde_json::Value = serde_json::from_slice(&raw.stdout).expect("config");
+    // Each service names its component by digest: the layer's.
+    for (service, layer) in config["service"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .zip(layers)
+    {
+        assert_eq!(service["source"], layer["digest"], "{config}");
+    }
+    assert_eq!(config["service"][1]["calls"][0], "greet");
+    assert_eq!(config["service"][2]["env"]["GREETING"], "hi");
+
+    // `serve REF` pulls every service (digests verified) and serves the app.
+    let mut cmd = wasmforge();
+    cmd.args(["serve", &reference, "--addr", "127.0.0.1:0"]);
+    let server = Server::start(cmd, "Serving http://", Duration::from_secs(300));
+    assert_eq!(
+        server.get("/chain").text(),
+        "gateway \u{2192} users \u{2192} Hello from greet, in Go!\n"
+    );
+    assert_eq!(server.get("/users/").status, 200);
+    drop(server);
+
+    // One module was expected: the app says what it is and how to serve it.
+    let output = run(wasmforge().args(["run", &reference]));
+    let err = stderr(&output);
+    assert_ne!(output.status.code(), Some(0));
+    assert!(err.contains("is an app of 3 services"), "{err}");
+    assert!(err.contains("wasmforge serve REF"), "{err}");
+}
