@@ -61,9 +61,18 @@ pub fn load(dir: &Path) -> anyhow::Result<Option<AppSpec>> {
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
 }
 
+/// The keys of a service that reach the host: a pulled app may not give them to itself.
+const HOST_GRANTS: &[&str] = &["dir", "dir-ro", "env-inherit", "allow-http"];
+
 /// A pulled app: its config (JSON, as `push` stored it) with each service's component at the
-/// path given, in order. Folder grants that are relative are taken from the current folder.
-pub fn pulled(config: &[u8], components: &[PathBuf], reference: &str) -> anyhow::Result<AppSpec> {
+/// path given, in order. What reaches past the sandbox — host folders, host variables, outgoing
+/// HTTP — is what whoever serves it grants (on the command line), never what the artifact asks
+/// for: those keys are dropped, and said (the second value: one line per service that asked).
+pub fn pulled(
+    config: &[u8],
+    components: &[PathBuf],
+    reference: &str,
+) -> anyhow::Result<(AppSpec, Vec<String>)> {
     let bad = |why: String| anyhow::anyhow!("the app at `{reference}` cannot be served: {why}");
     let mut app: AppConfig = serde_json::from_slice(config)
         .map_err(|e| bad(format!("its config is not an app's ({e})")))?;
@@ -74,8 +83,31 @@ pub fn pulled(config: &[u8], components: &[PathBuf], reference: &str) -> anyhow:
             components.len()
         )));
     }
+    let mut asked = Vec::new();
     for (service, path) in app.service.iter_mut().zip(components) {
         service.source = path.display().to_string();
+        let mut flags = Vec::new();
+        for key in HOST_GRANTS {
+            if let Some(value) = service.flags.remove(*key) {
+                let values = match value {
+                    toml::Value::Array(items) => items,
+                    other => vec![other],
+                };
+                for v in values {
+                    let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                    flags.push(format!("--{key} {}", crate::output::untrusted(&text)));
+                }
+            }
+        }
+        if !flags.is_empty() {
+            asked.push(format!(
+                "service `{}` of `{reference}` asks for {}: a pulled app is not given host \
+                 folders, host variables or outgoing HTTP by itself; grant them on the command \
+                 line (they apply to every service)",
+                service.name,
+                flags.join(", ")
+            ));
+        }
     }
     let here = std::env::current_dir()?;
     let dir = components
@@ -83,7 +115,8 @@ pub fn pulled(config: &[u8], components: &[PathBuf], reference: &str) -> anyhow:
         .and_then(|p| p.parent())
         .map(Path::to_path_buf)
         .unwrap_or_else(|| here.clone());
-    from_app(&dir, &here, &app).map_err(bad)
+    let spec = from_app(&dir, &here, &app).map_err(bad)?;
+    Ok((spec, asked))
 }
 
 /// `dir`: where sources are; `grants_base`: what relative folder grants are relative to.
@@ -357,10 +390,11 @@ pub fn component(
     spec: &ServiceSpec,
     path: &Path,
     cli: &ServeArgs,
+    loaded: Option<&mut super::serve::Loaded>,
     ctx: &Ctx,
 ) -> anyhow::Result<http::App> {
     let settings = settings(spec, cli, ctx)?;
-    super::serve::load_app(engine, path, &settings, !cli.no_cache, ctx)
+    super::serve::load_app(engine, path, &settings, !cli.no_cache, loaded, ctx)
         .with_context(|| format!("service `{}` ({})", spec.name, path.display()))
 }
 
@@ -370,10 +404,11 @@ fn service(
     spec: &ServiceSpec,
     path: &Path,
     cli: &ServeArgs,
+    loaded: &mut super::serve::Loaded,
     ctx: &Ctx,
 ) -> anyhow::Result<Service> {
     let settings = settings(spec, cli, ctx)?;
-    let app = component(engine, spec, path, cli, ctx)?;
+    let app = component(engine, spec, path, cli, Some(loaded), ctx)?;
     Ok(Service::new(
         &spec.name,
         spec.route.clone(),
@@ -413,8 +448,9 @@ pub fn server(
         paths.push(artifact(spec, profile.clone(), ctx)?);
     }
     let mut services = Vec::new();
+    let mut loaded = super::serve::Loaded::new();
     for (spec, path) in app.services.iter().zip(&paths) {
-        services.push(service(&engine, spec, path, cli, ctx)?);
+        services.push(service(&engine, spec, path, cli, &mut loaded, ctx)?);
     }
     Ok((
         http::Server::new_app(engine, services, app.max_call_depth, settings),

@@ -140,7 +140,7 @@ fn serve(
 ) -> anyhow::Result<ExitStatus> {
     let cache = !args.serve.no_cache;
     let engine = http::engine(&settings.limits, settings.max_concurrency, 1)?;
-    let app = super::serve::load_app(&engine, &built.path, &settings, cache, ctx)?;
+    let app = super::serve::load_app(&engine, &built.path, &settings, cache, None, ctx)?;
     let watcher_settings = settings.clone();
     let server = Server::new(engine, app, settings);
     let addr = args.serve.addr.clone();
@@ -159,6 +159,7 @@ fn serve(
                         &built.path,
                         &watcher_settings,
                         cache,
+                        None,
                         &watcher_ctx,
                     )?;
                     handle.block_on(watcher_server.check(&watcher_server.services()[0], &app))?;
@@ -255,6 +256,7 @@ fn serve_app(args: Args, app: super::app::AppSpec, ctx: &Ctx) -> anyhow::Result<
                         spec,
                         &path,
                         &args.serve,
+                        None,
                         &ctx,
                     )?;
                     let service = watcher_server

@@ -185,7 +185,11 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
             super::run::PulledTo::Module(path) => path,
             // An app: every service pulled, digests verified; served as its folder would be.
             super::run::PulledTo::App { config, components } => {
-                let app = super::app::pulled(&config, &components, &reference.to_string())?;
+                let (app, asked) =
+                    super::app::pulled(&config, &components, &reference.to_string())?;
+                for line in &asked {
+                    ctx.warning(line);
+                }
                 let (server, _) = super::app::server(&app, &args.serve, Profile::Release, ctx)?;
                 return serve_until_stopped(server, &args.serve.addr, ctx, |_| {});
             }
@@ -200,7 +204,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         }
         .into());
     }
-    let app = load_app(&engine, &path, &settings, !args.serve.no_cache, ctx)?;
+    let app = load_app(&engine, &path, &settings, !args.serve.no_cache, None, ctx)?;
     let server = Server::new(engine, app, settings);
     serve_until_stopped(server, &args.serve.addr, ctx, |_| {})
 }
@@ -300,12 +304,18 @@ pub fn build_project(
     }
 }
 
-/// Reads, compiles (or loads from the cache) and links a component for serving.
+/// Components already loaded, by the sha256 of their bytes: services of an app built from the
+/// same component share its compiled code (one mapping, not one per service).
+pub type Loaded = std::collections::HashMap<String, wasmtime::component::Component>;
+
+/// Reads, compiles (or loads from the cache, or takes from `loaded`) and links a component for
+/// serving.
 pub fn load_app(
     engine: &wasmtime::Engine,
     path: &Path,
     settings: &Settings,
     cache: bool,
+    loaded: Option<&mut Loaded>,
     ctx: &Ctx,
 ) -> anyhow::Result<App> {
     let raw = std::fs::read(path)
@@ -314,7 +324,16 @@ pub fn load_app(
     if let Some(max) = settings.limits.max_memory {
         limits::check_initial_memory(&bytes, max, path)?;
     }
-    let (loaded, event) = host::load(engine, path, &bytes, cache, false, &|m| ctx.warning(m))?;
+    let name = path.display().to_string();
+    let digest = loaded
+        .is_some()
+        .then(|| wasmforge_build::files::sha256_hex(&bytes));
+    if let (Some(memo), Some(digest)) = (&loaded, &digest)
+        && let Some(component) = memo.get(digest)
+    {
+        return App::new(engine, component, &name);
+    }
+    let (found, event) = host::load(engine, path, &bytes, cache, false, &|m| ctx.warning(m))?;
     if ctx.verbose > 0 {
         anstream::eprintln!(
             "{}      Loaded {} ({}){:#}",
@@ -324,9 +343,14 @@ pub fn load_app(
             crate::output::DIM
         );
     }
-    let name = path.display().to_string();
-    match loaded {
-        host::Loaded::Component(component) => App::new(engine, &component, &name),
+    match found {
+        host::Loaded::Component(component) => {
+            let app = App::new(engine, &component, &name)?;
+            if let (Some(memo), Some(digest)) = (loaded, digest) {
+                memo.insert(digest, component);
+            }
+            Ok(app)
+        }
         host::Loaded::Module(_) => Err(HostError::NotHttp {
             name,
             world: "a core module (WASI preview 1), not a component: HTTP components are WASI 0.2 \

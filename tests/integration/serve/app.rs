@@ -451,7 +451,7 @@ fn a_pushed_app_is_one_artifact_listing_its_services_and_serve_ref_serves_them_a
         return;
     }
     let dir = app_folder(&format!(
-        "{}{}{}env = {{ GREETING = \"hi\" }}\n",
+        "{}{}{}env = {{ GREETING = \"hi\" }}\nallow-http = [\"example.com\"]\n",
         service("gateway", &app.gateway, Some("/"), &["users"]),
         service("users", &app.users, Some("/users"), &["greet"]),
         service("greet", &app.greet, Some("/greet"), &[]),
@@ -519,7 +519,12 @@ fn a_pushed_app_is_one_artifact_listing_its_services_and_serve_ref_serves_them_a
         "gateway \u{2192} users \u{2192} Hello from greet, in Go!\n"
     );
     assert_eq!(server.get("/users/").status, 200);
-    drop(server);
+    // What reaches the host is the server's to grant, not the artifact's.
+    let (_, log) = server.terminate();
+    assert!(
+        log.contains("service `greet` of") && log.contains("asks for --allow-http example.com"),
+        "{log}"
+    );
 
     // One module was expected: the app says what it is and how to serve it.
     let output = run(wasmforge().args(["run", &reference]));

@@ -491,6 +491,7 @@ func witRequest(h uint32) *http.Request {
 // goes to the host's stream.
 type witWriter struct {
 	out      uint32
+	head     bool // a HEAD request: the head is sent, the body written is not
 	header   http.Header
 	status   int
 	sent     bool
@@ -529,6 +530,9 @@ func (w *witWriter) send(first []byte) {
 
 func (w *witWriter) Write(p []byte) (int, error) {
 	w.send(p)
+	if w.head {
+		return len(p), nil
+	}
 	return witWrite(w.stream, p)
 }
 
@@ -562,7 +566,7 @@ func (w *witWriter) finish() {
 func witServe(request, out uint32) {
 	witRelease()
 	r := witRequest(request)
-	w := &witWriter{out: out, header: http.Header{}}
+	w := &witWriter{out: out, header: http.Header{}, head: r.Method == http.MethodHead}
 	panicked := true
 	defer func() {
 		if panicked {
@@ -694,3 +698,67 @@ func init() {
 	http.DefaultClient.Transport = witTransport{}
 }
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The world the `--kind http` templates use, with the WASI packages they vendor.
+    fn template_world() -> World {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let wit =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../templates/projects/http-wit");
+        std::fs::create_dir_all(dir.path().join("deps")).expect("mkdir");
+        for entry in std::fs::read_dir(wit.join("deps")).expect("deps") {
+            let entry = entry.expect("entry");
+            std::fs::copy(
+                entry.path(),
+                dir.path().join("deps").join(entry.file_name()),
+            )
+            .expect("copy");
+        }
+        std::fs::copy(wit.join("world.wit"), dir.path().join("world.wit")).expect("copy");
+        crate::wit::load(dir.path(), None).expect("world")
+    }
+
+    #[test]
+    fn the_bridge_follows_the_worlds_wasi_version_and_abi() {
+        let world = template_world();
+        assert!(is_http(&world));
+        let go = super::super::plugin::generate(&world).expect("glue");
+        assert!(
+            go.contains("//go:wasmexport wasi:http/incoming-handler@0.2.12#handle\nfunc witHandle(request uint32, out uint32)"),
+            "{go}"
+        );
+        // A method taking a u64 (blocking-read's length) is a uint64 in Go.
+        assert!(
+            go.contains("//go:wasmimport wasi:io/streams@0.2.12 [method]input-stream.blocking-read\nfunc witInputRead(p0 uint32, p1 uint64, p2 uint32)"),
+            "{go}"
+        );
+        // `response-outparam.set` with `ok`: the error-code's flat slots are zero, each of its type.
+        let set = go
+            .lines()
+            .find(|l| l.starts_with("\twitOutparamSet(param, 0, response"))
+            .expect("the ok call");
+        assert!(set.contains("uint64(0)"), "{set}");
+        for (_, _, name) in IMPORTS {
+            assert!(go.contains(&format!("func {name}(")), "{name}");
+        }
+        assert!(go.contains("http.DefaultTransport = witTransport{}"));
+    }
+
+    #[test]
+    fn a_world_without_the_http_imports_is_refused_naming_what_is_missing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("world.wit"),
+            "package a:b;\n\
+             interface incoming-handler { handle: func(); }\n\
+             world w { export incoming-handler; }",
+        )
+        .expect("write");
+        // Not wasi:http's handler: a plain plugin.
+        let world = crate::wit::load(dir.path(), None).expect("world");
+        assert!(!is_http(&world));
+    }
+}

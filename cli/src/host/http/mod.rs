@@ -490,3 +490,68 @@ pub fn json_line(value: &serde_json::Value) {
     let _ = writeln!(out, "{value}");
     let _ = out.flush();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(prefix: Option<&str>, host: Option<&str>) -> Route {
+        Route {
+            prefix: prefix.map(str::to_string),
+            host: host.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn the_most_specific_route_wins_and_a_prefix_is_a_whole_segment() {
+        let root = route(Some("/"), None);
+        let users = route(Some("/users"), None);
+        let api = route(Some("/users"), Some("api.example.com"));
+        let internal = route(None, None);
+        assert!(users.matches("x", "/users").is_some());
+        assert!(users.matches("x", "/users/7").is_some());
+        assert!(users.matches("x", "/usersx").is_none());
+        assert!(
+            internal.matches("x", "/").is_none(),
+            "no route: only other services"
+        );
+        let best = |host: &str, path: &str| {
+            [&root, &users, &api]
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, r)| r.matches(host, path).map(|s| (s, i)))
+                .max()
+                .map(|(_, i)| i)
+        };
+        assert_eq!(best("x", "/users/7"), Some(1));
+        assert_eq!(best("api.example.com", "/users/7"), Some(2));
+        assert_eq!(best("x", "/other"), Some(0));
+        assert_eq!(users.strip("/users/7"), "/7");
+        assert_eq!(users.strip("/users"), "/");
+        assert_eq!(root.strip("/users"), "/users");
+    }
+
+    #[test]
+    fn an_engine_allows_what_every_service_needs() {
+        let a = Limits {
+            fuel: Some(10),
+            max_memory: Some(1 << 20),
+            ..Default::default()
+        };
+        let b = Limits {
+            max_memory: Some(4 << 20),
+            max_wasm_stack: Some(8 << 20),
+            ..Default::default()
+        };
+        let wide = widest_limits([&a, &b]);
+        assert_eq!(wide.fuel, Some(10));
+        assert_eq!(wide.max_memory, Some(4 << 20));
+        assert_eq!(wide.max_wasm_stack, Some(8 << 20));
+        let c = Limits::default();
+        assert_eq!(
+            widest_limits([&a, &c]).max_memory,
+            None,
+            "one without a limit"
+        );
+    }
+}

@@ -561,10 +561,11 @@ impl Server {
     ) {
         let code = status.map_or_else(|| "-".to_string(), |s| s.as_u16().to_string());
         // In an app, the service first: `users GET /users/7`, `db ← users GET /rows`.
+        // A callee's name may come from a guest (`http://NAME.internal/`).
         let by = match (&who.service, &who.caller) {
             (service, _) if service.is_empty() => String::new(),
-            (service, None) => format!("{service} "),
-            (service, Some(caller)) => format!("{service} \u{2190} {caller} "),
+            (service, None) => format!("{} ", untrusted(service)),
+            (service, Some(caller)) => format!("{} \u{2190} {caller} ", untrusted(service)),
         };
         match self.settings.log {
             AccessLog::Off => {
