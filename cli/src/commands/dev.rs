@@ -25,6 +25,10 @@ use crate::output::{self, Ctx};
 /// - a command is stopped if it still runs and started again;
 /// - a build that fails prints its diagnosis, and the last good build keeps serving.
 ///
+/// On an app (`[[app.service]]` in its wasmforge.toml) every service is built and served; a
+/// change inside one service's folder rebuilds that service alone and swaps it in while the
+/// others keep serving.
+///
 /// Ctrl-C, SIGTERM or SIGHUP stops (in-flight requests finish first, as with `serve`; a
 /// command's run is stopped with `dev`, and is killed with it whatever ends `dev`).
 ///
@@ -32,6 +36,7 @@ use crate::output::{self, Ctx};
 ///   wasmforge dev                           the project here, on http://127.0.0.1:8080/
 ///   wasmforge dev api --addr 127.0.0.1:3000 --env LEVEL=debug
 ///   wasmforge dev tool -- --input data.txt  a command: rerun with these arguments on change
+///   wasmforge dev shop                      an app of services
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {

@@ -22,6 +22,10 @@ use crate::reporter::TermReporter;
 /// `created` comes from SOURCE_DATE_EPOCH, else the last git commit. Blobs the registry
 /// already has are not uploaded again.
 ///
+/// An app's folder (`[[app.service]]`) is pushed as one artifact: each service built in release
+/// (or pulled), its component a layer, the app's description as the config, naming each
+/// component by digest; `wasmforge serve REF` serves it.
+///
 /// Examples:
 ///   wasmforge push app.wasm ghcr.io/acme/app:1.0
 ///   wasmforge push . localhost:5000/app --tag 1.0 --tag latest
@@ -30,7 +34,7 @@ use crate::reporter::TermReporter;
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// A .wasm file, or a project folder (built in release first)
+    /// A .wasm file, a project folder (built in release first), or an app's folder
     #[arg(value_name = "FILE|DIR")]
     input: PathBuf,
     /// Where to: `registry/repository[:tag]`, or `oci:DIR[:TAG]` (default for a project folder:

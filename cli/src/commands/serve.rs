@@ -21,6 +21,11 @@ use crate::reporter::TermReporter;
 /// fresh instance of the component, with nothing granted unless asked: no files, no
 /// environment variables, no outgoing HTTP.
 ///
+/// A folder whose wasmforge.toml lists `[[app.service]]` (or a pushed app's reference) is an
+/// app: every service built and served here, each on its route (the prefix removed) with its
+/// own grants and limits; a service calls another at http://NAME.internal/ in-process, when its
+/// `calls` allow it (else 403; a chain past `[app] max-call-depth` gets 508).
+///
 /// Limits apply to each request: one that runs past --timeout gets 504, one that uses all its
 /// --fuel or passes --max-memory (or traps) gets 500; the server stays up. A guest that fails
 /// after it has sent its response's head has its response cut (the client sees an incomplete
@@ -42,10 +47,11 @@ use crate::reporter::TermReporter;
 ///   wasmforge serve app.wasm --addr 127.0.0.1:0  any free port (printed)
 ///   wasmforge serve ghcr.io/acme/api:1.0 --allow-http api.github.com --env TOKEN=…
 ///   wasmforge serve app.wasm --timeout 2s --max-memory 64MiB --max-concurrency 16
+///   wasmforge serve shop                         an app: its services on one address
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// A component (.wasm), a project folder, or an OCI reference
+    /// A component (.wasm), a project or app folder, or an OCI reference
     #[arg(value_name = "TARGET", default_value = ".")]
     target: PathBuf,
 
