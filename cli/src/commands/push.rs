@@ -194,25 +194,7 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         "Pushing",
         &format!("{file_name} ({}) to {reference}", human_size(size)),
     );
-    let report = match &reference {
-        Ref::Layout { dir, tag, .. } => {
-            let tags = if args.tags.is_empty() {
-                vec![tag.clone()]
-            } else {
-                args.tags.clone()
-            };
-            layout::push(dir, &tags, &artifact)?
-        }
-        Ref::Registry(r) => {
-            let auth = args.credentials.resolve(r.registry(), ctx)?;
-            remote::push(
-                r,
-                &args.tags,
-                &artifact,
-                &args.connection.options_for(Some(auth)),
-            )?
-        }
-    };
+    let report = push_to(&reference, &artifact, &args, ctx)?;
     print_report(&report, ctx)?;
     Ok(ExitStatus::Success)
 }
@@ -261,27 +243,37 @@ fn push_app(
             human_size(size)
         ),
     );
-    let report = match &reference {
+    let report = push_to(&reference, &artifact, args, ctx)?;
+    print_report(&report, ctx)?;
+    Ok(ExitStatus::Success)
+}
+
+/// Writes `artifact` to a layout folder or a registry, under `--tag`s (else the reference's).
+fn push_to(
+    reference: &Ref,
+    artifact: &manifest::Artifact,
+    args: &Args,
+    ctx: &Ctx,
+) -> anyhow::Result<wasmforge_registry::PushReport> {
+    Ok(match reference {
         Ref::Layout { dir, tag, .. } => {
             let tags = if args.tags.is_empty() {
                 vec![tag.clone()]
             } else {
                 args.tags.clone()
             };
-            layout::push(dir, &tags, &artifact)?
+            layout::push(dir, &tags, artifact)?
         }
         Ref::Registry(r) => {
             let auth = args.credentials.resolve(r.registry(), ctx)?;
             remote::push(
                 r,
                 &args.tags,
-                &artifact,
+                artifact,
                 &args.connection.options_for(Some(auth)),
             )?
         }
-    };
-    print_report(&report, ctx)?;
-    Ok(ExitStatus::Success)
+    })
 }
 
 /// The references written and the digest on stdout (JSON with --format json).

@@ -458,7 +458,9 @@ fn a_pushed_app_is_one_artifact_listing_its_services_and_serve_ref_serves_them_a
     ));
     let reference = format!("{}/shop:1.0", registry.addr);
     let push = |expect_uploaded: u64| {
+        // Outside a git repository, `created` is the time of the push unless fixed.
         let output = run(wasmforge()
+            .env("SOURCE_DATE_EPOCH", "1700000000")
             .args(["--format", "json", "push"])
             .arg(dir.path())
             .arg(&reference));
