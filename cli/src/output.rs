@@ -77,7 +77,9 @@ pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// True when the error is only a closed stdout (`wasmforge … | head`): exit quietly.
+/// True when the error is only a closed stdout (`wasmforge … | head`): exit quietly. A broken
+/// pipe anywhere else — a registry's connection cut in the middle of an upload — is a failure
+/// like any other, never a quiet success.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause
@@ -87,7 +89,24 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
                 .downcast_ref::<serde_json::Error>()
                 .and_then(|e| e.io_error_kind())
                 .is_some_and(|k| k == std::io::ErrorKind::BrokenPipe)
-    })
+    }) && stdout_closed()
+}
+
+/// Whether whoever read stdout has gone (the write end of a pipe whose read end is closed).
+fn stdout_closed() -> bool {
+    #[cfg(unix)]
+    {
+        use rustix::event::{PollFd, PollFlags, Timespec, poll};
+        let stdout = std::io::stdout();
+        let mut fds = [PollFd::new(&stdout, PollFlags::OUT)];
+        let now = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        poll(&mut fds, Some(&now)).is_ok() && fds[0].revents().contains(PollFlags::ERR)
+    }
+    #[cfg(not(unix))]
+    true
 }
 
 /// Prints an error with its cause chain and hint, and picks the exit status for it.

@@ -695,6 +695,8 @@ fn credentials_login_helpers_and_secrets_never_shown() {
 struct FaultProxy {
     addr: String,
     connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// Bytes passed upstream (counted when cutting).
+    sent: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl FaultProxy {
@@ -702,8 +704,10 @@ impl FaultProxy {
         FaultProxy::start_cutting(upstream, fail, None)
     }
 
-    /// Like `start`, and with `cut_after`, every connection is cut once that many bytes went
-    /// upstream: a registry dying in the middle of an upload.
+    /// Like `start`, and with `cut_after`, once that many bytes went upstream (over all the
+    /// connections together) the registry is gone: the connection carrying them is cut, and every
+    /// connection after it is closed at once — a registry dying in the middle of an upload, as
+    /// it looks whether the client keeps one connection or opens one per request.
     fn start_cutting(upstream: &str, fail: usize, cut_after: Option<u64>) -> FaultProxy {
         use std::io::{Read as _, Write as _};
         use std::sync::atomic::Ordering;
@@ -712,12 +716,19 @@ impl FaultProxy {
         let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let count = connections.clone();
         let upstream = upstream.to_string();
+        let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counted = sent.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let n = count.fetch_add(1, Ordering::SeqCst) + 1;
                 let upstream = upstream.clone();
+                let sent = sent.clone();
                 std::thread::spawn(move || {
                     let mut client = stream;
+                    if cut_after.is_some_and(|limit| sent.load(Ordering::SeqCst) >= limit) {
+                        let _ = client.shutdown(std::net::Shutdown::Both);
+                        return;
+                    }
                     if n <= fail {
                         // Read the request head, then refuse it.
                         let mut buf = [0u8; 4096];
@@ -735,7 +746,25 @@ impl FaultProxy {
                     let mut server = server;
                     let up = std::thread::spawn(move || match cut_after {
                         Some(limit) => {
-                            let _ = std::io::copy(&mut (&mut c2).take(limit), &mut server);
+                            let mut buf = [0u8; 16 * 1024];
+                            loop {
+                                let before = sent.load(Ordering::SeqCst);
+                                if before >= limit {
+                                    break;
+                                }
+                                let room = usize::try_from(limit - before)
+                                    .unwrap_or(buf.len())
+                                    .min(buf.len());
+                                match c2.read(&mut buf[..room]) {
+                                    Ok(0) | Err(_) => break,
+                                    Ok(got) => {
+                                        sent.fetch_add(got as u64, Ordering::SeqCst);
+                                        if server.write_all(&buf[..got]).is_err() {
+                                            break;
+                                        }
+                                    }
+                                }
+                            }
                             let _ = server.shutdown(std::net::Shutdown::Both);
                             let _ = c2.shutdown(std::net::Shutdown::Both);
                         }
@@ -750,7 +779,11 @@ impl FaultProxy {
                 });
             }
         });
-        FaultProxy { addr, connections }
+        FaultProxy {
+            addr,
+            connections,
+            sent: counted,
+        }
     }
 }
 
@@ -806,7 +839,17 @@ fn transient_registry_failures_are_retried_and_a_dead_registry_is_named() {
         .arg("push")
         .arg(&big)
         .arg(format!("{}/cut:1.0", cutting.addr)));
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{} bytes of {}: {}{}\nregistry log:\n{}",
+        cutting.sent.load(std::sync::atomic::Ordering::SeqCst),
+        std::fs::metadata(&big).map(|m| m.len()).unwrap_or(0),
+        stdout(&output),
+        stderr(&output),
+        std::fs::read_to_string(registry.storage.parent().expect("dir").join("access.log"))
+            .unwrap_or_default()
+    );
     assert!(
         stderr(&output).contains(&cutting.addr),
         "{}",
