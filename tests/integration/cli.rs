@@ -95,23 +95,7 @@ fn closed_stdout_exits_quietly() {
         .expect("read");
     let status = child.wait().expect("wait");
     assert!(status.success(), "exit {status:?}, stderr: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-}
-
-/// `wasmforge … | head`: a reader that leaves is not a failure (exit 0, nothing said); a
-/// broken pipe elsewhere is (the registry tests cut an upload mid-way: exit 1).
-#[test]
-fn a_reader_that_leaves_early_is_not_a_failure() {
-    use std::process::Stdio;
-    let mut child = wasmforge()
-        .args(["completions", "zsh"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    // More than a pipe holds (64 KiB) is written to a pipe nobody reads any more.
-    drop(child.stdout.take());
-    let output = child.wait_with_output().expect("wait");
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_eq!(stderr(&output), "");
+    // Nothing said either; a broken pipe elsewhere (an upload whose registry connection is
+    // cut, in the registry tests) is a failure, exit 1.
+    assert_eq!(err, "");
 }
