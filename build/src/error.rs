@@ -399,27 +399,9 @@ impl Error {
             Error::NoSuchFile { .. } => "check the path; a registry reference names its registry \
                  (`docker.io/library/app:1`, `ghcr.io/acme/app:1`) or a layout folder (`oci:DIR`)"
                 .into(),
-            Error::NotAProject { path } => match crate::config::Config::load(path)
-                .ok()
-                .filter(|c| c.app.is_app())
-            {
-                Some(config) => format!(
-                    "this folder is an app of {} services (`[[app.service]]` in its wasmforge.toml): \
-                     `wasmforge serve`, `dev` and `push` take it whole; build, test or doctor one \
-                     service in its own folder ({})",
-                    config.app.service.len(),
-                    config
-                        .app
-                        .service
-                        .iter()
-                        .map(|s| format!("`{}`", s.source))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                None => "wasmforge builds Rust (Cargo.toml), Go (go.mod) and C projects \
-                         (CMakeLists.txt, a Makefile or .c files); point it at the project's folder"
-                    .into(),
-            },
+            Error::NotAProject { .. } => "wasmforge builds Rust (Cargo.toml), Go (go.mod) and C projects (CMakeLists.txt, \
+                 a Makefile or .c files); point it at the project's folder"
+                .into(),
             Error::AmbiguousProject { .. } => "say which: `--lang rust|go|c`, or `[package] lang = \"…\"` in wasmforge.toml".into(),
             Error::ConfigInvalid { .. } => "fix the key named above; the keys are listed in the README (wasmforge.toml)".into(),
             Error::SeveralExecutables { .. } => "wasmforge builds each of them; choose one with `--bin NAME`, or `[c] bin = \"NAME\"` in wasmforge.toml".into(),

@@ -109,6 +109,29 @@ fn stdout_closed() -> bool {
     true
 }
 
+/// A folder that is not a project but an app (`[[app.service]]`): where its projects are.
+fn app_folder_hint(err: &wasmforge_build::Error) -> Option<String> {
+    let wasmforge_build::Error::NotAProject { path } = err else {
+        return None;
+    };
+    let config = wasmforge_build::config::Config::load(path).ok()?;
+    config.app.is_app().then(|| {
+        format!(
+            "this folder is an app of {} services (`[[app.service]]` in its wasmforge.toml): \
+             `wasmforge serve`, `dev` and `push` take it whole; build, test or doctor one service \
+             in its own folder ({})",
+            config.app.service.len(),
+            config
+                .app
+                .service
+                .iter()
+                .map(|s| format!("`{}`", s.source))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
 /// Prints an error with its cause chain and hint, and picks the exit status for it.
 pub fn report_error(ctx: &Ctx, err: &anyhow::Error) -> ExitStatus {
     let build_err = err
@@ -140,7 +163,7 @@ pub fn report_error(ctx: &Ctx, err: &anyhow::Error) -> ExitStatus {
         .map(|u| u.hint.clone())
         .or_else(|| refused.map(|r| r.hint.clone()))
         .or_else(|| stopped.and_then(|s| s.hint.clone()))
-        .or_else(|| build_err.and_then(|e| e.hint()))
+        .or_else(|| build_err.and_then(|e| app_folder_hint(e).or_else(|| e.hint())))
         .or_else(|| host_err.and_then(|e| e.hint()))
         .or_else(|| registry_err.and_then(|e| e.hint()));
     let details = build_err.and_then(|e| match e {
