@@ -867,7 +867,19 @@ fn build_warms_the_run_cache() {
     }
     // Runs started while a background compile writes the entry run correctly (no torn entry).
     for _ in 0..3 {
-        std::fs::remove_dir_all(cache.path().join("compiled")).expect("empty the cache");
+        // A run above may have left a background compile writing into the folder: emptying it
+        // races that writer until it is done.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while let Err(e) = std::fs::remove_dir_all(cache.path().join("compiled")) {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                break;
+            }
+            assert!(
+                e.kind() == std::io::ErrorKind::DirectoryNotEmpty && Instant::now() < deadline,
+                "empty the cache: {e}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let mut warming = wf()
             .args(["-q", "cache", "warm"])
             .arg(&debug)
