@@ -13,6 +13,11 @@ Options:
   --prefix DIR    install into DIR/bin (default: $CARGO_INSTALL_ROOT, else cargo's ~/.cargo)
   --debug         build without optimisations (quicker to build; what the tests use)
   --no-targets    do not add the Rust Wasm targets with rustup
+  --shim          also build the containerd shim into wasmforge and link it as
+                  containerd-shim-wasmforge-v1 (the runtime io.containerd.wasmforge.v1);
+                  needs protoc and libseccomp, installed with apt-get when missing
+  --shim-dir DIR  where the link goes (default: /usr/local/bin when writable, which
+                  containerd's PATH reaches; else beside wasmforge)
   -h, --help      show this help
 
 Environment:
@@ -27,12 +32,17 @@ USAGE
 prefix="${CARGO_INSTALL_ROOT:-}"
 debug=0
 targets=1
+shim=0
+shim_dir=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --prefix) [ $# -ge 2 ] || { echo "error: --prefix needs a folder" >&2; exit 2; }; prefix="$2"; shift 2 ;;
         --prefix=*) prefix="${1#--prefix=}"; shift ;;
         --debug) debug=1; shift ;;
         --no-targets) targets=0; shift ;;
+        --shim) shim=1; shift ;;
+        --shim-dir) [ $# -ge 2 ] || { echo "error: --shim-dir needs a folder" >&2; exit 2; }; shim=1; shim_dir="$2"; shift 2 ;;
+        --shim-dir=*) shim=1; shim_dir="${1#--shim-dir=}"; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "error: unknown option '$1'" >&2; echo "hint: ./install.sh --help lists the options" >&2; exit 2 ;;
     esac
@@ -51,8 +61,27 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
+# The shim's library (runwasi) needs protoc and libseccomp to build.
+if [ "$shim" = 1 ]; then
+    need=()
+    command -v protoc >/dev/null 2>&1 || need+=(protobuf-compiler)
+    { command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libseccomp; } || need+=(libseccomp-dev pkg-config)
+    if [ ${#need[@]} -gt 0 ]; then
+        if command -v apt-get >/dev/null 2>&1; then
+            sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+            echo "==> Installing what the shim builds with: apt-get install ${need[*]}"
+            $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+        else
+            echo "error: the containerd shim needs protoc and libseccomp to build (missing: ${need[*]})" >&2
+            echo "hint: install them with your package manager (Fedora: protobuf-compiler libseccomp-devel), then run ./install.sh --shim again" >&2
+            exit 1
+        fi
+    fi
+fi
+
 args=(install --locked --path "$here/cli")
 [ "$debug" = 1 ] && args+=(--debug)
+[ "$shim" = 1 ] && args+=(--features containerd)
 [ -n "$prefix" ] && args+=(--root "$prefix")
 
 echo "==> Building and installing wasmforge: cargo ${args[*]}"
@@ -60,6 +89,16 @@ cargo "${args[@]}"
 
 if [ -n "$prefix" ]; then bindir="$prefix/bin"; else bindir="${CARGO_HOME:-$HOME/.cargo}/bin"; fi
 echo "==> Installed wasmforge $("$bindir/wasmforge" --version | awk '{print $2}') to $bindir/wasmforge"
+
+if [ "$shim" = 1 ]; then
+    if [ -z "$shim_dir" ]; then
+        if [ -w /usr/local/bin ]; then shim_dir=/usr/local/bin; else shim_dir="$bindir"; fi
+    fi
+    mkdir -p "$shim_dir"
+    ln -sf "$bindir/wasmforge" "$shim_dir/containerd-shim-wasmforge-v1"
+    echo "==> Linked $shim_dir/containerd-shim-wasmforge-v1 -> $bindir/wasmforge (runtime io.containerd.wasmforge.v1)"
+    echo "    check the machine with: wasmforge doctor --containerd"
+fi
 
 if [ "$targets" = 1 ]; then
     if command -v rustup >/dev/null 2>&1; then

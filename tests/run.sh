@@ -39,9 +39,13 @@ fi
 # curl fetches release archives in the GitHub Action test, rsync is needed by gitlab-ci-local,
 # zstd is the native tool the zstd built for WebAssembly is checked against, tzdata the time-zone
 # database Go's tests read (ivy's TestAll loads "EST"; wasmforge test grants /usr/share/zoneinfo),
-# strace counts the sockets an app's server opens (none for its in-process calls).
+# strace counts the sockets an app's server opens (none for its in-process calls); containerd
+# (1.6, started by the tests as root in a temp dir) and runc run the shim's containers and the
+# benchmark's native one; protobuf-compiler, libseccomp-dev and pkg-config build the shim
+# (runwasi's library: the `containerd` feature).
 apt_packages=(clang-16 lld-16 wasi-libc libclang-rt-16-dev-wasm32 golang-1.19-go cmake make binaryen
-              docker-registry skopeo umoci apache2-utils openssl curl rsync zstd tzdata strace)
+              docker-registry skopeo umoci apache2-utils openssl curl rsync zstd tzdata strace
+              containerd runc protobuf-compiler libseccomp-dev pkg-config)
 missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -104,5 +108,6 @@ if [ -z "${WASMFORGE_REALWORLD:-}" ] && [ ! -d ../shared/realworld ]; then
     fi
 fi
 
+# The binary under test has the containerd shim built in (`install.sh --shim` builds the same).
 step "cargo test"
-cargo test --workspace --locked "$@"
+cargo test --workspace --locked --features wasmforge/containerd "$@"

@@ -130,6 +130,7 @@ pub enum Command {
     Doctor(commands::doctor::Args),
     Push(commands::push::Args),
     Pull(commands::pull::Args),
+    Deploy(commands::deploy::Args),
     Login(commands::login::LoginArgs),
     Logout(commands::login::LogoutArgs),
     Explain(commands::explain::Args),

@@ -8,6 +8,8 @@ mod exit;
 mod host;
 mod output;
 mod reporter;
+#[cfg(all(target_os = "linux", feature = "containerd"))]
+mod shim;
 
 use std::process::ExitCode;
 
@@ -18,6 +20,10 @@ use crate::exit::ExitStatus;
 use crate::output::Ctx;
 
 fn main() -> ExitCode {
+    #[cfg(all(target_os = "linux", feature = "containerd"))]
+    if shim::invoked() {
+        shim::main();
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {

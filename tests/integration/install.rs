@@ -1,5 +1,7 @@
 //! install.sh, run for real into a temporary prefix, reusing this test build's target folder so
-//! no second build of the dependencies happens.
+//! no second build of the dependencies happens. The test build has the containerd shim built in
+//! (tests/run.sh), so the installs ask for it too (`--shim`): the same build, found fresh, and
+//! never a build without it written over the binary the other tests run.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -26,7 +28,14 @@ fn help_exits_zero_and_describes_options() {
     let output = run(install_sh().arg("--help"));
     assert_eq!(output.status.code(), Some(0));
     let text = stdout(&output);
-    for word in ["--prefix", "--debug", "CARGO_INSTALL_ROOT", "--no-targets"] {
+    for word in [
+        "--prefix",
+        "--debug",
+        "CARGO_INSTALL_ROOT",
+        "--no-targets",
+        "--shim",
+        "--shim-dir",
+    ] {
         assert!(text.contains(word), "help mentions {word}: {text}");
     }
     let output = run(install_sh().arg("--bogus"));
@@ -39,10 +48,13 @@ fn installs_into_a_prefix_twice() {
         return;
     }
     let prefix = tempfile::tempdir().expect("tempdir");
+    let shim_dir = tempfile::tempdir().expect("tempdir");
     for round in 0..2 {
         let output = run(install_sh()
             .args(["--debug", "--prefix"])
             .arg(prefix.path())
+            .arg("--shim-dir")
+            .arg(shim_dir.path())
             .env("CARGO_TARGET_DIR", target_dir()));
         assert_eq!(output.status.code(), Some(0), "round {round}");
         let text = stdout(&output) + &stderr(&output);
@@ -56,6 +68,16 @@ fn installs_into_a_prefix_twice() {
     let output = run(Command::new(&binary).arg("--version"));
     assert_eq!(output.status.code(), Some(0));
     assert!(stdout(&output).starts_with("wasmforge "));
+    // The shim is the installed wasmforge under containerd's name, and answers as the shim.
+    let link = shim_dir.path().join("containerd-shim-wasmforge-v1");
+    assert_eq!(std::fs::read_link(&link).expect("a link"), binary);
+    let output = run(Command::new(&link).arg("-v"));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("Runtime: wasmforge"),
+        "{}",
+        stdout(&output)
+    );
 }
 
 #[test]
@@ -64,12 +86,21 @@ fn honours_cargo_install_root() {
         return;
     }
     let root = tempfile::tempdir().expect("tempdir");
+    // The link's folder is given: the default (/usr/local/bin when writable) is the machine's.
+    let shim_dir = tempfile::tempdir().expect("tempdir");
     let output = run(install_sh()
-        .args(["--debug", "--no-targets"])
+        .args(["--debug", "--no-targets", "--shim-dir"])
+        .arg(shim_dir.path())
         .env("CARGO_INSTALL_ROOT", root.path())
         .env("CARGO_TARGET_DIR", target_dir()));
     assert_eq!(output.status.code(), Some(0));
     assert!(root.path().join("bin/wasmforge").is_file());
+    assert!(
+        shim_dir
+            .path()
+            .join("containerd-shim-wasmforge-v1")
+            .is_symlink()
+    );
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod build_go;
 mod build_rust;
 mod checks;
 mod cli;
+mod containerd;
 mod doctor;
 mod forged;
 mod gitlab;

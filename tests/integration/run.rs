@@ -12,7 +12,7 @@ use snapbox::{IntoData as _, str};
 use crate::support::*;
 
 /// The sandbox probe, built once per test run for wasip1 and wasip2.
-fn probe(target: &str) -> Option<PathBuf> {
+pub(crate) fn probe(target: &str) -> Option<PathBuf> {
     static BUILT: OnceLock<Option<PathBuf>> = OnceLock::new();
     let dir = BUILT.get_or_init(|| {
         if !require_rust_targets() {

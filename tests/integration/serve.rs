@@ -20,10 +20,10 @@ fn shared_target() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("http-target")
 }
 
-struct Built {
+pub(crate) struct Built {
     _dir: tempfile::TempDir,
     project: PathBuf,
-    wasm: PathBuf,
+    pub(crate) wasm: PathBuf,
 }
 
 fn build_release(project: &Path) -> PathBuf {
@@ -58,7 +58,7 @@ fn http_template(lang: &str) -> Built {
 }
 
 /// The Rust HTTP template (wstd).
-fn template() -> Option<&'static Built> {
+pub(crate) fn template() -> Option<&'static Built> {
     static BUILT: OnceLock<Option<Built>> = OnceLock::new();
     BUILT
         .get_or_init(|| {

@@ -1,6 +1,6 @@
 //! The catalog of diagnostic codes. Codes are stable: never renumber or reuse one.
 //! WF1xxx Rust, WF2xxx Go, WF3xxx C, WF4xxx WebAssembly tools and artifacts, WF5xxx components
-//! and WIT, WF6xxx the project's settings and the command line.
+//! and WIT, WF6xxx the project's settings and the command line, WF8xxx running under containerd.
 
 use super::Severity;
 
@@ -669,6 +669,62 @@ warns of an output filename collision and keeps one of them. Likewise `[package]
 one artifact and cannot name several. wasmforge refuses instead of shipping whichever file \
 was written last.",
         fix: "rename one (`[lib] name = \"NAME_lib\"` in Cargo.toml), or build one: `--bin NAME` or `-p PACKAGE`.",
+    },
+    // ---------------------------------------------------------------- containerd
+    Entry {
+        code: "WF8001",
+        severity: Error,
+        title: "containerd not found",
+        explanation: "\
+`wasmforge doctor --containerd` checks a machine that runs Wasm containers: containerd (1.6 or \
+later) starts the shim `containerd-shim-wasmforge-v1` for the runtime `io.containerd.wasmforge.v1`. \
+There is no `containerd` on PATH here.",
+        fix: "install containerd (Debian/Ubuntu: `apt-get install containerd`), or run the check on the machine (node) that runs the containers.",
+    },
+    Entry {
+        code: "WF8002",
+        severity: Error,
+        title: "the wasmforge shim is not on PATH",
+        explanation: "\
+containerd finds a runtime's shim by name on its own PATH: `io.containerd.wasmforge.v1` is the \
+binary `containerd-shim-wasmforge-v1`. The shim is wasmforge itself under that name (one binary, \
+one Wasmtime), so it is a link to the `wasmforge` that has the shim built in.",
+        fix: "`install.sh --shim` (builds wasmforge with the shim and makes the link), or `ln -s \"$(command -v wasmforge)\" /usr/local/bin/containerd-shim-wasmforge-v1`.",
+    },
+    Entry {
+        code: "WF8003",
+        severity: Error,
+        title: "this wasmforge has no containerd shim built in",
+        explanation: "\
+The shim is a build option (cargo feature `containerd`): runwasi's library needs `protoc` and \
+libseccomp to build, which a developer's machine should not need. A wasmforge built without it \
+answers to the shim's name with a usage error, and containerd reports the container as failed \
+to start.",
+        fix: "`install.sh --shim` (installs protobuf-compiler and libseccomp-dev first where apt-get is available), or `cargo install --path cli --features containerd`.",
+    },
+    Entry {
+        code: "WF8004",
+        severity: Warning,
+        title: "the runtime is not in containerd's CRI configuration",
+        explanation: "\
+`ctr run --runtime io.containerd.wasmforge.v1` needs no configuration, but Kubernetes does: \
+its RuntimeClass names a handler (`wasmforge`), and containerd's CRI plugin maps handlers to \
+runtimes in its config.toml. Without the entry, pods of the RuntimeClass fail with \
+\"no runtime for \\\"wasmforge\\\" is configured\".",
+        fix: "add the two lines doctor prints to containerd's config.toml and restart containerd.",
+    },
+    Entry {
+        code: "WF8005",
+        severity: Warning,
+        title: "this containerd cannot run the Wasm artifact",
+        explanation: "\
+containerd before 1.6.25 and 1.7.7 unpacks every layer of an image as a filesystem layer: the \
+CNCF Wasm artifact's `application/wasm` layer fails with \"mismatched image rootfs and manifest \
+layers\", in `ctr images pull` and again in `ctr run` (which unpacks any image not unpacked \
+yet; `ctr content fetch` stores it without unpacking, but nothing in these versions starts a \
+container from an image that is not unpacked). The one-layer image `push --layout image` makes \
+is an ordinary image and runs on every containerd 1.6.",
+        fix: "push with `wasmforge push --layout image` (platform `wasi/wasm`), or upgrade containerd to 1.6.25, 1.7.7, 2.0 or later.",
     },
 ];
 

@@ -64,9 +64,20 @@ pub struct Args {
     /// What `build -- ARGS` would pass on (Go `-tags`, CMake `-D` options, make variables)
     #[arg(last = true, value_name = "ARGS")]
     extra_args: Vec<String>,
+    /// Check this machine for running Wasm containers instead: containerd, the shim
+    /// (containerd-shim-wasmforge-v1) and containerd's CRI configuration
+    #[arg(long, conflicts_with_all = ["path", "fix"])]
+    containerd: bool,
+    /// With --containerd: containerd's config file
+    #[arg(long, value_name = "FILE", requires = "containerd", default_value = super::containerd::DEFAULT_CONFIG)]
+    containerd_config: PathBuf,
 }
 
 pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    if args.containerd {
+        let report = super::containerd::report(Some(&args.containerd_config));
+        return finish(&report, Vec::new(), "containerd (Wasm containers)", ctx);
+    }
     let path = match &args.path {
         Some(path) if !path.exists() => {
             return Err(wasmforge_build::Error::PathNotFound { path: path.clone() }.into());
@@ -116,18 +127,28 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         }
     }
 
+    finish(&report, fixed, "Toolchains for WebAssembly", ctx)
+}
+
+/// Writes the report as the format asks; exit 1 when a check has errors.
+fn finish(
+    report: &DoctorReport,
+    fixed: Vec<String>,
+    title: &str,
+    ctx: &Ctx,
+) -> anyhow::Result<ExitStatus> {
     let root = repository_root(report.project.as_ref().map(|p| p.path.as_path()));
     match (ctx.ci_auto, ctx.format) {
-        (Some(CiFormat::Sarif), _) => crate::output::print_json(&sarif(&report, &root))?,
-        (Some(CiFormat::Gitlab), _) => crate::output::print_json(&code_quality(&report, &root))?,
-        (Some(CiFormat::Github), _) => print_github(&report, &root)?,
+        (Some(CiFormat::Sarif), _) => crate::output::print_json(&sarif(report, &root))?,
+        (Some(CiFormat::Gitlab), _) => crate::output::print_json(&code_quality(report, &root))?,
+        (Some(CiFormat::Github), _) => print_github(report, &root)?,
         (None, Format::Json) => crate::output::print_json(&serde_json::json!({
             "project": report.project,
             "checks": report.checks,
-            "summary": summary_json(&report),
+            "summary": summary_json(report),
             "fixed": fixed,
         }))?,
-        (None, Format::Human) => print_human(&report, ctx)?,
+        (None, Format::Human) => print_human(report, ctx, title)?,
     }
     Ok(if report.has_errors() {
         ExitStatus::Failure
@@ -161,7 +182,7 @@ fn summary_json(report: &DoctorReport) -> serde_json::Value {
     })
 }
 
-fn print_human(report: &DoctorReport, ctx: &Ctx) -> anyhow::Result<()> {
+fn print_human(report: &DoctorReport, ctx: &Ctx, title: &str) -> anyhow::Result<()> {
     let mut out = anstream::stdout().lock();
     match &report.project {
         Some(p) => writeln!(
@@ -171,7 +192,7 @@ fn print_human(report: &DoctorReport, ctx: &Ctx) -> anyhow::Result<()> {
             p.lang.name(),
             p.target
         )?,
-        None => writeln!(out, "{BOLD}Toolchains for WebAssembly{BOLD:#}")?,
+        None => writeln!(out, "{BOLD}{title}{BOLD:#}")?,
     }
     let width = report
         .checks

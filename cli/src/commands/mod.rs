@@ -5,6 +5,8 @@ pub mod build;
 pub mod cache;
 pub mod completions;
 pub mod compose;
+pub mod containerd;
+pub mod deploy;
 pub mod dev;
 pub mod doctor;
 pub mod explain;
@@ -60,6 +62,7 @@ pub fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
         Command::Doctor(args) => doctor::run(args, ctx),
         Command::Explain(args) => explain::run(args, ctx),
         Command::Push(args) => push::run(args, ctx),
+        Command::Deploy(args) => deploy::run(args, ctx),
         Command::Pull(args) => pull::run(args, ctx),
         Command::New(args) => new::run(args, ctx),
         Command::Login(args) => login::login(args, ctx),

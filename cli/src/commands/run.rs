@@ -354,6 +354,12 @@ pub fn run(mut args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     }
     let raw = std::fs::read(&path)
         .map_err(|e| anyhow::anyhow!("could not read `{}`: {e}", path.display()))?;
+    run_bytes(args, path, raw, ctx)
+}
+
+/// Runs the module or component `raw` (read from `path`, or given by the containerd shim with
+/// the entrypoint's path) as `run` runs a file.
+pub fn run_bytes(args: Args, path: PathBuf, raw: Vec<u8>, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     // Compiled code (.cwasm) is handled by the loader; everything else must be WebAssembly.
     let mut bytes = if wasmtime::Engine::detect_precompiled(&raw).is_some() {
         raw

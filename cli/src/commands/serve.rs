@@ -215,6 +215,17 @@ pub fn run(args: Args, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
     serve_until_stopped(server, &args.serve.addr, ctx, |_| {})
 }
 
+/// Serves the component `raw` (named by `path`; compiled code accepted) with `args`' settings:
+/// the containerd shim's HTTP containers.
+pub fn serve_bytes(args: Args, path: &Path, raw: Vec<u8>, ctx: &Ctx) -> anyhow::Result<ExitStatus> {
+    let mut settings = args.serve.settings(ctx)?;
+    let engine = http::engine(&settings.limits, settings.max_concurrency, 1)?;
+    settings.max_connections = http::connection_limit(&settings)?;
+    let app = load_app_bytes(&engine, path, raw, &settings, false, true, None, ctx)?;
+    let server = Server::new(engine, app, settings);
+    serve_until_stopped(server, &args.serve.addr, ctx, |_| {})
+}
+
 /// `--target`, `--bin` and `-p` choose what a project builds; an app's services are projects of
 /// their own (each with its wasmforge.toml).
 pub fn refuse_project_flags(target: bool, bin: bool, package: bool) -> anyhow::Result<()> {
@@ -326,8 +337,31 @@ pub fn load_app(
 ) -> anyhow::Result<App> {
     let raw = std::fs::read(path)
         .map_err(|e| anyhow::anyhow!("could not read `{}`: {e}", path.display()))?;
-    let bytes = super::parse_input(path, raw)?;
-    if let Some(max) = settings.limits.max_memory {
+    load_app_bytes(engine, path, raw, settings, cache, false, loaded, ctx)
+}
+
+/// [`load_app`] for bytes at hand (`path` names them); compiled code is accepted when
+/// `allow_precompiled` (the containerd shim's, compiled outside the container).
+#[allow(clippy::too_many_arguments)]
+pub fn load_app_bytes(
+    engine: &wasmtime::Engine,
+    path: &Path,
+    raw: Vec<u8>,
+    settings: &Settings,
+    cache: bool,
+    allow_precompiled: bool,
+    loaded: Option<&mut Loaded>,
+    ctx: &Ctx,
+) -> anyhow::Result<App> {
+    let precompiled = allow_precompiled && wasmtime::Engine::detect_precompiled(&raw).is_some();
+    let bytes = if precompiled {
+        raw
+    } else {
+        super::parse_input(path, raw)?
+    };
+    if let Some(max) = settings.limits.max_memory
+        && !precompiled
+    {
         limits::check_initial_memory(&bytes, max, path)?;
     }
     let name = path.display().to_string();
@@ -339,7 +373,9 @@ pub fn load_app(
     {
         return App::new(engine, component, &name);
     }
-    let (found, event) = host::load(engine, path, &bytes, cache, false, &|m| ctx.warning(m))?;
+    let (found, event) = host::load(engine, path, &bytes, cache, allow_precompiled, &|m| {
+        ctx.warning(m)
+    })?;
     if ctx.verbose > 0 {
         anstream::eprintln!(
             "{}      Loaded {} ({}){:#}",
