@@ -617,12 +617,23 @@ fn run_in_container(container: &Container, program: Program) -> i32 {
         Err(err) => return report(&err),
     };
     let path = program.path.display().to_string();
+    // No cache inside the container: its folder is not the host's (the shim compiled ahead
+    // through the host's), and nothing may be written into the container's root.
     if program.http {
-        argv.extend(["serve".to_string(), "--addr".into(), container.listen()]);
+        argv.extend([
+            "serve".to_string(),
+            "--no-cache".into(),
+            "--addr".into(),
+            container.listen(),
+        ]);
         argv.extend(flags);
         argv.push(path.clone());
     } else {
-        argv.extend(["run".to_string(), "--allow-precompiled".into()]);
+        argv.extend([
+            "run".to_string(),
+            "--no-cache".into(),
+            "--allow-precompiled".into(),
+        ]);
         if let Some(func) = &program.invoke {
             argv.extend(["--invoke".to_string(), func.clone()]);
         }
@@ -742,6 +753,48 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn the_spec_becomes_runs_flags() {
+        let container = Container {
+            args: vec!["/app.wasm".into(), "x".into()],
+            env: vec![
+                ("TOKEN".into(), "s3cret=yes".into()),
+                (LISTEN_VAR.into(), "127.0.0.1:9000".into()),
+            ],
+            cwd: PathBuf::from("/data/work"),
+            mounts: vec![
+                Mount {
+                    path: "/data".into(),
+                    read_only: true,
+                },
+                Mount {
+                    path: "/scratch".into(),
+                    read_only: false,
+                },
+            ],
+            memory_limit: Some(64 << 20),
+        };
+        let flags = container.flags().expect("flags");
+        assert_eq!(
+            flags,
+            [
+                "--dir-ro",
+                "/data::/data",
+                "--dir",
+                "/scratch::/scratch",
+                "--dir-ro",
+                "/data/work::.",
+                "--env",
+                "TOKEN=s3cret=yes",
+                "--env",
+                "PWD=/data/work",
+                "--max-memory",
+                "50331648",
+            ]
+        );
+        assert_eq!(container.listen(), "127.0.0.1:9000");
     }
 
     #[test]

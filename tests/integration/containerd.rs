@@ -231,10 +231,20 @@ fn modules_and_components_run_as_containers_with_the_containers_grants() {
     let artifact = format!("{reg}/hello-artifact:1");
     let output = run(wasmforge().args(["push", "-q"]).arg(&hello).arg(&artifact));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let doc = json(&run(wasmforge().args(["--format", "json", "doctor", "--containerd"])));
+    let doc = json(&run(wasmforge().args([
+        "--format",
+        "json",
+        "doctor",
+        "--containerd",
+    ])));
     let runs_artifact = doctor_check(&doc, "layouts")["status"] == "ok";
     let pulled = containerd.ctr(&["images", "pull", "--plain-http", &artifact]);
-    let ran = containerd.run(&[], &artifact, "artifact", &["/hello-rust.wasm", "containers"]);
+    let ran = containerd.run(
+        &[],
+        &artifact,
+        "artifact",
+        &["/hello-rust.wasm", "containers"],
+    );
     if runs_artifact {
         assert!(pulled.status.success(), "{}", stderr(&pulled));
         assert_eq!(ran.status.code(), Some(0), "{}", stderr(&ran));
