@@ -188,20 +188,25 @@ fn from_app(dir: &Path, grants_base: &Path, config: &AppConfig) -> Result<AppSpe
     })
 }
 
+/// A DNS label (RFC 1123, as Kubernetes names are): lower-case letters, digits and `-`, at most
+/// 63, starting and ending with a letter or digit.
+pub(crate) fn is_dns_label(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
 fn service_spec(
     dir: &Path,
     grants_base: &Path,
     service: &ServiceConfig,
 ) -> Result<ServiceSpec, String> {
     let name = service.name.as_str();
-    let label = !name.is_empty()
-        && name.len() <= 63
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !name.starts_with('-')
-        && !name.ends_with('-');
-    if !label {
+    if !is_dns_label(name) {
         return Err(format!(
             "`{name}` is not a service name: use lowercase letters, digits and `-` (other \
              services call it at http://NAME.internal/)"

@@ -166,14 +166,7 @@ fn dns_label(text: &str) -> String {
 }
 
 fn check_label(name: &str, flag: &str) -> anyhow::Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 63
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !name.starts_with('-')
-        && !name.ends_with('-');
-    if ok {
+    if super::app::is_dns_label(name) {
         return Ok(());
     }
     Err(UsageError {
