@@ -8,11 +8,15 @@
 #   each after one warm-up (which compiles the Wasm image ahead into containerd's store);
 # - peak memory of the shim process (VmHWM) while one long-running container of each kind sleeps:
 #   wasmforge's shim (the runwasi ttrpc server) vs containerd-shim-runc-v2, and of the container's
-#   own process (Wasmtime and the guest vs the native program).
+#   own process (Wasmtime and the guest vs the native program);
+# - memory per container with MANY (10) of each kind sleeping: the proportional set size (PSS:
+#   pages shared between processes, such as the binary's code, divided among them) of each
+#   container's shim-side processes (wasmforge: the shim, runwasi's zygote and its helper; runc:
+#   the shim) and of its own process.
 # Aims (issue 30): start to exit ≤ 0.5× runc's; shim memory ≤ 0.5× runc's shim. Not a test.
 # Needs root, containerd, ctr, runc, docker-registry, umoci, skopeo, gcc, python3, the Rust
 # wasm32-wasip1 target. WF=path/to/wasmforge (built with --features containerd) skips the build;
-# RUNS (20).
+# RUNS (20), MANY (10).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [ "$(id -u)" = 0 ] || { echo "needs root (containerd)" >&2; exit 1; }
@@ -70,8 +74,8 @@ rm -rf "$work/hello-rust/target"
 hello_wasm=$("$WF" -q --format json build --release "$work/hello-rust" | python3 -c 'import json,sys; print(json.load(sys.stdin)["artifacts"][0]["path"])')
 cp -r tests/fixtures/sandbox-probe "$work/probe"
 probe_wasm=$("$WF" -q --format json build --release "$work/probe" | python3 -c 'import json,sys; print(json.load(sys.stdin)["artifacts"][0]["path"])')
-"$WF" -q push --layout image "$hello_wasm" "$reg/hello-wasm:1"
-"$WF" -q push --layout image "$probe_wasm" "$reg/sleep-wasm:1"
+"$WF" -q push --layout image "$hello_wasm" "$reg/hello-wasm:1" >/dev/null
+"$WF" -q push --layout image "$probe_wasm" "$reg/sleep-wasm:1" >/dev/null
 
 # The native images: hello-rust for x86_64 Linux, static, and a static C program that sleeps,
 # each alone in a scratch image (umoci), copied to the registry by skopeo.
@@ -144,3 +148,38 @@ for id in mem-wasm mem-runc; do
     ctr containers rm "$id" >/dev/null 2>&1 || true
 done
 grep -o 'Shim peak memory usage was: [^"]*' "$work/containerd.log" | tail -1 | sed 's/^/last hello shim (its own report): /'
+
+# Memory per container with MANY of each kind running.
+many="${MANY:-10}"
+pss() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
+for i in $(seq "$many"); do
+    ctr run -d --runtime io.containerd.wasmforge.v1 "$reg/sleep-wasm:1" "many-wasm-$i" /sandbox-probe.wasm sleep 60 >/dev/null
+    ctr run -d "$reg/sleep:1" "many-runc-$i" >/dev/null
+done
+sleep 2
+wasm_shims=0; wasm_tasks=0; runc_shims=0; runc_tasks=0
+for i in $(seq "$many"); do
+    for p in $(pgrep -f -- "-id many-wasm-$i "); do
+        if [ "$(cat "/proc/$p/comm")" = "youki:[2:INIT]" ]; then
+            wasm_tasks=$((wasm_tasks + $(pss "$p")))
+        else
+            wasm_shims=$((wasm_shims + $(pss "$p")))
+        fi
+    done
+    p=$(pgrep -f -- "containerd-shim-runc-v2 -namespace default -id many-runc-$i " | head -1)
+    runc_shims=$((runc_shims + $(pss "$p")))
+    t=$(ctr task ls | awk -v id="many-runc-$i" '$1==id {print $2}')
+    runc_tasks=$((runc_tasks + $(pss "$t")))
+done
+echo "with $many of each running, PSS per container: shim side wasmforge $((wasm_shims / many)) KiB, runc $((runc_shims / many)) KiB (ratio $(python3 -c "print(f'{$wasm_shims/$runc_shims:.2f}')")x); the container's process wasmforge $((wasm_tasks / many)) KiB, native $((runc_tasks / many)) KiB"
+for i in $(seq "$many"); do
+    ctr task kill -s SIGKILL "many-wasm-$i" >/dev/null 2>&1 || true
+    ctr task kill -s SIGKILL "many-runc-$i" >/dev/null 2>&1 || true
+done
+sleep 2
+for i in $(seq "$many"); do
+    for id in "many-wasm-$i" "many-runc-$i"; do
+        ctr task delete "$id" >/dev/null 2>&1 || true
+        ctr containers rm "$id" >/dev/null 2>&1 || true
+    done
+done

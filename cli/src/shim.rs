@@ -113,20 +113,7 @@ struct CacheCompiler;
 
 impl Compiler for CacheCompiler {
     fn cache_key(&self) -> impl Hash {
-        // The code is bound to this build of wasmforge and to its engines' settings.
-        use std::hash::Hasher as _;
-        let mut engines = std::collections::hash_map::DefaultHasher::new();
-        if let Ok(engine) = host::engine(&Limits::default()) {
-            engine.precompile_compatibility_hash().hash(&mut engines);
-        }
-        if let Ok(engine) = host::http::engine(&Limits::default(), 1, 1) {
-            engine.precompile_compatibility_hash().hash(&mut engines);
-        }
-        (
-            env!("CARGO_PKG_VERSION"),
-            BUILD_ID.as_str(),
-            engines.finish(),
-        )
+        (env!("CARGO_PKG_VERSION"), BUILD_ID.as_str(), CPU.as_str())
     }
 
     async fn compile(&self, layers: &[WasmLayer]) -> anyhow::Result<Vec<Option<Vec<u8>>>> {
@@ -144,6 +131,42 @@ impl Compiler for CacheCompiler {
             .collect())
     }
 }
+
+/// The host CPU's features Cranelift compiles for (what Wasmtime's compatibility check reads
+/// besides the engine's settings, which are this binary's): read without making an engine, so a
+/// shim that compiles nothing never loads the compiler.
+static CPU: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    #[allow(unused_mut)]
+    let mut features = vec![std::env::consts::ARCH.to_string()];
+    #[cfg(target_arch = "x86_64")]
+    {
+        macro_rules! detect {
+            ($($f:tt),*) => {
+                $(if std::arch::is_x86_feature_detected!($f) { features.push($f.to_string()); })*
+            };
+        }
+        detect!(
+            "sse3",
+            "ssse3",
+            "sse4.1",
+            "sse4.2",
+            "popcnt",
+            "avx",
+            "avx2",
+            "bmi1",
+            "bmi2",
+            "lzcnt",
+            "fma",
+            "avx512f",
+            "avx512vl",
+            "avx512dq",
+            "avx512vbmi",
+            "avx512bitalg",
+            "cmpxchg16b"
+        );
+    }
+    features.join(",")
+});
 
 /// What identifies this binary's code generation: its own size and modification time (a
 /// rebuilt wasmforge compiles again rather than trusting another build's code).
@@ -651,6 +674,9 @@ fn run_in_container(container: &Container, program: Program) -> i32 {
         })
         .collect();
     log::info!("wasmforge: {}", shown.join(" "));
+    // From here on only warnings reach containerd's log: the libraries' info events (a line per
+    // WASI call) would slow the guest down and fill the log.
+    log::set_max_level(log::LevelFilter::Warn);
     let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(err) => {
