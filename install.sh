@@ -70,6 +70,7 @@ if [ "$shim" = 1 ]; then
         if command -v apt-get >/dev/null 2>&1; then
             sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
             echo "==> Installing what the shim builds with: apt-get install ${need[*]}"
+            $sudo apt-get update -qq
             $sudo apt-get install -y -qq "${need[@]}" >/dev/null
         else
             echo "error: the containerd shim needs protoc and libseccomp to build (missing: ${need[*]})" >&2
