@@ -312,8 +312,14 @@ struct WasmforgeSandbox;
 
 impl Sandbox for WasmforgeSandbox {
     async fn run_wasi(&self, ctx: &impl RuntimeContext) -> anyhow::Result<i32> {
-        let container = Container::read(ctx)?;
-        let program = container.program(ctx)?;
+        // What stops the program before it starts is said on the container's stderr (where
+        // `ctr run` and `kubectl logs` show it), not only in containerd's log; exit 1 as `run`.
+        let (container, program) = match Container::read(ctx)
+            .and_then(|container| Ok((container.program(ctx)?, container)))
+        {
+            Ok((program, container)) => (container, program),
+            Err(err) => return Ok(report(&err)),
+        };
         // The runtime runwasi calls this on must not be the one the guest's host runs on
         // (wasmtime-wasi blocks on its own): the guest gets a thread of its own.
         let code = std::thread::Builder::new()

@@ -211,7 +211,10 @@ fn modules_and_components_run_as_containers_with_the_containers_grants() {
         containerd.pull(&image);
         let local = run_locally(file, &args);
         // The image's entrypoint is the module (`/NAME.wasm`): ARGS follow it.
-        let entry = format!("/{}", file.file_name().unwrap().to_string_lossy());
+        let entry = format!(
+            "/{}",
+            file.file_name().expect("a file name").to_string_lossy()
+        );
         let mut container_args = vec![entry.as_str()];
         container_args.extend(args.iter().copied());
         let output = containerd.run(&[], &image, &format!("{name}-1"), &container_args);
@@ -283,6 +286,14 @@ fn modules_and_components_run_as_containers_with_the_containers_grants() {
             .contains("compiled /sandbox-probe.wasm (cache hit)"),
         "the shim compiled through run's cache: {}",
         containerd.log()
+    );
+    // A command naming no module in the image: said on the container's stderr, exit 1.
+    let output = containerd.run(&[], &image, "missing", &["/nope.wasm"]);
+    assert_eq!(output.status.code(), Some(1), "{}", containerd.log());
+    assert!(
+        stderr(&output).contains("could not read the container's program `/nope.wasm`"),
+        "{}",
+        stderr(&output)
     );
     let output = probe_run(&["--env", "GREETING=hi there"], "env", &["env", "GREETING"]);
     assert_eq!(stdout(&output).trim(), "ok: hi there");
