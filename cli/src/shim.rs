@@ -18,7 +18,6 @@
 //! image only map it.
 
 use std::hash::Hash;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
@@ -32,22 +31,18 @@ use crate::exit::ExitStatus;
 use crate::host::{self, Limits};
 use crate::output::Ctx;
 
-use crate::commands::containerd::SHIM_BINARY as BINARY;
+use crate::commands::containerd::{DEFAULT_LISTEN, LISTEN_VAR, SHIM_BINARY as BINARY};
 
 /// Set in the shim's environment: the shim starts itself again by its real path (`wasmforge`),
 /// and that process must still act as the shim.
 const MARK: &str = "WASMFORGE_CONTAINERD_SHIM";
-/// The address an HTTP component is served on, unless the container's env sets this.
-pub const LISTEN_VAR: &str = "WASMFORGE_LISTEN";
-pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
 
 /// Layer types read from a Wasm image (architecture `wasm`): the CNCF Wasm artifact's, and the
-/// tar layer of a one-layer image (`push --layout image`), whose module is compiled ahead.
+/// gzipped tar layer of a one-layer image (`push --layout image`), whose module is compiled ahead.
 const LAYER_TYPES: &[&str] = &[
     "application/vnd.bytecodealliance.wasm.component.layer.v0+wasm",
     wasmforge_registry::manifest::WASM_LAYER,
     wasmforge_registry::manifest::IMAGE_LAYER,
-    "application/vnd.oci.image.layer.v1.tar",
     "application/vnd.docker.image.rootfs.diff.tar.gzip",
 ];
 
@@ -190,10 +185,17 @@ static BUILD_ID: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 fn precompile_layer(layer: &WasmLayer) -> anyhow::Result<Option<Vec<u8>>> {
     let media_type = layer.config.media_type().to_string();
     let (path, bytes) = if is_tar(&media_type) {
-        match single_module_in_tar(&layer.layer, &media_type)? {
-            Some(found) => found,
-            None => return Ok(None),
-        }
+        // The image's one module (decompressed within a bound); a layer of several is not
+        // compiled ahead: the container reads the one it names from its root.
+        let (path, bytes) = wasmforge_registry::manifest::module_in_image_layer(
+            &layer.layer,
+            "the image",
+            MAX_MODULE,
+        )?;
+        (
+            format!("/{}", path.trim_start_matches("./").trim_start_matches('/')),
+            bytes,
+        )
     } else {
         (String::new(), layer.layer.clone())
     };
@@ -265,47 +267,8 @@ fn is_tar(media_type: &str) -> bool {
     media_type.contains(".tar") || media_type.ends_with("tar")
 }
 
-/// The most a module read from a layer may be (a layer is the registry's, untrusted).
-const MAX_MODULE: u64 = 1 << 30;
-
-/// The one `.wasm` file of a tar layer, with its path (`/NAME.wasm`); `None` when it holds
-/// none or several.
-fn single_module_in_tar(
-    layer: &[u8],
-    media_type: &str,
-) -> anyhow::Result<Option<(String, Vec<u8>)>> {
-    let reader: Box<dyn std::io::Read> = if media_type.contains("gzip") {
-        Box::new(flate2::read::GzDecoder::new(layer))
-    } else {
-        Box::new(layer)
-    };
-    let mut archive = tar::Archive::new(reader);
-    let mut found: Option<(String, Vec<u8>)> = None;
-    for entry in archive
-        .entries()
-        .context("the layer is not a tar archive")?
-    {
-        let mut entry = entry.context("the layer is not a tar archive")?;
-        if entry.header().entry_type() != tar::EntryType::Regular {
-            continue;
-        }
-        let path = entry.path()?.to_string_lossy().into_owned();
-        if !path.ends_with(".wasm") {
-            continue;
-        }
-        if found.is_some() {
-            return Ok(None);
-        }
-        if entry.size() > MAX_MODULE {
-            bail!("`{path}` in the layer is larger than 1 GiB");
-        }
-        let mut bytes = Vec::with_capacity(entry.size() as usize);
-        entry.by_ref().take(MAX_MODULE).read_to_end(&mut bytes)?;
-        let path = format!("/{}", path.trim_start_matches("./").trim_start_matches('/'));
-        found = Some((path, bytes));
-    }
-    Ok(found)
-}
+/// The most a module read from a layer or the container's root may be (untrusted sizes).
+const MAX_MODULE: u64 = wasmforge_registry::DEFAULT_MAX_SIZE;
 
 #[derive(Default)]
 struct WasmforgeSandbox;
@@ -314,10 +277,9 @@ impl Sandbox for WasmforgeSandbox {
     async fn run_wasi(&self, ctx: &impl RuntimeContext) -> anyhow::Result<i32> {
         // What stops the program before it starts is said on the container's stderr (where
         // `ctr run` and `kubectl logs` show it), not only in containerd's log; exit 1 as `run`.
-        let (container, program) = match Container::read(ctx)
-            .and_then(|container| Ok((container.program(ctx)?, container)))
-        {
-            Ok((program, container)) => (container, program),
+        let container = Container::read(ctx);
+        let program = match container.program(ctx) {
+            Ok(program) => program,
             Err(err) => return Ok(report(&err)),
         };
         // The runtime runwasi calls this on must not be the one the guest's host runs on
@@ -364,7 +326,7 @@ struct Program {
 }
 
 impl Container {
-    fn read(ctx: &impl RuntimeContext) -> anyhow::Result<Container> {
+    fn read(ctx: &impl RuntimeContext) -> Container {
         let env = ctx
             .envs()
             .iter()
@@ -372,13 +334,13 @@ impl Container {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-        Ok(Container {
+        Container {
             args: ctx.args().to_vec(),
             env,
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
             mounts: mounts(&mountinfo, |p| p.is_dir()),
             memory_limit: memory_limit(),
-        })
+        }
     }
 
     fn program(&self, ctx: &impl RuntimeContext) -> anyhow::Result<Program> {
@@ -532,12 +494,11 @@ fn read_bounded(path: &Path) -> anyhow::Result<Vec<u8>> {
             path.display()
         )
     })?;
-    let mut bytes = Vec::new();
-    file.take(MAX_MODULE + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_MODULE {
-        bail!("`{}` is larger than 1 GiB", path.display());
-    }
-    Ok(bytes)
+    Ok(wasmforge_registry::read_bounded(
+        file,
+        MAX_MODULE,
+        &path.display().to_string(),
+    )?)
 }
 
 /// The folders mounted into the container, from `/proc/self/mountinfo`: everything but the root

@@ -389,6 +389,15 @@ pub fn next_step(manifest: &[u8], reference: &str) -> Result<Next> {
 
 /// The module inside a `wasi/wasm` image layer: the only `.wasm` file in the tar.
 pub fn wasm_from_image_layer(gz: &[u8], reference: &str, max_size: u64) -> Result<Vec<u8>> {
+    module_in_image_layer(gz, reference, max_size).map(|(_, bytes)| bytes)
+}
+
+/// [`wasm_from_image_layer`] with the module's path in the layer (`hello.wasm`).
+pub fn module_in_image_layer(
+    gz: &[u8],
+    reference: &str,
+    max_size: u64,
+) -> Result<(String, Vec<u8>)> {
     use std::io::Read as _;
     let too_large = || Error::TooLarge {
         what: "the image layer, decompressed".into(),
@@ -432,7 +441,7 @@ pub fn wasm_from_image_layer(gz: &[u8], reference: &str, max_size: u64) -> Resul
         found.push((name, bytes));
     }
     match found.len() {
-        1 => Ok(found.remove(0).1),
+        1 => Ok(found.remove(0)),
         n => Err(Error::NotWasm {
             reference: reference.to_string(),
             found: format!("an image whose layer holds {n} .wasm files"),

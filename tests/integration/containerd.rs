@@ -661,3 +661,62 @@ fn deploy_prints_a_runtime_class_and_a_deployment_kubernetes_can_read() {
         assert!(stdout(&output).is_empty(), "{args:?}");
     }
 }
+
+/// Code nobody here wrote: Lua's interpreter (its own makefile, built once per test binary by the
+/// real-world tests) runs a script from a read-only mount as `wasmforge run` runs it.
+#[test]
+fn real_world_lua_runs_a_mounted_script_as_under_run() {
+    let Some(lua) = crate::realworld::lua() else {
+        return;
+    };
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    let Some(containerd) = Containerd::start() else {
+        return;
+    };
+    let module = lua.artifact.as_ref().expect("lua builds");
+    let scripts = tempfile::tempdir().expect("tempdir");
+    std::fs::write(scripts.path().join("test.lua"), crate::realworld::SCRIPT).expect("write");
+    let local = run(wasmforge()
+        .arg("run")
+        .arg("--dir-ro")
+        .arg(format!("{}::/s", scripts.path().display()))
+        .arg(module)
+        .args(["--", "/s/test.lua"]));
+    assert_eq!(local.status.code(), Some(0), "{}", stderr(&local));
+    assert!(stdout(&local).contains("sum\t385"), "{}", stdout(&local));
+    let image = format!("{}/lua:5.4.8", registry.addr);
+    push_image(module, &image);
+    containerd.pull(&image);
+    let mount = format!(
+        "type=bind,src={},dst=/s,options=rbind:ro",
+        scripts.path().display()
+    );
+    let entry = format!(
+        "/{}",
+        module.file_name().expect("a file name").to_string_lossy()
+    );
+    let output = containerd.run(
+        &["--mount", &mount],
+        &image,
+        "lua",
+        &[&entry, "/s/test.lua"],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}\n{}",
+        stderr(&output),
+        containerd.log()
+    );
+    assert_eq!(stdout(&output), stdout(&local));
+    // Without the mount the script is not there for Lua.
+    let output = containerd.run(&[], &image, "lua-nomount", &[&entry, "/s/test.lua"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("/s/test.lua"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -10,11 +10,11 @@ use std::sync::OnceLock;
 use crate::support::*;
 
 /// One extracted and built project: its folder, the build's output and its artifact.
-struct Built {
+pub(crate) struct Built {
     _tmp: tempfile::TempDir,
     dir: PathBuf,
     build: Output,
-    artifact: Option<PathBuf>,
+    pub(crate) artifact: Option<PathBuf>,
 }
 
 fn build(archive: &str, setup: impl FnOnce(&Path), args: &[&str]) -> Option<Built> {
@@ -156,7 +156,7 @@ static LUA: OnceLock<Option<Built>> = OnceLock::new();
 
 /// Lua's interpreter: its makefile links `-lreadline` (host only, so `MYLIBS=` leaves it out),
 /// and wasi-libc lacks tmpnam, tmpfile and system, which wasmforge.toml stubs.
-fn lua() -> Option<&'static Built> {
+pub(crate) fn lua() -> Option<&'static Built> {
     if !have_clang() || !have_zig() || !require(on_path("make"), "make is not installed") {
         return None;
     }
@@ -176,7 +176,7 @@ fn lua() -> Option<&'static Built> {
     .as_ref()
 }
 
-const SCRIPT: &str = r#"
+pub(crate) const SCRIPT: &str = r#"
 local squares = {}
 for i = 1, 10 do squares[i] = i * i end
 print("squares", table.concat(squares, ","))

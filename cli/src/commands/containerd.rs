@@ -13,6 +13,10 @@ pub const SHIM_BINARY: &str = "containerd-shim-wasmforge-v1";
 pub const RUNTIME: &str = "io.containerd.wasmforge.v1";
 /// The CRI handler (and RuntimeClass) name the config lines and `deploy` use.
 pub const HANDLER: &str = "wasmforge";
+/// The container env variable naming the address an HTTP component is served on.
+pub const LISTEN_VAR: &str = "WASMFORGE_LISTEN";
+/// Where an HTTP component is served when the container's env does not say.
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
 /// Where containerd reads its configuration unless started with `--config`.
 pub const DEFAULT_CONFIG: &str = "/etc/containerd/config.toml";
 

@@ -80,9 +80,12 @@ fn manifests(args: &Args, name: &str, image: &str) -> String {
     let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
     let mut env: Vec<(String, String)> = args.env.clone();
     if let Some(port) = args.port
-        && !env.iter().any(|(k, _)| k == "WASMFORGE_LISTEN")
+        && !env.iter().any(|(k, _)| k == super::containerd::LISTEN_VAR)
     {
-        env.push(("WASMFORGE_LISTEN".into(), format!("0.0.0.0:{port}")));
+        env.push((
+            super::containerd::LISTEN_VAR.into(),
+            format!("0.0.0.0:{port}"),
+        ));
     }
     let mut container = format!(
         "        - name: {}\n          image: {}\n",
